@@ -1,0 +1,279 @@
+//! Spin decay for transient reflection: exponentials convolved with a
+//! Gaussian instrument response, plus a baseline.
+//!
+//! For a Gaussian IRF of FWHM w (sigma = w / 2.35482) centred at t0, one
+//! exponential of amplitude A and lifetime tau gives, with u = t - t0,
+//!
+//! S(u) = A/2 exp(sigma^2/(2 tau^2) - u/tau) erfc((sigma^2/tau - u) / (sqrt2 sigma)).
+//!
+//! With z = (sigma/tau - u/sigma)/sqrt2 the exponent equals -u^2/(2 sigma^2) + z^2, so
+//! S = A/2 exp(-u^2/(2 sigma^2)) erfcx(z) for z >= 0 (no overflow when tau << sigma)
+//! and the direct form, whose exponent is then negative, for z < 0 (late delays).
+//! A long-lived "step" (tau -> infinity) switched on at t0 is
+//! B/2 erfc(-u / (sqrt2 sigma)); a constant offset c is added.
+//! Derivatives used for the analytic Jacobian (G = exp(-u^2/(2 sigma^2))):
+//! dS/du = -S/tau + A G/(sigma sqrt(2 pi)),
+//! dS/dtau = S (u/tau^2 - sigma^2/tau^3) + A G sigma/(tau^2 sqrt(2 pi)),
+//! dS/dsigma = S sigma/tau^2 - A G (1/tau + u/sigma^2)/sqrt(2 pi).
+
+use super::model::Model;
+use super::params::{Param, Params};
+use errorfunctions::RealErrorFunctions;
+
+/// FWHM / sigma of a Gaussian.
+pub const FWHM_PER_SIGMA: f64 = 2.354_820_045_030_949;
+const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+const SQRT2: f64 = std::f64::consts::SQRT_2;
+
+/// IRF-convolved unit exponential and its derivatives with respect to
+/// (u, tau, sigma), evaluated without overflow for any tau/sigma and u.
+pub fn irf_exp(u: f64, tau: f64, sigma: f64) -> [f64; 4] {
+    let z = (sigma / tau - u / sigma) / SQRT2;
+    let g = (-0.5 * (u / sigma).powi(2)).exp();
+    let f = if z >= 0.0 {
+        0.5 * g * z.erfcx()
+    } else {
+        0.5 * (0.5 * (sigma / tau).powi(2) - u / tau).exp() * z.erfc()
+    };
+    let gn = g * INV_SQRT_2PI;
+    [
+        f,
+        -f / tau + gn / sigma,
+        f * (u / (tau * tau) - sigma * sigma / (tau * tau * tau)) + gn * sigma / (tau * tau),
+        f * sigma / (tau * tau) - gn * (1.0 / tau + u / (sigma * sigma)),
+    ]
+}
+
+/// IRF-convolved unit step and its derivatives with respect to (u, sigma).
+pub fn irf_step(u: f64, sigma: f64) -> [f64; 3] {
+    let h = 0.5 * (-u / (SQRT2 * sigma)).erfc();
+    let gn = (-0.5 * (u / sigma).powi(2)).exp() * INV_SQRT_2PI;
+    [h, gn / sigma, -gn * u / (sigma * sigma)]
+}
+
+/// What is added to the exponentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Baseline {
+    /// A constant offset (pinned by pre-time-zero points).
+    pub offset: bool,
+    /// A long-lived step switched on at t0 (a component that does not decay
+    /// within the window), convolved with the IRF.
+    pub step: bool,
+}
+
+impl Default for Baseline {
+    fn default() -> Self {
+        Baseline {
+            offset: true,
+            step: true,
+        }
+    }
+}
+
+/// Sum of `n_exp` IRF-convolved exponentials plus a baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExpDecay {
+    pub n_exp: usize,
+    pub baseline: Baseline,
+}
+
+impl ExpDecay {
+    /// Names of amplitude and lifetime of component `k` (0-based).
+    pub fn names(&self, k: usize) -> (String, String) {
+        if self.n_exp == 1 {
+            ("amplitude".into(), "tau".into())
+        } else {
+            (format!("amplitude_{}", k + 1), format!("tau_{}", k + 1))
+        }
+    }
+    fn idx_t0(&self) -> usize {
+        2 * self.n_exp
+    }
+}
+
+impl Model for ExpDecay {
+    fn name(&self) -> String {
+        let mut s = format!(
+            "{} exponential{} convolved with a Gaussian IRF",
+            self.n_exp,
+            if self.n_exp > 1 { "s" } else { "" }
+        );
+        if self.baseline.step {
+            s.push_str(" + long-lived step");
+        }
+        if self.baseline.offset {
+            s.push_str(" + offset");
+        }
+        s
+    }
+
+    fn template(&self) -> Params {
+        let mut v = Vec::new();
+        for k in 0..self.n_exp {
+            let (a, t) = self.names(k);
+            v.push(Param::new(a, 1.0, "signal"));
+            v.push(Param::new(t, 1.0 + k as f64, "ps").bounds(1e-4, f64::INFINITY));
+        }
+        v.push(Param::new("t0", 0.0, "ps"));
+        v.push(Param::new("irf_fwhm", 0.15, "ps").bounds(1e-4, f64::INFINITY));
+        if self.baseline.step {
+            v.push(Param::new("step", 0.0, "signal"));
+        }
+        if self.baseline.offset {
+            v.push(Param::new("offset", 0.0, "signal"));
+        }
+        Params(v)
+    }
+
+    fn eval(&self, p: &[f64], x: &[f64], out: &mut [f64]) {
+        let i0 = self.idx_t0();
+        let (t0, sigma) = (p[i0], p[i0 + 1] / FWHM_PER_SIGMA);
+        let mut k = i0 + 2;
+        let step = self.baseline.step.then(|| {
+            k += 1;
+            p[k - 1]
+        });
+        let offset = if self.baseline.offset { p[k] } else { 0.0 };
+        for (o, &t) in out.iter_mut().zip(x) {
+            let u = t - t0;
+            let mut s = offset;
+            for c in 0..self.n_exp {
+                s += p[2 * c] * irf_exp(u, p[2 * c + 1], sigma)[0];
+            }
+            if let Some(b) = step {
+                s += b * irf_step(u, sigma)[0];
+            }
+            *o = s;
+        }
+    }
+
+    fn jacobian(&self, p: &[f64], x: &[f64], jac: &mut [f64]) {
+        let m = x.len();
+        let i0 = self.idx_t0();
+        let (t0, sigma) = (p[i0], p[i0 + 1] / FWHM_PER_SIGMA);
+        let mut k = i0 + 2;
+        let step_idx = self.baseline.step.then(|| {
+            k += 1;
+            k - 1
+        });
+        let offset_idx = self.baseline.offset.then_some(k);
+        for (i, &t) in x.iter().enumerate() {
+            let u = t - t0;
+            let (mut d_u, mut d_sigma) = (0.0, 0.0);
+            for c in 0..self.n_exp {
+                let (a, tau) = (p[2 * c], p[2 * c + 1]);
+                let [f, fu, ftau, fsig] = irf_exp(u, tau, sigma);
+                jac[2 * c * m + i] = f;
+                jac[(2 * c + 1) * m + i] = a * ftau;
+                d_u += a * fu;
+                d_sigma += a * fsig;
+            }
+            if let Some(j) = step_idx {
+                let [h, hu, hsig] = irf_step(u, sigma);
+                jac[j * m + i] = h;
+                d_u += p[j] * hu;
+                d_sigma += p[j] * hsig;
+            }
+            if let Some(j) = offset_idx {
+                jac[j * m + i] = 1.0;
+            }
+            jac[i0 * m + i] = -d_u;
+            jac[(i0 + 1) * m + i] = d_sigma / FWHM_PER_SIGMA;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::model::jacobian_mismatch;
+
+    /// Reference: direct numerical convolution of the Gaussian with the
+    /// causal exponential, by the trapezoid rule on a fine grid.
+    fn convolve_numerically(u: f64, tau: f64, sigma: f64) -> f64 {
+        // integrand is smooth on [lo, u] and zero beyond u: Simpson's rule
+        let n = 20_000;
+        let lo = (-14.0 * sigma).min(u - 1e-9);
+        let h = (u - lo) / n as f64;
+        let mut s = 0.0;
+        for k in 0..=n {
+            let tp = lo + k as f64 * h; // tp = time of excitation
+            let v = (-(u - tp) / tau).exp() * (-0.5 * (tp / sigma).powi(2)).exp() * INV_SQRT_2PI
+                / sigma;
+            let w = if k == 0 || k == n {
+                1.0
+            } else if k % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            };
+            s += w * v;
+        }
+        s * h / 3.0
+    }
+
+    #[test]
+    fn closed_form_matches_numerical_convolution() {
+        for &(tau, sigma) in &[(7.76, 0.1), (0.12, 0.0637), (0.01, 0.0637), (3.0, 1.0)] {
+            for &u in &[-0.3, -0.05, 0.0, 0.05, 0.2, 1.0, 5.0] {
+                let exact = convolve_numerically(u, tau, sigma);
+                let f = irf_exp(u, tau, sigma)[0];
+                assert!(
+                    (f - exact).abs() < 1e-6 * exact.abs().max(1e-3),
+                    "tau {tau} sigma {sigma} u {u}: {f} vs {exact}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stable_at_extremes() {
+        // tau much shorter than the IRF, far before and far after t0
+        for &(u, tau, sigma) in &[
+            (0.0, 1e-4, 1.0),
+            (-50.0, 1e-4, 0.1),
+            (5000.0, 1.0, 0.1),
+            (5000.0, 1e5, 0.1),
+            (-5.0, 1e5, 0.05),
+        ] {
+            let r = irf_exp(u, tau, sigma);
+            assert!(r.iter().all(|v| v.is_finite()), "{u} {tau} {sigma}: {r:?}");
+            assert!(r[0] >= 0.0 && r[0] <= 1.0);
+        }
+        // the long-tau limit approaches the step
+        let (e, s) = (irf_exp(2.0, 1e9, 0.3)[0], irf_step(2.0, 0.3)[0]);
+        assert!((e - s).abs() < 1e-8);
+    }
+
+    #[test]
+    fn jacobian_matches_finite_differences() {
+        let x: Vec<f64> = (0..300).map(|i| -2.0 + i as f64 * 0.1).collect();
+        for n_exp in 1..=3 {
+            for baseline in [
+                Baseline {
+                    offset: true,
+                    step: true,
+                },
+                Baseline {
+                    offset: false,
+                    step: false,
+                },
+            ] {
+                let m = ExpDecay { n_exp, baseline };
+                let mut p = m.template().values();
+                for k in 0..n_exp {
+                    p[2 * k] = 1.0 - 0.4 * k as f64;
+                    p[2 * k + 1] = [7.76, 0.12, 2.0][k];
+                }
+                let i0 = 2 * n_exp;
+                p[i0] = 0.1;
+                p[i0 + 1] = 0.15;
+                for v in p.iter_mut().skip(i0 + 2) {
+                    *v = 0.05;
+                }
+                let err = jacobian_mismatch(&m, &p, &x);
+                assert!(err < 1e-6, "n_exp {n_exp}, {baseline:?}: mismatch {err}");
+            }
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Levenberg-Marquardt driver: bounds through internal variables, optional
+//! per-point sigma weights, covariance from the Jacobian at the optimum.
+//!
+//! Minimises chi^2 = sum_i ((f(x_i; p) - y_i) / sigma_i)^2 with the MINPACK
+//! port of the `levenberg-marquardt` crate. Standard errors come from
+//! C = (J^T J)^-1 of the weighted Jacobian with respect to the external
+//! (user-facing) parameters; C is multiplied by chi^2_red = chi^2 / (N - P)
+//! unless the sigmas are taken as absolute.
+
+use super::model::Model;
+use super::params::Params;
+use super::result::{FitResult, Termination};
+use crate::error::{Error, Result};
+use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
+use nalgebra::{DMatrix, DVector, Dyn, Owned};
+
+/// Optimiser settings.
+#[derive(Debug, Clone, Copy)]
+pub struct LmOptions {
+    /// Relative reduction of chi^2 below which the fit stops.
+    pub ftol: f64,
+    /// Relative parameter change below which the fit stops.
+    pub xtol: f64,
+    /// Orthogonality of residuals and Jacobian columns below which it stops.
+    pub gtol: f64,
+    /// Maximum function evaluations per free parameter + 1 (MINPACK's factor).
+    pub patience: usize,
+    /// Scale the covariance by reduced chi-square even when sigmas are given.
+    pub scale_covar: bool,
+}
+
+impl Default for LmOptions {
+    fn default() -> Self {
+        LmOptions {
+            ftol: 1e-12,
+            xtol: 1e-12,
+            gtol: 1e-14,
+            patience: 400,
+            scale_covar: false,
+        }
+    }
+}
+
+struct Problem<'a, M: Model + ?Sized> {
+    model: &'a M,
+    x: &'a [f64],
+    y: &'a [f64],
+    w: Option<&'a [f64]>,
+    params: &'a Params,
+    free: Vec<usize>,
+    q: DVector<f64>,
+    p: Vec<f64>,
+}
+
+impl<M: Model + ?Sized> Problem<'_, M> {
+    fn external(&self, q: &DVector<f64>) -> Vec<f64> {
+        let mut p = self.params.values();
+        for (k, &j) in self.free.iter().enumerate() {
+            p[j] = self.params.0[j].to_external(q[k]);
+        }
+        p
+    }
+}
+
+impl<M: Model + ?Sized> LeastSquaresProblem<f64, Dyn, Dyn> for Problem<'_, M> {
+    type ResidualStorage = Owned<f64, Dyn>;
+    type JacobianStorage = Owned<f64, Dyn, Dyn>;
+    type ParameterStorage = Owned<f64, Dyn>;
+
+    fn set_params(&mut self, q: &DVector<f64>) {
+        self.q.copy_from(q);
+        self.p = self.external(q);
+    }
+    fn params(&self) -> DVector<f64> {
+        self.q.clone()
+    }
+    fn residuals(&self) -> Option<DVector<f64>> {
+        let m = self.x.len();
+        let mut r = DVector::zeros(m);
+        self.model.eval(&self.p, self.x, r.as_mut_slice());
+        for i in 0..m {
+            r[i] -= self.y[i];
+            if let Some(w) = self.w {
+                r[i] *= w[i];
+            }
+        }
+        r.iter().all(|v| v.is_finite()).then_some(r)
+    }
+    fn jacobian(&self) -> Option<DMatrix<f64>> {
+        let m = self.x.len();
+        let full = weighted_jacobian(self.model, &self.p, self.x, self.w);
+        let mut j = DMatrix::zeros(m, self.free.len());
+        for (k, &pj) in self.free.iter().enumerate() {
+            let d = self.params.0[pj].d_external(self.q[k]);
+            for i in 0..m {
+                j[(i, k)] = full[pj * m + i] * d;
+            }
+        }
+        j.iter().all(|v| v.is_finite()).then_some(j)
+    }
+}
+
+/// Full (all parameters) Jacobian of the weighted residuals, column-major.
+fn weighted_jacobian<M: Model + ?Sized>(
+    model: &M,
+    p: &[f64],
+    x: &[f64],
+    w: Option<&[f64]>,
+) -> Vec<f64> {
+    let m = x.len();
+    let mut full = vec![0.0; m * p.len()];
+    model.jacobian(p, x, &mut full);
+    if let Some(w) = w {
+        for col in full.chunks_mut(m) {
+            for (v, wi) in col.iter_mut().zip(w) {
+                *v *= wi;
+            }
+        }
+    }
+    full
+}
+
+/// Check that data are usable for a fit: equal lengths, finite, enough points.
+fn check_data(x: &[f64], y: &[f64], sigma: Option<&[f64]>, nfree: usize) -> Result<()> {
+    if x.len() != y.len() {
+        return Err(Error::Fit(format!(
+            "x has {} points but y has {}",
+            x.len(),
+            y.len()
+        )));
+    }
+    if let Some((i, _)) = x
+        .iter()
+        .zip(y)
+        .enumerate()
+        .find(|(_, (a, b))| !(a.is_finite() && b.is_finite()))
+    {
+        return Err(Error::Fit(format!("data point {} is not finite", i + 1)));
+    }
+    if let Some(s) = sigma {
+        if s.len() != x.len() {
+            return Err(Error::Fit(format!(
+                "{} sigmas given for {} points",
+                s.len(),
+                x.len()
+            )));
+        }
+        if let Some(i) = s.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(Error::Fit(format!(
+                "sigma of point {} is {}, expected a positive finite number",
+                i + 1,
+                s[i]
+            )));
+        }
+    }
+    if x.len() <= nfree {
+        return Err(Error::Fit(format!(
+            "{} data points cannot determine {} free parameters",
+            x.len(),
+            nfree
+        )));
+    }
+    Ok(())
+}
+
+/// Fit `model` to (x, y) starting from `params`.
+///
+/// Returns a [`FitResult`] whenever the optimiser ran, including fits that did
+/// not converge (see [`FitResult::success`]); errors are reserved for input
+/// that cannot be fitted at all.
+pub fn fit<M: Model + ?Sized>(
+    model: &M,
+    x: &[f64],
+    y: &[f64],
+    sigma: Option<&[f64]>,
+    params: &Params,
+    opts: &LmOptions,
+) -> Result<FitResult> {
+    params.validate()?;
+    let free: Vec<usize> = (0..params.0.len()).filter(|&j| params.0[j].vary).collect();
+    check_data(x, y, sigma, free.len())?;
+    let w: Option<Vec<f64>> = sigma.map(|s| s.iter().map(|v| 1.0 / v).collect());
+    let q0 = DVector::from_iterator(
+        free.len(),
+        free.iter()
+            .map(|&j| params.0[j].to_internal(params.0[j].value)),
+    );
+    let mut problem = Problem {
+        model,
+        x,
+        y,
+        w: w.as_deref(),
+        params,
+        free: free.clone(),
+        q: q0.clone(),
+        p: params.values(),
+    };
+    problem.set_params(&q0);
+    if problem.residuals().is_none() {
+        return Err(Error::Fit(
+            "the model is not finite at the start values".into(),
+        ));
+    }
+    let lm = LevenbergMarquardt::new()
+        .with_ftol(opts.ftol)
+        .with_xtol(opts.xtol)
+        .with_gtol(opts.gtol)
+        .with_patience(opts.patience);
+    let (problem, report) = lm.minimize(problem);
+    let termination = Termination::from(&report.termination);
+    let mut fitted = params.clone();
+    for (j, v) in problem.p.iter().enumerate() {
+        fitted.0[j].value = *v;
+    }
+    Ok(finish(
+        model,
+        x,
+        y,
+        w.as_deref(),
+        fitted,
+        termination,
+        report.number_of_evaluations,
+        sigma.is_some() && !opts.scale_covar,
+    ))
+}
+
+/// Statistics and covariance at the final parameters.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish<M: Model + ?Sized>(
+    model: &M,
+    x: &[f64],
+    y: &[f64],
+    w: Option<&[f64]>,
+    params: Params,
+    termination: Termination,
+    nfev: usize,
+    absolute_sigma: bool,
+) -> FitResult {
+    let m = x.len();
+    let p = params.values();
+    let mut best = vec![0.0; m];
+    model.eval(&p, x, &mut best);
+    let residual: Vec<f64> = best.iter().zip(y).map(|(f, yi)| f - yi).collect();
+    let chisqr: f64 = residual
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r * w.map_or(1.0, |w| w[i])).powi(2))
+        .sum();
+    let free: Vec<usize> = (0..p.len()).filter(|&j| params.0[j].vary).collect();
+    let nvarys = free.len();
+    let dof = m.saturating_sub(nvarys).max(1);
+    let redchi = chisqr / dof as f64;
+    // Covariance over free parameters that are not stuck on a bound: a
+    // parameter on a bound has no symmetric error.
+    let active: Vec<usize> = free
+        .iter()
+        .copied()
+        .filter(|&j| !params.0[j].at_bound())
+        .collect();
+    let full = weighted_jacobian(model, &p, x, w);
+    let jac = DMatrix::from_fn(m, active.len(), |i, k| full[active[k] * m + i]);
+    let scale = if absolute_sigma { 1.0 } else { redchi };
+    let cov = covariance(&jac).map(|c| c * scale);
+    let mut stderr = vec![None; p.len()];
+    let mut correl = vec![vec![f64::NAN; p.len()]; p.len()];
+    if let Some(c) = &cov {
+        for (a, &ja) in active.iter().enumerate() {
+            stderr[ja] = Some(c[(a, a)].max(0.0).sqrt());
+            for (b, &jb) in active.iter().enumerate() {
+                correl[ja][jb] = c[(a, b)] / (c[(a, a)] * c[(b, b)]).sqrt();
+            }
+        }
+    }
+    let n = m as f64;
+    let k = nvarys as f64;
+    let ll = n * (chisqr / n).max(f64::MIN_POSITIVE).ln();
+    FitResult {
+        model: model.name(),
+        params,
+        stderr,
+        correl,
+        chisqr,
+        redchi,
+        aic: ll + 2.0 * k,
+        bic: ll + n.ln() * k,
+        ndata: m,
+        nvarys,
+        nfev,
+        termination,
+        covariance_ok: cov.is_some(),
+        absolute_sigma,
+        x: x.to_vec(),
+        y: y.to_vec(),
+        best_fit: best,
+        residual,
+    }
+}
+
+/// (J^T J)^-1 by SVD; `None` when J is rank deficient (condition > 1e14).
+fn covariance(j: &DMatrix<f64>) -> Option<DMatrix<f64>> {
+    if j.ncols() == 0 {
+        return Some(DMatrix::zeros(0, 0));
+    }
+    // Scale columns so the conditioning test is about the parameters'
+    // independence, not their units.
+    let norms: Vec<f64> = j.column_iter().map(|c| c.norm()).collect();
+    if norms.iter().any(|n| *n == 0.0 || !n.is_finite()) {
+        return None;
+    }
+    let js = DMatrix::from_fn(j.nrows(), j.ncols(), |i, k| j[(i, k)] / norms[k]);
+    let svd = js.svd(false, true);
+    let smax = svd.singular_values.max();
+    if svd.singular_values.iter().any(|s| *s <= smax * 1e-14) {
+        return None;
+    }
+    let vt = svd.v_t?;
+    let n = j.ncols();
+    let mut c = DMatrix::zeros(n, n);
+    for a in 0..n {
+        for b in 0..n {
+            let mut s = 0.0;
+            for k in 0..n {
+                s += vt[(k, a)] * vt[(k, b)] / svd.singular_values[k].powi(2);
+            }
+            c[(a, b)] = s / (norms[a] * norms[b]);
+        }
+    }
+    Some(c)
+}

@@ -1,0 +1,19 @@
+//! Least-squares fitting: parameters, models, the Levenberg-Marquardt driver,
+//! start values and the fit result.
+//!
+//! Flow: a [`Model`] and a [`Params`] set (from start-value guesses) go to
+//! [`lm::fit`], which returns a [`FitResult`] with errors and statistics.
+
+pub mod decay;
+pub mod lm;
+pub mod model;
+pub mod params;
+pub mod precession;
+pub mod result;
+
+pub use decay::{Baseline, ExpDecay};
+pub use lm::{LmOptions, fit};
+pub use model::Model;
+pub use params::{Param, Params};
+pub use precession::Precession;
+pub use result::{FitResult, Termination};

@@ -1,0 +1,181 @@
+//! Larmor precession seen in time-resolved Faraday/Kerr rotation or
+//! ellipticity: one or two damped cosines (eq. 2 of the Nanoscale paper),
+//!
+//! A(t) = sum_i S_i cos(omega_i t + phi_i) exp(-t / T2*_i) [+ B exp(-t/tau_d)] [+ c],
+//!
+//! with t in ps from the pump, omega_i in rad/ns (so the phase is
+//! omega_i t / 1000), T2*_i in ps. The phases phi_i are optional (eq. 2 has
+//! none), as are a non-oscillating exponential and a constant offset.
+
+use super::model::Model;
+use super::params::{Param, Params};
+
+/// Configuration of the precession model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Precession {
+    /// Number of damped cosines (1 or 2).
+    pub n_cos: usize,
+    /// Fit a phase per component.
+    pub phase: bool,
+    /// Add a non-oscillating exponential B exp(-t/tau_d).
+    pub decay: bool,
+    /// Add a constant offset.
+    pub offset: bool,
+}
+
+impl Precession {
+    /// Parameter name `base` for component `k` (0-based).
+    pub fn pname(&self, base: &str, k: usize) -> String {
+        if self.n_cos == 1 {
+            base.to_string()
+        } else {
+            format!("{base}_{}", k + 1)
+        }
+    }
+    /// Number of parameters per cosine.
+    fn per(&self) -> usize {
+        3 + self.phase as usize
+    }
+}
+
+impl Model for Precession {
+    fn name(&self) -> String {
+        let mut s = format!(
+            "{} damped cosine{}{}",
+            self.n_cos,
+            if self.n_cos > 1 { "s" } else { "" },
+            if self.phase { " with phases" } else { "" }
+        );
+        if self.decay {
+            s.push_str(" + exponential");
+        }
+        if self.offset {
+            s.push_str(" + offset");
+        }
+        s
+    }
+
+    fn template(&self) -> Params {
+        let mut v = Vec::new();
+        for k in 0..self.n_cos {
+            v.push(Param::new(self.pname("amplitude", k), 1.0, "signal"));
+            v.push(Param::new(self.pname("omega", k), 30.0, "rad/ns").bounds(0.0, f64::INFINITY));
+            v.push(Param::new(self.pname("t2", k), 200.0, "ps").bounds(1e-3, f64::INFINITY));
+            if self.phase {
+                v.push(Param::new(self.pname("phase", k), 0.0, "rad"));
+            }
+        }
+        if self.decay {
+            v.push(Param::new("decay_amplitude", 0.0, "signal"));
+            v.push(Param::new("decay_tau", 100.0, "ps").bounds(1e-3, f64::INFINITY));
+        }
+        if self.offset {
+            v.push(Param::new("offset", 0.0, "signal"));
+        }
+        Params(v)
+    }
+
+    fn eval(&self, p: &[f64], x: &[f64], out: &mut [f64]) {
+        let per = self.per();
+        let tail = per * self.n_cos;
+        for (o, &t) in out.iter_mut().zip(x) {
+            let mut s = 0.0;
+            for k in 0..self.n_cos {
+                let q = &p[k * per..];
+                let phi = if self.phase { q[3] } else { 0.0 };
+                s += q[0] * (q[1] * t * 1e-3 + phi).cos() * (-t / q[2]).exp();
+            }
+            let mut j = tail;
+            if self.decay {
+                s += p[j] * (-t / p[j + 1]).exp();
+                j += 2;
+            }
+            if self.offset {
+                s += p[j];
+            }
+            *o = s;
+        }
+    }
+
+    fn jacobian(&self, p: &[f64], x: &[f64], jac: &mut [f64]) {
+        let m = x.len();
+        let per = self.per();
+        let tail = per * self.n_cos;
+        for (i, &t) in x.iter().enumerate() {
+            for k in 0..self.n_cos {
+                let b = k * per;
+                let (a, w, t2) = (p[b], p[b + 1], p[b + 2]);
+                let phi = if self.phase { p[b + 3] } else { 0.0 };
+                let th = w * t * 1e-3 + phi;
+                let (sn, cs) = th.sin_cos();
+                let e = (-t / t2).exp();
+                jac[b * m + i] = cs * e;
+                jac[(b + 1) * m + i] = -a * sn * e * t * 1e-3;
+                jac[(b + 2) * m + i] = a * cs * e * t / (t2 * t2);
+                if self.phase {
+                    jac[(b + 3) * m + i] = -a * sn * e;
+                }
+            }
+            let mut j = tail;
+            if self.decay {
+                let e = (-t / p[j + 1]).exp();
+                jac[j * m + i] = e;
+                jac[(j + 1) * m + i] = p[j] * e * t / (p[j + 1] * p[j + 1]);
+                j += 2;
+            }
+            if self.offset {
+                jac[j * m + i] = 1.0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::model::jacobian_mismatch;
+
+    #[test]
+    fn jacobian_matches_finite_differences() {
+        let x: Vec<f64> = (0..400).map(|i| i as f64 * 5.0).collect();
+        for n_cos in 1..=2 {
+            for (phase, decay, offset) in [(false, false, false), (true, true, true)] {
+                let m = Precession {
+                    n_cos,
+                    phase,
+                    decay,
+                    offset,
+                };
+                let mut p = m.template().values();
+                let per = 3 + phase as usize;
+                for k in 0..n_cos {
+                    p[k * per] = 1.0 - 0.3 * k as f64;
+                    p[k * per + 1] = [58.5, 26.5][k];
+                    p[k * per + 2] = [150.0, 220.0][k];
+                    if phase {
+                        p[k * per + 3] = 0.3;
+                    }
+                }
+                let err = jacobian_mismatch(&m, &p, &x);
+                assert!(err < 1e-6, "{m:?}: mismatch {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn matches_equation_two() {
+        let m = Precession {
+            n_cos: 2,
+            phase: false,
+            decay: false,
+            offset: false,
+        };
+        let p = [1.0, 58.5, 150.0, 0.5, 26.5, 220.0];
+        let t = 123.0;
+        let mut y = [0.0];
+        m.eval(&p, &[t], &mut y);
+        let expect = (58.5 * t / 1000.0_f64).cos() * (-t / 150.0_f64).exp()
+            + 0.5 * (26.5 * t / 1000.0_f64).cos() * (-t / 220.0_f64).exp();
+        assert!((y[0] - expect).abs() < 1e-14);
+    }
+}
