@@ -33,7 +33,7 @@ pub fn irf_exp(u: f64, tau: f64, sigma: f64) -> [f64; 4] {
     let f = if z >= 0.0 {
         0.5 * g * z.erfcx()
     } else {
-        0.5 * (0.5 * (sigma / tau).powi(2) - u / tau).exp() * z.erfc()
+        0.5 * (0.5 * (sigma / tau).powi(2) - u / tau).exp() * RealErrorFunctions::erfc(z)
     };
     let gn = g * INV_SQRT_2PI;
     [
@@ -46,7 +46,7 @@ pub fn irf_exp(u: f64, tau: f64, sigma: f64) -> [f64; 4] {
 
 /// IRF-convolved unit step and its derivatives with respect to (u, sigma).
 pub fn irf_step(u: f64, sigma: f64) -> [f64; 3] {
-    let h = 0.5 * (-u / (SQRT2 * sigma)).erfc();
+    let h = 0.5 * RealErrorFunctions::erfc(-u / (SQRT2 * sigma));
     let gn = (-0.5 * (u / sigma).powi(2)).exp() * INV_SQRT_2PI;
     [h, gn / sigma, -gn * u / (sigma * sigma)]
 }

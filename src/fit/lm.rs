@@ -32,8 +32,8 @@ pub struct LmOptions {
 impl Default for LmOptions {
     fn default() -> Self {
         LmOptions {
-            ftol: 1e-12,
-            xtol: 1e-12,
+            ftol: 1e-14,
+            xtol: 1e-14,
             gtol: 1e-14,
             patience: 400,
             scale_covar: false,

@@ -22,14 +22,15 @@ pub trait Model: Send + Sync {
     }
 }
 
-/// Central-difference Jacobian with step h_j = cbrt(eps) * max(|p_j|, 1e-3).
+/// Central-difference Jacobian with a relative step h_j = cbrt(eps) |p_j|
+/// (cbrt(eps) when p_j = 0), which balances truncation and rounding error.
 pub fn numeric_jacobian<M: Model + ?Sized>(model: &M, p: &[f64], x: &[f64], jac: &mut [f64]) {
     let m = x.len();
     let mut q = p.to_vec();
     let mut fp = vec![0.0; m];
     let mut fm = vec![0.0; m];
     for j in 0..p.len() {
-        let h = f64::EPSILON.cbrt() * p[j].abs().max(1e-3);
+        let h = f64::EPSILON.cbrt() * if p[j] != 0.0 { p[j].abs() } else { 1.0 };
         q[j] = p[j] + h;
         model.eval(&q, x, &mut fp);
         q[j] = p[j] - h;

@@ -1,0 +1,216 @@
+//! NIST StRD nonlinear regression problems (../shared/data/nist-strd/),
+//! solved from both certified starting points and compared with the
+//! certified parameters and standard deviations.
+//!
+//! Models use a numerical (central-difference) Jacobian, as a user's ad-hoc
+//! model would. Agreement is measured as the log relative error
+//! LRE = -log10(|estimate - certified| / |certified|), i.e. the number of
+//! matching significant digits.
+
+use spinfit::fit::model::FnModel;
+use spinfit::fit::{LmOptions, Param, Params, fit};
+use std::f64::consts::PI;
+use std::path::PathBuf;
+
+struct Problem {
+    name: String,
+    starts: [Vec<f64>; 2],
+    cert: Vec<f64>,
+    cert_sd: Vec<f64>,
+    cert_rss: f64,
+    y: Vec<f64>,
+    /// predictor columns, one Vec per data row
+    x: Vec<Vec<f64>>,
+}
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nist-strd")
+}
+
+fn parse(path: &std::path::Path) -> Problem {
+    let text = std::fs::read_to_string(path).expect("NIST file readable");
+    let mut starts = [vec![], vec![]];
+    let (mut cert, mut cert_sd) = (vec![], vec![]);
+    let mut cert_rss = f64::NAN;
+    let mut data = vec![];
+    let mut in_data = false;
+    let mut data_headers = 0;
+    for line in text.lines() {
+        let t = line.trim();
+        if in_data {
+            let v: Vec<f64> = t
+                .split_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            if !v.is_empty() {
+                data.push(v);
+            }
+            continue;
+        }
+        if t.starts_with("Data:") {
+            data_headers += 1;
+            // the second "Data:" line is the column header of the data block
+            if data_headers == 2 {
+                in_data = true;
+            }
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix("Residual Sum of Squares:") {
+            cert_rss = rest.trim().parse().unwrap();
+        }
+        let mut words = t.split_whitespace();
+        if let (Some(b), Some("=")) = (words.next(), words.next()) {
+            if b.starts_with('b') && b[1..].parse::<usize>().is_ok() {
+                let v: Vec<f64> = words.map(|s| s.parse().unwrap()).collect();
+                starts[0].push(v[0]);
+                starts[1].push(v[1]);
+                cert.push(v[2]);
+                cert_sd.push(v[3]);
+            }
+        }
+    }
+    let y = data.iter().map(|r| r[0]).collect();
+    let x = data.iter().map(|r| r[1..].to_vec()).collect();
+    Problem {
+        name: path.file_stem().unwrap().to_string_lossy().into(),
+        starts,
+        cert,
+        cert_sd,
+        cert_rss,
+        y,
+        x,
+    }
+}
+
+/// The model formula stated in each file, as f(b, x-row).
+fn model(name: &str) -> fn(&[f64], &[f64]) -> f64 {
+    match name {
+        "Misra1a" | "BoxBOD" => |b, x| b[0] * (1.0 - (-b[1] * x[0]).exp()),
+        "Chwirut1" | "Chwirut2" => |b, x| (-b[0] * x[0]).exp() / (b[1] + b[2] * x[0]),
+        "Lanczos1" | "Lanczos2" | "Lanczos3" => |b, x| {
+            b[0] * (-b[1] * x[0]).exp() + b[2] * (-b[3] * x[0]).exp() + b[4] * (-b[5] * x[0]).exp()
+        },
+        "Gauss1" | "Gauss2" | "Gauss3" => |b, x| {
+            b[0] * (-b[1] * x[0]).exp()
+                + b[2] * (-((x[0] - b[3]) / b[4]).powi(2)).exp()
+                + b[5] * (-((x[0] - b[6]) / b[7]).powi(2)).exp()
+        },
+        "DanWood" => |b, x| b[0] * x[0].powf(b[1]),
+        "Misra1b" => |b, x| b[0] * (1.0 - (1.0 + b[1] * x[0] / 2.0).powi(-2)),
+        "Kirby2" => |b, x| {
+            (b[0] + b[1] * x[0] + b[2] * x[0] * x[0]) / (1.0 + b[3] * x[0] + b[4] * x[0] * x[0])
+        },
+        "Hahn1" | "Thurber" => |b, x| {
+            let v = x[0];
+            (b[0] + b[1] * v + b[2] * v * v + b[3] * v * v * v)
+                / (1.0 + b[4] * v + b[5] * v * v + b[6] * v * v * v)
+        },
+        // response is log(y); see the response transform below
+        "Nelson" => |b, x| b[0] - b[1] * x[0] * (-b[2] * x[1]).exp(),
+        "MGH17" => |b, x| b[0] + b[1] * (-x[0] * b[3]).exp() + b[2] * (-x[0] * b[4]).exp(),
+        "ENSO" => |b, x| {
+            let v = x[0];
+            b[0] + b[1] * (2.0 * PI * v / 12.0).cos()
+                + b[2] * (2.0 * PI * v / 12.0).sin()
+                + b[4] * (2.0 * PI * v / b[3]).cos()
+                + b[5] * (2.0 * PI * v / b[3]).sin()
+                + b[7] * (2.0 * PI * v / b[6]).cos()
+                + b[8] * (2.0 * PI * v / b[6]).sin()
+        },
+        "Misra1c" => |b, x| b[0] * (1.0 - (1.0 + 2.0 * b[1] * x[0]).powf(-0.5)),
+        "Misra1d" => |b, x| b[0] * b[1] * x[0] / (1.0 + b[1] * x[0]),
+        "Roszman1" => |b, x| b[0] - b[1] * x[0] - (b[2] / (x[0] - b[3])).atan() / PI,
+        "MGH09" => |b, x| b[0] * (x[0] * x[0] + x[0] * b[1]) / (x[0] * x[0] + x[0] * b[2] + b[3]),
+        "Rat42" => |b, x| b[0] / (1.0 + (b[1] - b[2] * x[0]).exp()),
+        "MGH10" => |b, x| b[0] * (b[1] / (x[0] + b[2])).exp(),
+        "Eckerle4" => |b, x| (b[0] / b[1]) * (-0.5 * ((x[0] - b[2]) / b[1]).powi(2)).exp(),
+        "Rat43" => |b, x| b[0] / (1.0 + (b[1] - b[2] * x[0]).exp()).powf(1.0 / b[3]),
+        "Bennett5" => |b, x| b[0] * (b[1] + x[0]).powf(-1.0 / b[2]),
+        other => panic!("no model for NIST problem {other}"),
+    }
+}
+
+fn lre(est: f64, cert: f64) -> f64 {
+    if est == cert {
+        return 15.0;
+    }
+    (-((est - cert).abs() / cert.abs()).log10()).min(15.0)
+}
+
+/// Fit one problem from one start; returns the minimum LRE over parameters,
+/// standard deviations and the residual sum of squares.
+fn solve(p: &Problem, start: usize) -> f64 {
+    let f = model(&p.name);
+    let rows = p.x.clone();
+    let y: Vec<f64> = if p.name == "Nelson" {
+        p.y.iter().map(|v| v.ln()).collect()
+    } else {
+        p.y.clone()
+    };
+    // x is the row index; the closure looks up the predictor row.
+    let m = FnModel {
+        name: p.name.clone(),
+        params: Params(
+            p.starts[start]
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Param::new(format!("b{}", i + 1), *v, ""))
+                .collect(),
+        ),
+        f: move |b: &[f64], i: f64| f(b, &rows[i as usize]),
+    };
+    let idx: Vec<f64> = (0..y.len()).map(|i| i as f64).collect();
+    let opts = LmOptions {
+        patience: 2000,
+        ..LmOptions::default()
+    };
+    let r = fit(&m, &idx, &y, None, &m.params, &opts).expect("fit runs");
+    let mut worst = lre(r.chisqr, p.cert_rss);
+    for j in 0..p.cert.len() {
+        worst = worst.min(lre(r.params.0[j].value, p.cert[j]));
+        worst = worst.min(lre(r.stderr[j].unwrap_or(f64::NAN), p.cert_sd[j]));
+    }
+    if std::env::var("NIST_DEBUG").is_ok_and(|v| v == p.name) {
+        eprintln!(
+            "{r}\ncert {:?} sd {:?} rss {}",
+            p.cert, p.cert_sd, p.cert_rss
+        );
+    }
+    if worst.is_nan() { 0.0 } else { worst }
+}
+
+#[test]
+fn nist_strd_certified_values() {
+    let mut files: Vec<_> = std::fs::read_dir(data_dir())
+        .expect("../shared/data/nist-strd present beside the project")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "dat"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 27, "expected the 27 NIST StRD problems");
+    let mut six = 0;
+    let mut four = 0;
+    let mut report = String::new();
+    for path in &files {
+        let p = parse(path);
+        assert!(
+            !p.y.is_empty() && p.cert.len() == p.starts[0].len(),
+            "{}",
+            p.name
+        );
+        for s in 0..2 {
+            let l = solve(&p, s);
+            six += (l >= 6.0) as usize;
+            four += (l >= 4.0) as usize;
+            report.push_str(&format!(
+                "{:10} start {}: {:5.1} digits\n",
+                p.name,
+                s + 1,
+                l
+            ));
+        }
+    }
+    println!("{report}NIST StRD: {six}/54 fits match to 6 digits, {four}/54 to 4 digits");
+    assert!(four >= 50, "too few NIST problems solved:\n{report}");
+    assert!(six >= 50, "too few NIST problems at 6 digits:\n{report}");
+}
