@@ -18,6 +18,8 @@
 
 pub mod error;
 pub mod fit;
+pub mod preprocess;
+pub mod scan;
 pub mod units;
 
 pub use error::{Error, Result};

@@ -1,0 +1,210 @@
+//! Preprocessing between reading and fitting: ordering and merging of
+//! repeated delays, fit windows, and the spin polarisation degree.
+//!
+//! Merging: the points of a repeated delay (interleaved sweeps) are replaced
+//! by their mean; when every delay was measured n_k >= 2 times, the standard
+//! error s_k / sqrt(n_k) becomes the per-point sigma of a weighted fit.
+
+use crate::error::{Error, Result};
+use crate::scan::Scan;
+
+/// Delays closer than this (ps, i.e. 0.1 fs) count as the same stage position.
+pub const SAME_DELAY_PS: f64 = 1e-4;
+
+/// Sort by delay and merge repeated delays; notes what was done.
+pub fn sort_and_merge(scan: &mut Scan) {
+    let n = scan.delay.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| scan.delay[a].total_cmp(&scan.delay[b]));
+    if idx.windows(2).any(|w| w[0] > w[1]) {
+        scan.notes.push("delays were out of order: sorted".into());
+    }
+    let mut groups: Vec<Vec<usize>> = vec![];
+    for &i in &idx {
+        match groups.last_mut() {
+            Some(g) if (scan.delay[i] - scan.delay[g[0]]).abs() <= SAME_DELAY_PS => g.push(i),
+            _ => groups.push(vec![i]),
+        }
+    }
+    let keep_sigma = scan.sigma.clone();
+    let merged = groups.len() < n;
+    let mut d = Vec::with_capacity(groups.len());
+    let mut s = Vec::with_capacity(groups.len());
+    let mut se = Vec::with_capacity(groups.len());
+    let mut sc_cc = scan.sc_cc.as_ref().map(|_| (vec![], vec![]));
+    for g in &groups {
+        let k = g.len() as f64;
+        let mean = |v: &[f64]| g.iter().map(|&i| v[i]).sum::<f64>() / k;
+        let m = mean(&scan.signal);
+        d.push(mean(&scan.delay));
+        s.push(m);
+        if let (Some((a, b)), Some((sa, sb))) = (&scan.sc_cc, sc_cc.as_mut()) {
+            sa.push(mean(a));
+            sb.push(mean(b));
+        }
+        se.push(if g.len() >= 2 {
+            let var = g.iter().map(|&i| (scan.signal[i] - m).powi(2)).sum::<f64>() / (k - 1.0);
+            Some((var / k).sqrt())
+        } else {
+            keep_sigma.as_ref().map(|v| v[g[0]])
+        });
+    }
+    if merged {
+        let repeated = groups.iter().filter(|g| g.len() > 1).count();
+        let max = groups.iter().map(Vec::len).max().unwrap_or(1);
+        scan.notes.push(format!(
+            "{} repeated delays merged into {} points (mean; up to {} sweeps per delay)",
+            n - groups.len() + repeated,
+            repeated,
+            max
+        ));
+        if se.iter().all(|v| v.is_some_and(|x| x > 0.0)) {
+            scan.sigma = Some(se.into_iter().map(|v| v.unwrap()).collect());
+            scan.notes.push(
+                "per-point sigma = standard error of the repeated sweeps; fit weighted".into(),
+            );
+        } else {
+            scan.sigma = None;
+            scan.notes.push(format!(
+                "not every delay was repeated ({} of {}): fit unweighted",
+                repeated,
+                groups.len()
+            ));
+        }
+    }
+    scan.delay = d;
+    scan.signal = s;
+    scan.sc_cc = sc_cc;
+}
+
+/// Keep delays within [from, to] (ps); errors when fewer than `min_points` remain.
+pub fn window(
+    scan: &mut Scan,
+    from: Option<f64>,
+    to: Option<f64>,
+    min_points: usize,
+) -> Result<()> {
+    let lo = from.unwrap_or(f64::NEG_INFINITY);
+    let hi = to.unwrap_or(f64::INFINITY);
+    if lo >= hi {
+        return Err(Error::setting(
+            "from/to",
+            format!("window [{lo} ps, {hi} ps] is empty"),
+        ));
+    }
+    let keep: Vec<usize> = (0..scan.delay.len())
+        .filter(|&i| scan.delay[i] >= lo && scan.delay[i] <= hi)
+        .collect();
+    if keep.len() < min_points {
+        return Err(Error::input(
+            &scan.source,
+            format!(
+                "only {} points in the fit window [{lo} ps, {hi} ps] (data span {:.4}-{:.4} ps); need at least {min_points}",
+                keep.len(),
+                scan.delay.first().copied().unwrap_or(f64::NAN),
+                scan.delay.last().copied().unwrap_or(f64::NAN)
+            ),
+        ));
+    }
+    if keep.len() < scan.delay.len() {
+        scan.notes.push(format!(
+            "fit window {lo} ps to {hi} ps: {} of {} points",
+            keep.len(),
+            scan.delay.len()
+        ));
+    }
+    let pick = |v: &Vec<f64>| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    scan.delay = pick(&scan.delay);
+    scan.signal = pick(&scan.signal);
+    scan.sigma = scan.sigma.as_ref().map(pick);
+    scan.sc_cc = scan.sc_cc.as_ref().map(|(a, b)| (pick(a), pick(b)));
+    Ok(())
+}
+
+/// Replace a TR signal by the polarisation degree P = (SC - CC) / (SC + CC).
+/// Points where |SC + CC| is below 1 % of its maximum are dropped (P is
+/// undefined where there is no population), and the count is noted.
+pub fn polarisation_degree(scan: &mut Scan) -> Result<()> {
+    let (sc, cc) = scan.sc_cc.clone().ok_or_else(|| {
+        Error::input(
+            &scan.source,
+            "the polarisation degree needs SC and CC columns",
+        )
+    })?;
+    let sum: Vec<f64> = sc.iter().zip(&cc).map(|(a, b)| a + b).collect();
+    let max = sum.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let keep: Vec<usize> = (0..sum.len())
+        .filter(|&i| sum[i].abs() > 0.01 * max)
+        .collect();
+    if keep.len() < 2 {
+        return Err(Error::input(
+            &scan.source,
+            "SC + CC is zero almost everywhere: no polarisation degree",
+        ));
+    }
+    scan.notes.push(format!(
+        "polarisation degree P = (SC - CC)/(SC + CC); {} points with |SC + CC| < 1% of max dropped",
+        sum.len() - keep.len()
+    ));
+    scan.delay = keep.iter().map(|&i| scan.delay[i]).collect();
+    scan.signal = keep.iter().map(|&i| (sc[i] - cc[i]) / sum[i]).collect();
+    scan.sigma = None;
+    scan.sc_cc = Some((
+        keep.iter().map(|&i| sc[i]).collect(),
+        keep.iter().map(|&i| cc[i]).collect(),
+    ));
+    scan.signal_name = "P".into();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::{Metadata, ScanKind};
+
+    fn scan(d: &[f64], s: &[f64]) -> Scan {
+        Scan {
+            source: "t".into(),
+            kind: ScanKind::Trfe,
+            delay: d.to_vec(),
+            signal: s.to_vec(),
+            sigma: None,
+            sc_cc: None,
+            signal_name: "s".into(),
+            meta: Metadata::default(),
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn interleaved_sweeps_are_sorted_merged_and_weighted() {
+        let mut s = scan(
+            &[2.0, 0.0, 1.0, 1.0, 0.0, 2.0],
+            &[5.0, 1.0, 2.0, 4.0, 3.0, 7.0],
+        );
+        sort_and_merge(&mut s);
+        assert_eq!(s.delay, [0.0, 1.0, 2.0]);
+        assert_eq!(s.signal, [2.0, 3.0, 6.0]);
+        let sig = s.sigma.unwrap();
+        assert!((sig[0] - 1.0).abs() < 1e-12); // sd sqrt(2), / sqrt(2)
+        assert!(s.notes.iter().any(|n| n.contains("sorted")));
+        assert!(s.notes.iter().any(|n| n.contains("merged")));
+    }
+
+    #[test]
+    fn partial_repeats_leave_fit_unweighted() {
+        let mut s = scan(&[0.0, 1.0, 1.0], &[1.0, 2.0, 4.0]);
+        sort_and_merge(&mut s);
+        assert!(s.sigma.is_none());
+        assert!(s.notes.iter().any(|n| n.contains("unweighted")));
+    }
+
+    #[test]
+    fn window_errors_when_too_few_points() {
+        let mut s = scan(&[0.0, 1.0, 2.0], &[1.0, 2.0, 3.0]);
+        let e = window(&mut s, Some(1.5), None, 3).unwrap_err().to_string();
+        assert!(e.contains("only 1 points in the fit window"), "{e}");
+        window(&mut s, Some(0.5), None, 2).unwrap();
+        assert_eq!(s.delay, [1.0, 2.0]);
+    }
+}

@@ -1,0 +1,325 @@
+//! 2-D pump-probe maps (probe wavelength x delay): Glotaran's "Time
+//! explicit" / "Wavelength explicit" ASCII and a plain matrix CSV, and the
+//! choice of one wavelength or the mean over a band.
+
+use super::delimited;
+use super::table::{Metadata, Table};
+use crate::error::{Error, Result};
+use crate::units::{Energy, TimeUnit};
+use ndarray::Array2;
+use std::path::Path;
+
+/// A map: `data[[i, j]]` is the signal at wavelength i and delay j.
+#[derive(Debug, Clone)]
+pub struct Map {
+    pub source: String,
+    pub wavelength_nm: Vec<f64>,
+    pub delay_ps: Vec<f64>,
+    pub data: Array2<f64>,
+    pub meta: Metadata,
+    pub notes: Vec<String>,
+}
+
+/// Which probe wavelengths make up a trace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Band {
+    /// The row nearest this wavelength (nm).
+    At(f64),
+    /// The mean of all rows within [lo, hi] nm.
+    Range(f64, f64),
+}
+
+impl std::str::FromStr for Band {
+    type Err = Error;
+    /// `560nm`, `2.19eV`, `550nm:570nm` or `2.15eV:2.25eV`.
+    fn from_str(s: &str) -> Result<Band> {
+        let nm = |t: &str| t.parse::<Energy>().map(|e| e.nm());
+        match s.split_once(':') {
+            None => Ok(Band::At(nm(s)?)),
+            Some((a, b)) => {
+                let (x, y) = (nm(a)?, nm(b)?);
+                Ok(Band::Range(x.min(y), x.max(y)))
+            }
+        }
+    }
+}
+
+impl Map {
+    /// The trace for `band` as a two-column table (`delay_ps`, `signal`).
+    pub fn trace(&self, band: Band) -> Result<Table> {
+        let rows: Vec<usize> = match band {
+            Band::At(w) => {
+                let i = (0..self.wavelength_nm.len())
+                    .min_by(|&a, &b| {
+                        (self.wavelength_nm[a] - w)
+                            .abs()
+                            .total_cmp(&(self.wavelength_nm[b] - w).abs())
+                    })
+                    .expect("maps have rows");
+                vec![i]
+            }
+            Band::Range(lo, hi) => (0..self.wavelength_nm.len())
+                .filter(|&i| self.wavelength_nm[i] >= lo && self.wavelength_nm[i] <= hi)
+                .collect(),
+        };
+        let (wmin, wmax) = self
+            .wavelength_nm
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &w| {
+                (a.min(w), b.max(w))
+            });
+        if rows.is_empty() {
+            return Err(Error::input(
+                &self.source,
+                format!(
+                    "no probe wavelength in the band {band:?} nm; the map spans {wmin:.1}-{wmax:.1} nm"
+                ),
+            ));
+        }
+        let sel = self.data.select(ndarray::Axis(0), &rows);
+        let signal = sel.mean_axis(ndarray::Axis(0)).expect("non-empty").to_vec();
+        let (a, b) = (
+            self.wavelength_nm[rows[0]],
+            self.wavelength_nm[*rows.last().unwrap()],
+        );
+        let mut meta = self.meta.clone();
+        meta.insert("probe_wavelength", &format!("{:.2} nm", 0.5 * (a + b)));
+        let mut notes = self.notes.clone();
+        notes.push(format!(
+            "trace = mean of {} map row(s) at {:.2}-{:.2} nm ({:.4}-{:.4} eV)",
+            rows.len(),
+            a.min(b),
+            a.max(b),
+            Energy::from_nm(a.max(b)).ev(),
+            Energy::from_nm(a.min(b)).ev()
+        ));
+        Ok(Table {
+            source: format!("{} [{band:?}]", self.source),
+            names: vec!["delay_ps".into(), "signal".into()],
+            columns: vec![self.delay_ps.clone(), signal],
+            meta,
+            notes,
+        })
+    }
+}
+
+fn numbers(line: &str, source: &str, ln: usize) -> Result<Vec<f64>> {
+    line.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let v: f64 = s
+                .parse()
+                .map_err(|_| Error::at_line(source, ln, format!("`{s}` is not a number")))?;
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(Error::at_line(
+                    source,
+                    ln,
+                    format!("value `{s}` is not finite"),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// True when the text looks like Glotaran ASCII (line 3 names the layout).
+pub fn is_glotaran(text: &str) -> bool {
+    text.lines().nth(2).is_some_and(|l| {
+        l.trim().eq_ignore_ascii_case("time explicit")
+            || l.trim().eq_ignore_ascii_case("wavelength explicit")
+    })
+}
+
+/// Parse Glotaran "Time explicit" or "Wavelength explicit" ASCII.
+/// Glotaran stores no unit: delays are in `delay_unit` (ps by convention).
+pub fn parse_glotaran(text: &str, source: &str, delay_unit: TimeUnit) -> Result<Map> {
+    let lines: Vec<&str> = text.lines().collect();
+    let layout = lines
+        .get(2)
+        .map(|l| l.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let time_explicit = match layout.as_str() {
+        "time explicit" => true,
+        "wavelength explicit" => false,
+        _ => {
+            return Err(Error::at_line(
+                source,
+                3,
+                "expected `Time explicit` or `Wavelength explicit`",
+            ));
+        }
+    };
+    let n: usize = lines
+        .get(3)
+        .and_then(|l| {
+            l.trim()
+                .to_ascii_lowercase()
+                .strip_prefix("intervalnr")
+                .map(|s| s.trim().parse().ok())
+        })
+        .flatten()
+        .ok_or_else(|| Error::at_line(source, 4, "expected `intervalnr N`"))?;
+    let axis = numbers(lines.get(4).copied().unwrap_or(""), source, 5)?;
+    if axis.len() != n {
+        return Err(Error::at_line(
+            source,
+            5,
+            format!(
+                "intervalnr says {n} values but the axis line has {}",
+                axis.len()
+            ),
+        ));
+    }
+    let mut other = vec![];
+    let mut rows = vec![];
+    for (k, l) in lines.iter().enumerate().skip(5) {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let v = numbers(l, source, k + 1)?;
+        if v.len() != n + 1 {
+            return Err(Error::at_line(
+                source,
+                k + 1,
+                format!("expected 1 + {n} values, found {}", v.len()),
+            ));
+        }
+        other.push(v[0]);
+        rows.push(v[1..].to_vec());
+    }
+    if rows.len() < 2 || n < 2 {
+        return Err(Error::input(
+            source,
+            "a map needs at least 2 wavelengths and 2 delays",
+        ));
+    }
+    let m = rows.len();
+    let flat: Vec<f64> = rows.into_iter().flatten().collect();
+    let a = Array2::from_shape_vec((m, n), flat).expect("shape checked");
+    let f = delay_unit.to_ps();
+    let (wl, delay, data) = if time_explicit {
+        (other, axis.iter().map(|t| t * f).collect(), a)
+    } else {
+        (
+            axis,
+            other.iter().map(|t| t * f).collect(),
+            a.reversed_axes().as_standard_layout().to_owned(),
+        )
+    };
+    Ok(Map {
+        source: source.to_string(),
+        wavelength_nm: wl,
+        delay_ps: delay,
+        data,
+        meta: Metadata::default(),
+        notes: vec![format!(
+            "Glotaran ASCII carries no time unit: delays read as {delay_unit:?}"
+        )],
+    })
+}
+
+/// Parse a matrix CSV: first row = corner label then delays, each further
+/// row = wavelength (nm) then values. The delay unit comes from the corner
+/// label suffix (e.g. `wavelength_nm/delay_ps`) or `delay_unit`.
+pub fn parse_matrix(text: &str, source: &str, delay_unit: Option<TimeUnit>) -> Result<Map> {
+    let t = delimited::parse(text, source)?;
+    let corner = &t.names[0];
+    let unit = TimeUnit::from_column_name(corner).or(delay_unit).ok_or_else(|| {
+        Error::input(
+            source,
+            format!("cannot tell the delay unit of the map: the corner cell `{corner}` has no _fs/_ps/_ns suffix; give --delay-unit"),
+        )
+    })?;
+    let delay: Vec<f64> = t.names[1..]
+        .iter()
+        .map(|s| {
+            s.parse::<f64>()
+                .map(|v| v * unit.to_ps())
+                .map_err(|_| Error::at_line(source, 1, format!("delay `{s}` is not a number")))
+        })
+        .collect::<Result<_>>()?;
+    let m = t.columns[0].len();
+    let n = delay.len();
+    if m < 2 || n < 2 {
+        return Err(Error::input(
+            source,
+            "a map needs at least 2 wavelengths and 2 delays",
+        ));
+    }
+    let data = Array2::from_shape_fn((m, n), |(i, j)| t.columns[j + 1][i]);
+    Ok(Map {
+        source: source.to_string(),
+        wavelength_nm: t.columns[0].clone(),
+        delay_ps: delay,
+        data,
+        meta: t.meta,
+        notes: vec![],
+    })
+}
+
+/// Read a map file, Glotaran or matrix CSV by its content.
+pub fn read(path: &Path, delay_unit: Option<TimeUnit>) -> Result<Map> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let src = path.display().to_string();
+    if is_glotaran(&text) {
+        parse_glotaran(&text, &src, delay_unit.unwrap_or(TimeUnit::Ps))
+    } else {
+        parse_matrix(&text, &src, delay_unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const G: &str =
+        "Header\nOriginal filename: x\nTime explicit\nintervalnr 3\n 0 1 2\n500 1 2 3\n510 3 4 5\n";
+
+    #[test]
+    fn glotaran_both_layouts_agree() {
+        let a = parse_glotaran(G, "g", TimeUnit::Ps).unwrap();
+        let w = "Header\nx\nWavelength explicit\nintervalnr 2\n500 510\n0 1 3\n1 2 4\n2 3 5\n";
+        let b = parse_glotaran(w, "w", TimeUnit::Ps).unwrap();
+        assert_eq!(a.data, b.data);
+        assert_eq!(a.delay_ps, b.delay_ps);
+        assert_eq!(a.wavelength_nm, b.wavelength_nm);
+    }
+
+    #[test]
+    fn band_mean_and_nearest() {
+        let m = parse_glotaran(G, "g", TimeUnit::Ps).unwrap();
+        let t = m.trace("505nm:520nm".parse().unwrap()).unwrap();
+        assert_eq!(t.columns[1], [3.0, 4.0, 5.0]);
+        let t = m.trace("499nm:515nm".parse().unwrap()).unwrap();
+        assert_eq!(t.columns[1], [2.0, 3.0, 4.0]);
+        let t = m.trace("508nm".parse().unwrap()).unwrap();
+        assert_eq!(t.columns[1], [3.0, 4.0, 5.0]);
+        let e = m
+            .trace("600nm:700nm".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no probe wavelength") && e.contains("500.0-510.0 nm"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_maps_are_rejected_with_line() {
+        let bad = G.replace("510 3 4 5", "510 3 4");
+        let e = parse_glotaran(&bad, "g.ascii", TimeUnit::Ps)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("g.ascii, line 7") && e.contains("expected 1 + 3 values"),
+            "{e}"
+        );
+        let e = parse_matrix("nm,0,1\n500,1,2\n510,1,2\n", "m.csv", None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("delay unit"), "{e}");
+        let m = parse_matrix("nm/delay_fs,0,100\n500,1,2\n510,1,2\n", "m.csv", None).unwrap();
+        assert_eq!(m.delay_ps, [0.0, 0.1]);
+    }
+}
