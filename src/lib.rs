@@ -18,8 +18,11 @@
 
 pub mod error;
 pub mod fit;
+pub mod io_util;
+pub mod physics;
 pub mod preprocess;
 pub mod scan;
+pub mod simulate;
 pub mod units;
 
 pub use error::{Error, Result};

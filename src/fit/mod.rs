@@ -5,11 +5,15 @@
 //! [`lm::fit`], which returns a [`FitResult`] with errors and statistics.
 
 pub mod decay;
+pub mod guess;
 pub mod lm;
 pub mod model;
 pub mod params;
 pub mod precession;
 pub mod result;
+pub mod spectrum;
+pub mod tr;
+pub mod trfe;
 
 pub use decay::{Baseline, ExpDecay};
 pub use lm::{LmOptions, fit};

@@ -1,0 +1,106 @@
+//! Start values for IRF-convolved exponential decays from the trace shape.
+
+use super::median;
+use crate::fit::decay::{ExpDecay, FWHM_PER_SIGMA, irf_exp};
+use crate::fit::model::Model;
+use crate::fit::params::Params;
+
+/// Linear interpolation of the time where `f` crosses `level` between
+/// samples `a` and `b`.
+fn crossing(t: &[f64], f: &[f64], a: usize, b: usize, level: f64) -> f64 {
+    let (fa, fb) = (f[a], f[b]);
+    if (fb - fa).abs() < f64::MIN_POSITIVE {
+        return t[a];
+    }
+    t[a] + (level - fa) / (fb - fa) * (t[b] - t[a])
+}
+
+/// Start values for `model` on data (t ascending, ps). `irf_fwhm` and `t0`
+/// are used as given when known.
+pub fn guess_decay(
+    model: &ExpDecay,
+    t: &[f64],
+    y: &[f64],
+    irf_fwhm: Option<f64>,
+    t0: Option<f64>,
+) -> Params {
+    let n = t.len();
+    let npre = (n / 20).max(3).min(n);
+    let y0 = if model.baseline.offset {
+        median(&mut y[..npre].to_vec())
+    } else {
+        0.0
+    };
+    let pk = (0..n)
+        .max_by(|&a, &b| (y[a] - y0).abs().total_cmp(&(y[b] - y0).abs()))
+        .unwrap_or(0);
+    let apk = y[pk] - y0;
+    let sgn = if apk < 0.0 { -1.0 } else { 1.0 };
+    // normalised excess: rises from 0 to 1 at the peak
+    let f: Vec<f64> = y
+        .iter()
+        .map(|v| sgn * (v - y0) / apk.abs().max(f64::MIN_POSITIVE))
+        .collect();
+    let ntail = (n / 10).max(3).min(n - pk.min(n - 1));
+    let tail = if model.baseline.step {
+        f[n - ntail..].iter().sum::<f64>() / ntail as f64
+    } else {
+        0.0
+    };
+    let tail = tail.clamp(0.0, 0.9);
+    let last_below = |level: f64| (0..pk).rev().find(|&j| f[j] < level);
+    let t_half = last_below(0.5).map_or(t[pk], |j| crossing(t, &f, j, j + 1, 0.5));
+    let t10 = last_below(0.1).map_or(t[0], |j| crossing(t, &f, j, j + 1, 0.1));
+    let t90 = last_below(0.9).map_or(t[pk], |j| crossing(t, &f, j, j + 1, 0.9));
+    let dt = if pk > 0 {
+        t[pk] - t[pk - 1]
+    } else {
+        t[1] - t[0]
+    };
+    // 10-90 % rise of an erf step is 2.563 sigma, i.e. 1.088 FWHM
+    let fwhm = irf_fwhm.unwrap_or_else(|| ((t90 - t10) / 1.088).max(0.5 * dt));
+    let t0v = t0.unwrap_or(t_half);
+    let level = tail + (1.0 - tail) / std::f64::consts::E;
+    let tau = (pk + 1..n)
+        .find(|&j| f[j] <= level)
+        .map_or((t[n - 1] - t0v) / 2.0, |j| {
+            crossing(t, &f, j - 1, j, level) - t0v
+        })
+        .max(1e-3);
+    let sigma = fwhm / FWHM_PER_SIGMA;
+    let mut p = model.template();
+    let taus: Vec<f64> = match model.n_exp {
+        1 => vec![tau],
+        2 => vec![tau / 3.0, tau * 3.0],
+        k => (0..k)
+            .map(|i| tau * 5f64.powf(i as f64 - (k as f64 - 1.0) / 2.0))
+            .collect(),
+    };
+    for (k, &tk) in taus.iter().enumerate() {
+        // peak of the unit response, so that short lifetimes under a broad IRF
+        // get amplitudes large enough to reach the measured peak
+        let peak = (0..200)
+            .map(|i| {
+                irf_exp(
+                    -2.0 * sigma + i as f64 * (6.0 * sigma + 2.0 * tk) / 200.0,
+                    tk,
+                    sigma,
+                )[0]
+            })
+            .fold(0.0f64, f64::max)
+            .max(1e-6);
+        let (a, tn) = model.names(k);
+        p.get_mut(&a).expect("template").value =
+            sgn * apk.abs() * (1.0 - tail) / peak / model.n_exp as f64;
+        p.get_mut(&tn).expect("template").value = tk;
+    }
+    p.get_mut("t0").expect("template").value = t0v;
+    p.get_mut("irf_fwhm").expect("template").value = fwhm.max(2e-4);
+    if model.baseline.step {
+        p.get_mut("step").expect("template").value = sgn * tail * apk.abs();
+    }
+    if model.baseline.offset {
+        p.get_mut("offset").expect("template").value = y0;
+    }
+    p
+}

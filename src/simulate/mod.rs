@@ -1,0 +1,339 @@
+//! Synthetic pump-probe scans with known parameters, for tests, examples
+//! and benchmarks. Every file written says `synthetic = true` and records
+//! the truth in its header.
+//!
+//! - TR: SC = N(t) + S(t)/2 and CC = N(t) - S(t)/2, where S is the spin
+//!   signal (IRF-convolved exponentials + step, [`crate::fit::ExpDecay`])
+//!   and N an IRF-convolved population decay; so SC - CC = S.
+//! - TRFE: eq. (2), sum_i S_i cos(omega_i t) exp(-t/T2*_i) with
+//!   omega_i = |g_i| mu_B B / hbar, zero before the pump.
+//!
+//! Noise is Gaussian with standard deviation (peak |signal|) / SNR on each
+//! recorded channel; delays follow a stage-like grid, fine near time zero
+//! and coarser later, with jitter and back-and-forth sweeps.
+
+use crate::error::{Error, Result};
+use crate::fit::decay::{Baseline, ExpDecay, FWHM_PER_SIGMA, irf_exp};
+use crate::fit::model::Model;
+use crate::physics::omega_from_g;
+use crate::scan::Metadata;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand_distr::{Distribution, Normal};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Stage-like delay grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// First delay (ps).
+    pub start: f64,
+    /// End of the fine, uniform part (ps).
+    pub fine_end: f64,
+    /// Last delay (ps).
+    pub end: f64,
+    /// Points in the fine part.
+    pub n_fine: usize,
+    /// Points in the coarse, geometrically spaced part.
+    pub n_coarse: usize,
+    /// Relative jitter of each position, as a fraction of the local step.
+    pub jitter: f64,
+    /// Number of sweeps (alternately forward and backward, written in
+    /// acquisition order, so delays repeat and are out of order).
+    pub sweeps: usize,
+}
+
+impl Grid {
+    /// Uniform grid of `n` points on [start, end] with 10 % jitter, one sweep.
+    pub fn uniform(start: f64, end: f64, n: usize) -> Grid {
+        Grid {
+            start,
+            fine_end: end,
+            end,
+            n_fine: n,
+            n_coarse: 0,
+            jitter: 0.1,
+            sweeps: 1,
+        }
+    }
+    /// Delays in acquisition order.
+    pub fn delays(&self, rng: &mut StdRng) -> Vec<f64> {
+        let mut base = vec![];
+        let hf = (self.fine_end - self.start) / (self.n_fine.max(2) - 1) as f64;
+        for i in 0..self.n_fine {
+            base.push(self.start + i as f64 * hf);
+        }
+        if self.n_coarse > 0 {
+            let a = (self.fine_end - self.start).max(hf);
+            let r = ((self.end - self.start) / a).powf(1.0 / self.n_coarse as f64);
+            for i in 1..=self.n_coarse {
+                base.push(self.start + a * r.powi(i as i32));
+            }
+        }
+        // jitter: fixed per stage position, so repeated sweeps revisit it
+        let mut jittered = base.clone();
+        for i in 0..base.len() {
+            let step = if i + 1 < base.len() {
+                base[i + 1] - base[i]
+            } else {
+                base[i] - base[i - 1]
+            };
+            jittered[i] += self.jitter * step * (rng.random::<f64>() - 0.5);
+        }
+        let mut out = vec![];
+        for s in 0..self.sweeps.max(1) {
+            if s % 2 == 0 {
+                out.extend(jittered.iter());
+            } else {
+                out.extend(jittered.iter().rev());
+            }
+        }
+        out
+    }
+}
+
+/// Truth of a simulated TR scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrTruth {
+    pub taus: Vec<f64>,
+    pub amplitudes: Vec<f64>,
+    pub t0: f64,
+    pub irf_fwhm: f64,
+    pub step: f64,
+    pub offset: f64,
+    /// Population lifetime (ps) and amplitude of SC + CC.
+    pub population_tau: f64,
+    pub population_amplitude: f64,
+}
+
+/// Truth of a simulated TRFE scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrfeTruth {
+    pub field_t: f64,
+    /// (|g|, T2* in ps, amplitude) per carrier.
+    pub carriers: Vec<(f64, f64, f64)>,
+    pub offset: f64,
+}
+
+/// A simulated scan ready to be written.
+#[derive(Debug, Clone)]
+pub struct Simulated {
+    pub names: Vec<String>,
+    pub columns: Vec<Vec<f64>>,
+    pub meta: Metadata,
+}
+
+fn noise(rng: &mut StdRng, sd: f64) -> Result<Normal<f64>> {
+    let _ = rng;
+    Normal::new(0.0, sd).map_err(|e| Error::setting("snr", e.to_string()))
+}
+
+fn check_snr(snr: f64) -> Result<()> {
+    if snr.is_finite() && snr > 0.0 || snr == f64::INFINITY {
+        Ok(())
+    } else {
+        Err(Error::setting(
+            "snr",
+            format!("{snr}, expected a positive number"),
+        ))
+    }
+}
+
+/// Simulate a TR scan (SC and CC channels).
+pub fn simulate_tr(truth: &TrTruth, grid: &Grid, snr: f64, seed: u64) -> Result<Simulated> {
+    check_snr(snr)?;
+    if truth.taus.len() != truth.amplitudes.len() || truth.taus.is_empty() || truth.taus.len() > 3 {
+        return Err(Error::setting(
+            "taus",
+            "1 to 3 lifetimes, one amplitude each",
+        ));
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let t = grid.delays(&mut rng);
+    let model = ExpDecay {
+        n_exp: truth.taus.len(),
+        baseline: Baseline {
+            offset: true,
+            step: true,
+        },
+    };
+    let mut p = vec![];
+    for (a, tau) in truth.amplitudes.iter().zip(&truth.taus) {
+        p.extend([*a, *tau]);
+    }
+    p.extend([truth.t0, truth.irf_fwhm, truth.step, truth.offset]);
+    let mut s = vec![0.0; t.len()];
+    model.eval(&p, &t, &mut s);
+    let sigma = truth.irf_fwhm / FWHM_PER_SIGMA;
+    let pop: Vec<f64> = t
+        .iter()
+        .map(|&x| {
+            truth.population_amplitude * irf_exp(x - truth.t0, truth.population_tau, sigma)[0]
+        })
+        .collect();
+    let peak = s.iter().chain(&pop).fold(0.0f64, |m, v| m.max(v.abs()));
+    let sd = if snr.is_finite() { peak / snr } else { 0.0 };
+    let nd = noise(&mut rng, sd.max(0.0))?;
+    let sc: Vec<f64> = (0..t.len())
+        .map(|i| pop[i] + s[i] / 2.0 + nd.sample(&mut rng))
+        .collect();
+    let cc: Vec<f64> = (0..t.len())
+        .map(|i| pop[i] - s[i] / 2.0 + nd.sample(&mut rng))
+        .collect();
+    let mut meta = base_meta("tr", snr, seed, sd);
+    for (k, (a, tau)) in truth.amplitudes.iter().zip(&truth.taus).enumerate() {
+        let sfx = if truth.taus.len() == 1 {
+            String::new()
+        } else {
+            format!("_{}", k + 1)
+        };
+        meta.insert(&format!("truth.tau{sfx}"), &format!("{tau} ps"));
+        meta.insert(&format!("truth.amplitude{sfx}"), &format!("{a}"));
+    }
+    meta.insert("truth.t0", &format!("{} ps", truth.t0));
+    meta.insert("truth.irf_fwhm", &format!("{} ps", truth.irf_fwhm));
+    meta.insert("truth.step", &format!("{}", truth.step));
+    meta.insert("truth.offset", &format!("{}", truth.offset));
+    meta.insert(
+        "truth.population_tau",
+        &format!("{} ps", truth.population_tau),
+    );
+    Ok(Simulated {
+        names: vec!["delay_ps".into(), "SC".into(), "CC".into()],
+        columns: vec![t, sc, cc],
+        meta,
+    })
+}
+
+/// Simulate a TRFE scan at `truth.field_t`.
+pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Result<Simulated> {
+    check_snr(snr)?;
+    if truth.carriers.is_empty() || truth.carriers.len() > 2 {
+        return Err(Error::setting("carriers", "1 or 2 precessing carriers"));
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let t = grid.delays(&mut rng);
+    let y: Vec<f64> = t
+        .iter()
+        .map(|&x| {
+            let osc: f64 = if x < 0.0 {
+                0.0
+            } else {
+                truth
+                    .carriers
+                    .iter()
+                    .map(|&(g, t2, a)| {
+                        a * (omega_from_g(g, truth.field_t) * x * 1e-3).cos() * (-x / t2).exp()
+                    })
+                    .sum()
+            };
+            osc + truth.offset
+        })
+        .collect();
+    let peak = truth.carriers.iter().map(|c| c.2.abs()).sum::<f64>();
+    let sd = if snr.is_finite() { peak / snr } else { 0.0 };
+    let nd = noise(&mut rng, sd)?;
+    let y: Vec<f64> = y.into_iter().map(|v| v + nd.sample(&mut rng)).collect();
+    let mut meta = base_meta("trfe", snr, seed, sd);
+    meta.insert("field", &format!("{} mT", truth.field_t * 1e3));
+    for (k, (g, t2, a)) in truth.carriers.iter().enumerate() {
+        let sfx = format!("_{}", k + 1);
+        meta.insert(&format!("truth.g{sfx}"), &format!("{g}"));
+        meta.insert(
+            &format!("truth.omega{sfx}"),
+            &format!("{} rad/ns", omega_from_g(*g, truth.field_t)),
+        );
+        meta.insert(&format!("truth.t2{sfx}"), &format!("{t2} ps"));
+        meta.insert(&format!("truth.amplitude{sfx}"), &format!("{a}"));
+    }
+    meta.insert("truth.offset", &format!("{}", truth.offset));
+    Ok(Simulated {
+        names: vec!["delay_ps".into(), "signal".into()],
+        columns: vec![t, y],
+        meta,
+    })
+}
+
+fn base_meta(kind: &str, snr: f64, seed: u64, sd: f64) -> Metadata {
+    let mut m = Metadata::default();
+    m.insert("synthetic", "true");
+    m.insert(
+        "generator",
+        &format!("spinfit {} simulate {kind}", env!("CARGO_PKG_VERSION")),
+    );
+    m.insert("kind", kind);
+    m.insert("snr", &format!("{snr}"));
+    m.insert("seed", &format!("{seed}"));
+    m.insert("noise_sd", &format!("{sd:e}"));
+    m
+}
+
+impl Simulated {
+    /// The scan as CSV text with `# key = value` metadata.
+    pub fn to_csv(&self) -> String {
+        let mut s = String::new();
+        for (k, v) in &self.meta.0 {
+            let _ = writeln!(s, "# {k} = {v}");
+        }
+        let _ = writeln!(s, "{}", self.names.join(","));
+        for i in 0..self.columns[0].len() {
+            let row: Vec<String> = self
+                .columns
+                .iter()
+                .map(|c| format!("{:.9e}", c[i]))
+                .collect();
+            let _ = writeln!(s, "{}", row.join(","));
+        }
+        s
+    }
+    /// Add metadata (sample name, temperature, ...).
+    pub fn with_meta(mut self, key: &str, value: &str) -> Simulated {
+        self.meta.insert(key, value);
+        self
+    }
+    /// Write as CSV atomically.
+    pub fn write_csv(&self, path: &Path) -> Result<()> {
+        crate::io_util::write_atomic(path, self.to_csv().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn noiseless_tr_difference_is_the_spin_model() {
+        let truth = TrTruth {
+            taus: vec![7.76],
+            amplitudes: vec![1.0],
+            t0: 0.0,
+            irf_fwhm: 0.3,
+            step: 0.05,
+            offset: 0.0,
+            population_tau: 50.0,
+            population_amplitude: 2.0,
+        };
+        let sim = simulate_tr(&truth, &Grid::uniform(-2.0, 40.0, 50), f64::INFINITY, 1).unwrap();
+        let (t, sc, cc) = (&sim.columns[0], &sim.columns[1], &sim.columns[2]);
+        let m = ExpDecay {
+            n_exp: 1,
+            baseline: Baseline {
+                offset: true,
+                step: true,
+            },
+        };
+        let mut s = vec![0.0; t.len()];
+        m.eval(&[1.0, 7.76, 0.0, 0.3, 0.05, 0.0], t, &mut s);
+        for i in 0..t.len() {
+            assert!((sc[i] - cc[i] - s[i]).abs() < 1e-12);
+        }
+        assert_eq!(sim.meta.0["synthetic"], "true");
+    }
+    #[test]
+    fn sweeps_repeat_positions_in_acquisition_order() {
+        let mut g = Grid::uniform(0.0, 9.0, 10);
+        g.sweeps = 2;
+        let d = g.delays(&mut StdRng::seed_from_u64(3));
+        assert_eq!(d.len(), 20);
+        assert_eq!(d[9], d[10]);
+        assert_eq!(d[0], d[19]);
+    }
+}
