@@ -2,14 +2,22 @@
 //! repeated delays, fit windows, and the spin polarisation degree.
 //!
 //! Merging: the points of a repeated delay (interleaved sweeps) are replaced
-//! by their mean; when every delay was measured n_k >= 2 times, the standard
-//! error s_k / sqrt(n_k) becomes the per-point sigma of a weighted fit.
+//! by their mean. The scatter of the repeats gives a pooled noise estimate
+//! s^2 = sum_k sum_j (y_kj - ybar_k)^2 / sum_k (n_k - 1); with at least
+//! [`MIN_POOLED_DOF`] degrees of freedom each merged point gets
+//! sigma_k = s / sqrt(n_k) and the fit is weighted with absolute sigmas.
+//! Per-delay standard deviations from 2-3 sweeps are far too noisy to be used
+//! as weights (they bias the fit towards points that happened to agree), so
+//! the pooled estimate is used even when every delay was repeated.
 
 use crate::error::{Error, Result};
 use crate::scan::Scan;
 
 /// Delays closer than this (ps, i.e. 0.1 fs) count as the same stage position.
 pub const SAME_DELAY_PS: f64 = 1e-4;
+
+/// Degrees of freedom the pooled noise estimate needs before it is used.
+pub const MIN_POOLED_DOF: usize = 10;
 
 /// Sort by delay and merge repeated delays; notes what was done.
 pub fn sort_and_merge(scan: &mut Scan) {
@@ -26,12 +34,11 @@ pub fn sort_and_merge(scan: &mut Scan) {
             _ => groups.push(vec![i]),
         }
     }
-    let keep_sigma = scan.sigma.clone();
     let merged = groups.len() < n;
     let mut d = Vec::with_capacity(groups.len());
     let mut s = Vec::with_capacity(groups.len());
-    let mut se = Vec::with_capacity(groups.len());
     let mut sc_cc = scan.sc_cc.as_ref().map(|_| (vec![], vec![]));
+    let (mut ss, mut dof) = (0.0, 0usize);
     for g in &groups {
         let k = g.len() as f64;
         let mean = |v: &[f64]| g.iter().map(|&i| v[i]).sum::<f64>() / k;
@@ -42,33 +49,33 @@ pub fn sort_and_merge(scan: &mut Scan) {
             sa.push(mean(a));
             sb.push(mean(b));
         }
-        se.push(if g.len() >= 2 {
-            let var = g.iter().map(|&i| (scan.signal[i] - m).powi(2)).sum::<f64>() / (k - 1.0);
-            Some((var / k).sqrt())
-        } else {
-            keep_sigma.as_ref().map(|v| v[g[0]])
-        });
+        ss += g.iter().map(|&i| (scan.signal[i] - m).powi(2)).sum::<f64>();
+        dof += g.len() - 1;
     }
     if merged {
         let repeated = groups.iter().filter(|g| g.len() > 1).count();
         let max = groups.iter().map(Vec::len).max().unwrap_or(1);
         scan.notes.push(format!(
-            "{} repeated delays merged into {} points (mean; up to {} sweeps per delay)",
+            "{} points at {} repeated delays merged (mean; up to {} sweeps per delay)",
             n - groups.len() + repeated,
             repeated,
             max
         ));
-        if se.iter().all(|v| v.is_some_and(|x| x > 0.0)) {
-            scan.sigma = Some(se.into_iter().map(|v| v.unwrap()).collect());
-            scan.notes.push(
-                "per-point sigma = standard error of the repeated sweeps; fit weighted".into(),
+        let pooled = (ss / dof as f64).sqrt();
+        if dof >= MIN_POOLED_DOF && pooled > 0.0 {
+            scan.sigma = Some(
+                groups
+                    .iter()
+                    .map(|g| pooled / (g.len() as f64).sqrt())
+                    .collect(),
             );
+            scan.notes.push(format!(
+                "noise from the scatter of repeated sweeps: s = {pooled:.4e} ({dof} dof); sigma = s/sqrt(n) per point, fit weighted"
+            ));
         } else {
             scan.sigma = None;
             scan.notes.push(format!(
-                "not every delay was repeated ({} of {}): fit unweighted",
-                repeated,
-                groups.len()
+                "repeats give only {dof} degrees of freedom for the noise: fit unweighted, errors scaled by reduced chi-square"
             ));
         }
     }
@@ -185,18 +192,23 @@ mod tests {
         sort_and_merge(&mut s);
         assert_eq!(s.delay, [0.0, 1.0, 2.0]);
         assert_eq!(s.signal, [2.0, 3.0, 6.0]);
-        let sig = s.sigma.unwrap();
-        assert!((sig[0] - 1.0).abs() < 1e-12); // sd sqrt(2), / sqrt(2)
+        // 3 pairs give 3 dof: too few for a noise estimate
+        assert!(s.sigma.is_none());
         assert!(s.notes.iter().any(|n| n.contains("sorted")));
         assert!(s.notes.iter().any(|n| n.contains("merged")));
     }
 
     #[test]
-    fn partial_repeats_leave_fit_unweighted() {
-        let mut s = scan(&[0.0, 1.0, 1.0], &[1.0, 2.0, 4.0]);
+    fn pooled_noise_from_repeats() {
+        // 12 delays measured twice, pairs differing by +-1: s^2 = 12*2*0.25/12... per pair
+        // (y - mean)^2 = 0.25 twice -> ss = 6, dof = 12, s = sqrt(0.5)
+        let d: Vec<f64> = (0..12).chain(0..12).map(f64::from).collect();
+        let y: Vec<f64> = (0..24).map(|i| if i < 12 { 0.5 } else { -0.5 }).collect();
+        let mut s = scan(&d, &y);
         sort_and_merge(&mut s);
-        assert!(s.sigma.is_none());
-        assert!(s.notes.iter().any(|n| n.contains("unweighted")));
+        let sig = s.sigma.unwrap();
+        assert_eq!(sig.len(), 12);
+        assert!((sig[0] - (0.5f64).sqrt() / 2f64.sqrt()).abs() < 1e-12);
     }
 
     #[test]
