@@ -34,6 +34,9 @@ pub enum Error {
         object: String,
         msg: String,
     },
+    /// A figure could not be drawn or written.
+    #[error("{path}: cannot draw figure: {msg}")]
+    Plot { path: PathBuf, msg: String },
     /// Operating-system I/O error with the path it concerned.
     #[error("{path}: {source}")]
     Io {

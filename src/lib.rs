@@ -16,11 +16,15 @@
 //! Internal units: delays in ps, angular frequencies in rad/ns, fields in T,
 //! photon energies in eV.
 
+pub mod cli;
 pub mod error;
 pub mod fit;
 pub mod io_util;
 pub mod physics;
+pub mod pipeline;
+pub mod plot;
 pub mod preprocess;
+pub mod report;
 pub mod scan;
 pub mod simulate;
 pub mod units;

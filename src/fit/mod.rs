@@ -10,6 +10,7 @@ pub mod lm;
 pub mod model;
 pub mod params;
 pub mod precession;
+pub mod profile;
 pub mod result;
 pub mod spectrum;
 pub mod tr;

@@ -1,8 +1,9 @@
 //! Amplitude spectrum of a trace for precession start values.
 //!
 //! Stage scans are often uneven, so the trace is linearly interpolated onto
-//! a uniform grid (step = the median delay step), its mean removed, a Hann
-//! window applied, zero-padded to 8x the next power of two, and transformed
+//! a uniform grid (step = the median delay step), its mean removed (no
+//! taper: a damped signal lives at early delays, which a window would
+//! suppress), zero-padded to 8x the next power of two, and transformed
 //! with rustfft. Angular frequency of bin k: omega_k = 2 pi k / (N dt), in
 //! rad/ns for dt in ps times 1000.
 
@@ -45,9 +46,8 @@ pub fn spectrum(t: &[f64], y: &[f64]) -> Spectrum {
     let mean = grid.iter().sum::<f64>() / n as f64;
     let nfft = (n.next_power_of_two() * 8).min(1 << 20);
     let mut buf = vec![Complex::new(0.0, 0.0); nfft];
-    for (i, v) in grid.iter().enumerate() {
-        let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / (n - 1) as f64).cos();
-        buf[i].re = (v - mean) * w;
+    for (b, v) in buf.iter_mut().zip(&grid) {
+        b.re = v - mean;
     }
     FftPlanner::new().plan_fft_forward(nfft).process(&mut buf);
     let half = nfft / 2;

@@ -50,6 +50,16 @@ pub enum Criterion {
     FTest(f64),
 }
 
+impl std::fmt::Display for Criterion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Criterion::Bic => write!(f, "BIC"),
+            Criterion::Aic => write!(f, "AIC"),
+            Criterion::FTest(a) => write!(f, "F-test (alpha = {a})"),
+        }
+    }
+}
+
 /// Settings of a TRFE fit.
 #[derive(Debug, Clone)]
 pub struct TrfeConfig {
@@ -190,9 +200,9 @@ fn select(cfg: &TrfeConfig, one: &FitResult, two: &FitResult) -> Selection {
         Criterion::FTest(alpha) => p_value < alpha,
     };
     let (chosen, reason) = match (prefers_two, resolvable) {
-        (true, true) => (2, format!("{:?} prefers 2 cosines; frequencies differ by {:.2} rad/ns ({:.1} sigma)", cfg.criterion, sep, sep / sep_err)),
+        (true, true) => (2, format!("{} prefers 2 cosines; frequencies differ by {:.2} rad/ns ({:.1} sigma)", cfg.criterion, sep, sep / sep_err)),
         (true, false) => (1, "the 2-cosine fit improves chi-square but its second component is not resolved (did not converge, frequencies within 2 sigma, or amplitude not significant)".to_string()),
-        (false, _) => (1, format!("{:?} does not justify a second cosine", cfg.criterion)),
+        (false, _) => (1, format!("{} does not justify a second cosine", cfg.criterion)),
     };
     Selection {
         chosen,

@@ -48,18 +48,17 @@ impl std::fmt::Display for Quantity {
         if self.stderr.is_finite() {
             write!(
                 f,
-                "{} +/- {} {}",
+                "{} +/- {}",
                 fmt_sig(self.value, 5),
-                fmt_sig(self.stderr, 2),
-                self.unit
-            )
+                fmt_sig(self.stderr, 2)
+            )?;
         } else {
-            write!(
-                f,
-                "{} {} (error undetermined)",
-                fmt_sig(self.value, 5),
-                self.unit
-            )
+            write!(f, "{} (error undetermined)", fmt_sig(self.value, 5))?;
+        }
+        if self.unit.is_empty() {
+            Ok(())
+        } else {
+            write!(f, " {}", self.unit)
         }
     }
 }

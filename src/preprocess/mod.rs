@@ -114,8 +114,17 @@ pub fn window(
         ));
     }
     if keep.len() < scan.delay.len() {
+        let edge = |v: f64, open: &str| {
+            if v.is_finite() {
+                format!("{v} ps")
+            } else {
+                open.to_string()
+            }
+        };
         scan.notes.push(format!(
-            "fit window {lo} ps to {hi} ps: {} of {} points",
+            "fit window {} to {}: {} of {} points",
+            edge(lo, "the first delay"),
+            edge(hi, "the last delay"),
             keep.len(),
             scan.delay.len()
         ));

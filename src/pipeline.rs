@@ -1,0 +1,214 @@
+//! One scan from file to report: read -> sort/merge -> window -> plan ->
+//! fit -> physics -> [`FitRecord`]. The command line and batch jobs call
+//! these; nothing here prints.
+
+use crate::error::{Error, Result};
+use crate::fit::model::Model;
+use crate::fit::profile::{self, Interval};
+use crate::fit::spectrum::Spectrum;
+use crate::fit::tr::{self, TrConfig};
+use crate::fit::trfe::{self, TrfeConfig};
+use crate::preprocess;
+use crate::report::{Derived, FitRecord};
+use crate::scan::{ReadOptions, Scan, ScanKind, read_scans};
+use crate::units::Field;
+use std::path::Path;
+
+/// Settings for fitting TR scans.
+#[derive(Debug, Clone, Default)]
+pub struct TrJob {
+    pub read: ReadOptions,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    /// Fit the polarisation degree (SC-CC)/(SC+CC) instead of SC - CC.
+    pub polarisation: bool,
+    pub config: TrConfig,
+    /// Compute 1-sigma profile-likelihood intervals of the lifetimes.
+    pub profile: bool,
+}
+
+/// Settings for fitting TRFE scans.
+#[derive(Debug, Clone, Default)]
+pub struct TrfeJob {
+    pub read: ReadOptions,
+    /// Start of the fit window (ps); default 0 (eq. 2 holds after the pump).
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    /// Field from the command line; overrides metadata.
+    pub field_t: Option<f64>,
+    pub config: TrfeConfig,
+    pub profile: bool,
+}
+
+/// A fitted scan with what a figure needs.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub record: FitRecord,
+    /// The model on a fine grid over the fitted delays.
+    pub curve: (Vec<f64>, Vec<f64>),
+    pub spectrum: Option<Spectrum>,
+}
+
+fn curve(model: &dyn Model, p: &[f64], x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (a, b) = (x[0], x[x.len() - 1]);
+    let n = 1500;
+    let xs: Vec<f64> = (0..n)
+        .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+        .collect();
+    let mut ys = vec![0.0; n];
+    model.eval(p, &xs, &mut ys);
+    (xs, ys)
+}
+
+fn intervals(
+    model: &dyn Model,
+    scan: &Scan,
+    fit: &crate::fit::FitResult,
+    names: &[String],
+) -> Vec<Interval> {
+    names
+        .iter()
+        .filter_map(|n| {
+            profile::interval(
+                model,
+                &scan.delay,
+                &scan.signal,
+                scan.sigma.as_deref(),
+                fit,
+                n,
+                1.0,
+            )
+            .ok()
+        })
+        .collect()
+}
+
+/// Fit one TR scan.
+pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
+    preprocess::sort_and_merge(&mut scan);
+    if job.polarisation {
+        preprocess::polarisation_degree(&mut scan)?;
+    }
+    preprocess::window(&mut scan, job.from, job.to, 8)?;
+    let plan = tr::plan(&job.config, &scan)?;
+    let out = tr::run(&plan, &scan, &job.config.lm)?;
+    let profile = if job.profile {
+        let names: Vec<String> = (0..plan.model.n_exp)
+            .map(|k| plan.model.names(k).1)
+            .collect();
+        intervals(&plan.model, &scan, &out.fit, &names)
+    } else {
+        vec![]
+    };
+    let mut notes = scan.notes.clone();
+    notes.extend(out.notes);
+    let c = curve(&plan.model, &out.fit.params.values(), &scan.delay);
+    Ok(Fitted {
+        record: FitRecord {
+            file: scan.source.clone(),
+            kind: ScanKind::Tr,
+            derived: Derived::Tr {
+                lifetimes: out.lifetimes,
+            },
+            fit: out.fit,
+            profile,
+            notes,
+            meta: scan.meta.clone(),
+        },
+        curve: c,
+        spectrum: None,
+    })
+}
+
+/// The field for a scan: the command line's, else metadata `field`/`b`.
+pub fn field_of(scan: &Scan, cli: Option<f64>, notes: &mut Vec<String>) -> Result<Option<f64>> {
+    let meta: Option<Field> = scan
+        .meta
+        .parse(&scan.source, &["field", "b", "magnetic_field", "b_field"])?;
+    Ok(match (cli, meta) {
+        (Some(c), Some(m)) if (c - m.tesla()).abs() > 1e-9 => {
+            notes.push(format!(
+                "field from the command line ({} mT) overrides the file's {} mT",
+                c * 1e3,
+                m.tesla() * 1e3
+            ));
+            Some(c)
+        }
+        (Some(c), _) => Some(c),
+        (None, Some(m)) => Some(m.tesla()),
+        (None, None) => None,
+    })
+}
+
+/// Fit one TRFE scan.
+pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
+    preprocess::sort_and_merge(&mut scan);
+    let from = job.from.unwrap_or(0.0);
+    if job.from.is_none() && scan.delay[0] < 0.0 {
+        scan.notes.push(
+            "fit window starts at the pump (0 ps) by default; use --from to change it".into(),
+        );
+    }
+    preprocess::window(&mut scan, Some(from), job.to, 12)?;
+    let mut notes = scan.notes.clone();
+    let field_t = field_of(&scan, job.field_t, &mut notes)?;
+    let cfg = TrfeConfig {
+        field_t,
+        ..job.config.clone()
+    };
+    let out = trfe::run(&cfg, &scan)?;
+    notes.extend(out.notes.clone());
+    let profile = if job.profile {
+        let names: Vec<String> = (0..out.model.n_cos)
+            .flat_map(|k| [out.model.pname("omega", k), out.model.pname("t2", k)])
+            .collect();
+        intervals(&out.model, &scan, &out.fit, &names)
+    } else {
+        vec![]
+    };
+    let c = curve(&out.model, &out.fit.params.values(), &scan.delay);
+    Ok(Fitted {
+        record: FitRecord {
+            file: scan.source.clone(),
+            kind: ScanKind::Trfe,
+            derived: Derived::Trfe {
+                carriers: out.carriers,
+                field_t,
+                selection: out.selection,
+            },
+            fit: out.fit,
+            profile,
+            notes,
+            meta: scan.meta.clone(),
+        },
+        curve: c,
+        spectrum: Some(out.spectrum),
+    })
+}
+
+/// Read `path` and fit every scan in it.
+pub fn fit_file(
+    path: &Path,
+    kind: ScanKind,
+    tr_job: &TrJob,
+    trfe_job: &TrfeJob,
+) -> Vec<Result<Fitted>> {
+    let read = match kind {
+        ScanKind::Tr => &tr_job.read,
+        ScanKind::Trfe => &trfe_job.read,
+    };
+    match read_scans(path, kind, read) {
+        Err(e) => vec![Err(e)],
+        Ok(scans) if scans.is_empty() => vec![Err(Error::input(
+            path.display().to_string(),
+            "no scans found",
+        ))],
+        Ok(scans) => scans
+            .into_iter()
+            .map(|s| match kind {
+                ScanKind::Tr => fit_tr(s, tr_job),
+                ScanKind::Trfe => fit_trfe(s, trfe_job),
+            })
+            .collect(),
+    }
+}
