@@ -107,6 +107,7 @@ pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
         record: FitRecord {
             file: scan.source.clone(),
             kind: ScanKind::Tr,
+            signal: scan.signal_name.clone(),
             derived: Derived::Tr {
                 lifetimes: out.lifetimes,
             },
@@ -171,6 +172,7 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
         record: FitRecord {
             file: scan.source.clone(),
             kind: ScanKind::Trfe,
+            signal: scan.signal_name.clone(),
             derived: Derived::Trfe {
                 carriers: out.carriers,
                 field_t,

@@ -231,9 +231,11 @@ pub fn numbered(path: &Path, i: usize, n: usize) -> PathBuf {
 /// Draw one fitted scan.
 pub fn draw(path: &Path, f: &Fitted) -> crate::Result<()> {
     let r = &f.record;
-    let (xl, yl) = match r.kind {
-        ScanKind::Tr => ("pump-probe delay (ps)", "spin signal SC - CC"),
-        ScanKind::Trfe => ("pump-probe delay (ps)", "Faraday ellipticity"),
+    let yl = match (r.kind, r.signal.as_str()) {
+        (ScanKind::Tr, "SC - CC") => "spin signal SC - CC (arb. u.)".to_string(),
+        (ScanKind::Tr, "P") => "polarisation degree (SC-CC)/(SC+CC)".to_string(),
+        (ScanKind::Trfe, "signal") => "Faraday ellipticity (arb. u.)".to_string(),
+        (_, s) => format!("{s} (arb. u.)"),
     };
     let marks = match &r.derived {
         crate::report::Derived::Trfe { carriers, .. } => {
@@ -249,8 +251,8 @@ pub fn draw(path: &Path, f: &Fitted) -> crate::Result<()> {
         path,
         &FitFigure {
             title: format!("{name}: {}", r.fit.model),
-            x_label: xl.into(),
-            y_label: yl.into(),
+            x_label: "pump-probe delay (ps)".into(),
+            y_label: yl,
             x: &r.fit.x,
             y: &r.fit.y,
             curve: f.curve.clone(),

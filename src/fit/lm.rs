@@ -293,6 +293,7 @@ pub(crate) fn finish<M: Model + ?Sized>(
         y: y.to_vec(),
         best_fit: best,
         residual,
+        warnings: vec![],
     }
 }
 

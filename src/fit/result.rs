@@ -120,12 +120,18 @@ pub struct FitResult {
     pub y: Vec<f64>,
     pub best_fit: Vec<f64>,
     pub residual: Vec<f64>,
+    /// Problems found after the fit that make it untrustworthy even though
+    /// the optimiser converged (e.g. two components that collapsed into one).
+    pub warnings: Vec<String>,
 }
 
 impl FitResult {
     /// Converged, and every free parameter has an error and is off its bounds.
     pub fn success(&self) -> bool {
-        self.termination.success() && self.covariance_ok && self.at_bounds().is_empty()
+        self.termination.success()
+            && self.covariance_ok
+            && self.at_bounds().is_empty()
+            && self.warnings.is_empty()
     }
     /// Names of free parameters that ended on a bound.
     pub fn at_bounds(&self) -> Vec<&str> {
@@ -249,6 +255,9 @@ impl fmt::Display for FitResult {
                     pairs.push((c, a, b));
                 }
             }
+        }
+        for w in &self.warnings {
+            writeln!(f, "    WARNING: {w}")?;
         }
         if !pairs.is_empty() {
             pairs.sort_by(|x, y| y.0.abs().total_cmp(&x.0.abs()));

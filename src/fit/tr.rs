@@ -2,7 +2,7 @@
 //! values), then run the fit and report tau and the rate k = 1/tau.
 
 use super::decay::{Baseline, ExpDecay};
-use super::guess::guess_decay;
+use super::guess::{decay_grid_starts, guess_decay};
 use super::lm::{LmOptions, fit};
 use super::model::Model;
 use super::params::Params;
@@ -139,27 +139,70 @@ pub fn plan(cfg: &TrConfig, scan: &Scan) -> Result<TrPlan> {
     })
 }
 
-/// Run the planned fit; when the first start does not converge, lifetimes
-/// 3x shorter and longer are tried and the lowest chi-square kept.
-pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
-    let (t, y, s) = (&scan.delay, &scan.signal, scan.sigma.as_deref());
-    let mut best = fit(&plan.model, t, y, s, &plan.start, lm)?;
-    let mut notes = plan.notes.clone();
-    if !best.success() {
-        for f in [0.3, 3.0] {
-            let mut p = plan.start.clone();
-            for k in 0..plan.model.n_exp {
-                let (_, tn) = plan.model.names(k);
-                p.get_mut(&tn)?.value *= f;
-            }
-            let r = fit(&plan.model, t, y, s, &p, lm)?;
-            if (r.success() && !best.success())
-                || (r.success() == best.success() && r.chisqr < best.chisqr)
-            {
-                best = r;
+/// Names of component pairs whose lifetimes cannot be told apart: closer
+/// than twice their combined standard error, or than 0.1 %.
+pub fn degenerate_pairs(model: &ExpDecay, f: &FitResult) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for a in 0..model.n_exp {
+        for b in a + 1..model.n_exp {
+            let (na, nb) = (model.names(a).1, model.names(b).1);
+            let (ta, tb) = (f.value(&na), f.value(&nb));
+            let e = f.err(&na).hypot(f.err(&nb));
+            if (ta - tb).abs() <= 1e-3 * ta.max(tb) || !((ta - tb).abs() > 2.0 * e) {
+                out.push((na, nb));
             }
         }
-        notes.push("first start did not converge cleanly: lifetimes x0.3 and x3 also tried".into());
+    }
+    out
+}
+
+fn better(a: &FitResult, b: &FitResult) -> bool {
+    (a.success() && !b.success()) || (a.success() == b.success() && a.chisqr < b.chisqr)
+}
+
+/// Start points: the shape-based guess, then the best lifetime sets of a
+/// variable-projection grid (which also finds rising components), so that
+/// the fit does not settle on two equal lifetimes (a saddle of chi^2).
+fn starts(plan: &TrPlan, scan: &Scan) -> Vec<Params> {
+    let mut v = vec![plan.start.clone()];
+    v.extend(decay_grid_starts(
+        &plan.model,
+        &plan.start,
+        &scan.delay,
+        &scan.signal,
+        3,
+    ));
+    v
+}
+
+/// Run the planned fit from its start points and keep the best: converged,
+/// components distinct, lowest chi-square.
+pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
+    let (t, y, s) = (&scan.delay, &scan.signal, scan.sigma.as_deref());
+    let mut notes = plan.notes.clone();
+    let mut best: Option<FitResult> = None;
+    let all = starts(plan, scan);
+    for (i, p) in all.iter().enumerate() {
+        let mut r = fit(&plan.model, t, y, s, p, lm)?;
+        for (a, b) in degenerate_pairs(&plan.model, &r) {
+            r.warnings.push(format!(
+                "{a} and {b} cannot be told apart: fit fewer exponentials"
+            ));
+        }
+        if best.as_ref().is_none_or(|b| better(&r, b)) {
+            best = Some(r);
+        }
+        // a single exponential that converged from its shape guess is final
+        if i == 0 && plan.model.n_exp == 1 && best.as_ref().is_some_and(FitResult::success) {
+            break;
+        }
+    }
+    let best = best.ok_or_else(|| Error::Fit("no start values".into()))?;
+    if all.len() > 1 && (plan.model.n_exp > 1 || !best.success()) {
+        notes.push(format!(
+            "{} start points tried; lowest chi-square among converged fits kept",
+            all.len()
+        ));
     }
     let mut lifetimes: Vec<Lifetime> = (0..plan.model.n_exp)
         .map(|k| {

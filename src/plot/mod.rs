@@ -68,7 +68,7 @@ where
     let (x0, x1) = range(fig.x.iter().copied().chain(fig.curve.0.iter().copied()));
     let (y0, y1) = range(fig.y.iter().copied().chain(fig.curve.1.iter().copied()));
     let mut c = ChartBuilder::on(&top)
-        .caption(&fig.title, ("sans-serif", 18))
+        .caption(&fig.title, ("sans-serif", 14))
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(70)

@@ -48,6 +48,8 @@ pub enum Derived {
 pub struct FitRecord {
     pub file: String,
     pub kind: ScanKind,
+    /// What the fitted signal is, e.g. "SC - CC", "P", "signal".
+    pub signal: String,
     pub fit: FitResult,
     pub derived: Derived,
     pub profile: Vec<Interval>,
@@ -98,6 +100,7 @@ impl FitRecord {
             "schema": "spinfit.fit/1",
             "file": self.file,
             "kind": self.kind,
+            "signal": self.signal,
             "model": f.model,
             "success": f.success(),
             "termination": {"reason": f.termination, "message": f.termination.to_string()},

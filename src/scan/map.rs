@@ -44,6 +44,15 @@ impl std::str::FromStr for Band {
     }
 }
 
+impl std::fmt::Display for Band {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Band::At(w) => write!(f, "{w:.1} nm"),
+            Band::Range(a, b) => write!(f, "{a:.1}-{b:.1} nm"),
+        }
+    }
+}
+
 impl Map {
     /// The trace for `band` as a two-column table (`delay_ps`, `signal`).
     pub fn trace(&self, band: Band) -> Result<Table> {
@@ -94,7 +103,7 @@ impl Map {
             Energy::from_nm(a.min(b)).ev()
         ));
         Ok(Table {
-            source: format!("{} [{band:?}]", self.source),
+            source: format!("{} [{band}]", self.source),
             names: vec!["delay_ps".into(), "signal".into()],
             columns: vec![self.delay_ps.clone(), signal],
             meta,

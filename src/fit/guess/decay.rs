@@ -104,3 +104,93 @@ pub fn guess_decay(
     }
     p
 }
+
+/// Start points from a grid of lifetimes: for each set of `n_exp` lifetimes
+/// from a log-spaced grid over [shortest step, window], the amplitudes,
+/// step and offset are linear and solved by least squares (variable
+/// projection), so rising components get their negative amplitudes. `t0`
+/// and the IRF width come from `base`. Returns up to `max` best sets.
+pub fn decay_grid_starts(
+    model: &ExpDecay,
+    base: &Params,
+    t: &[f64],
+    y: &[f64],
+    max: usize,
+) -> Vec<Params> {
+    use nalgebra::{DMatrix, DVector};
+    let t0 = base.value("t0");
+    let sigma = base.value("irf_fwhm") / FWHM_PER_SIGMA;
+    let span = (t[t.len() - 1] - t0).max(1e-3);
+    let dt = t
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let lo = (0.5 * dt.min(sigma)).max(1e-3);
+    let ng = 14;
+    let taus: Vec<f64> = (0..ng)
+        .map(|i| lo * (span / lo).powf(i as f64 / (ng - 1) as f64))
+        .collect();
+    let mut cols: Vec<Vec<f64>> = taus
+        .iter()
+        .map(|&tau| t.iter().map(|&x| irf_exp(x - t0, tau, sigma)[0]).collect())
+        .collect();
+    if model.baseline.step {
+        cols.push(
+            t.iter()
+                .map(|&x| crate::fit::decay::irf_step(x - t0, sigma)[0])
+                .collect(),
+        );
+    }
+    if model.baseline.offset {
+        cols.push(vec![1.0; t.len()]);
+    }
+    let n = cols.len();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let gram = DMatrix::from_fn(n, n, |a, b| dot(&cols[a], &cols[b]));
+    let rhs = DVector::from_fn(n, |a, _| dot(&cols[a], y));
+    let extra: Vec<usize> = (ng..n).collect();
+    let mut combos: Vec<Vec<usize>> = vec![vec![]];
+    for _ in 0..model.n_exp {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                let from = c.last().map_or(0, |l| l + 2); // skip neighbours: distinct lifetimes
+                (from..ng).map(move |k| [c.clone(), vec![k]].concat())
+            })
+            .collect();
+    }
+    let mut scored: Vec<(f64, Vec<usize>, Vec<f64>)> = combos
+        .into_iter()
+        .filter_map(|c| {
+            let idx: Vec<usize> = c.iter().chain(&extra).copied().collect();
+            let k = idx.len();
+            let g = DMatrix::from_fn(k, k, |a, b| gram[(idx[a], idx[b])]);
+            let r = DVector::from_fn(k, |a, _| rhs[idx[a]]);
+            let sol = g.cholesky()?.solve(&r);
+            Some((-sol.dot(&r), c, sol.iter().copied().collect()))
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored
+        .into_iter()
+        .take(max)
+        .map(|(_, c, sol)| {
+            let mut p = base.clone();
+            for (k, &ti) in c.iter().enumerate() {
+                let (a, tn) = model.names(k);
+                p.get_mut(&a).expect("template").value = sol[k];
+                p.get_mut(&tn).expect("template").value = taus[ti];
+            }
+            let mut j = c.len();
+            if model.baseline.step {
+                p.get_mut("step").expect("template").value = sol[j];
+                j += 1;
+            }
+            if model.baseline.offset {
+                p.get_mut("offset").expect("template").value = sol[j];
+            }
+            p
+        })
+        .collect()
+}
