@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use std::str::FromStr;
 
 /// hc in eV nm (CODATA 2018), for E[eV] = HC_EV_NM / lambda[nm].
-pub const HC_EV_NM: f64 = 1239.841_984;
+pub const HC_EV_NM: f64 = 1_239.841_984;
 
 fn split_number(text: &str) -> Option<(f64, String)> {
     let t = text.trim();

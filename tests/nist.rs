@@ -59,14 +59,15 @@ fn parse(path: &std::path::Path) -> Problem {
             cert_rss = rest.trim().parse().unwrap();
         }
         let mut words = t.split_whitespace();
-        if let (Some(b), Some("=")) = (words.next(), words.next()) {
-            if b.starts_with('b') && b[1..].parse::<usize>().is_ok() {
-                let v: Vec<f64> = words.map(|s| s.parse().unwrap()).collect();
-                starts[0].push(v[0]);
-                starts[1].push(v[1]);
-                cert.push(v[2]);
-                cert_sd.push(v[3]);
-            }
+        if let (Some(b), Some("=")) = (words.next(), words.next())
+            && b.starts_with('b')
+            && b[1..].parse::<usize>().is_ok()
+        {
+            let v: Vec<f64> = words.map(|s| s.parse().unwrap()).collect();
+            starts[0].push(v[0]);
+            starts[1].push(v[1]);
+            cert.push(v[2]);
+            cert_sd.push(v[3]);
         }
     }
     let y = data.iter().map(|r| r[0]).collect();

@@ -21,6 +21,7 @@ pub struct Interval {
     pub upper: Option<f64>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn profile_chi(
     model: &dyn Model,
     x: &[f64],

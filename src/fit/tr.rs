@@ -47,13 +47,13 @@ impl TrConfig {
                 format!("{} given, expected 1, 2 or 3", self.n_exp),
             ));
         }
-        if let Some(w) = self.irf_fwhm {
-            if !(w.is_finite() && w > 0.0) {
-                return Err(Error::setting(
-                    "irf_fwhm",
-                    format!("{w} ps, expected a positive width"),
-                ));
-            }
+        if let Some(w) = self.irf_fwhm
+            && !(w.is_finite() && w > 0.0)
+        {
+            return Err(Error::setting(
+                "irf_fwhm",
+                format!("{w} ps, expected a positive width"),
+            ));
         }
         Ok(())
     }
@@ -148,7 +148,9 @@ pub fn degenerate_pairs(model: &ExpDecay, f: &FitResult) -> Vec<(String, String)
             let (na, nb) = (model.names(a).1, model.names(b).1);
             let (ta, tb) = (f.value(&na), f.value(&nb));
             let e = f.err(&na).hypot(f.err(&nb));
-            if (ta - tb).abs() <= 1e-3 * ta.max(tb) || !((ta - tb).abs() > 2.0 * e) {
+            // NaN errors (undetermined) count as unresolved
+            let resolved = (ta - tb).abs() > 2.0 * e;
+            if (ta - tb).abs() <= 1e-3 * ta.max(tb) || !resolved {
                 out.push((na, nb));
             }
         }

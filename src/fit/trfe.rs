@@ -228,13 +228,13 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
             ),
         ));
     }
-    if let Some(b) = cfg.field_t {
-        if !(b.is_finite() && b > 0.0) {
-            return Err(Error::setting(
-                "field",
-                format!("{b} T; |g| needs a positive field"),
-            ));
-        }
+    if let Some(b) = cfg.field_t
+        && !(b.is_finite() && b > 0.0)
+    {
+        return Err(Error::setting(
+            "field",
+            format!("{b} T; |g| needs a positive field"),
+        ));
     }
     let spec = spectrum(t, y);
     let (model, fit, selection) = match cfg.components {

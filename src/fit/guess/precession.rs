@@ -162,9 +162,9 @@ pub fn precession_starts(
             c
         };
         if model.n_cos == 1 {
-            for a in 0..omegas.len() {
+            for (a, &wa) in omegas.iter().enumerate() {
                 if let Some((_, chi)) = solve(&gram, &rhs, yy, &with(&[a])) {
-                    scored.push((chi, vec![omegas[a]], t2));
+                    scored.push((chi, vec![wa], t2));
                 }
             }
         } else {

@@ -1,0 +1,355 @@
+//! The command line end to end on bundled synthetic examples and on bad
+//! input: exit codes, JSON schema, messages that name file, line and field.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn spinfit() -> Command {
+    Command::cargo_bin("spinfit").unwrap()
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/data")
+        .join(name)
+}
+
+/// `truth.KEY = VALUE [unit]` from a synthetic file's header.
+fn truth(path: &Path, key: &str) -> f64 {
+    let text = std::fs::read_to_string(path).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("# truth.{key} =")))
+        .unwrap_or_else(|| panic!("no truth.{key}"));
+    line.split('=')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn quantity(v: &Value) -> (f64, f64) {
+    assert!(v["unit"].is_string(), "quantity without unit: {v}");
+    (v["value"].as_f64().unwrap(), v["stderr"].as_f64().unwrap())
+}
+
+#[test]
+fn fit_tr_json_recovers_the_header_truth() {
+    let f = example("tr_APD_PbI4.csv");
+    let out = spinfit()
+        .args(["fit", "tr", "--json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["schema"], "spinfit.fit/1");
+    assert_eq!(j["success"], true);
+    let (tau, err) = quantity(&j["results"]["lifetimes"][0]["tau"]);
+    let t = truth(&f, "tau");
+    assert!((tau - t).abs() <= 2.0 * err, "tau {tau} +/- {err} vs {t}");
+    let (rate, rerr) = quantity(&j["results"]["lifetimes"][0]["rate"]);
+    assert!((rate - 1.0 / t).abs() <= 2.0 * rerr);
+    assert_eq!(j["results"]["lifetimes"][0]["rate"]["unit"], "ps^-1");
+    for p in ["tau", "t0", "irf_fwhm", "amplitude", "offset"] {
+        assert!(
+            j["parameters"][p]["value"].is_f64(),
+            "parameter {p} missing"
+        );
+    }
+    assert!(
+        j["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("merged"))
+    );
+}
+
+#[test]
+fn fit_trfe_reports_g_per_component_with_plot_and_csv() {
+    let f = example("trfe_CsPbI3_4_1.911eV_420mT.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let (png, csv) = (dir.path().join("fit.svg"), dir.path().join("r.csv"));
+    let out = spinfit()
+        .args(["fit", "trfe", "--json", "--from", "0ps"])
+        .arg(&f)
+        .arg("--plot")
+        .arg(&png)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["selection"]["chosen"], 2);
+    let comps = j["results"]["components"].as_array().unwrap();
+    for (k, c) in comps.iter().enumerate() {
+        let (g, e) = quantity(&c["g"]);
+        let t = truth(&f, &format!("g_{}", k + 1));
+        assert!((g - t).abs() <= 2.0 * e, "g_{} = {g} +/- {e} vs {t}", k + 1);
+    }
+    let svg = std::fs::read_to_string(&png).unwrap();
+    assert!(
+        svg.contains("<svg")
+            && svg.contains("omega (rad/ns)")
+            && svg.contains("pump-probe delay (ps)")
+    );
+    let table = std::fs::read_to_string(&csv).unwrap();
+    assert!(table.lines().next().unwrap().contains("g_1"), "{table}");
+    assert_eq!(table.lines().count(), 2);
+}
+
+#[test]
+fn hdf5_scans_written_by_simulate_are_fitted_and_selectable() {
+    let dir = tempfile::tempdir().unwrap();
+    let h5 = dir.path().join("trfe.h5");
+    spinfit()
+        .args([
+            "simulate",
+            "trfe",
+            "--field",
+            "430mT",
+            "--carrier",
+            "0.91:220ps:1",
+            "--snr",
+            "30",
+            "--out",
+        ])
+        .arg(&h5)
+        .assert()
+        .success();
+    let out = spinfit()
+        .args(["fit", "trfe", "--json"])
+        .arg(format!("{}:/scans/trfe", h5.display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (g, e) = quantity(&j["results"]["components"][0]["g"]);
+    assert!((g - 0.91).abs() <= 2.0 * e, "{g} +/- {e}");
+    assert_eq!(j["metadata"]["synthetic"], "true");
+    let out = spinfit()
+        .args(["fit", "trfe"])
+        .arg(format!("{}:/scans/nothing", h5.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/scans/nothing"));
+}
+
+/// Each bad input: exit code 1 and a message naming the file and the problem.
+#[test]
+fn bad_input_gets_a_clear_error_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &[&str], &str)] = &[
+        ("empty.csv", "", &[], "empty file"),
+        (
+            "text.csv",
+            "delay_ps,SC,CC\n0,1,2\n1,x,2\n",
+            &[],
+            "line 3: column `SC`: `x` is not a number",
+        ),
+        (
+            "nan.csv",
+            "delay_ps,SC,CC\n0,1,2\n1,NaN,2\n",
+            &[],
+            "line 3: column `SC`: value `NaN` is not finite",
+        ),
+        (
+            "ragged.csv",
+            "delay_ps,SC,CC\n0,1,2\n1,2\n",
+            &[],
+            "line 3: expected 3 columns",
+        ),
+        (
+            "single.csv",
+            "delay_ps,SC,CC\n0,1,2\n",
+            &[],
+            "only 1 data point",
+        ),
+        ("nocc.csv", "delay_ps,SC\n0,1\n1,2\n", &[], "CC missing"),
+        (
+            "missing.csv",
+            "delay_ps,SC,CC\n0,1,2\n1,2,3\n",
+            &["--signal", "lockin2x"],
+            "no column named `lockin2x`",
+        ),
+        (
+            "nounit.csv",
+            "delay,SC,CC\n0,1,2\n1,2,3\n",
+            &[],
+            "unknown unit of delay column `delay`",
+        ),
+        (
+            "few.csv",
+            "delay_ps,SC,CC\n0,1,2\n1,2,3\n2,2,3\n",
+            &[],
+            "only 3 points in the fit window",
+        ),
+    ];
+    for (name, text, flags, want) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = spinfit()
+            .args(["fit", "tr"])
+            .arg(&p)
+            .args(*flags)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(name) && err.contains(want),
+            "{name}: `{err}` lacks `{want}`"
+        );
+        assert!(!err.contains("panicked"), "{name} panicked: {err}");
+    }
+    // settings errors name the flag
+    let p = example("tr_APD_PbI4.csv");
+    for (flags, want) in [
+        (vec!["--delay-unit", "parsec"], "--delay-unit"),
+        (vec!["--exponentials", "4"], "exponentials"),
+        (vec!["--irf-fwhm", "0.1"], "a unit is required"),
+        (vec!["--from", "5ps", "--to", "1ps"], "is empty"),
+    ] {
+        let out = spinfit()
+            .args(["fit", "tr"])
+            .arg(&p)
+            .args(&flags)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flags:?}: {err}");
+        assert!(err.contains(want), "{flags:?}: `{err}` lacks `{want}`");
+    }
+    // a field without a unit in the metadata is refused, not guessed
+    let p = dir.path().join("field.csv");
+    let sim = std::fs::read_to_string(example("trfe_CsPbI3_4_1.911eV_420mT.csv"))
+        .unwrap()
+        .replace("# field = 420 mT", "# field = 420");
+    std::fs::write(&p, sim).unwrap();
+    let out = spinfit().args(["fit", "trfe"]).arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("metadata `field` = `420`") && err.contains("a unit is required"),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_bad_file_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "delay_ps,SC,CC\n").unwrap();
+    let out = spinfit()
+        .args(["fit", "tr", "--json"])
+        .arg(example("tr_APD_PbI4.csv"))
+        .arg(&bad)
+        .arg(example("tr_ThMA2_PbI4.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        j.as_array().unwrap().len(),
+        2,
+        "the two good files are reported"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.csv"));
+}
+
+#[test]
+fn collapsed_components_give_exit_code_3() {
+    // one true lifetime fitted with two exponentials: the second cannot be
+    // told apart, so the fit is not trustworthy and scripts are told
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("one.csv");
+    spinfit()
+        .args([
+            "simulate",
+            "tr",
+            "--tau",
+            "5ps",
+            "--irf-fwhm",
+            "0.2ps",
+            "--snr",
+            "30",
+            "--seed",
+            "4",
+            "--out",
+        ])
+        .arg(&f)
+        .assert()
+        .success();
+    let out = spinfit()
+        .args(["fit", "tr", "--exponentials", "2"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("WARNING"), "{text}");
+}
+
+#[test]
+fn demo_fits_every_example_and_recovers_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = spinfit()
+        .arg("demo")
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("results.json")).unwrap())
+            .unwrap();
+    let recs = j.as_array().unwrap();
+    assert_eq!(recs.len(), 6);
+    for r in recs {
+        let file = Path::new(r["file"].as_str().unwrap());
+        assert_eq!(r["success"], true, "{}", file.display());
+        assert!(
+            dir.path()
+                .join(format!(
+                    "{}.png",
+                    file.file_stem().unwrap().to_string_lossy()
+                ))
+                .exists()
+        );
+        if r["kind"] == "tr" {
+            let (tau, e) = quantity(&r["results"]["lifetimes"][0]["tau"]);
+            assert!(
+                (tau - truth(file, "tau")).abs() <= 2.0 * e,
+                "{}: tau {tau} +/- {e}",
+                file.display()
+            );
+        }
+    }
+}
