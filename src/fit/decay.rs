@@ -16,6 +16,7 @@
 //! dS/dtau = S (u/tau^2 - sigma^2/tau^3) + A G sigma/(tau^2 sqrt(2 pi)),
 //! dS/dsigma = S sigma/tau^2 - A G (1/tau + u/sigma^2)/sqrt(2 pi).
 
+use super::fastmath::exp;
 use super::model::Model;
 use super::params::{Param, Params};
 use errorfunctions::RealErrorFunctions;
@@ -28,12 +29,25 @@ const SQRT2: f64 = std::f64::consts::SQRT_2;
 /// IRF-convolved unit exponential and its derivatives with respect to
 /// (u, tau, sigma), evaluated without overflow for any tau/sigma and u.
 pub fn irf_exp(u: f64, tau: f64, sigma: f64) -> [f64; 4] {
-    let z = (sigma / tau - u / sigma) / SQRT2;
-    let g = (-0.5 * (u / sigma).powi(2)).exp();
-    let f = if z >= 0.0 {
-        0.5 * g * z.erfcx()
+    let x = u / sigma;
+    let z = (sigma / tau - x) / SQRT2;
+    // exp(-x^2/2) underflows to 0 beyond |x| = 38.6
+    let g = if x.abs() > 38.6 {
+        0.0
     } else {
-        0.5 * (0.5 * (sigma / tau).powi(2) - u / tau).exp() * RealErrorFunctions::erfc(z)
+        exp(-0.5 * x * x)
+    };
+    let f = if z >= 0.0 {
+        // erfcx(z) <= 1 here, so f = 0 exactly where g underflows
+        if g == 0.0 { 0.0 } else { 0.5 * g * z.erfcx() }
+    } else {
+        // erfc(z) = 2 - erfc(-z) and erfc(6) = 2e-17: exactly 2 in f64 below -6
+        let c = if z < -6.0 {
+            2.0
+        } else {
+            RealErrorFunctions::erfc(z)
+        };
+        0.5 * exp(0.5 * (sigma / tau).powi(2) - u / tau) * c
     };
     let gn = g * INV_SQRT_2PI;
     [
@@ -46,8 +60,13 @@ pub fn irf_exp(u: f64, tau: f64, sigma: f64) -> [f64; 4] {
 
 /// IRF-convolved unit step and its derivatives with respect to (u, sigma).
 pub fn irf_step(u: f64, sigma: f64) -> [f64; 3] {
-    let h = 0.5 * RealErrorFunctions::erfc(-u / (SQRT2 * sigma));
-    let gn = (-0.5 * (u / sigma).powi(2)).exp() * INV_SQRT_2PI;
+    let x = u / sigma;
+    if x.abs() > 38.6 {
+        // the Gaussian has underflowed and erfc(-x/sqrt2) is exactly 0 or 2
+        return [if x > 0.0 { 1.0 } else { 0.0 }, 0.0, 0.0];
+    }
+    let h = 0.5 * RealErrorFunctions::erfc(-x / SQRT2);
+    let gn = exp(-0.5 * x * x) * INV_SQRT_2PI;
     [h, gn / sigma, -gn * u / (sigma * sigma)]
 }
 
@@ -148,6 +167,17 @@ impl Model for ExpDecay {
     }
 
     fn jacobian(&self, p: &[f64], x: &[f64], jac: &mut [f64]) {
+        self.fill(p, x, None, jac);
+    }
+
+    fn eval_jacobian(&self, p: &[f64], x: &[f64], out: &mut [f64], jac: &mut [f64]) {
+        self.fill(p, x, Some(out), jac);
+    }
+}
+
+impl ExpDecay {
+    /// Jacobian, and the values too when `out` is given, in one pass.
+    fn fill(&self, p: &[f64], x: &[f64], mut out: Option<&mut [f64]>, jac: &mut [f64]) {
         let m = x.len();
         let i0 = self.idx_t0();
         let (t0, sigma) = (p[i0], p[i0 + 1] / FWHM_PER_SIGMA);
@@ -160,10 +190,12 @@ impl Model for ExpDecay {
         for (i, &t) in x.iter().enumerate() {
             let u = t - t0;
             let (mut d_u, mut d_sigma) = (0.0, 0.0);
+            let mut f_sum = 0.0;
             for c in 0..self.n_exp {
                 let (a, tau) = (p[2 * c], p[2 * c + 1]);
                 let [f, fu, ftau, fsig] = irf_exp(u, tau, sigma);
                 jac[2 * c * m + i] = f;
+                f_sum += a * f;
                 jac[(2 * c + 1) * m + i] = a * ftau;
                 d_u += a * fu;
                 d_sigma += a * fsig;
@@ -171,11 +203,16 @@ impl Model for ExpDecay {
             if let Some(j) = step_idx {
                 let [h, hu, hsig] = irf_step(u, sigma);
                 jac[j * m + i] = h;
+                f_sum += p[j] * h;
                 d_u += p[j] * hu;
                 d_sigma += p[j] * hsig;
             }
             if let Some(j) = offset_idx {
                 jac[j * m + i] = 1.0;
+                f_sum += p[j];
+            }
+            if let Some(o) = out.as_deref_mut() {
+                o[i] = f_sum;
             }
             jac[i0 * m + i] = -d_u;
             jac[(i0 + 1) * m + i] = d_sigma / FWHM_PER_SIGMA;

@@ -7,12 +7,25 @@
 //! (user-facing) parameters; C is multiplied by chi^2_red = chi^2 / (N - P)
 //! unless the sigmas are taken as absolute.
 
+use super::marquardt::{self, Residuals, Settings};
 use super::model::Model;
 use super::params::Params;
 use super::result::{FitResult, Termination};
 use crate::error::{Error, Result};
 use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
 use nalgebra::{DMatrix, DVector, Dyn, Owned};
+
+/// Which least-squares algorithm runs the fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Solver {
+    /// spinfit's normal-equation Levenberg-Marquardt ([`super::marquardt`]):
+    /// fast for the small, well-conditioned physics fits.
+    #[default]
+    Marquardt,
+    /// The MINPACK port of the `levenberg-marquardt` crate (QR-based trust
+    /// region): slower, more robust on badly conditioned problems.
+    Minpack,
+}
 
 /// Optimiser settings.
 #[derive(Debug, Clone, Copy)]
@@ -23,10 +36,11 @@ pub struct LmOptions {
     pub xtol: f64,
     /// Orthogonality of residuals and Jacobian columns below which it stops.
     pub gtol: f64,
-    /// Maximum function evaluations per free parameter + 1 (MINPACK's factor).
+    /// Maximum residual evaluations per (free parameter + 1), MINPACK's factor.
     pub patience: usize,
     /// Scale the covariance by reduced chi-square even when sigmas are given.
     pub scale_covar: bool,
+    pub solver: Solver,
 }
 
 impl Default for LmOptions {
@@ -37,87 +51,116 @@ impl Default for LmOptions {
             gtol: 1e-14,
             patience: 400,
             scale_covar: false,
+            solver: Solver::default(),
         }
     }
 }
 
-struct Problem<'a, M: Model + ?Sized> {
+/// The fit seen by a solver: weighted residuals and their Jacobian with
+/// respect to the internal (unbounded) variables of the free parameters.
+struct Objective<'a, M: Model + ?Sized> {
     model: &'a M,
     x: &'a [f64],
     y: &'a [f64],
     w: Option<&'a [f64]>,
     params: &'a Params,
     free: Vec<usize>,
-    q: DVector<f64>,
+    /// External values of all parameters at the last `q` seen.
     p: Vec<f64>,
+    full: Vec<f64>,
 }
 
-impl<M: Model + ?Sized> Problem<'_, M> {
-    fn external(&self, q: &DVector<f64>) -> Vec<f64> {
-        let mut p = self.params.values();
+impl<M: Model + ?Sized> Objective<'_, M> {
+    fn set(&mut self, q: &[f64]) {
         for (k, &j) in self.free.iter().enumerate() {
-            p[j] = self.params.0[j].to_external(q[k]);
+            self.p[j] = self.params.0[j].to_external(q[k]);
         }
-        p
     }
 }
 
-impl<M: Model + ?Sized> LeastSquaresProblem<f64, Dyn, Dyn> for Problem<'_, M> {
+impl<M: Model + ?Sized> Residuals for Objective<'_, M> {
+    fn m(&self) -> usize {
+        self.x.len()
+    }
+    fn residuals(&mut self, q: &[f64], r: &mut [f64]) -> bool {
+        self.set(q);
+        self.model.eval(&self.p, self.x, r);
+        for i in 0..r.len() {
+            r[i] = (r[i] - self.y[i]) * self.w.map_or(1.0, |w| w[i]);
+        }
+        r.iter().all(|v| v.is_finite())
+    }
+    fn residuals_jacobian(&mut self, q: &[f64], r: &mut [f64], j: &mut [f64]) -> bool {
+        self.set(q);
+        self.model.eval_jacobian(&self.p, self.x, r, &mut self.full);
+        for i in 0..r.len() {
+            r[i] = (r[i] - self.y[i]) * self.w.map_or(1.0, |w| w[i]);
+        }
+        r.iter().all(|v| v.is_finite()) && self.transform_jacobian(q, j)
+    }
+    fn jacobian(&mut self, q: &[f64], j: &mut [f64]) -> bool {
+        self.set(q);
+        self.model.jacobian(&self.p, self.x, &mut self.full);
+        self.transform_jacobian(q, j)
+    }
+}
+
+impl<M: Model + ?Sized> Objective<'_, M> {
+    /// Internal-variable, weighted Jacobian of the free parameters from the
+    /// model's full Jacobian in `self.full`.
+    fn transform_jacobian(&self, q: &[f64], j: &mut [f64]) -> bool {
+        let m = self.x.len();
+        for (k, &pj) in self.free.iter().enumerate() {
+            let d = self.params.0[pj].d_external(q[k]);
+            let col = &self.full[pj * m..(pj + 1) * m];
+            for i in 0..m {
+                j[k * m + i] = col[i] * d * self.w.map_or(1.0, |w| w[i]);
+            }
+        }
+        j.iter().all(|v| v.is_finite())
+    }
+}
+
+/// Adapter of [`Objective`] to the MINPACK port's trait.
+struct Minpack<'a, 'b, M: Model + ?Sized> {
+    obj: &'b mut Objective<'a, M>,
+    q: DVector<f64>,
+}
+
+impl<M: Model + ?Sized> LeastSquaresProblem<f64, Dyn, Dyn> for Minpack<'_, '_, M> {
     type ResidualStorage = Owned<f64, Dyn>;
     type JacobianStorage = Owned<f64, Dyn, Dyn>;
     type ParameterStorage = Owned<f64, Dyn>;
 
     fn set_params(&mut self, q: &DVector<f64>) {
         self.q.copy_from(q);
-        self.p = self.external(q);
     }
     fn params(&self) -> DVector<f64> {
         self.q.clone()
     }
     fn residuals(&self) -> Option<DVector<f64>> {
-        let m = self.x.len();
-        let mut r = DVector::zeros(m);
-        self.model.eval(&self.p, self.x, r.as_mut_slice());
-        for i in 0..m {
-            r[i] -= self.y[i];
-            if let Some(w) = self.w {
-                r[i] *= w[i];
-            }
-        }
-        r.iter().all(|v| v.is_finite()).then_some(r)
+        // the trait takes &self; evaluate on a scratch copy of the objective
+        let mut r = DVector::zeros(self.obj.x.len());
+        let mut o = Objective {
+            p: self.obj.p.clone(),
+            full: vec![],
+            free: self.obj.free.clone(),
+            ..*self.obj
+        };
+        o.residuals(self.q.as_slice(), r.as_mut_slice())
+            .then_some(r)
     }
     fn jacobian(&self) -> Option<DMatrix<f64>> {
-        let m = self.x.len();
-        let full = weighted_jacobian(self.model, &self.p, self.x, self.w);
-        let mut j = DMatrix::zeros(m, self.free.len());
-        for (k, &pj) in self.free.iter().enumerate() {
-            let d = self.params.0[pj].d_external(self.q[k]);
-            for i in 0..m {
-                j[(i, k)] = full[pj * m + i] * d;
-            }
-        }
-        j.iter().all(|v| v.is_finite()).then_some(j)
+        let m = self.obj.x.len();
+        let mut j = DMatrix::zeros(m, self.q.len());
+        let mut o = Objective {
+            p: self.obj.p.clone(),
+            full: vec![0.0; self.obj.full.len()],
+            free: self.obj.free.clone(),
+            ..*self.obj
+        };
+        o.jacobian(self.q.as_slice(), j.as_mut_slice()).then_some(j)
     }
-}
-
-/// Full (all parameters) Jacobian of the weighted residuals, column-major.
-fn weighted_jacobian<M: Model + ?Sized>(
-    model: &M,
-    p: &[f64],
-    x: &[f64],
-    w: Option<&[f64]>,
-) -> Vec<f64> {
-    let m = x.len();
-    let mut full = vec![0.0; m * p.len()];
-    model.jacobian(p, x, &mut full);
-    if let Some(w) = w {
-        for col in full.chunks_mut(m) {
-            for (v, wi) in col.iter_mut().zip(w) {
-                *v *= wi;
-            }
-        }
-    }
-    full
 }
 
 /// Check that data are usable for a fit: equal lengths, finite, enough points.
@@ -180,36 +223,65 @@ pub fn fit<M: Model + ?Sized>(
     let free: Vec<usize> = (0..params.0.len()).filter(|&j| params.0[j].vary).collect();
     check_data(x, y, sigma, free.len())?;
     let w: Option<Vec<f64>> = sigma.map(|s| s.iter().map(|v| 1.0 / v).collect());
-    let q0 = DVector::from_iterator(
-        free.len(),
-        free.iter()
-            .map(|&j| params.0[j].to_internal(params.0[j].value)),
-    );
-    let mut problem = Problem {
+    let q0: Vec<f64> = free
+        .iter()
+        .map(|&j| params.0[j].to_internal(params.0[j].value))
+        .collect();
+    let mut obj = Objective {
         model,
         x,
         y,
         w: w.as_deref(),
         params,
         free: free.clone(),
-        q: q0.clone(),
         p: params.values(),
+        full: vec![0.0; x.len() * params.0.len()],
     };
-    problem.set_params(&q0);
-    if problem.residuals().is_none() {
+    let max_nfev = opts.patience * (free.len() + 1);
+    let (q, termination, nfev) = match opts.solver {
+        Solver::Marquardt => {
+            let s = Settings {
+                ftol: opts.ftol,
+                xtol: opts.xtol,
+                gtol: opts.gtol,
+                max_nfev,
+            };
+            marquardt::minimize(&mut obj, &q0, &s)
+        }
+        Solver::Minpack if !obj.residuals(&q0, &mut vec![0.0; x.len()]) => (
+            q0.clone(),
+            Termination::Numerical {
+                detail: "residuals not finite at the start".into(),
+            },
+            1,
+        ),
+        Solver::Minpack => {
+            let lm = LevenbergMarquardt::new()
+                .with_ftol(opts.ftol)
+                .with_xtol(opts.xtol)
+                .with_gtol(opts.gtol)
+                .with_patience(opts.patience);
+            let problem = Minpack {
+                q: DVector::from_vec(q0.clone()),
+                obj: &mut obj,
+            };
+            let (problem, report) = lm.minimize(problem);
+            let q = problem.q.as_slice().to_vec();
+            (
+                q,
+                Termination::from(&report.termination),
+                report.number_of_evaluations,
+            )
+        }
+    };
+    if matches!(termination, Termination::Numerical { .. }) && nfev <= 1 {
         return Err(Error::Fit(
             "the model is not finite at the start values".into(),
         ));
     }
-    let lm = LevenbergMarquardt::new()
-        .with_ftol(opts.ftol)
-        .with_xtol(opts.xtol)
-        .with_gtol(opts.gtol)
-        .with_patience(opts.patience);
-    let (problem, report) = lm.minimize(problem);
-    let termination = Termination::from(&report.termination);
+    obj.set(&q);
     let mut fitted = params.clone();
-    for (j, v) in problem.p.iter().enumerate() {
+    for (j, v) in obj.p.iter().enumerate() {
         fitted.0[j].value = *v;
     }
     Ok(finish(
@@ -219,7 +291,7 @@ pub fn fit<M: Model + ?Sized>(
         w.as_deref(),
         fitted,
         termination,
-        report.number_of_evaluations,
+        nfev,
         sigma.is_some() && !opts.scale_covar,
     ))
 }
@@ -239,7 +311,15 @@ pub(crate) fn finish<M: Model + ?Sized>(
     let m = x.len();
     let p = params.values();
     let mut best = vec![0.0; m];
-    model.eval(&p, x, &mut best);
+    let mut full = vec![0.0; m * p.len()];
+    model.eval_jacobian(&p, x, &mut best, &mut full);
+    if let Some(w) = w {
+        for col in full.chunks_mut(m) {
+            for (v, wi) in col.iter_mut().zip(w) {
+                *v *= wi;
+            }
+        }
+    }
     let residual: Vec<f64> = best.iter().zip(y).map(|(f, yi)| f - yi).collect();
     let chisqr: f64 = residual
         .iter()
@@ -257,7 +337,6 @@ pub(crate) fn finish<M: Model + ?Sized>(
         .copied()
         .filter(|&j| !params.0[j].at_bound())
         .collect();
-    let full = weighted_jacobian(model, &p, x, w);
     let jac = DMatrix::from_fn(m, active.len(), |i, k| full[active[k] * m + i]);
     let scale = if absolute_sigma { 1.0 } else { redchi };
     let cov = covariance(&jac).map(|c| c * scale);
@@ -309,7 +388,14 @@ fn covariance(j: &DMatrix<f64>) -> Option<DMatrix<f64>> {
         return None;
     }
     let js = DMatrix::from_fn(j.nrows(), j.ncols(), |i, k| j[(i, k)] / norms[k]);
-    let svd = js.svd(false, true);
+    // J = Q R: the singular values and right vectors of J are those of the
+    // small R, so decompose that instead of the tall N x P matrix
+    let r = if js.nrows() > js.ncols() {
+        js.qr().r()
+    } else {
+        js
+    };
+    let svd = r.svd(false, true);
     let smax = svd.singular_values.max();
     if svd.singular_values.iter().any(|s| *s <= smax * 1e-14) {
         return None;

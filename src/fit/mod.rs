@@ -5,8 +5,10 @@
 //! [`lm::fit`], which returns a [`FitResult`] with errors and statistics.
 
 pub mod decay;
+pub mod fastmath;
 pub mod guess;
 pub mod lm;
+pub mod marquardt;
 pub mod model;
 pub mod params;
 pub mod precession;
@@ -17,7 +19,7 @@ pub mod tr;
 pub mod trfe;
 
 pub use decay::{Baseline, ExpDecay};
-pub use lm::{LmOptions, fit};
+pub use lm::{LmOptions, Solver, fit};
 pub use model::Model;
 pub use params::{Param, Params};
 pub use precession::Precession;

@@ -20,6 +20,12 @@ pub trait Model: Send + Sync {
     fn jacobian(&self, p: &[f64], x: &[f64], jac: &mut [f64]) {
         numeric_jacobian(self, p, x, jac);
     }
+    /// Values and Jacobian together; models override it to share the
+    /// transcendental functions between the two.
+    fn eval_jacobian(&self, p: &[f64], x: &[f64], out: &mut [f64], jac: &mut [f64]) {
+        self.eval(p, x, out);
+        self.jacobian(p, x, jac);
+    }
 }
 
 /// Central-difference Jacobian with a relative step h_j = cbrt(eps) |p_j|
@@ -73,6 +79,23 @@ pub fn jacobian_mismatch<M: Model + ?Sized>(model: &M, p: &[f64], x: &[f64]) -> 
     let mut n = vec![0.0; m * p.len()];
     model.jacobian(p, x, &mut a);
     numeric_jacobian(model, p, x, &mut n);
+    // the fused path must agree with the separate ones
+    let mut f1 = vec![0.0; m];
+    let mut f2 = vec![0.0; m];
+    let mut a2 = vec![0.0; m * p.len()];
+    model.eval(p, x, &mut f1);
+    model.eval_jacobian(p, x, &mut f2, &mut a2);
+    let fused = f1
+        .iter()
+        .zip(&f2)
+        .chain(a.iter().zip(&a2))
+        .fold(0.0f64, |w, (u, v)| {
+            w.max((u - v).abs() / u.abs().max(1e-300))
+        });
+    assert!(
+        fused < 1e-12,
+        "eval_jacobian differs from eval/jacobian by {fused:e}"
+    );
     let mut worst: f64 = 0.0;
     for j in 0..p.len() {
         let col = &n[j * m..(j + 1) * m];

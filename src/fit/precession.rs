@@ -7,6 +7,7 @@
 //! omega_i t / 1000), T2*_i in ps. The phases phi_i are optional (eq. 2 has
 //! none), as are a non-oscillating exponential and a constant offset.
 
+use super::fastmath::{exp, sin_cos};
 use super::model::Model;
 use super::params::{Param, Params};
 
@@ -83,11 +84,11 @@ impl Model for Precession {
             for k in 0..self.n_cos {
                 let q = &p[k * per..];
                 let phi = if self.phase { q[3] } else { 0.0 };
-                s += q[0] * (q[1] * t * 1e-3 + phi).cos() * (-t / q[2]).exp();
+                s += q[0] * sin_cos(q[1] * t * 1e-3 + phi).1 * exp(-t / q[2]);
             }
             let mut j = tail;
             if self.decay {
-                s += p[j] * (-t / p[j + 1]).exp();
+                s += p[j] * exp(-t / p[j + 1]);
                 j += 2;
             }
             if self.offset {
@@ -98,17 +99,29 @@ impl Model for Precession {
     }
 
     fn jacobian(&self, p: &[f64], x: &[f64], jac: &mut [f64]) {
+        self.fill(p, x, None, jac);
+    }
+
+    fn eval_jacobian(&self, p: &[f64], x: &[f64], out: &mut [f64], jac: &mut [f64]) {
+        self.fill(p, x, Some(out), jac);
+    }
+}
+
+impl Precession {
+    /// Jacobian, and the values too when `out` is given, in one pass.
+    fn fill(&self, p: &[f64], x: &[f64], mut out: Option<&mut [f64]>, jac: &mut [f64]) {
         let m = x.len();
         let per = self.per();
         let tail = per * self.n_cos;
         for (i, &t) in x.iter().enumerate() {
+            let mut f = 0.0;
             for k in 0..self.n_cos {
                 let b = k * per;
                 let (a, w, t2) = (p[b], p[b + 1], p[b + 2]);
                 let phi = if self.phase { p[b + 3] } else { 0.0 };
-                let th = w * t * 1e-3 + phi;
-                let (sn, cs) = th.sin_cos();
-                let e = (-t / t2).exp();
+                let (sn, cs) = sin_cos(w * t * 1e-3 + phi);
+                let e = exp(-t / t2);
+                f += a * cs * e;
                 jac[b * m + i] = cs * e;
                 jac[(b + 1) * m + i] = -a * sn * e * t * 1e-3;
                 jac[(b + 2) * m + i] = a * cs * e * t / (t2 * t2);
@@ -118,13 +131,18 @@ impl Model for Precession {
             }
             let mut j = tail;
             if self.decay {
-                let e = (-t / p[j + 1]).exp();
+                let e = exp(-t / p[j + 1]);
+                f += p[j] * e;
                 jac[j * m + i] = e;
                 jac[(j + 1) * m + i] = p[j] * e * t / (p[j + 1] * p[j + 1]);
                 j += 2;
             }
             if self.offset {
+                f += p[j];
                 jac[j * m + i] = 1.0;
+            }
+            if let Some(o) = out.as_deref_mut() {
+                o[i] = f;
             }
         }
     }
