@@ -22,7 +22,7 @@ fn round(y: f64) -> f64 {
     (y + MAGIC) - MAGIC
 }
 
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+const LN2_HI: f64 = 6.931_471_803_691_238e-1;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 const INV_LN2: f64 = std::f64::consts::LOG2_E;
 
@@ -72,7 +72,7 @@ const TWO_OVER_PI: f64 = std::f64::consts::FRAC_2_PI;
 /// to `std` beyond.
 #[inline(always)]
 pub fn sin_cos(x: f64) -> (f64, f64) {
-    if !(x.abs() < 1.6e6) {
+    if x.is_nan() || x.abs() >= 1.6e6 {
         return x.sin_cos();
     }
     let k = round(x * TWO_OVER_PI);
