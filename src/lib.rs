@@ -26,6 +26,7 @@ pub mod plot;
 pub mod preprocess;
 pub mod report;
 pub mod scan;
+pub mod series;
 pub mod simulate;
 pub mod units;
 

@@ -6,6 +6,7 @@
 
 pub mod decay;
 pub mod fastmath;
+pub mod global;
 pub mod guess;
 pub mod lm;
 pub mod marquardt;

@@ -1,0 +1,298 @@
+//! g-factors and their spread from a field series (Nanoscale paper).
+//!
+//! - Eq. (1): omega_L = |g| mu_B B / hbar. |g| is the slope of omega_L(B)
+//!   through the origin, fitted by weighted least squares to the fields at
+//!   or above a threshold (the nuclear Overhauser field bends the line below
+//!   ~100 mT); the fit with a free intercept is reported beside it as a
+//!   check (resident carriers extrapolate to zero).
+//! - Eq. (3): 1/T2*(B) = 1/T2*(0) + dg mu_B B / hbar, a weighted line in
+//!   1/T2* (sigma_{1/T2} = sigma_T2 / T2^2): T2*(0) from the intercept, dg
+//!   from the slope. Convention: Lorentzian (exponential envelope) spread,
+//!   dg the half-width of the g distribution, as eq. (3).
+//!
+//! Errors of weighted fits use the per-point errors as absolute; the
+//! reduced chi-square is reported so that scatter beyond them is visible.
+
+use super::{MU_B_OVER_HBAR_RAD_PER_NS_T, Quantity};
+use crate::error::{Error, Result};
+
+/// The convention of dg, stated in every output.
+pub const DG_CONVENTION: &str = "Lorentzian: 1/T2*(B) = 1/T2*(0) + dg mu_B B/hbar (eq. 3), dg = half-width of the g distribution";
+
+/// One component of one trace: field (T), omega (rad/ns) and T2* (ps) with errors.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Point {
+    pub field_t: f64,
+    pub omega: f64,
+    pub omega_err: f64,
+    pub t2: f64,
+    pub t2_err: f64,
+}
+
+/// A weighted straight line y = a + b x.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Line {
+    pub intercept: Quantity,
+    pub slope: Quantity,
+    pub redchi: f64,
+    pub n: usize,
+}
+
+/// Weighted least squares of y = b x (through the origin) or y = a + b x.
+pub fn weighted_line(
+    x: &[f64],
+    y: &[f64],
+    sy: &[f64],
+    through_origin: bool,
+    units: (&'static str, &'static str),
+) -> Result<Line> {
+    let k = if through_origin { 1 } else { 2 };
+    if x.len() < k {
+        return Err(Error::Fit(format!(
+            "{} points cannot determine a line",
+            x.len()
+        )));
+    }
+    if let Some(i) = sy.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err(Error::Fit(format!(
+            "point {} has no usable error ({})",
+            i + 1,
+            sy[i]
+        )));
+    }
+    let w: Vec<f64> = sy.iter().map(|s| 1.0 / (s * s)).collect();
+    let s = |f: &dyn Fn(usize) -> f64| (0..x.len()).map(|i| w[i] * f(i)).sum::<f64>();
+    let (sw, sx, sy_, sxx, sxy) = (
+        s(&|_| 1.0),
+        s(&|i| x[i]),
+        s(&|i| y[i]),
+        s(&|i| x[i] * x[i]),
+        s(&|i| x[i] * y[i]),
+    );
+    let (a, b, ea, eb) = if through_origin {
+        (0.0, sxy / sxx, 0.0, (1.0 / sxx).sqrt())
+    } else {
+        let d = sw * sxx - sx * sx;
+        if d.abs() <= 1e-12 * sw * sxx {
+            return Err(Error::Fit("all points at the same field: no slope".into()));
+        }
+        (
+            (sxx * sy_ - sx * sxy) / d,
+            (sw * sxy - sx * sy_) / d,
+            (sxx / d).sqrt(),
+            (sw / d).sqrt(),
+        )
+    };
+    let chi: f64 = (0..x.len())
+        .map(|i| w[i] * (y[i] - a - b * x[i]).powi(2))
+        .sum();
+    let dof = x.len().saturating_sub(k);
+    Ok(Line {
+        intercept: Quantity::new(a, if through_origin { 0.0 } else { ea }, units.0),
+        slope: Quantity::new(b, eb, units.1),
+        redchi: if dof > 0 { chi / dof as f64 } else { f64::NAN },
+        n: x.len(),
+    })
+}
+
+/// g-factor analysis of one carrier's field series.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CarrierSeries {
+    pub carrier: String,
+    /// |g| from the slope of omega_L(B) through the origin (eq. 1).
+    pub g: Quantity,
+    /// The check: omega_L(B) with a free intercept (rad/ns), and its slope as |g|.
+    pub intercept_check: Option<(Quantity, Quantity)>,
+    /// T2*(0) from eq. (3), ps.
+    pub t2_zero_field: Option<Quantity>,
+    /// g-factor spread dg and dg/|g| from eq. (3).
+    pub dg: Option<Quantity>,
+    pub dg_relative: Option<Quantity>,
+    pub redchi_omega: f64,
+    pub redchi_t2: f64,
+    /// Points used (at or above the threshold) and left out (below it).
+    pub used: Vec<Point>,
+    pub excluded: Vec<Point>,
+    pub convention: &'static str,
+}
+
+/// Analyse one carrier: slopes above `min_field_t`, eq. (3) fit.
+pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Result<CarrierSeries> {
+    let (used, excluded): (Vec<Point>, Vec<Point>) =
+        points.iter().partition(|p| p.field_t >= min_field_t);
+    if used.is_empty() {
+        return Err(Error::Fit(format!(
+            "{carrier}: no field at or above {} mT ({} traces below it)",
+            min_field_t * 1e3,
+            excluded.len()
+        )));
+    }
+    let b: Vec<f64> = used.iter().map(|p| p.field_t).collect();
+    let w: Vec<f64> = used.iter().map(|p| p.omega).collect();
+    let sw: Vec<f64> = used.iter().map(|p| p.omega_err).collect();
+    let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
+    let origin = weighted_line(&b, &w, &sw, true, ("rad/ns", "rad/ns/T"))?;
+    let g = Quantity::new(origin.slope.value / k, origin.slope.stderr / k, "");
+    let intercept_check = weighted_line(&b, &w, &sw, false, ("rad/ns", "rad/ns/T"))
+        .ok()
+        .filter(|_| used.len() >= 3)
+        .map(|l| {
+            (
+                l.intercept,
+                Quantity::new(l.slope.value / k, l.slope.stderr / k, ""),
+            )
+        });
+    let inv: Vec<f64> = used.iter().map(|p| 1.0 / p.t2).collect();
+    let sinv: Vec<f64> = used.iter().map(|p| p.t2_err / (p.t2 * p.t2)).collect();
+    let t2line = if used.len() >= 3 {
+        weighted_line(&b, &inv, &sinv, false, ("1/ps", "1/ps/T")).ok()
+    } else {
+        None
+    };
+    let (t2_zero_field, dg, dg_relative, redchi_t2) = match t2line {
+        Some(l) => {
+            let a = l.intercept;
+            let t20 = Quantity::new(1.0 / a.value, a.stderr / (a.value * a.value), "ps");
+            // slope in ps^-1 T^-1 = dg * mu_B/hbar [rad ns^-1 T^-1] / 1000
+            let dg = Quantity::new(l.slope.value * 1e3 / k, l.slope.stderr * 1e3 / k, "");
+            let rel = Quantity::new(
+                dg.value / g.value,
+                (dg.value / g.value).abs()
+                    * ((dg.stderr / dg.value).powi(2) + (g.stderr / g.value).powi(2)).sqrt(),
+                "",
+            );
+            (Some(t20), Some(dg), Some(rel), l.redchi)
+        }
+        None => (None, None, None, f64::NAN),
+    };
+    Ok(CarrierSeries {
+        carrier: carrier.to_string(),
+        g,
+        intercept_check,
+        t2_zero_field,
+        dg,
+        dg_relative,
+        redchi_omega: origin.redchi,
+        redchi_t2,
+        used,
+        excluded,
+        convention: DG_CONVENTION,
+    })
+}
+
+/// Which carrier precesses faster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Larger {
+    Electron,
+    Hole,
+}
+
+/// Assign the components of every trace to two tracks by continuity of
+/// |g| = omega / (mu_B B / hbar): tracks start from the traces with two
+/// components (larger and smaller |g|), every component then joins the track
+/// whose mean |g| is nearest (two components of one trace never share a
+/// track). Returns, per track (larger |g| first), (trace index, component index).
+pub fn track_components(traces: &[(f64, Vec<f64>)]) -> [Vec<(usize, usize)>; 2] {
+    let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
+    let g = |b: f64, w: f64| w / (k * b);
+    let mut means = [0.0, 0.0];
+    let (mut n0, mut n1) = (0, 0);
+    for (b, ws) in traces {
+        if ws.len() >= 2 {
+            let (hi, lo) = (ws[0].max(ws[1]), ws[0].min(ws[1]));
+            means[0] += g(*b, hi);
+            means[1] += g(*b, lo);
+            n0 += 1;
+            n1 += 1;
+        }
+    }
+    if n0 == 0 {
+        // no trace shows both: everything is one track
+        let all = traces
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, ws))| (0..ws.len()).map(move |c| (i, c)))
+            .collect();
+        return [all, vec![]];
+    }
+    means[0] /= n0 as f64;
+    means[1] /= n1 as f64;
+    let mut tracks: [Vec<(usize, usize)>; 2] = [vec![], vec![]];
+    for (i, (b, ws)) in traces.iter().enumerate() {
+        match ws.len() {
+            0 => {}
+            1 => {
+                let gv = g(*b, ws[0]);
+                let t = if (gv - means[0]).abs() <= (gv - means[1]).abs() {
+                    0
+                } else {
+                    1
+                };
+                tracks[t].push((i, 0));
+            }
+            _ => {
+                let (hi, lo) = if ws[0] >= ws[1] { (0, 1) } else { (1, 0) };
+                tracks[0].push((i, hi));
+                tracks[1].push((i, lo));
+            }
+        }
+    }
+    tracks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_through_origin_and_with_intercept_are_exact_on_exact_data() {
+        let x = [0.1, 0.2, 0.3, 0.4];
+        let y: Vec<f64> = x.iter().map(|v| 2.0 * v).collect();
+        let l = weighted_line(&x, &y, &[0.1; 4], true, ("", "")).unwrap();
+        assert!((l.slope.value - 2.0).abs() < 1e-12);
+        // closed form: sigma_b = sigma / sqrt(sum x^2)
+        assert!((l.slope.stderr - 0.1 / (0.3f64).sqrt()).abs() < 1e-12);
+        let y: Vec<f64> = x.iter().map(|v| 1.0 + 2.0 * v).collect();
+        let l = weighted_line(&x, &y, &[0.1; 4], false, ("", "")).unwrap();
+        assert!((l.intercept.value - 1.0).abs() < 1e-12 && (l.slope.value - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn eq3_recovers_dg_and_t2_zero_from_exact_points() {
+        let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
+        let pts: Vec<Point> = [0.05, 0.18, 0.27, 0.35, 0.42]
+            .iter()
+            .map(|&b| {
+                let t2 = 1.0 / (1.0 / 330.0 + 0.22 * k * b / 1000.0);
+                Point {
+                    field_t: b,
+                    omega: 1.41 * k * b,
+                    omega_err: 0.1,
+                    t2,
+                    t2_err: 5.0,
+                }
+            })
+            .collect();
+        let s = analyse_carrier("electron", &pts, 0.1).unwrap();
+        assert_eq!(s.used.len(), 4);
+        assert_eq!(s.excluded.len(), 1);
+        assert!((s.g.value - 1.41).abs() < 1e-12);
+        assert!((s.dg.unwrap().value - 0.22).abs() < 1e-9);
+        assert!((s.t2_zero_field.unwrap().value - 330.0).abs() < 1e-6);
+        assert!((s.dg_relative.unwrap().value - 0.22 / 1.41).abs() < 1e-9);
+    }
+
+    #[test]
+    fn tracking_keeps_carriers_apart_and_places_single_components() {
+        let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
+        let traces = vec![
+            (0.42, vec![0.91 * k * 0.42, 1.41 * k * 0.42]), // order as fitted may vary
+            (0.3, vec![1.41 * k * 0.3, 0.91 * k * 0.3]),
+            (0.2, vec![0.93 * k * 0.2]), // only the hole seen
+        ];
+        let t = track_components(&traces);
+        assert_eq!(t[0], [(0, 1), (1, 0)]);
+        assert_eq!(t[1], [(0, 0), (1, 1), (2, 0)]);
+    }
+}

@@ -1,0 +1,408 @@
+//! A TRFE field series of one sample and photon energy turned into
+//! g-factors: per-trace fits (in parallel) -> components tracked into
+//! electron and hole -> eq. (1) and eq. (3) per carrier (two-step route)
+//! -> optionally one global fit of all traces sharing g, T2*(0) and dg.
+
+use crate::error::{Error, Result};
+use crate::fit::global::GlobalSeries;
+use crate::fit::lm::{LmOptions, fit};
+use crate::fit::model::Model;
+use crate::fit::result::FitResult;
+use crate::physics::Quantity;
+use crate::physics::gfactor::{
+    CarrierSeries, DG_CONVENTION, Point, analyse_carrier, track_components,
+};
+use crate::pipeline::{Fitted, TrfeJob, field_of, fit_trfe};
+use crate::report::Derived;
+use crate::scan::Scan;
+use rayon::prelude::*;
+
+/// Settings of a field-series analysis.
+#[derive(Debug, Clone)]
+pub struct SeriesConfig {
+    /// Fields below this (T) are fitted and shown but left out of the slopes.
+    pub min_field_t: f64,
+    /// Names of the faster and the slower precessing carrier.
+    pub labels: [String; 2],
+    /// Name of the carrier when no trace shows two components.
+    pub single: String,
+    /// Also fit all traces at once.
+    pub global: bool,
+    pub trfe: TrfeJob,
+}
+
+impl Default for SeriesConfig {
+    fn default() -> Self {
+        SeriesConfig {
+            min_field_t: 0.1,
+            labels: ["electron".into(), "hole".into()],
+            single: "hole".into(),
+            global: false,
+            trfe: TrfeJob::default(),
+        }
+    }
+}
+
+/// Field in T from a file name token such as `_420mT` or `0.43T`.
+///
+/// ```
+/// use spinfit::series::field_from_name;
+/// assert_eq!(field_from_name("trfe_CsPbI3_1.911eV_420mT.csv"), Some(0.42));
+/// assert_eq!(field_from_name("scan_B=0.3T.dat"), Some(0.3));
+/// assert_eq!(field_from_name("scan_7.csv"), None);
+/// ```
+pub fn field_from_name(name: &str) -> Option<f64> {
+    let stem = std::path::Path::new(name)
+        .file_stem()?
+        .to_string_lossy()
+        .to_string();
+    stem.split(|c: char| c == '_' || c == '-' || c == ' ' || c == '=' || c == ',')
+        .filter_map(|tok| tok.parse::<crate::units::Field>().ok())
+        .map(|f| f.tesla())
+        .next_back()
+}
+
+/// One trace of the series.
+#[derive(Debug, Clone)]
+pub struct TraceResult {
+    pub fitted: Fitted,
+    pub field_t: f64,
+    /// (carrier label, component index in the fit) for each component.
+    pub labels: Vec<(String, usize)>,
+}
+
+/// The global fit's view of one carrier.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GlobalCarrier {
+    pub carrier: String,
+    pub g: Quantity,
+    pub t2_zero_field: Quantity,
+    pub dg: Quantity,
+}
+
+/// Everything a field series gives.
+#[derive(Debug, Clone)]
+pub struct SeriesResult {
+    pub sample: Option<String>,
+    pub photon_energy_ev: Option<f64>,
+    pub min_field_t: f64,
+    pub traces: Vec<TraceResult>,
+    pub carriers: Vec<CarrierSeries>,
+    pub global: Option<(FitResult, Vec<GlobalCarrier>, GlobalSeries)>,
+    /// Files that could not be used, with the reason.
+    pub failures: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+/// The field of `scan`: `--field`-style override, metadata, or file name.
+pub fn scan_field(scan: &Scan) -> Result<f64> {
+    let mut notes = vec![];
+    if let Some(b) = field_of(scan, None, &mut notes)? {
+        return Ok(b);
+    }
+    field_from_name(&scan.source).ok_or_else(|| {
+        Error::input(&scan.source, "no magnetic field: add `# field = 420 mT` to the header or put e.g. `420mT` in the file name")
+    })
+}
+
+/// Analyse a field series.
+pub fn analyse(scans: Vec<Scan>, cfg: &SeriesConfig) -> Result<SeriesResult> {
+    let mut failures = vec![];
+    let mut notes = vec![];
+    let sample = scans.iter().find_map(|s| s.meta.0.get("sample").cloned());
+    let photon_energy_ev = scans.iter().find_map(|s| {
+        s.meta
+            .parse::<crate::units::Energy>(&s.source, &["photon_energy", "energy", "laser_energy"])
+            .ok()
+            .flatten()
+            .map(|e| e.ev())
+    });
+    let distinct: std::collections::BTreeSet<String> = scans
+        .iter()
+        .filter_map(|s| s.meta.0.get("sample").cloned())
+        .collect();
+    if distinct.len() > 1 {
+        notes.push(format!(
+            "traces name {} different samples ({}): treated as one series",
+            distinct.len(),
+            distinct.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let fitted: Vec<(String, Result<(f64, Fitted)>)> = scans
+        .into_par_iter()
+        .map(|s| {
+            let src = s.source.clone();
+            let r = scan_field(&s).and_then(|b| {
+                let job = TrfeJob {
+                    field_t: Some(b),
+                    ..cfg.trfe.clone()
+                };
+                fit_trfe(s, &job).map(|f| (b, f))
+            });
+            (src, r)
+        })
+        .collect();
+    let mut ok: Vec<(f64, Fitted)> = vec![];
+    for (src, r) in fitted {
+        match r {
+            Ok((b, f)) if f.record.fit.success() => ok.push((b, f)),
+            Ok((_, f)) => failures.push((
+                src,
+                format!("fit not trustworthy: {}", f.record.fit.termination),
+            )),
+            Err(e) => failures.push((src, e.to_string())),
+        }
+    }
+    if ok.is_empty() {
+        return Err(Error::Fit(format!(
+            "no trace of the series could be fitted ({} failed)",
+            failures.len()
+        )));
+    }
+    ok.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let omegas = |f: &Fitted| match &f.record.derived {
+        Derived::Trfe { carriers, .. } => {
+            carriers.iter().map(|c| c.omega.value).collect::<Vec<f64>>()
+        }
+        _ => vec![],
+    };
+    let tracks = track_components(&ok.iter().map(|(b, f)| (*b, omegas(f))).collect::<Vec<_>>());
+    let names: Vec<String> = if tracks[1].is_empty() {
+        notes.push(format!(
+            "no trace shows two components: the one carrier is labelled `{}`",
+            cfg.single
+        ));
+        vec![cfg.single.clone()]
+    } else {
+        cfg.labels.to_vec()
+    };
+    let mut traces: Vec<TraceResult> = ok
+        .into_iter()
+        .map(|(b, f)| TraceResult {
+            fitted: f,
+            field_t: b,
+            labels: vec![],
+        })
+        .collect();
+    let mut carriers = vec![];
+    for (t, name) in tracks.iter().zip(&names) {
+        let mut pts = vec![];
+        for &(i, c) in t {
+            traces[i].labels.push((name.clone(), c));
+            if let Derived::Trfe { carriers: cs, .. } = &traces[i].fitted.record.derived {
+                let k = &cs[c];
+                pts.push(Point {
+                    field_t: traces[i].field_t,
+                    omega: k.omega.value,
+                    omega_err: k.omega.stderr,
+                    t2: k.t2.value,
+                    t2_err: k.t2.stderr,
+                });
+            }
+        }
+        match analyse_carrier(name, &pts, cfg.min_field_t) {
+            Ok(s) => carriers.push(s),
+            Err(e) => notes.push(e.to_string()),
+        }
+    }
+    let global = if cfg.global && !carriers.is_empty() {
+        Some(global_fit(&traces, &carriers, cfg)?)
+    } else {
+        None
+    };
+    Ok(SeriesResult {
+        sample,
+        photon_energy_ev,
+        min_field_t: cfg.min_field_t,
+        traces,
+        carriers,
+        global,
+        failures,
+        notes,
+    })
+}
+
+/// All traces at or above the threshold fitted at once, started from the
+/// two-step results.
+fn global_fit(
+    traces: &[TraceResult],
+    carriers: &[CarrierSeries],
+    cfg: &SeriesConfig,
+) -> Result<(FitResult, Vec<GlobalCarrier>, GlobalSeries)> {
+    let used: Vec<&TraceResult> = traces
+        .iter()
+        .filter(|t| t.field_t >= cfg.min_field_t)
+        .collect();
+    let names: Vec<String> = carriers.iter().map(|c| c.carrier.clone()).collect();
+    let (mut trace, mut t, mut y, mut fields) = (vec![], vec![], vec![], vec![]);
+    for (n, tr) in used.iter().enumerate() {
+        fields.push(tr.field_t);
+        let f = &tr.fitted.record.fit;
+        trace.extend(std::iter::repeat_n(n, f.x.len()));
+        t.extend(&f.x);
+        y.extend(&f.y);
+    }
+    let series = GlobalSeries {
+        carriers: names.clone(),
+        fields,
+        trace,
+        t,
+    };
+    let mut p = series.template();
+    for c in carriers {
+        let n = &c.carrier;
+        p.get_mut(&format!("g_{n}"))?.value = c.g.value;
+        p.get_mut(&format!("t2_zero_field_{n}"))?.value =
+            c.t2_zero_field.map_or(200.0, |q| q.value.clamp(1.0, 1e5));
+        p.get_mut(&format!("dg_{n}"))?.value = c.dg.map_or(0.01, |q| q.value.max(1e-3));
+    }
+    for (k, tr) in used.iter().enumerate() {
+        let f = &tr.fitted.record.fit;
+        for (label, comp) in &tr.labels {
+            let amp = if tr.fitted.record.fit.params.get("amplitude").is_some() {
+                f.value("amplitude")
+            } else {
+                f.value(&format!("amplitude_{}", comp + 1))
+            };
+            p.get_mut(&format!("amplitude_{}_{label}", k + 1))?.value = amp;
+        }
+        if f.params.get("offset").is_some() {
+            p.get_mut(&format!("offset_{}", k + 1))?.value = f.value("offset");
+        }
+    }
+    let x: Vec<f64> = (0..y.len()).map(|i| i as f64).collect();
+    let r = fit(&series, &x, &y, None, &p, &LmOptions::default())?;
+    let gc = names
+        .iter()
+        .map(|n| {
+            let q = |name: String, unit| Quantity::new(r.value(&name), r.err(&name), unit);
+            GlobalCarrier {
+                carrier: n.clone(),
+                g: q(format!("g_{n}"), ""),
+                t2_zero_field: q(format!("t2_zero_field_{n}"), "ps"),
+                dg: q(format!("dg_{n}"), ""),
+            }
+        })
+        .collect();
+    Ok((r, gc, series))
+}
+
+impl SeriesResult {
+    /// JSON document of schema `spinfit.gfactor/1`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        json!({
+            "schema": "spinfit.gfactor/1",
+            "sample": self.sample,
+            "photon_energy": self.photon_energy_ev.map(|e| Quantity::new(e, f64::NAN, "eV")),
+            "min_field": Quantity::new(self.min_field_t, f64::NAN, "T"),
+            "convention": DG_CONVENTION,
+            "carriers": self.carriers,
+            "global": self.global.as_ref().map(|(f, c, _)| json!({"success": f.success(), "redchi": f.redchi, "carriers": c, "model": f.model})),
+            "traces": self.traces.iter().map(|t| json!({
+                "file": t.fitted.record.file, "field": Quantity::new(t.field_t, f64::NAN, "T"),
+                "labels": t.labels.iter().map(|(l, c)| json!({"carrier": l, "component": c + 1})).collect::<Vec<_>>(),
+                "fit": t.fitted.record.to_json(),
+            })).collect::<Vec<_>>(),
+            "failures": self.failures.iter().map(|(f, r)| json!({"file": f, "reason": r})).collect::<Vec<_>>(),
+            "notes": self.notes,
+        })
+    }
+
+    /// Human-readable report.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "=== field series: {} at {}",
+            self.sample.as_deref().unwrap_or("(sample not named)"),
+            self.photon_energy_ev
+                .map_or("unknown energy".into(), |e| format!("{e} eV"))
+        );
+        let _ = writeln!(
+            s,
+            "    {} traces fitted; fields below {} mT left out of the slopes",
+            self.traces.len(),
+            self.min_field_t * 1e3
+        );
+        for t in &self.traces {
+            let labels: Vec<String> = t
+                .labels
+                .iter()
+                .map(|(l, c)| format!("{l} = component {}", c + 1))
+                .collect();
+            let _ = writeln!(
+                s,
+                "    {:>7.1} mT  {}  [{}]",
+                t.field_t * 1e3,
+                t.fitted.record.file,
+                labels.join(", ")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "[[Two-step route]] (per-trace fits, then eq. 1 and eq. 3)"
+        );
+        for c in &self.carriers {
+            let _ = writeln!(
+                s,
+                "    {}: |g| = {} (slope through the origin, {} fields, reduced chi-square {:.2})",
+                c.carrier,
+                c.g,
+                c.used.len(),
+                c.redchi_omega
+            );
+            if let Some((a, g)) = &c.intercept_check {
+                let _ = writeln!(
+                    s,
+                    "        check with free intercept: omega(0) = {a}, |g| = {g}"
+                );
+            }
+            match (&c.t2_zero_field, &c.dg, &c.dg_relative) {
+                (Some(t), Some(d), Some(r)) => {
+                    let _ = writeln!(
+                        s,
+                        "        T2*(0) = {t}, dg = {d}, dg/|g| = {:.1} +/- {:.1} %",
+                        100.0 * r.value,
+                        100.0 * r.stderr
+                    );
+                }
+                _ => {
+                    let _ = writeln!(s, "        T2*(B): fewer than 3 fields, eq. 3 not fitted");
+                }
+            }
+        }
+        let _ = writeln!(s, "    dg convention: {DG_CONVENTION}");
+        if let Some((f, cs, _)) = &self.global {
+            let _ = writeln!(
+                s,
+                "[[Global fit]] ({}; {}, reduced chi-square {:.4e})",
+                f.model, f.termination, f.redchi
+            );
+            for c in cs {
+                let two = self.carriers.iter().find(|k| k.carrier == c.carrier);
+                let _ = writeln!(
+                    s,
+                    "    {}: |g| = {}, T2*(0) = {}, dg = {}",
+                    c.carrier, c.g, c.t2_zero_field, c.dg
+                );
+                if let Some(k) = two {
+                    let _ = writeln!(
+                        s,
+                        "        two-step: |g| = {}; difference {:.2} combined sigma",
+                        k.g,
+                        (c.g.value - k.g.value).abs() / c.g.stderr.hypot(k.g.stderr)
+                    );
+                }
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "  - {n}");
+        }
+        for (f, r) in &self.failures {
+            let _ = writeln!(s, "  FAILED {f}: {r}");
+        }
+        s
+    }
+}
