@@ -27,6 +27,7 @@ pub mod preprocess;
 pub mod report;
 pub mod scan;
 pub mod series;
+pub mod session;
 pub mod simulate;
 pub mod units;
 

@@ -56,7 +56,7 @@ pub fn field_from_name(name: &str) -> Option<f64> {
         .file_stem()?
         .to_string_lossy()
         .to_string();
-    stem.split(|c: char| c == '_' || c == '-' || c == ' ' || c == '=' || c == ',')
+    stem.split(['_', '-', ' ', '=', ','])
         .filter_map(|tok| tok.parse::<crate::units::Field>().ok())
         .map(|f| f.tesla())
         .next_back()
@@ -107,6 +107,15 @@ pub fn scan_field(scan: &Scan) -> Result<f64> {
 
 /// Analyse a field series.
 pub fn analyse(scans: Vec<Scan>, cfg: &SeriesConfig) -> Result<SeriesResult> {
+    analyse_with(scans, cfg, &|| {})
+}
+
+/// [`analyse`], calling `tick` after each trace is fitted (for progress bars).
+pub fn analyse_with(
+    scans: Vec<Scan>,
+    cfg: &SeriesConfig,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SeriesResult> {
     let mut failures = vec![];
     let mut notes = vec![];
     let sample = scans.iter().find_map(|s| s.meta.0.get("sample").cloned());
@@ -139,6 +148,7 @@ pub fn analyse(scans: Vec<Scan>, cfg: &SeriesConfig) -> Result<SeriesResult> {
                 };
                 fit_trfe(s, &job).map(|f| (b, f))
             });
+            tick();
             (src, r)
         })
         .collect();

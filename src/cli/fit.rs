@@ -5,7 +5,6 @@ use crate::fit::decay::Baseline;
 use crate::fit::tr::TrConfig;
 use crate::fit::trfe::{Components, Criterion, TrfeConfig};
 use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_file};
-use crate::plot::{FitFigure, draw_fit};
 use crate::report::{FitRecord, csv_table};
 use crate::scan::{Band, ColumnSpec, ReadOptions, ScanKind};
 use crate::units::{Field, Time, TimeUnit};
@@ -228,43 +227,6 @@ pub fn numbered(path: &Path, i: usize, n: usize) -> PathBuf {
     path.with_file_name(format!("{stem}_{}.{ext}", i + 1))
 }
 
-/// Draw one fitted scan.
-pub fn draw(path: &Path, f: &Fitted) -> crate::Result<()> {
-    let r = &f.record;
-    let yl = match (r.kind, r.signal.as_str()) {
-        (ScanKind::Tr, "SC - CC") => "spin signal SC - CC (arb. u.)".to_string(),
-        (ScanKind::Tr, "P") => "polarisation degree (SC-CC)/(SC+CC)".to_string(),
-        (ScanKind::Trfe, "signal") => "Faraday ellipticity (arb. u.)".to_string(),
-        (_, s) => format!("{s} (arb. u.)"),
-    };
-    let marks = match &r.derived {
-        crate::report::Derived::Trfe { carriers, .. } => {
-            carriers.iter().map(|c| c.omega.value).collect()
-        }
-        _ => vec![],
-    };
-    let name = Path::new(&r.file)
-        .file_name()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    draw_fit(
-        path,
-        &FitFigure {
-            title: format!("{name}: {}", r.fit.model),
-            x_label: "pump-probe delay (ps)".into(),
-            y_label: yl,
-            x: &r.fit.x,
-            y: &r.fit.y,
-            curve: f.curve.clone(),
-            residual: &r.fit.residual,
-            spectrum: f
-                .spectrum
-                .as_ref()
-                .map(|s| (&s.omega[..], &s.amplitude[..], marks)),
-        },
-    )
-}
-
 /// Fit every file in parallel with a progress bar; print and write outputs.
 fn run_files(kind: ScanKind, common: &Common, tr: &TrJob, trfe: &TrfeJob) -> anyhow::Result<i32> {
     let bar = ProgressBar::new(common.files.len() as u64);
@@ -321,7 +283,7 @@ fn run_files(kind: ScanKind, common: &Common, tr: &TrJob, trfe: &TrfeJob) -> any
     if let Some(p) = &common.plot {
         for (i, f) in ok.iter().enumerate() {
             let path = numbered(p, i, ok.len());
-            draw(&path, f)?;
+            crate::report::figures::fit_figure(&path, f)?;
             eprintln!("wrote {}", path.display());
         }
     }

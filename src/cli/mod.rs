@@ -3,6 +3,9 @@
 
 mod demo;
 mod fit;
+mod gfactor;
+mod gspectrum;
+mod session;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -30,7 +33,13 @@ pub enum Command {
     /// Write synthetic scans with known parameters (labelled synthetic).
     #[command(subcommand)]
     Simulate(simulate::SimCommand),
-    /// Fit the bundled example data and write reports and figures.
+    /// |g|, T2*(0) and dg per carrier from a TRFE field series.
+    Gfactor(gfactor::GfactorArgs),
+    /// g_e, g_h, g_BX versus photon energy from gfactor results, with k.p curves.
+    Gspectrum(gspectrum::GspectrumArgs),
+    /// Fit a folder or HDF5 file of scans in one go: results, figures, summary.
+    Session(session::SessionArgs),
+    /// Fit the bundled (synthetic) example session and write reports and figures.
     Demo(demo::DemoArgs),
 }
 
@@ -39,6 +48,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Fit(c) => fit::run(c),
         Command::Simulate(c) => simulate::run(c),
+        Command::Gfactor(a) => gfactor::run(a),
+        Command::Gspectrum(a) => gspectrum::run(a),
+        Command::Session(a) => session::run(a),
         Command::Demo(a) => demo::run(a),
     }
 }

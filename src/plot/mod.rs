@@ -2,6 +2,10 @@
 //! evaluated on a fine grid and the residuals; PNG or SVG by file extension.
 //! Fonts are DejaVu Sans compiled in, so no system fonts are needed.
 
+mod charts;
+
+pub use charts::{Corner, Curve, Panel, Points, XyFigure, draw_grid, draw_xy};
+
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -24,7 +28,7 @@ pub struct FitFigure<'a> {
 
 static FONTS: Once = Once::new();
 
-fn fonts() {
+pub(crate) fn fonts() {
     FONTS.call_once(|| {
         let _ = plotters::style::register_font(
             "sans-serif",
@@ -35,7 +39,7 @@ fn fonts() {
     });
 }
 
-fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(crate) fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = v
         .filter(|x| x.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
@@ -48,7 +52,7 @@ fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+pub(crate) type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &FitFigure) -> DrawResult
 where

@@ -21,6 +21,9 @@
 //! null when it could not be determined. Times are ps, omega rad/ns, rate
 //! ps^-1, field T.
 
+pub mod figures;
+pub mod session_out;
+
 use crate::fit::profile::Interval;
 use crate::fit::result::FitResult;
 use crate::fit::tr::Lifetime;

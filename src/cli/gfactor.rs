@@ -1,0 +1,131 @@
+//! `spinfit gfactor FILE...|DIR`: |g|, T2*(0) and dg per carrier from a field series.
+
+use super::{EXIT_ERROR, EXIT_OK, parse_opt};
+use crate::fit::trfe::Components;
+use crate::pipeline::TrfeJob;
+use crate::scan::{ReadOptions, ScanKind, read_scans};
+use crate::series::{SeriesConfig, analyse_with};
+use crate::units::{Field, Time, TimeUnit};
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct GfactorArgs {
+    /// TRFE traces of one sample and photon energy at several fields: files,
+    /// a folder, or an HDF5 file (field from metadata or the file name, e.g. _420mT).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Fields below this are fitted but left out of the slopes (Overhauser field).
+    #[arg(long, default_value = "100mT")]
+    pub min_field: String,
+    /// Also fit all traces at once with shared g, T2*(0), dg.
+    #[arg(long)]
+    pub global: bool,
+    /// Which carrier precesses faster: electron or hole.
+    #[arg(long, default_value = "electron")]
+    pub larger: String,
+    /// Name of the carrier when every trace shows one component.
+    #[arg(long, default_value = "hole")]
+    pub single: String,
+    /// Start of the fit window of each trace (default: 0 ps, the pump).
+    #[arg(long, allow_hyphen_values = true)]
+    pub from: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub delay: Option<String>,
+    #[arg(long)]
+    pub signal: Option<String>,
+    #[arg(long)]
+    pub delay_unit: Option<String>,
+    /// Number of cosines per trace: 1, 2 or auto.
+    #[arg(long, default_value = "auto")]
+    pub components: String,
+    /// Print JSON (schema spinfit.gfactor/1).
+    #[arg(long)]
+    pub json: bool,
+    /// Folder for the figures (omega_L(B), T2*(B), every trace).
+    #[arg(long)]
+    pub plot_dir: Option<PathBuf>,
+}
+
+pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
+    let read = ReadOptions {
+        delay: a
+            .delay
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--delay")?,
+        signal: a
+            .signal
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--signal")?,
+        delay_unit: parse_opt::<TimeUnit>("delay-unit", &a.delay_unit)?,
+        ..Default::default()
+    };
+    let labels = match a.larger.as_str() {
+        "electron" => ["electron".to_string(), "hole".to_string()],
+        "hole" => ["hole".to_string(), "electron".to_string()],
+        o => bail!("--larger `{o}`: expected electron or hole"),
+    };
+    if !["electron", "hole"].contains(&a.single.as_str()) {
+        bail!("--single `{}`: expected electron or hole", a.single);
+    }
+    let min: Field = a.min_field.parse().context("--min-field")?;
+    let mut files = vec![];
+    for p in &a.inputs {
+        files.extend(crate::session::discover(p)?);
+    }
+    let mut scans = vec![];
+    let mut code = EXIT_OK;
+    for f in &files {
+        match read_scans(f, ScanKind::Trfe, &read) {
+            Ok(s) => scans.extend(s),
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = EXIT_ERROR;
+            }
+        }
+    }
+    let mut trfe = TrfeJob {
+        read: read.clone(),
+        from: parse_opt::<Time>("from", &a.from)?.map(Time::ps),
+        to: parse_opt::<Time>("to", &a.to)?.map(Time::ps),
+        ..Default::default()
+    };
+    trfe.config.components = a.components.parse::<Components>()?;
+    let cfg = SeriesConfig {
+        min_field_t: min.tesla(),
+        labels,
+        single: a.single.clone(),
+        global: a.global,
+        trfe,
+    };
+    let bar = ProgressBar::new(scans.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} traces")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let r = analyse_with(scans, &cfg, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r.to_json())?);
+    } else {
+        print!("{}", r.to_text());
+    }
+    if let Some(dir) = &a.plot_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for f in crate::report::figures::series_figures(&r, dir, "gfactor")? {
+            eprintln!("wrote {}", f.display());
+        }
+    }
+    if !r.failures.is_empty() {
+        code = EXIT_ERROR;
+    }
+    Ok(code)
+}

@@ -1,0 +1,140 @@
+//! `spinfit gspectrum RESULT...`: g_e, g_h and g_BX = g_e + g_h versus
+//! photon energy from `spinfit gfactor --json` results, with bulk k.p curves.
+
+use super::EXIT_OK;
+use crate::physics::Quantity;
+use crate::physics::kp::KpParams;
+use crate::report::figures::{GRow, gspectrum_figure};
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::Value;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct GspectrumArgs {
+    /// JSON results of `spinfit gfactor --json` (schema spinfit.gfactor/1).
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+    /// Sign of g_e (TRFE gives |g|; the paper takes both positive here).
+    #[arg(long, default_value = "+", allow_hyphen_values = true)]
+    pub sign_e: String,
+    /// Sign of g_h.
+    #[arg(long, default_value = "+", allow_hyphen_values = true)]
+    pub sign_h: String,
+    /// k.p spin-orbit splitting Delta (eV).
+    #[arg(long, default_value_t = 1.5)]
+    pub delta: f64,
+    /// k.p Kane energy p^2/m0 (eV).
+    #[arg(long, default_value_t = 6.8 * 6.8 / 7.6199)]
+    pub p2_m0: f64,
+    /// k.p remote-band correction to g_e.
+    #[arg(long, default_value_t = -1.0, allow_hyphen_values = true)]
+    pub dg_e: f64,
+    #[arg(long)]
+    pub json: bool,
+    /// Figure of g versus energy (.png or .svg).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+fn sign(s: &str, flag: &str) -> anyhow::Result<f64> {
+    match s {
+        "+" | "+1" | "positive" => Ok(1.0),
+        "-" | "-1" | "negative" => Ok(-1.0),
+        o => bail!("--{flag} `{o}`: expected + or -"),
+    }
+}
+
+fn quantity(v: &Value) -> Option<Quantity> {
+    Some(Quantity::new(
+        v["value"].as_f64()?,
+        v["stderr"].as_f64().unwrap_or(f64::NAN),
+        "",
+    ))
+}
+
+pub fn run(a: GspectrumArgs) -> anyhow::Result<i32> {
+    let (se, sh) = (sign(&a.sign_e, "sign-e")?, sign(&a.sign_h, "sign-h")?);
+    let mut rows = vec![];
+    for p in &a.results {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let j: Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", p.display()))?;
+        if j["schema"] != "spinfit.gfactor/1" {
+            bail!(
+                "{}: expected a `spinfit gfactor --json` result (schema spinfit.gfactor/1)",
+                p.display()
+            );
+        }
+        let Some(e) = j["photon_energy"]["value"].as_f64() else {
+            bail!(
+                "{}: no photon energy; add `# photon_energy = 1.911 eV` to the scans' headers",
+                p.display()
+            );
+        };
+        let g = |name: &str, s: f64| {
+            j["carriers"]
+                .as_array()?
+                .iter()
+                .find(|c| c["carrier"] == name)
+                .and_then(|c| quantity(&c["g"]))
+                .map(|q| Quantity::new(s * q.value, q.stderr, ""))
+        };
+        let (ge, gh) = (g("electron", se), g("hole", sh));
+        let bx = match (ge, gh) {
+            (Some(x), Some(y)) => Some(Quantity::new(
+                x.value + y.value,
+                x.stderr.hypot(y.stderr),
+                "",
+            )),
+            _ => None,
+        };
+        rows.push(GRow {
+            source: p.display().to_string(),
+            energy_ev: e,
+            g_e: ge,
+            g_h: gh,
+            g_bx: bx,
+        });
+    }
+    rows.sort_by(|a, b| a.energy_ev.total_cmp(&b.energy_ev));
+    let kp = KpParams {
+        delta: a.delta,
+        p2_m0: a.p2_m0,
+        dg_e: a.dg_e,
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"schema": "spinfit.gspectrum/1", "kp": kp, "signs": {"g_e": se, "g_h": sh}, "rows": rows})
+            )?
+        );
+    } else {
+        println!(
+            "{:>10}  {:>20}  {:>20}  {:>20}  source",
+            "E (eV)", "g_e", "g_h", "g_BX = g_e + g_h"
+        );
+        let q = |x: &Option<Quantity>| x.map_or("-".to_string(), |q| q.to_string());
+        for r in &rows {
+            println!(
+                "{:>10.4}  {:>20}  {:>20}  {:>20}  {}",
+                r.energy_ev,
+                q(&r.g_e),
+                q(&r.g_h),
+                q(&r.g_bx),
+                r.source
+            );
+        }
+        println!(
+            "signs: g_e {}, g_h {} (TRFE measures |g|)",
+            a.sign_e, a.sign_h
+        );
+    }
+    if let Some(p) = &a.plot {
+        gspectrum_figure(&rows, &kp, p)?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(EXIT_OK)
+}

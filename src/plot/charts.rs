@@ -1,0 +1,246 @@
+//! Scatter charts with error bars and model curves (omega_L(B), T2*(B),
+//! g(E)), and a grid of small panels (every trace of a series with its fit).
+
+use super::{DrawResult, fonts, range};
+use crate::error::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Points with error bars; `hollow` draws them greyed (e.g. left out of a fit).
+pub struct Points {
+    pub label: String,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub err: Vec<f64>,
+    pub color: (u8, u8, u8),
+    pub hollow: bool,
+}
+
+/// A model curve.
+pub struct Curve {
+    pub label: String,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub color: (u8, u8, u8),
+    pub dashed: bool,
+}
+
+/// Where a chart's legend goes.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Corner {
+    #[default]
+    UpperLeft,
+    UpperRight,
+    LowerLeft,
+    LowerRight,
+}
+
+/// A chart of points and curves.
+pub struct XyFigure {
+    pub legend: Corner,
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub points: Vec<Points>,
+    pub curves: Vec<Curve>,
+}
+
+/// One small panel of a grid.
+pub struct Panel {
+    pub title: String,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub curve: (Vec<f64>, Vec<f64>),
+}
+
+fn rgb(c: (u8, u8, u8)) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
+}
+
+fn xy<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &XyFigure) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let xs = fig
+        .points
+        .iter()
+        .flat_map(|p| p.x.iter().copied())
+        .chain(fig.curves.iter().flat_map(|c| c.x.iter().copied()));
+    let ys = fig
+        .points
+        .iter()
+        .flat_map(|p| {
+            p.y.iter()
+                .zip(&p.err)
+                .flat_map(|(y, e)| [y - e.max(0.0), y + e.max(0.0)])
+        })
+        .chain(fig.curves.iter().flat_map(|c| c.y.iter().copied()));
+    let (x0, x1) = range(xs);
+    let (y0, y1) = range(ys);
+    let mut c = ChartBuilder::on(&root)
+        .caption(&fig.title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    c.configure_mesh()
+        .x_desc(fig.x_label.as_str())
+        .y_desc(fig.y_label.as_str())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for cu in &fig.curves {
+        let col = rgb(cu.color);
+        let pts: Vec<(f64, f64)> = cu.x.iter().copied().zip(cu.y.iter().copied()).collect();
+        if cu.dashed {
+            c.draw_series(DashedLineSeries::new(pts, 6, 4, col.stroke_width(2)))?
+                .label(cu.label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
+                });
+        } else {
+            c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?
+                .label(cu.label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
+                });
+        }
+    }
+    for p in &fig.points {
+        let col = if p.hollow {
+            RGBColor(170, 170, 170)
+        } else {
+            rgb(p.color)
+        };
+        for ((x, y), e) in p.x.iter().zip(&p.y).zip(&p.err) {
+            if e.is_finite() && *e > 0.0 {
+                c.draw_series(LineSeries::new(
+                    [(*x, y - e), (*x, y + e)],
+                    col.stroke_width(1),
+                ))?;
+            }
+        }
+        let style = if p.hollow {
+            col.stroke_width(2)
+        } else {
+            col.filled()
+        };
+        c.draw_series(
+            p.x.iter()
+                .zip(&p.y)
+                .map(|(x, y)| Circle::new((*x, *y), 4, style)),
+        )?
+        .label(p.label.as_str())
+        .legend(move |(x, y)| Circle::new((x + 10, y), 4, style));
+    }
+    let pos = match fig.legend {
+        Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+        Corner::UpperRight => SeriesLabelPosition::UpperRight,
+        Corner::LowerLeft => SeriesLabelPosition::LowerLeft,
+        Corner::LowerRight => SeriesLabelPosition::LowerRight,
+    };
+    c.configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn grid<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    panels: &[Panel],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let root = root.titled(title, ("sans-serif", 18))?;
+    let cols = (panels.len() as f64).sqrt().ceil().max(1.0) as usize;
+    let rows = panels.len().div_ceil(cols).max(1);
+    for (area, p) in root.split_evenly((rows, cols)).into_iter().zip(panels) {
+        let (x0, x1) = range(p.x.iter().copied());
+        let (y0, y1) = range(p.y.iter().copied().chain(p.curve.1.iter().copied()));
+        let mut c = ChartBuilder::on(&area)
+            .caption(&p.title, ("sans-serif", 13))
+            .margin(6)
+            .x_label_area_size(28)
+            .y_label_area_size(50)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        c.configure_mesh()
+            .x_desc("delay (ps)")
+            .light_line_style(WHITE.mix(0.0))
+            .x_labels(4)
+            .y_labels(4)
+            .draw()?;
+        c.draw_series(
+            p.x.iter()
+                .zip(&p.y)
+                .map(|(x, y)| Circle::new((*x, *y), 1, RGBColor(40, 90, 200).filled())),
+        )?;
+        c.draw_series(LineSeries::new(
+            p.curve.0.iter().copied().zip(p.curve.1.iter().copied()),
+            RGBColor(220, 40, 40).stroke_width(1),
+        ))?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+fn to_file(
+    path: &Path,
+    draw: impl Fn(&Path) -> DrawResult,
+    draw_svg: impl Fn(&Path) -> DrawResult,
+) -> Result<()> {
+    fonts();
+    let r = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => draw(path),
+        Some("svg") => draw_svg(path),
+        _ => {
+            return Err(Error::Plot {
+                path: path.to_path_buf(),
+                msg: "unknown figure format: use a .png or .svg file name".into(),
+            });
+        }
+    };
+    r.map_err(|e| Error::Plot {
+        path: path.to_path_buf(),
+        msg: e.to_string(),
+    })
+}
+
+/// Draw a points-and-curves chart (.png or .svg).
+pub fn draw_xy(path: &Path, fig: &XyFigure) -> Result<()> {
+    let size = (900, 650);
+    to_file(
+        path,
+        |p| xy(BitMapBackend::new(p, size).into_drawing_area(), fig),
+        |p| xy(SVGBackend::new(p, size).into_drawing_area(), fig),
+    )
+}
+
+/// Draw a grid of small panels (.png or .svg).
+pub fn draw_grid(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
+    let cols = (panels.len() as f64).sqrt().ceil().max(1.0) as u32;
+    let rows = (panels.len() as u32).div_ceil(cols).max(1);
+    let size = (420 * cols, 300 * rows + 40);
+    to_file(
+        path,
+        |p| {
+            grid(
+                BitMapBackend::new(p, size).into_drawing_area(),
+                title,
+                panels,
+            )
+        },
+        |p| grid(SVGBackend::new(p, size).into_drawing_area(), title, panels),
+    )
+}

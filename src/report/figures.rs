@@ -1,0 +1,246 @@
+//! Figures of a field series and of g versus energy, assembled from results
+//! (the curves are the fitted relations, evaluated here for drawing).
+
+use crate::error::Result;
+use crate::physics::MU_B_OVER_HBAR_RAD_PER_NS_T as K;
+use crate::physics::kp::{KpParams, g_bulk};
+use crate::pipeline::Fitted;
+use crate::plot::{
+    Corner, Curve, FitFigure, Panel, Points, XyFigure, draw_fit, draw_grid, draw_xy,
+};
+use crate::scan::ScanKind;
+use crate::series::SeriesResult;
+use std::path::{Path, PathBuf};
+
+const COLORS: [(u8, u8, u8); 3] = [(210, 50, 40), (40, 90, 200), (40, 150, 60)];
+
+/// omega_L(B), T2*(B) and the grid of traces; returns the files written.
+pub fn series_figures(r: &SeriesResult, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+    let bmax = r.traces.iter().map(|t| t.field_t).fold(0.0, f64::max) * 1.05;
+    let grid_b: Vec<f64> = (0..=50).map(|i| bmax * i as f64 / 50.0).collect();
+    let (mut w_fig, mut t_fig) = (
+        XyFigure {
+            legend: Corner::UpperLeft,
+            title: format!(
+                "Larmor frequency vs field ({})",
+                r.sample.as_deref().unwrap_or("series")
+            ),
+            x_label: "B (T)".into(),
+            y_label: "omega_L (rad/ns)".into(),
+            points: vec![],
+            curves: vec![],
+        },
+        XyFigure {
+            legend: Corner::UpperRight,
+            title: "spin dephasing time vs field (eq. 3)".into(),
+            x_label: "B (T)".into(),
+            y_label: "T2* (ps)".into(),
+            points: vec![],
+            curves: vec![],
+        },
+    );
+    for (k, c) in r.carriers.iter().enumerate() {
+        let col = COLORS[k % 3];
+        for (pts, hollow, tag) in [
+            (&c.used, false, ""),
+            (&c.excluded, true, " (below threshold)"),
+        ] {
+            if pts.is_empty() {
+                continue;
+            }
+            w_fig.points.push(Points {
+                label: format!("{}{tag}", c.carrier),
+                x: pts.iter().map(|p| p.field_t).collect(),
+                y: pts.iter().map(|p| p.omega).collect(),
+                err: pts.iter().map(|p| p.omega_err).collect(),
+                color: col,
+                hollow,
+            });
+            t_fig.points.push(Points {
+                label: format!("{}{tag}", c.carrier),
+                x: pts.iter().map(|p| p.field_t).collect(),
+                y: pts.iter().map(|p| p.t2).collect(),
+                err: pts.iter().map(|p| p.t2_err).collect(),
+                color: col,
+                hollow,
+            });
+        }
+        w_fig.curves.push(Curve {
+            label: format!("|g_{}| = {:.3}", c.carrier, c.g.value),
+            x: grid_b.clone(),
+            y: grid_b.iter().map(|b| c.g.value * K * b).collect(),
+            color: col,
+            dashed: false,
+        });
+        if let (Some(t0), Some(dg)) = (c.t2_zero_field, c.dg) {
+            let b0 = grid_b
+                .iter()
+                .copied()
+                .filter(|b| *b >= r.min_field_t * 0.5)
+                .collect::<Vec<_>>();
+            t_fig.curves.push(Curve {
+                label: format!(
+                    "{}: T2*(0) = {:.0} ps, dg = {:.3}",
+                    c.carrier, t0.value, dg.value
+                ),
+                y: b0
+                    .iter()
+                    .map(|b| 1.0 / (1.0 / t0.value + dg.value * K * b * 1e-3))
+                    .collect(),
+                x: b0,
+                color: col,
+                dashed: false,
+            });
+        }
+    }
+    if let Some((_, gc, _)) = &r.global {
+        for (k, c) in gc.iter().enumerate() {
+            w_fig.curves.push(Curve {
+                label: format!("global |g_{}| = {:.3}", c.carrier, c.g.value),
+                x: grid_b.clone(),
+                y: grid_b.iter().map(|b| c.g.value * K * b).collect(),
+                color: COLORS[k % 3],
+                dashed: true,
+            });
+        }
+    }
+    let panels: Vec<Panel> = r
+        .traces
+        .iter()
+        .map(|t| Panel {
+            title: format!("{:.0} mT", t.field_t * 1e3),
+            x: t.fitted.record.fit.x.clone(),
+            y: t.fitted.record.fit.y.clone(),
+            curve: t.fitted.curve.clone(),
+        })
+        .collect();
+    let files = [
+        dir.join(format!("{stem}_omega_vs_field.png")),
+        dir.join(format!("{stem}_t2_vs_field.png")),
+        dir.join(format!("{stem}_traces.png")),
+    ];
+    draw_xy(&files[0], &w_fig)?;
+    draw_xy(&files[1], &t_fig)?;
+    draw_grid(
+        &files[2],
+        &format!(
+            "{}: every trace with its fit",
+            r.sample.as_deref().unwrap_or("field series")
+        ),
+        &panels,
+    )?;
+    Ok(files.to_vec())
+}
+
+/// One row of g versus energy.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GRow {
+    pub source: String,
+    pub energy_ev: f64,
+    pub g_e: Option<crate::physics::Quantity>,
+    pub g_h: Option<crate::physics::Quantity>,
+    pub g_bx: Option<crate::physics::Quantity>,
+}
+
+/// g_e, g_h, g_BX versus energy with the bulk k.p curves.
+pub fn gspectrum_figure(rows: &[GRow], kp: &KpParams, path: &Path) -> Result<()> {
+    let (e0, e1) = rows
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
+            (a.min(r.energy_ev), b.max(r.energy_ev))
+        });
+    let (e0, e1) = (e0 - 0.1, e1 + 0.1);
+    let es: Vec<f64> = (0..=100)
+        .map(|i| e0 + (e1 - e0) * i as f64 / 100.0)
+        .collect();
+    let mut fig = XyFigure {
+        legend: Corner::LowerLeft,
+        title: "g-factors vs photon energy".into(),
+        x_label: "energy (eV)".into(),
+        y_label: "g".into(),
+        points: vec![],
+        curves: vec![],
+    };
+    type Pick = fn(&GRow) -> Option<crate::physics::Quantity>;
+    let picks: [(&str, Pick, (u8, u8, u8)); 3] = [
+        ("g_e", |r| r.g_e, COLORS[0]),
+        ("g_h", |r| r.g_h, COLORS[1]),
+        ("g_BX = g_e + g_h", |r| r.g_bx, COLORS[2]),
+    ];
+    for (name, f, col) in picks {
+        let v: Vec<(f64, crate::physics::Quantity)> = rows
+            .iter()
+            .filter_map(|r| f(r).map(|q| (r.energy_ev, q)))
+            .collect();
+        if !v.is_empty() {
+            fig.points.push(Points {
+                label: name.into(),
+                x: v.iter().map(|p| p.0).collect(),
+                y: v.iter().map(|p| p.1.value).collect(),
+                err: v.iter().map(|p| p.1.stderr).collect(),
+                color: col,
+                hollow: false,
+            });
+        }
+    }
+    let bulk: Vec<(f64, f64)> = es.iter().map(|e| g_bulk(*e, kp)).collect();
+    fig.curves.push(Curve {
+        label: "bulk k.p g_e".into(),
+        x: es.clone(),
+        y: bulk.iter().map(|b| b.0).collect(),
+        color: COLORS[0],
+        dashed: true,
+    });
+    fig.curves.push(Curve {
+        label: "bulk k.p g_h".into(),
+        x: es.clone(),
+        y: bulk.iter().map(|b| b.1).collect(),
+        color: COLORS[1],
+        dashed: true,
+    });
+    fig.curves.push(Curve {
+        label: "bulk k.p g_e + g_h".into(),
+        x: es.clone(),
+        y: bulk.iter().map(|b| b.0 + b.1).collect(),
+        color: COLORS[2],
+        dashed: true,
+    });
+    draw_xy(path, &fig)
+}
+
+/// Data, fit and residuals of one scan (and the spectrum for precession).
+pub fn fit_figure(path: &Path, f: &Fitted) -> Result<()> {
+    let r = &f.record;
+    let yl = match (r.kind, r.signal.as_str()) {
+        (ScanKind::Tr, "SC - CC") => "spin signal SC - CC (arb. u.)".to_string(),
+        (ScanKind::Tr, "P") => "polarisation degree (SC-CC)/(SC+CC)".to_string(),
+        (ScanKind::Trfe, "signal") => "Faraday ellipticity (arb. u.)".to_string(),
+        (_, s) => format!("{s} (arb. u.)"),
+    };
+    let marks = match &r.derived {
+        crate::report::Derived::Trfe { carriers, .. } => {
+            carriers.iter().map(|c| c.omega.value).collect()
+        }
+        _ => vec![],
+    };
+    let name = Path::new(&r.file)
+        .file_name()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    draw_fit(
+        path,
+        &FitFigure {
+            title: format!("{name}: {}", r.fit.model),
+            x_label: "pump-probe delay (ps)".into(),
+            y_label: yl,
+            x: &r.fit.x,
+            y: &r.fit.y,
+            curve: f.curve.clone(),
+            residual: &r.fit.residual,
+            spectrum: f
+                .spectrum
+                .as_ref()
+                .map(|s| (&s.omega[..], &s.amplitude[..], marks)),
+        },
+    )
+}

@@ -1,0 +1,308 @@
+//! Everything a session writes into its output folder:
+//! `results.csv` and `results.json` (one record per fitted scan),
+//! `results.h5` (per fit: data, best fit, residuals, parameters with errors,
+//! the record as JSON, the input's SHA-256; per series: its JSON),
+//! `gfactor_<n>.json`, figures, and `summary.md` listing what was fitted,
+//! what failed and why. Nothing in them depends on the time of the run.
+
+use super::figures::{GRow, gspectrum_figure, series_figures};
+use super::{FitRecord, csv_table};
+use crate::error::{Error, Result};
+use crate::io_util::write_atomic;
+use crate::physics::Quantity;
+use crate::physics::kp::KpParams;
+use crate::report::Derived;
+use crate::session::SessionResult;
+use hdf5::types::VarLenUnicode;
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn stem(file: &str) -> String {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    let s: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s.trim_end_matches(".csv").to_string()
+}
+
+fn h5e(path: &Path) -> impl Fn(hdf5::Error) -> Error + '_ {
+    move |e| Error::Hdf5 {
+        file: path.to_path_buf(),
+        object: "results".into(),
+        msg: e.to_string(),
+    }
+}
+
+fn attr(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
+    let v: VarLenUnicode = v.parse().map_err(|e| hdf5::Error::from(format!("{e}")))?;
+    loc.new_attr::<VarLenUnicode>()
+        .create(name)?
+        .write_scalar(&v)
+}
+
+/// Write the HDF5 results file atomically.
+fn write_h5(r: &SessionResult, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("h5.tmp");
+    let e = h5e(&tmp);
+    {
+        let f = hdf5::File::create(&tmp).map_err(&e)?;
+        attr(&f, "format", "spinfit-results").map_err(&e)?;
+        attr(&f, "version", "1").map_err(&e)?;
+        attr(
+            &f,
+            "generator",
+            concat!("spinfit ", env!("CARGO_PKG_VERSION")),
+        )
+        .map_err(&e)?;
+        let fits = f.create_group("fits").map_err(&e)?;
+        let all: Vec<(&FitRecord, Option<&str>)> = r
+            .fits
+            .iter()
+            .map(|(f, h)| (&f.record, Some(h.as_str())))
+            .chain(
+                r.series
+                    .iter()
+                    .flat_map(|s| s.traces.iter().map(|t| (&t.fitted.record, None))),
+            )
+            .collect();
+        for (i, (rec, hash)) in all.iter().enumerate() {
+            let g = fits
+                .create_group(&format!("{:04}_{}", i + 1, stem(&rec.file)))
+                .map_err(&e)?;
+            attr(&g, "source", &rec.file).map_err(&e)?;
+            if let Some(h) = hash {
+                attr(&g, "sha256", h).map_err(&e)?;
+            }
+            attr(&g, "model", &rec.fit.model).map_err(&e)?;
+            attr(&g, "success", &rec.fit.success().to_string()).map_err(&e)?;
+            attr(&g, "record_json", &rec.to_json().to_string()).map_err(&e)?;
+            for (name, v, unit) in [
+                ("delay", &rec.fit.x, "ps"),
+                ("data", &rec.fit.y, "signal"),
+                ("best_fit", &rec.fit.best_fit, "signal"),
+                ("residual", &rec.fit.residual, "signal"),
+            ] {
+                let d = g
+                    .new_dataset_builder()
+                    .with_data(v.as_slice())
+                    .create(name)
+                    .map_err(&e)?;
+                attr(&d, "unit", unit).map_err(&e)?;
+            }
+            let pg = g.create_group("parameters").map_err(&e)?;
+            for (j, p) in rec.fit.params.0.iter().enumerate() {
+                let d = pg
+                    .new_dataset_builder()
+                    .with_data(&[p.value, rec.fit.stderr[j].unwrap_or(f64::NAN)][..])
+                    .create(p.name.as_str())
+                    .map_err(&e)?;
+                attr(&d, "unit", p.unit).map_err(&e)?;
+                attr(&d, "columns", "value, stderr").map_err(&e)?;
+            }
+        }
+        let sg = f.create_group("series").map_err(&e)?;
+        for (i, s) in r.series.iter().enumerate() {
+            let g = sg
+                .create_group(&format!(
+                    "{:02}_{}",
+                    i + 1,
+                    stem(s.sample.as_deref().unwrap_or("series"))
+                ))
+                .map_err(&e)?;
+            attr(&g, "gfactor_json", &s.to_json().to_string()).map_err(&e)?;
+        }
+    }
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// g rows (positive signs, as the paper takes) of every series with an energy.
+pub fn g_rows(r: &SessionResult) -> Vec<GRow> {
+    let mut rows: Vec<GRow> = r
+        .series
+        .iter()
+        .filter_map(|s| {
+            let e = s.photon_energy_ev?;
+            let g = |n: &str| s.carriers.iter().find(|c| c.carrier == n).map(|c| c.g);
+            let (ge, gh) = (g("electron"), g("hole"));
+            let bx = match (ge, gh) {
+                (Some(a), Some(b)) => Some(Quantity::new(
+                    a.value + b.value,
+                    a.stderr.hypot(b.stderr),
+                    "",
+                )),
+                _ => None,
+            };
+            Some(GRow {
+                source: s.sample.clone().unwrap_or_default(),
+                energy_ev: e,
+                g_e: ge,
+                g_h: gh,
+                g_bx: bx,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| a.energy_ev.total_cmp(&b.energy_ev));
+    rows
+}
+
+/// Write all outputs of `r` into `out`.
+pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let records: Vec<FitRecord> = r
+        .fits
+        .iter()
+        .map(|(f, _)| f.record.clone())
+        .chain(
+            r.series
+                .iter()
+                .flat_map(|s| s.traces.iter().map(|t| t.fitted.record.clone())),
+        )
+        .collect();
+    write_atomic(&out.join("results.csv"), csv_table(&records).as_bytes())?;
+    let json: Vec<_> = records.iter().map(FitRecord::to_json).collect();
+    write_atomic(
+        &out.join("results.json"),
+        serde_json::to_string_pretty(&json)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+    write_h5(r, &out.join("results.h5"))?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# spinfit session summary\n");
+    let _ = writeln!(
+        md,
+        "Input: `{}` ({} scans). Fitted: {} single scans, {} field series. Failed or untrustworthy: {}.\n",
+        input.display(),
+        r.n_inputs,
+        r.fits.len(),
+        r.series.len(),
+        r.failures.len()
+    );
+    let synthetic = records
+        .iter()
+        .any(|x| x.meta.0.get("synthetic").is_some_and(|v| v == "true"));
+    if synthetic {
+        let _ = writeln!(
+            md,
+            "**Some or all inputs are SYNTHETIC (simulated) data.**\n"
+        );
+    }
+    let tr: Vec<&crate::pipeline::Fitted> = r
+        .fits
+        .iter()
+        .map(|(f, _)| f)
+        .filter(|f| matches!(f.record.derived, Derived::Tr { .. }))
+        .collect();
+    if !tr.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Spin lifetimes (transient reflection)\n\n| scan | sample | tau (ps) | rate 1/tau (ps^-1) | converged | figure |\n|---|---|---|---|---|---|"
+        );
+        for f in &tr {
+            let rec = &f.record;
+            let png = format!("{}.png", stem(&rec.file));
+            super::figures::fit_figure(&out.join(&png), f)?;
+            if let Derived::Tr { lifetimes } = &rec.derived {
+                let taus: Vec<String> = lifetimes.iter().map(|l| l.tau.to_string()).collect();
+                let rates: Vec<String> = lifetimes.iter().map(|l| l.rate.to_string()).collect();
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | ![]({png}) |",
+                    stem(&rec.file),
+                    rec.meta.0.get("sample").map_or("", |s| s.as_str()),
+                    taus.join("; "),
+                    rates.join("; "),
+                    if rec.fit.success() { "yes" } else { "**no**" }
+                );
+            }
+        }
+        let _ = writeln!(md);
+    }
+    for (i, s) in r.series.iter().enumerate() {
+        let name = format!("series_{:02}", i + 1);
+        let figs = series_figures(s, out, &name)?;
+        write_atomic(
+            &out.join(format!("gfactor_{:02}.json", i + 1)),
+            serde_json::to_string_pretty(&s.to_json())
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+        let _ = writeln!(
+            md,
+            "## Field series {}: {} at {}\n",
+            i + 1,
+            s.sample.as_deref().unwrap_or("(unnamed)"),
+            s.photon_energy_ev
+                .map_or("unknown energy".to_string(), |e| format!("{e} eV"))
+        );
+        let _ = writeln!(md, "```\n{}```\n", s.to_text());
+        for f in figs {
+            let fname = f
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let _ = writeln!(md, "![{fname}]({fname})\n");
+        }
+    }
+    let rows = g_rows(r);
+    if !rows.is_empty() {
+        gspectrum_figure(&rows, &KpParams::default(), &out.join("g_spectrum.png"))?;
+        let _ = writeln!(
+            md,
+            "## g-factors vs photon energy (signs taken positive)\n\n| energy (eV) | sample | g_e | g_h | g_BX = g_e + g_h |\n|---|---|---|---|---|"
+        );
+        let q = |x: &Option<Quantity>| x.map_or("-".to_string(), |q| q.to_string());
+        for g in &rows {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                g.energy_ev,
+                g.source,
+                q(&g.g_e),
+                q(&g.g_h),
+                q(&g.g_bx)
+            );
+        }
+        let _ = writeln!(md, "\n![g_spectrum.png](g_spectrum.png)\n");
+    }
+    let singles: Vec<&crate::pipeline::Fitted> = r
+        .fits
+        .iter()
+        .map(|(f, _)| f)
+        .filter(|f| matches!(f.record.derived, Derived::Trfe { .. }))
+        .collect();
+    if !singles.is_empty() {
+        let _ = writeln!(md, "## Single TRFE scans (no field series)\n");
+        for f in singles {
+            let png = format!("{}.png", stem(&f.record.file));
+            super::figures::fit_figure(&out.join(&png), f)?;
+            let _ = writeln!(md, "```\n{}```\n![]({png})\n", f.record.to_text());
+        }
+    }
+    let _ = writeln!(md, "## Failed or untrustworthy\n");
+    if r.failures.is_empty() {
+        let _ = writeln!(md, "None.");
+    } else {
+        let _ = writeln!(md, "| input | reason |\n|---|---|");
+        for (f, why) in &r.failures {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} |",
+                f,
+                why.replace('|', "/").replace('\n', " ")
+            );
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\nFiles: `results.csv`, `results.json`, `results.h5` (fits, residuals, parameters with errors, input SHA-256), `gfactor_*.json`."
+    );
+    write_atomic(&out.join("summary.md"), md.as_bytes())
+}

@@ -1,0 +1,243 @@
+//! A lab session in one call: every scan in a folder or HDF5 file is
+//! recognised (TR from SC/CC columns or `kind = tr`; TRFE from `kind =
+//! trfe`, a field in the metadata or the file name), TRFE scans of one
+//! sample and photon energy at two or more fields form a field series, and
+//! everything is fitted in parallel. One bad file never stops the batch; it
+//! is listed with its reason.
+
+use crate::error::{Error, Result};
+use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_tr, fit_trfe};
+use crate::scan::{ReadOptions, Scan, ScanKind, Table, read_tables};
+use crate::series::{SeriesConfig, SeriesResult, analyse_with, field_from_name};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Settings of a session run.
+#[derive(Debug, Clone, Default)]
+pub struct SessionConfig {
+    pub read: ReadOptions,
+    pub tr: TrJob,
+    pub series: SeriesConfig,
+}
+
+/// One input scan with its provenance.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub table: Table,
+    pub file: PathBuf,
+    pub sha256: String,
+}
+
+/// What a session produced.
+#[derive(Debug, Clone, Default)]
+pub struct SessionResult {
+    /// Single fits (TR, and TRFE scans not part of a series), with the input's hash.
+    pub fits: Vec<(Fitted, String)>,
+    pub series: Vec<SeriesResult>,
+    /// (file or scan, reason) of everything that could not be fitted.
+    pub failures: Vec<(String, String)>,
+    pub n_inputs: usize,
+}
+
+/// A TRFE scan waiting for its group: scan, input hash, field (T) if known.
+type Member = (Scan, String, Option<f64>);
+
+const DATA_EXT: &[&str] = &["csv", "tsv", "txt", "dat", "ascii", "h5", "hdf5"];
+
+/// Files of a session: the folder's data files (sorted), or the one file.
+pub fn discover(path: &Path) -> Result<Vec<PathBuf>> {
+    if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| Error::io(path, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| DATA_EXT.contains(&e.to_ascii_lowercase().as_str()))
+            })
+            .collect();
+        v.sort();
+        if v.is_empty() {
+            return Err(Error::input(
+                path.display().to_string(),
+                format!("no data files ({}) in this folder", DATA_EXT.join(", ")),
+            ));
+        }
+        Ok(v)
+    } else if path.exists() {
+        Ok(vec![path.to_path_buf()])
+    } else {
+        Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+        ))
+    }
+}
+
+/// TR or TRFE, from metadata `kind`, SC/CC columns, or a field.
+pub fn classify(t: &Table) -> Result<ScanKind> {
+    match t.meta.0.get("kind").map(|k| k.to_ascii_lowercase()) {
+        Some(k) if k == "tr" || k == "transient_reflection" => return Ok(ScanKind::Tr),
+        Some(k) if ["trfe", "trkr", "faraday", "kerr"].contains(&k.as_str()) => {
+            return Ok(ScanKind::Trfe);
+        }
+        Some(k) => {
+            return Err(Error::input(
+                &t.source,
+                format!("metadata kind = `{k}`: expected tr, trfe or trkr"),
+            ));
+        }
+        None => {}
+    }
+    if t.find_by_role(&["sc"]).is_some() && t.find_by_role(&["cc"]).is_some() {
+        return Ok(ScanKind::Tr);
+    }
+    if t.meta
+        .get_any(&["field", "b", "magnetic_field", "b_field"])
+        .is_some()
+        || field_from_name(&t.source).is_some()
+    {
+        return Ok(ScanKind::Trfe);
+    }
+    Err(Error::input(
+        &t.source,
+        "cannot tell the kind of scan: no SC/CC columns, no `kind` or `field` metadata",
+    ))
+}
+
+fn sha256(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Read every file; unreadable ones become failures.
+pub fn load(files: &[PathBuf], read: &ReadOptions) -> (Vec<Input>, Vec<(String, String)>) {
+    let loaded: Vec<std::result::Result<Vec<Input>, (String, String)>> = files
+        .par_iter()
+        .map(|f| {
+            let fail = |e: Error| (f.display().to_string(), e.to_string());
+            let hash = sha256(f).map_err(fail)?;
+            let tables = read_tables(f, read).map_err(fail)?;
+            Ok(tables
+                .into_iter()
+                .map(|table| Input {
+                    table,
+                    file: f.clone(),
+                    sha256: hash.clone(),
+                })
+                .collect())
+        })
+        .collect();
+    let (mut inputs, mut failures) = (vec![], vec![]);
+    for l in loaded {
+        match l {
+            Ok(v) => inputs.extend(v),
+            Err(f) => failures.push(f),
+        }
+    }
+    (inputs, failures)
+}
+
+/// Run a session over `inputs`; `tick` is called once per scan fitted.
+pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) -> SessionResult {
+    let n_inputs = inputs.len();
+    let mut failures = vec![];
+    let mut tr = vec![];
+    let mut groups: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
+    for inp in inputs {
+        let scan = classify(&inp.table).and_then(|k| Scan::from_table(&inp.table, k, &cfg.read));
+        match scan {
+            Err(e) => {
+                failures.push((inp.table.source.clone(), e.to_string()));
+                tick();
+            }
+            Ok(s) if s.kind == ScanKind::Tr => tr.push((s, inp.sha256)),
+            Ok(s) => {
+                let key = (
+                    s.meta.0.get("sample").cloned().unwrap_or_default(),
+                    s.meta.0.get("photon_energy").cloned().unwrap_or_default(),
+                );
+                let field = crate::series::scan_field(&s).ok();
+                groups.entry(key).or_default().push((s, inp.sha256, field));
+            }
+        }
+    }
+    let tr_fits: Vec<(String, Result<Fitted>, String)> = tr
+        .into_par_iter()
+        .map(|(s, h)| {
+            let src = s.source.clone();
+            let r = fit_tr(s, &cfg.tr);
+            tick();
+            (src, r, h)
+        })
+        .collect();
+    let mut fits = vec![];
+    for (src, r, h) in tr_fits {
+        match r {
+            Ok(f) => fits.push((f, h)),
+            Err(e) => failures.push((src, e.to_string())),
+        }
+    }
+    let mut series = vec![];
+    let mut singles = vec![];
+    for (_, members) in groups {
+        let fields: std::collections::BTreeSet<i64> = members
+            .iter()
+            .filter_map(|m| m.2)
+            .map(|b| (b * 1e6).round() as i64)
+            .collect();
+        if fields.len() >= 2 {
+            let scans: Vec<Scan> = members.into_iter().map(|m| m.0).collect();
+            let srcs: Vec<String> = scans.iter().map(|s| s.source.clone()).collect();
+            match analyse_with(scans, &cfg.series, tick) {
+                Ok(r) => {
+                    failures.extend(r.failures.iter().cloned());
+                    series.push(r);
+                }
+                Err(e) => failures.extend(srcs.into_iter().map(|s| (s, e.to_string()))),
+            }
+        } else {
+            singles.extend(members);
+        }
+    }
+    let single_fits: Vec<(String, Result<Fitted>, String)> = singles
+        .into_par_iter()
+        .map(|(s, h, b)| {
+            let src = s.source.clone();
+            let job = TrfeJob {
+                field_t: b,
+                ..cfg.series.trfe.clone()
+            };
+            let r = fit_trfe(s, &job);
+            tick();
+            (src, r, h)
+        })
+        .collect();
+    for (src, r, h) in single_fits {
+        match r {
+            Ok(f) => fits.push((f, h)),
+            Err(e) => failures.push((src, e.to_string())),
+        }
+    }
+    for (f, _) in &fits {
+        if !f.record.fit.success() {
+            failures.push((
+                f.record.file.clone(),
+                format!("fit not trustworthy: {}", f.record.fit.termination),
+            ));
+        }
+    }
+    failures.sort();
+    SessionResult {
+        fits,
+        series,
+        failures,
+        n_inputs,
+    }
+}
