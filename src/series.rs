@@ -158,7 +158,7 @@ pub fn analyse_with(
             Ok((b, f)) if f.record.fit.success() => ok.push((b, f)),
             Ok((_, f)) => failures.push((
                 src,
-                format!("fit not trustworthy: {}", f.record.fit.termination),
+                format!("fit not trustworthy: {}", f.record.fit.problems()),
             )),
             Err(e) => failures.push((src, e.to_string())),
         }

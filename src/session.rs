@@ -214,7 +214,11 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
                 field_t: b,
                 ..cfg.series.trfe.clone()
             };
-            let r = fit_trfe(s, &job);
+            // without a field there is no |g|: report it rather than fit
+            let r = match b {
+                Some(_) => fit_trfe(s, &job),
+                None => crate::series::scan_field(&s).and_then(|_| fit_trfe(s, &job)),
+            };
             tick();
             (src, r, h)
         })
@@ -229,7 +233,7 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
         if !f.record.fit.success() {
             failures.push((
                 f.record.file.clone(),
-                format!("fit not trustworthy: {}", f.record.fit.termination),
+                format!("fit not trustworthy: {}", f.record.fit.problems()),
             ));
         }
     }

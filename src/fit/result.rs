@@ -133,6 +133,22 @@ impl FitResult {
             && self.at_bounds().is_empty()
             && self.warnings.is_empty()
     }
+    /// Why the fit is not trustworthy, in one line (empty when it is).
+    pub fn problems(&self) -> String {
+        let mut v = vec![];
+        if !self.termination.success() {
+            v.push(self.termination.to_string());
+        }
+        if !self.covariance_ok {
+            v.push("no standard errors (singular covariance)".into());
+        }
+        let at = self.at_bounds();
+        if !at.is_empty() {
+            v.push(format!("at a bound: {}", at.join(", ")));
+        }
+        v.extend(self.warnings.iter().cloned());
+        v.join("; ")
+    }
     /// Names of free parameters that ended on a bound.
     pub fn at_bounds(&self) -> Vec<&str> {
         self.params

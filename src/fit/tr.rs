@@ -199,7 +199,16 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
             break;
         }
     }
-    let best = best.ok_or_else(|| Error::Fit("no start values".into()))?;
+    let mut best = best.ok_or_else(|| Error::Fit("no start values".into()))?;
+    for k in 0..plan.model.n_exp {
+        let a = plan.model.names(k).0;
+        let (v, e) = (best.value(&a), best.err(&a));
+        if !Quantity::new(v, e, "").significant(3.0) {
+            best.warnings.push(format!(
+                "{a} = {v:.3e} +/- {e:.1e} is not significant (< 3 sigma): no decay signal"
+            ));
+        }
+    }
     if all.len() > 1 && (plan.model.n_exp > 1 || !best.success()) {
         notes.push(format!(
             "{} start points tried; lowest chi-square among converged fits kept",

@@ -257,7 +257,7 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
             }
         }
     };
-    let carriers = (0..model.n_cos)
+    let carriers: Vec<Carrier> = (0..model.n_cos)
         .map(|k| {
             let q = |base: &str, unit: &'static str| {
                 let n = model.pname(base, k);
@@ -274,6 +274,26 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
             }
         })
         .collect();
+    let mut fit = fit;
+    for (k, c) in carriers.iter().enumerate() {
+        let a = &c.amplitude;
+        if !a.significant(3.0) {
+            fit.warnings.push(format!(
+                "component {}: amplitude {} is not significant (< 3 sigma): no precession signal",
+                k + 1,
+                a
+            ));
+        }
+    }
+    for (k, c) in carriers.iter().enumerate() {
+        if !c.t2.determined() {
+            fit.warnings.push(format!(
+                "component {}: T2* = {} is not determined (error larger than the value): dephasing far slower than the window, or no signal",
+                k + 1,
+                c.t2
+            ));
+        }
+    }
     let mut notes = vec![];
     if cfg.field_t.is_none() {
         notes

@@ -40,6 +40,14 @@ impl Quantity {
             unit,
         }
     }
+    /// |value| > k stderr (false when the error is undetermined).
+    pub fn significant(&self, k: f64) -> bool {
+        self.value.abs() > k * self.stderr
+    }
+    /// The error is known and smaller than the value.
+    pub fn determined(&self) -> bool {
+        self.stderr < self.value.abs()
+    }
 }
 
 impl std::fmt::Display for Quantity {

@@ -106,6 +106,7 @@ impl FitRecord {
             "signal": self.signal,
             "model": f.model,
             "success": f.success(),
+            "problems": f.problems(),
             "termination": {"reason": f.termination, "message": f.termination.to_string()},
             "statistics": {"ndata": f.ndata, "nvarys": f.nvarys, "nfev": f.nfev, "chisqr": num(f.chisqr),
                            "redchi": num(f.redchi), "aic": num(f.aic), "bic": num(f.bic),
@@ -218,16 +219,10 @@ impl FitRecord {
             );
         }
         if !self.fit.success() {
-            let at = self.fit.at_bounds();
             let _ = writeln!(
                 s,
-                "    WARNING: fit not trustworthy: {}{}",
-                self.fit.termination,
-                if at.is_empty() {
-                    String::new()
-                } else {
-                    format!("; at bound: {}", at.join(", "))
-                }
+                "    WARNING: fit not trustworthy: {}",
+                self.fit.problems()
             );
         }
         s

@@ -12,6 +12,7 @@ use crate::io_util::write_atomic;
 use crate::physics::Quantity;
 use crate::physics::kp::KpParams;
 use crate::report::Derived;
+use crate::scan::h5::create_strong;
 use crate::session::SessionResult;
 use hdf5::types::VarLenUnicode;
 use std::fmt::Write as _;
@@ -52,7 +53,7 @@ fn write_h5(r: &SessionResult, path: &Path) -> Result<()> {
     let tmp = path.with_extension("h5.tmp");
     let e = h5e(&tmp);
     {
-        let f = hdf5::File::create(&tmp).map_err(&e)?;
+        let f = create_strong(&tmp).map_err(&e)?;
         attr(&f, "format", "spinfit-results").map_err(&e)?;
         attr(&f, "version", "1").map_err(&e)?;
         attr(

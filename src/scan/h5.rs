@@ -49,6 +49,15 @@ fn read_attr_string(a: &hdf5::Attribute) -> Option<String> {
     a.read_scalar::<i64>().ok().map(|v| v.to_string())
 }
 
+/// Create a file that is really closed when its handle is dropped (HDF5's
+/// default "weak" close keeps it open, and locked, while any object handle
+/// lives, so another process could not open it right after writing).
+pub(crate) fn create_strong(path: &Path) -> hdf5::Result<hdf5::File> {
+    hdf5::File::with_options()
+        .with_fapl(|p| p.fclose_degree(hdf5::file::FileCloseDegree::Strong))
+        .create(path)
+}
+
 /// One scan to write: name, delays (ps), channels with units, metadata.
 pub struct ScanRecord<'a> {
     pub name: &'a str,
@@ -62,7 +71,7 @@ pub fn write(path: &Path, scans: &[ScanRecord]) -> Result<()> {
     let tmp = path.with_extension("h5.tmp");
     let e = h5err(&tmp, "/");
     {
-        let f = hdf5::File::create(&tmp).map_err(&e)?;
+        let f = create_strong(&tmp).map_err(&e)?;
         write_str_attr(&f, "format", "spinfit-scans").map_err(&e)?;
         f.new_attr::<i64>()
             .create("version")

@@ -1,0 +1,300 @@
+//! `spinfit session` on synthetic folders and HDF5 files: grouping, bad
+//! inputs listed with reasons, exit codes, and identical results on re-runs.
+
+use assert_cmd::Command;
+use spinfit::scan::Metadata;
+use spinfit::scan::h5::{ScanRecord, write};
+use spinfit::simulate::{Grid, TrTruth, TrfeTruth, simulate_tr, simulate_trfe};
+use std::path::Path;
+
+fn spinfit() -> Command {
+    Command::cargo_bin("spinfit").unwrap()
+}
+
+fn trfe(field_mt: f64, seed: u64) -> spinfit::simulate::Simulated {
+    let truth = TrfeTruth {
+        field_t: field_mt * 1e-3,
+        carriers: vec![(1.41, 120.0, 1.0), (0.91, 260.0, 0.6)],
+        offset: 0.0,
+    };
+    simulate_trfe(&truth, &Grid::uniform(-50.0, 1500.0, 400), 30.0, seed)
+        .unwrap()
+        .with_meta("sample", "S1")
+        .with_meta("photon_energy", "1.911 eV")
+}
+
+fn tr() -> spinfit::simulate::Simulated {
+    let truth = TrTruth {
+        taus: vec![7.76],
+        amplitudes: vec![1.0],
+        t0: 0.0,
+        irf_fwhm: 0.3,
+        step: 0.02,
+        offset: 0.0,
+        population_tau: 50.0,
+        population_amplitude: 2.0,
+    };
+    let g = Grid {
+        start: -3.0,
+        fine_end: 6.0,
+        end: 60.0,
+        n_fine: 150,
+        n_coarse: 100,
+        jitter: 0.2,
+        sweeps: 1,
+    };
+    simulate_tr(&truth, &g, 40.0, 5).unwrap()
+}
+
+fn session_folder(dir: &Path) {
+    for (b, seed) in [(270.0, 1), (350.0, 2), (420.0, 3)] {
+        trfe(b, seed)
+            .write_csv(&dir.join(format!("trfe_{b}mT.csv")))
+            .unwrap();
+    }
+    tr().write_csv(&dir.join("tr_a.csv")).unwrap();
+}
+
+#[test]
+fn bad_inputs_are_listed_with_reasons_and_the_rest_is_fitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    session_folder(&data);
+    // a corrupt file, a TRFE trace with no field anywhere, a trace of pure noise
+    std::fs::write(data.join("corrupt.csv"), "delay_ps,SC,CC\n0,1,2\n1,2\n").unwrap();
+    let nofield = trfe(420.0, 9).to_csv().replace("# field = 420 mT\n", "");
+    std::fs::write(data.join("trfe_unknown.csv"), nofield).unwrap();
+    let mut noise =
+        String::from("# kind = trfe\n# field = 300 mT\n# sample = S2\ndelay_ps,signal\n");
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..300 {
+        // deterministic pseudo-random noise (xorshift64), no precession at all
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let v = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+        noise.push_str(&format!("{},{v}\n", i as f64 * 5.0));
+    }
+    std::fs::write(data.join("noise.csv"), noise).unwrap();
+    let out = dir.path().join("out");
+    let o = spinfit()
+        .arg("session")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "something failed, so the exit code says so"
+    );
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    for (file, why) in [
+        ("corrupt.csv", "line 3: expected 3 columns"),
+        ("trfe_unknown.csv", "no magnetic field"),
+        ("noise.csv", "not significant"),
+    ] {
+        let line = summary
+            .lines()
+            .find(|l| l.contains(file) && l.starts_with("| `"))
+            .unwrap_or_else(|| panic!("{file} not listed:\n{summary}"));
+        assert!(line.contains(why), "{file}: `{line}` lacks `{why}`");
+    }
+    // the good scans: one field series of three traces, one lifetime
+    let g: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gfactor_01.json")).unwrap())
+            .unwrap();
+    assert_eq!(g["traces"].as_array().unwrap().len(), 3);
+    let ge = &g["carriers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["carrier"] == "electron")
+        .unwrap()["g"];
+    assert!((ge["value"].as_f64().unwrap() - 1.41).abs() < 3.0 * ge["stderr"].as_f64().unwrap());
+    assert!(summary.contains("## Spin lifetimes") && summary.contains("tr_a"));
+}
+
+#[test]
+fn reruns_give_identical_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    session_folder(&data);
+    let mut outputs = vec![];
+    for k in 0..2 {
+        let out = dir.path().join(format!("out{k}"));
+        spinfit()
+            .arg("session")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        outputs.push(
+            [
+                "results.json",
+                "results.csv",
+                "summary.md",
+                "gfactor_01.json",
+            ]
+            .map(|f| std::fs::read(out.join(f)).unwrap()),
+        );
+    }
+    assert!(
+        outputs[0] == outputs[1],
+        "results differ between two runs on the same input"
+    );
+}
+
+#[test]
+fn an_hdf5_file_of_scans_is_a_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let sims: Vec<(String, spinfit::simulate::Simulated)> = vec![
+        ("trfe_270".into(), trfe(270.0, 1)),
+        ("trfe_350".into(), trfe(350.0, 2)),
+        ("trfe_420".into(), trfe(420.0, 3)),
+        ("tr".into(), tr()),
+    ];
+    let metas: Vec<Metadata> = sims.iter().map(|(_, s)| s.meta.clone()).collect();
+    let records: Vec<ScanRecord> = sims
+        .iter()
+        .zip(&metas)
+        .map(|((n, s), m)| ScanRecord {
+            name: n,
+            delay_ps: &s.columns[0],
+            channels: s.names[1..]
+                .iter()
+                .zip(&s.columns[1..])
+                .map(|(c, v)| (c.as_str(), v.as_slice(), "arb"))
+                .collect(),
+            meta: m,
+        })
+        .collect();
+    let h5 = dir.path().join("day.h5");
+    write(&h5, &records).unwrap();
+    let out = dir.path().join("out");
+    let o = spinfit()
+        .arg("session")
+        .arg(&h5)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let g: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gfactor_01.json")).unwrap())
+            .unwrap();
+    assert_eq!(g["traces"].as_array().unwrap().len(), 3);
+    let results = hdf5::File::open(out.join("results.h5")).unwrap();
+    let fits = results.group("fits").unwrap().member_names().unwrap();
+    assert_eq!(fits.len(), 4);
+    let tr = results
+        .group("fits")
+        .unwrap()
+        .member_names()
+        .unwrap()
+        .into_iter()
+        .find(|n| n.contains("tr"))
+        .unwrap();
+    let g = results.group(&format!("fits/{tr}")).unwrap();
+    let sha = g
+        .attr("sha256")
+        .unwrap()
+        .read_scalar::<hdf5::types::VarLenUnicode>()
+        .unwrap();
+    assert_eq!(
+        sha.as_str().len(),
+        64,
+        "input file hash kept for provenance"
+    );
+    let tau = g
+        .dataset("parameters/tau")
+        .unwrap()
+        .read_raw::<f64>()
+        .unwrap();
+    assert!((tau[0] - 7.76).abs() < 3.0 * tau[1], "tau {tau:?}");
+    let resid = g.dataset("residual").unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(
+        resid.len(),
+        g.dataset("delay").unwrap().read_raw::<f64>().unwrap().len()
+    );
+}
+
+#[test]
+fn gfactor_and_gspectrum_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let mut jsons = vec![];
+    for (s, e) in [("4", "1.911"), ("2", "1.78")] {
+        let files: Vec<_> = ["270", "350", "420"]
+            .iter()
+            .map(|b| ex.join(format!("trfe_CsPbI3_{s}_{e}eV_{b}mT.csv")))
+            .collect();
+        let o = spinfit()
+            .args(["gfactor", "--global", "--json"])
+            .args(&files)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["schema"], "spinfit.gfactor/1");
+        assert_eq!(j["global"]["success"], true);
+        assert!(j["convention"].as_str().unwrap().contains("Lorentzian"));
+        let p = dir.path().join(format!("g{s}.json"));
+        std::fs::write(&p, &o.stdout).unwrap();
+        jsons.push(p);
+    }
+    let o = spinfit()
+        .args(["gspectrum", "--json", "--sign-h", "-"])
+        .args(&jsons)
+        .arg("--plot")
+        .arg(dir.path().join("g.svg"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = j["rows"].as_array().unwrap();
+    assert!(
+        rows[0]["energy_ev"].as_f64().unwrap() < rows[1]["energy_ev"].as_f64().unwrap(),
+        "sorted by energy"
+    );
+    for r in rows {
+        let (ge, gh, bx) = (&r["g_e"], &r["g_h"], &r["g_bx"]);
+        assert!(gh["value"].as_f64().unwrap() < 0.0, "--sign-h - applied");
+        assert!(
+            (bx["value"].as_f64().unwrap()
+                - ge["value"].as_f64().unwrap()
+                - gh["value"].as_f64().unwrap())
+            .abs()
+                < 1e-12
+        );
+        let e = ge["stderr"]
+            .as_f64()
+            .unwrap()
+            .hypot(gh["stderr"].as_f64().unwrap());
+        assert!((bx["stderr"].as_f64().unwrap() - e).abs() < 1e-12);
+    }
+    assert!(
+        std::fs::read_to_string(dir.path().join("g.svg"))
+            .unwrap()
+            .contains("bulk k.p")
+    );
+}
