@@ -11,6 +11,16 @@ fn spinfit() -> Command {
     Command::cargo_bin("spinfit").unwrap()
 }
 
+/// The tests of this file run one at a time: HDF5 opens files without
+/// O_CLOEXEC, so a `spinfit` child forked by one test thread while another
+/// writes an HDF5 file inherits that file's descriptor and its lock, and the
+/// next process cannot open the file.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn trfe(field_mt: f64, seed: u64) -> spinfit::simulate::Simulated {
     let truth = TrfeTruth {
         field_t: field_mt * 1e-3,
@@ -57,6 +67,7 @@ fn session_folder(dir: &Path) {
 
 #[test]
 fn bad_inputs_are_listed_with_reasons_and_the_rest_is_fitted() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
@@ -119,6 +130,7 @@ fn bad_inputs_are_listed_with_reasons_and_the_rest_is_fitted() {
 
 #[test]
 fn reruns_give_identical_results() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
@@ -151,6 +163,7 @@ fn reruns_give_identical_results() {
 
 #[test]
 fn an_hdf5_file_of_scans_is_a_session() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let sims: Vec<(String, spinfit::simulate::Simulated)> = vec![
         ("trfe_270".into(), trfe(270.0, 1)),
@@ -230,6 +243,7 @@ fn an_hdf5_file_of_scans_is_a_session() {
 
 #[test]
 fn gfactor_and_gspectrum_commands() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
     let mut jsons = vec![];

@@ -200,6 +200,29 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
         }
     }
     let mut best = best.ok_or_else(|| Error::Fit("no start values".into()))?;
+    // an IRF narrower than the delay steps around time zero cannot be
+    // resolved: t0 and the width become degenerate. Fix the width at the
+    // sampling limit and refit, saying so.
+    let free_irf = plan.start.get("irf_fwhm").is_some_and(|p| p.vary);
+    let t0 = best.value("t0");
+    let k = t.partition_point(|v| *v < t0).clamp(1, t.len() - 1);
+    let step = t[k] - t[k - 1];
+    let w = Quantity::new(best.value("irf_fwhm"), best.err("irf_fwhm"), "ps");
+    if free_irf && (!w.determined() || w.value < 0.5 * step) {
+        let mut p = best.params.clone();
+        p.get_mut("irf_fwhm")?.value = step;
+        p.get_mut("irf_fwhm")?.vary = false;
+        let mut r = fit(&plan.model, t, y, s, &p, lm)?;
+        for (a, b) in degenerate_pairs(&plan.model, &r) {
+            r.warnings.push(format!(
+                "{a} and {b} cannot be told apart: fit fewer exponentials"
+            ));
+        }
+        notes.push(format!(
+            "IRF not resolved by the delay step near time zero ({step:.3} ps; fitted FWHM {w}): refitted with the FWHM fixed at {step:.3} ps; give --irf-fwhm if it is known"
+        ));
+        best = r;
+    }
     for k in 0..plan.model.n_exp {
         let a = plan.model.names(k).0;
         let (v, e) = (best.value(&a), best.err(&a));

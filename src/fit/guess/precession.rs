@@ -135,9 +135,9 @@ pub fn precession_starts(
     // frequency grid: a quarter resolution step up to twice the top peak
     let step = spec.resolution / 4.0;
     let wmax = (2.2 * top).max(peaks.iter().take(3).map(|p| p.0).fold(0.0, f64::max) * 1.2);
-    let nw = ((wmax / step) as usize).clamp(8, 120);
+    let nw = ((wmax / step) as usize).clamp(8, 64);
     let omegas: Vec<f64> = (1..=nw).map(|i| i as f64 * wmax / nw as f64).collect();
-    let t2s = [tmax / 8.0, tmax / 3.0, tmax];
+    let t2s = [tmax / 6.0, tmax / 2.0];
     let decay_tau = span / 3.0;
     let mut scored: Vec<(f64, Vec<f64>, f64)> = vec![]; // (chi2, omegas, t2)
     for &t2 in &t2s {
