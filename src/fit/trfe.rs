@@ -6,7 +6,7 @@
 //! its p-value. The default rule is the lower BIC, provided the 2-cosine fit
 //! converged with resolvable, distinct frequencies.
 
-use super::guess::precession_starts;
+use super::guess::StartGrid;
 use super::lm::{self, LmOptions, fit};
 use super::precession::Precession;
 use super::result::FitResult;
@@ -138,7 +138,7 @@ pub fn fit_n(
     t: &[f64],
     y: &[f64],
     sigma: Option<&[f64]>,
-    spec: &Spectrum,
+    grid: &StartGrid,
 ) -> Result<(Precession, FitResult)> {
     let model = Precession {
         n_cos: n,
@@ -146,7 +146,7 @@ pub fn fit_n(
         decay: cfg.decay,
         offset: cfg.offset,
     };
-    let starts = precession_starts(&model, t, y, spec, cfg.max_starts);
+    let starts = grid.starts(&model, t, y, cfg.max_starts);
     let mut best: Option<FitResult> = None;
     for s in &starts {
         let r = fit(&model, t, y, sigma, s, &cfg.lm)?;
@@ -237,18 +237,25 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
         ));
     }
     let spec = spectrum(t, y);
+    let shape = Precession {
+        n_cos: 1,
+        phase: cfg.phase,
+        decay: cfg.decay,
+        offset: cfg.offset,
+    };
+    let grid = StartGrid::new(&shape, t, y, &spec);
     let (model, fit, selection) = match cfg.components {
         Components::One => {
-            let (m, f) = fit_n(cfg, 1, t, y, s, &spec)?;
+            let (m, f) = fit_n(cfg, 1, t, y, s, &grid)?;
             (m, f, None)
         }
         Components::Two => {
-            let (m, f) = fit_n(cfg, 2, t, y, s, &spec)?;
+            let (m, f) = fit_n(cfg, 2, t, y, s, &grid)?;
             (m, f, None)
         }
         Components::Auto => {
-            let (m1, f1) = fit_n(cfg, 1, t, y, s, &spec)?;
-            let (m2, f2) = fit_n(cfg, 2, t, y, s, &spec)?;
+            let (m1, f1) = fit_n(cfg, 1, t, y, s, &grid)?;
+            let (m2, f2) = fit_n(cfg, 2, t, y, s, &grid)?;
             let sel = select(cfg, &f1, &f2);
             if sel.chosen == 2 {
                 (m2, f2, Some(sel))

@@ -15,6 +15,7 @@ use crate::report::Derived;
 use crate::scan::h5::create_strong;
 use crate::session::SessionResult;
 use hdf5::types::VarLenUnicode;
+use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -175,6 +176,16 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
             .as_bytes(),
     )?;
     write_h5(r, &out.join("results.h5"))?;
+    // figures are the slow part of the output: draw them in parallel
+    r.fits.par_iter().try_for_each(|(f, _)| {
+        super::figures::fit_figure(&out.join(format!("{}.png", stem(&f.record.file))), f)
+    })?;
+    let series_figs: Vec<Vec<std::path::PathBuf>> = r
+        .series
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| series_figures(s, out, &format!("series_{:02}", i + 1)))
+        .collect::<Result<_>>()?;
     let mut md = String::new();
     let _ = writeln!(md, "# spinfit session summary\n");
     let _ = writeln!(
@@ -209,7 +220,6 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
         for f in &tr {
             let rec = &f.record;
             let png = format!("{}.png", stem(&rec.file));
-            super::figures::fit_figure(&out.join(&png), f)?;
             if let Derived::Tr { lifetimes } = &rec.derived {
                 let taus: Vec<String> = lifetimes.iter().map(|l| l.tau.to_string()).collect();
                 let rates: Vec<String> = lifetimes.iter().map(|l| l.rate.to_string()).collect();
@@ -227,8 +237,7 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
         let _ = writeln!(md);
     }
     for (i, s) in r.series.iter().enumerate() {
-        let name = format!("series_{:02}", i + 1);
-        let figs = series_figures(s, out, &name)?;
+        let figs = &series_figs[i];
         write_atomic(
             &out.join(format!("gfactor_{:02}.json", i + 1)),
             serde_json::to_string_pretty(&s.to_json())
@@ -283,7 +292,6 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
         let _ = writeln!(md, "## Single TRFE scans (no field series)\n");
         for f in singles {
             let png = format!("{}.png", stem(&f.record.file));
-            super::figures::fit_figure(&out.join(&png), f)?;
             let _ = writeln!(md, "```\n{}```\n![]({png})\n", f.record.to_text());
         }
     }

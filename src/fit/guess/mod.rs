@@ -9,7 +9,7 @@ mod decay;
 mod precession;
 
 pub use decay::{decay_grid_starts, guess_decay};
-pub use precession::{linear_amplitudes, precession_starts};
+pub use precession::{StartGrid, linear_amplitudes, precession_starts};
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);

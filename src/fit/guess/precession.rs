@@ -7,6 +7,7 @@
 //! pair of grid frequencies is then scored by solving its small normal
 //! equations. The best pairs, and the FFT peaks, seed Levenberg-Marquardt.
 
+use crate::fit::fastmath::{exp, sin_cos};
 use crate::fit::model::Model;
 use crate::fit::params::Params;
 use crate::fit::precession::Precession;
@@ -15,19 +16,14 @@ use nalgebra::{DMatrix, DVector};
 
 /// Basis functions of one cosine at (omega, t2): cos, and sin with phases.
 fn basis(model: &Precession, omega: f64, t2: f64, t: &[f64]) -> Vec<Vec<f64>> {
-    let c = t
-        .iter()
-        .map(|&x| (omega * x * 1e-3).cos() * (-x / t2).exp())
-        .collect();
-    if model.phase {
-        let s = t
-            .iter()
-            .map(|&x| (omega * x * 1e-3).sin() * (-x / t2).exp())
-            .collect();
-        vec![c, s]
-    } else {
-        vec![c]
+    let (mut c, mut s) = (Vec::with_capacity(t.len()), Vec::with_capacity(t.len()));
+    for &x in t {
+        let (sn, cs) = sin_cos(omega * x * 1e-3);
+        let e = exp(-x / t2);
+        c.push(cs * e);
+        s.push(sn * e);
     }
+    if model.phase { vec![c, s] } else { vec![c] }
 }
 
 fn extras(model: &Precession, decay_tau: f64, t: &[f64]) -> Vec<Vec<f64>> {
@@ -43,6 +39,43 @@ fn extras(model: &Precession, decay_tau: f64, t: &[f64]) -> Vec<Vec<f64>> {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// chi^2 of the least-squares solution on the chosen basis columns (at most
+/// [`SMALL`]), by an in-place Cholesky on the stack: scoring thousands of
+/// frequency pairs must not allocate.
+const SMALL: usize = 8;
+
+fn score(gram: &DMatrix<f64>, rhs: &DVector<f64>, yy: f64, cols: &[usize]) -> Option<f64> {
+    let k = cols.len();
+    if k > SMALL {
+        return solve(gram, rhs, yy, cols).map(|s| s.1);
+    }
+    let mut l = [[0.0f64; SMALL]; SMALL];
+    let mut z = [0.0f64; SMALL];
+    for i in 0..k {
+        for j in 0..=i {
+            let mut v = gram[(cols[i], cols[j])];
+            for q in 0..j {
+                v -= l[i][q] * l[j][q];
+            }
+            if i == j {
+                if v <= 1e-14 * gram[(cols[i], cols[i])].abs().max(f64::MIN_POSITIVE) {
+                    return None;
+                }
+                l[i][i] = v.sqrt();
+            } else {
+                l[i][j] = v / l[j][j];
+            }
+        }
+        // forward substitution L z = r; chi^2 = y.y - |z|^2
+        let mut v = rhs[cols[i]];
+        for q in 0..i {
+            v -= l[i][q] * z[q];
+        }
+        z[i] = v / l[i][i];
+    }
+    Some(yy - z[..k].iter().map(|v| v * v).sum::<f64>())
 }
 
 /// Solve the normal equations for the chosen basis columns; returns
@@ -119,6 +152,164 @@ fn assign(model: &Precession, p: &mut Params, c: &[f64]) {
     }
 }
 
+/// The frequency-grid normal equations of one trace, computed once and
+/// shared by the 1- and 2-cosine models (they use the same basis).
+pub struct StartGrid {
+    omegas: Vec<f64>,
+    step: f64,
+    peaks: Vec<(f64, f64)>,
+    tmax: f64,
+    decay_tau: f64,
+    /// Per dephasing time: (T2, Gram matrix, J^T y) with columns: the
+    /// cosine (and sine) of each grid frequency, then the extra terms.
+    grams: Vec<(f64, DMatrix<f64>, DVector<f64>)>,
+    yy: f64,
+    nb: usize,
+}
+
+impl StartGrid {
+    /// Build the grid for the basis of `shape` (n_cos is ignored).
+    pub fn new(shape: &Precession, t: &[f64], y: &[f64], spec: &Spectrum) -> StartGrid {
+        let span = (t[t.len() - 1] - t[0]).max(1e-9);
+        let tmax = t[t.len() - 1].max(span);
+        let peaks = spec.peaks(0.5 * spec.resolution);
+        let top = peaks.first().map_or(4.0 * spec.resolution, |p| p.0);
+        // frequency grid: a quarter resolution step up to twice the top peak
+        let step = spec.resolution / 4.0;
+        let wmax = (2.2 * top).max(peaks.iter().take(3).map(|p| p.0).fold(0.0, f64::max) * 1.2);
+        let nw = ((wmax / step) as usize).clamp(8, 64);
+        let omegas: Vec<f64> = (1..=nw).map(|i| i as f64 * wmax / nw as f64).collect();
+        let decay_tau = span / 3.0;
+        let mut grams = vec![];
+        let mut nb = 0;
+        for t2 in [tmax / 6.0, tmax / 2.0] {
+            // the envelope is the same for every frequency: compute it once
+            let env: Vec<f64> = t.iter().map(|&x| exp(-x / t2)).collect();
+            let mut cols: Vec<Vec<f64>> = vec![];
+            for &w in &omegas {
+                let (mut c, mut sn) = (Vec::with_capacity(t.len()), Vec::with_capacity(t.len()));
+                for (&x, e) in t.iter().zip(&env) {
+                    let (a, b) = sin_cos(w * x * 1e-3);
+                    c.push(b * e);
+                    sn.push(a * e);
+                }
+                cols.push(c);
+                if shape.phase {
+                    cols.push(sn);
+                }
+            }
+            nb = cols.len();
+            cols.extend(extras(shape, decay_tau, t));
+            let n = cols.len();
+            let mut gram = DMatrix::zeros(n, n);
+            for a in 0..n {
+                for b in 0..=a {
+                    let v = dot(&cols[a], &cols[b]);
+                    gram[(a, b)] = v;
+                    gram[(b, a)] = v;
+                }
+            }
+            let rhs = DVector::from_fn(n, |a, _| dot(&cols[a], y));
+            grams.push((t2, gram, rhs));
+        }
+        StartGrid {
+            omegas,
+            step,
+            peaks,
+            tmax,
+            decay_tau,
+            grams,
+            yy: dot(y, y),
+            nb,
+        }
+    }
+
+    /// Candidate start points for `model` (1 or 2 cosines), best first.
+    pub fn starts(
+        &self,
+        model: &Precession,
+        t: &[f64],
+        y: &[f64],
+        max_starts: usize,
+    ) -> Vec<Params> {
+        let per = 1 + model.phase as usize;
+        let mut scored: Vec<(f64, Vec<f64>, f64)> = vec![]; // (chi2, omegas, t2)
+        for (t2, gram, rhs) in &self.grams {
+            let extra: Vec<usize> = (self.nb..gram.ncols()).collect();
+            let with = |ws: &[usize]| -> Vec<usize> {
+                let mut c: Vec<usize> = ws
+                    .iter()
+                    .flat_map(|&w| (0..per).map(move |q| w * per + q))
+                    .collect();
+                c.extend(&extra);
+                c
+            };
+            let om = &self.omegas;
+            if model.n_cos == 1 {
+                for (a, &wa) in om.iter().enumerate() {
+                    if let Some(chi) = score(gram, rhs, self.yy, &with(&[a])) {
+                        scored.push((chi, vec![wa], *t2));
+                    }
+                }
+            } else {
+                for a in 0..om.len() {
+                    for b in a + 2..om.len() {
+                        if let Some(chi) = score(gram, rhs, self.yy, &with(&[b, a])) {
+                            scored.push((chi, vec![om[b], om[a]], *t2));
+                        }
+                    }
+                }
+            }
+        }
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut seeds: Vec<(Vec<f64>, f64)> = vec![];
+        // the FFT's own top peaks first, then the best distinct grid points
+        let peaks = &self.peaks;
+        if model.n_cos == 2 && peaks.len() >= 2 {
+            let (a, b) = (peaks[0].0.max(peaks[1].0), peaks[0].0.min(peaks[1].0));
+            seeds.push((vec![a, b], self.tmax / 3.0));
+        } else if model.n_cos == 1 && !peaks.is_empty() {
+            seeds.push((vec![peaks[0].0], self.tmax / 3.0));
+        }
+        for (_, w, t2) in scored {
+            if seeds.len() >= max_starts {
+                break;
+            }
+            if seeds.iter().all(|(s, _)| {
+                s.iter()
+                    .zip(&w)
+                    .any(|(a, b)| (a - b).abs() > 1.5 * self.step)
+            }) {
+                seeds.push((w, t2));
+            }
+        }
+        seeds
+            .into_iter()
+            .map(|(w, t2)| {
+                let mut p = model.template();
+                for (k, wk) in w.iter().enumerate() {
+                    p.0.iter_mut()
+                        .find(|q| q.name == model.pname("omega", k))
+                        .unwrap()
+                        .value = *wk;
+                    p.0.iter_mut()
+                        .find(|q| q.name == model.pname("t2", k))
+                        .unwrap()
+                        .value = t2;
+                }
+                if model.decay {
+                    p.0.iter_mut()
+                        .find(|q| q.name == "decay_tau")
+                        .unwrap()
+                        .value = self.decay_tau;
+                }
+                linear_amplitudes(model, &mut p, t, y);
+                p
+            })
+            .collect()
+    }
+}
+
 /// Candidate start points for `model` (1 or 2 cosines), best first.
 /// `t` in ps from the pump, ascending; `spec` is the trace's spectrum.
 pub fn precession_starts(
@@ -128,97 +319,40 @@ pub fn precession_starts(
     spec: &Spectrum,
     max_starts: usize,
 ) -> Vec<Params> {
-    let span = (t[t.len() - 1] - t[0]).max(1e-9);
-    let tmax = t[t.len() - 1].max(span);
-    let peaks = spec.peaks(0.5 * spec.resolution);
-    let top = peaks.first().map_or(4.0 * spec.resolution, |p| p.0);
-    // frequency grid: a quarter resolution step up to twice the top peak
-    let step = spec.resolution / 4.0;
-    let wmax = (2.2 * top).max(peaks.iter().take(3).map(|p| p.0).fold(0.0, f64::max) * 1.2);
-    let nw = ((wmax / step) as usize).clamp(8, 64);
-    let omegas: Vec<f64> = (1..=nw).map(|i| i as f64 * wmax / nw as f64).collect();
-    let t2s = [tmax / 6.0, tmax / 2.0];
-    let decay_tau = span / 3.0;
-    let mut scored: Vec<(f64, Vec<f64>, f64)> = vec![]; // (chi2, omegas, t2)
-    for &t2 in &t2s {
-        let mut cols: Vec<Vec<f64>> = vec![];
-        for &w in &omegas {
-            cols.extend(basis(model, w, t2, t));
-        }
-        let nb = cols.len();
-        cols.extend(extras(model, decay_tau, t));
+    StartGrid::new(model, t, y, spec).starts(model, t, y, max_starts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_score_equals_the_full_solve() {
+        let t: Vec<f64> = (0..200).map(|i| i as f64 * 7.0).collect();
+        let y: Vec<f64> = t
+            .iter()
+            .map(|x| (0.05 * x).cos() * (-x / 300.0).exp() + 0.01 * (x * 0.37).sin())
+            .collect();
+        let m = Precession {
+            n_cos: 2,
+            phase: true,
+            decay: true,
+            offset: true,
+        };
+        let mut cols = basis(&m, 50.0, 300.0, &t);
+        cols.extend(basis(&m, 20.0, 300.0, &t));
+        cols.extend(extras(&m, 100.0, &t));
         let n = cols.len();
         let gram = DMatrix::from_fn(n, n, |a, b| dot(&cols[a], &cols[b]));
-        let rhs = DVector::from_fn(n, |a, _| dot(&cols[a], y));
-        let yy = dot(y, y);
-        let per = 1 + model.phase as usize;
-        let extra: Vec<usize> = (nb..n).collect();
-        let with = |ws: &[usize]| -> Vec<usize> {
-            let mut c: Vec<usize> = ws
-                .iter()
-                .flat_map(|&w| (0..per).map(move |q| w * per + q))
-                .collect();
-            c.extend(&extra);
-            c
-        };
-        if model.n_cos == 1 {
-            for (a, &wa) in omegas.iter().enumerate() {
-                if let Some((_, chi)) = solve(&gram, &rhs, yy, &with(&[a])) {
-                    scored.push((chi, vec![wa], t2));
-                }
-            }
-        } else {
-            for a in 0..omegas.len() {
-                for b in a + 2..omegas.len() {
-                    if let Some((_, chi)) = solve(&gram, &rhs, yy, &with(&[b, a])) {
-                        scored.push((chi, vec![omegas[b], omegas[a]], t2));
-                    }
-                }
-            }
-        }
+        let rhs = DVector::from_fn(n, |a, _| dot(&cols[a], &y));
+        let idx: Vec<usize> = (0..n).collect();
+        let (full, fast) = (
+            solve(&gram, &rhs, dot(&y, &y), &idx).unwrap().1,
+            score(&gram, &rhs, dot(&y, &y), &idx).unwrap(),
+        );
+        assert!(
+            (full - fast).abs() <= 1e-9 * dot(&y, &y),
+            "{full} vs {fast}"
+        );
     }
-    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut seeds: Vec<(Vec<f64>, f64)> = vec![];
-    // the FFT's own top peaks first, then the best distinct grid points
-    if model.n_cos == 2 && peaks.len() >= 2 {
-        let (a, b) = (peaks[0].0.max(peaks[1].0), peaks[0].0.min(peaks[1].0));
-        seeds.push((vec![a, b], tmax / 3.0));
-    } else if model.n_cos == 1 && !peaks.is_empty() {
-        seeds.push((vec![peaks[0].0], tmax / 3.0));
-    }
-    for (_, w, t2) in scored {
-        if seeds.len() >= max_starts {
-            break;
-        }
-        let distinct = seeds
-            .iter()
-            .all(|(s, _)| s.iter().zip(&w).any(|(a, b)| (a - b).abs() > 1.5 * step));
-        if distinct {
-            seeds.push((w, t2));
-        }
-    }
-    seeds
-        .into_iter()
-        .map(|(w, t2)| {
-            let mut p = model.template();
-            for (k, wk) in w.iter().enumerate() {
-                p.0.iter_mut()
-                    .find(|q| q.name == model.pname("omega", k))
-                    .unwrap()
-                    .value = *wk;
-                p.0.iter_mut()
-                    .find(|q| q.name == model.pname("t2", k))
-                    .unwrap()
-                    .value = t2;
-            }
-            if model.decay {
-                p.0.iter_mut()
-                    .find(|q| q.name == "decay_tau")
-                    .unwrap()
-                    .value = decay_tau;
-            }
-            linear_amplitudes(model, &mut p, t, y);
-            p
-        })
-        .collect()
 }
