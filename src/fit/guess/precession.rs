@@ -55,10 +55,7 @@ fn score(gram: &DMatrix<f64>, rhs: &DVector<f64>, yy: f64, cols: &[usize]) -> Op
     let mut z = [0.0f64; SMALL];
     for i in 0..k {
         for j in 0..=i {
-            let mut v = gram[(cols[i], cols[j])];
-            for q in 0..j {
-                v -= l[i][q] * l[j][q];
-            }
+            let v = gram[(cols[i], cols[j])] - (0..j).map(|q| l[i][q] * l[j][q]).sum::<f64>();
             if i == j {
                 if v <= 1e-14 * gram[(cols[i], cols[i])].abs().max(f64::MIN_POSITIVE) {
                     return None;
@@ -69,10 +66,7 @@ fn score(gram: &DMatrix<f64>, rhs: &DVector<f64>, yy: f64, cols: &[usize]) -> Op
             }
         }
         // forward substitution L z = r; chi^2 = y.y - |z|^2
-        let mut v = rhs[cols[i]];
-        for q in 0..i {
-            v -= l[i][q] * z[q];
-        }
+        let v = rhs[cols[i]] - (0..i).map(|q| l[i][q] * z[q]).sum::<f64>();
         z[i] = v / l[i][i];
     }
     Some(yy - z[..k].iter().map(|v| v * v).sum::<f64>())
