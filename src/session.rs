@@ -67,7 +67,11 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>> {
             ));
         }
         Ok(v)
-    } else if path.exists() {
+    } else if path.exists()
+        || path.to_string_lossy().contains(".h5:")
+        || path.to_string_lossy().contains(".hdf5:")
+    {
+        // a file, or `file.h5:/group` naming scans inside an HDF5 file
         Ok(vec![path.to_path_buf()])
     } else {
         Err(Error::io(

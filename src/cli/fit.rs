@@ -35,6 +35,9 @@ pub struct Common {
     /// Signal column, by name or 1-based index.
     #[arg(long)]
     pub signal: Option<String>,
+    /// Column of per-point standard deviations (weights the fit; errors absolute).
+    #[arg(long)]
+    pub sigma: Option<String>,
     /// Unit of the delay column when its name has no _fs/_ps/_ns suffix.
     #[arg(long, value_name = "fs|ps|ns")]
     pub delay_unit: Option<String>,
@@ -123,6 +126,7 @@ fn read_options(c: &Common) -> anyhow::Result<ReadOptions> {
         signal: spec("signal", &c.signal)?,
         sc: None,
         cc: None,
+        sigma: spec("sigma", &c.sigma)?,
         delay_unit: parse_opt::<TimeUnit>("delay-unit", &c.delay_unit)?,
         band: parse_opt::<Band>("band", &c.band)?,
     })

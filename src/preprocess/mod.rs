@@ -22,6 +22,7 @@ pub const MIN_POOLED_DOF: usize = 10;
 /// Sort by delay and merge repeated delays; notes what was done.
 pub fn sort_and_merge(scan: &mut Scan) {
     let n = scan.delay.len();
+    let given = scan.sigma.take();
     let mut idx: Vec<usize> = (0..n).collect();
     idx.sort_by(|&a, &b| scan.delay[a].total_cmp(&scan.delay[b]));
     if idx.windows(2).any(|w| w[0] > w[1]) {
@@ -62,7 +63,10 @@ pub fn sort_and_merge(scan: &mut Scan) {
             max
         ));
         let pooled = (ss / dof as f64).sqrt();
-        if dof >= MIN_POOLED_DOF && pooled > 0.0 {
+        if given.is_some() {
+            scan.notes
+                .push("given per-point sigmas propagated through the merge".into());
+        } else if dof >= MIN_POOLED_DOF && pooled > 0.0 {
             scan.sigma = Some(
                 groups
                     .iter()
@@ -78,6 +82,14 @@ pub fn sort_and_merge(scan: &mut Scan) {
                 "repeats give only {dof} degrees of freedom for the noise: fit unweighted, errors scaled by reduced chi-square"
             ));
         }
+    }
+    if let Some(given) = given {
+        // sigmas from the file, in the sorted order; the mean of n points
+        // has sigma sqrt(sum s_i^2) / n
+        let merged_sigma = groups
+            .iter()
+            .map(|g| g.iter().map(|&i| given[i] * given[i]).sum::<f64>().sqrt() / g.len() as f64);
+        scan.sigma = Some(merged_sigma.collect());
     }
     scan.delay = d;
     scan.signal = s;
@@ -218,6 +230,19 @@ mod tests {
         let sig = s.sigma.unwrap();
         assert_eq!(sig.len(), 12);
         assert!((sig[0] - (0.5f64).sqrt() / 2f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn given_sigmas_follow_sorting_and_merging() {
+        let mut s = scan(&[1.0, 0.0, 1.0], &[1.0, 2.0, 3.0]);
+        s.sigma = Some(vec![0.3, 0.1, 0.4]);
+        sort_and_merge(&mut s);
+        assert_eq!(s.delay, [0.0, 1.0]);
+        let sig = s.sigma.unwrap();
+        assert!(
+            (sig[0] - 0.1).abs() < 1e-15 && (sig[1] - 0.25).abs() < 1e-15,
+            "{sig:?}"
+        );
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct ReadOptions {
     pub signal: Option<ColumnSpec>,
     pub sc: Option<ColumnSpec>,
     pub cc: Option<ColumnSpec>,
+    /// Column of per-point standard deviations of the signal.
+    pub sigma: Option<ColumnSpec>,
     /// Unit of the delay column when its name carries none.
     pub delay_unit: Option<TimeUnit>,
     /// Wavelength or band of a 2-D map.
@@ -242,12 +244,34 @@ impl Scan {
                 ),
             ));
         }
+        let sigma = match &opts.sigma {
+            None => None,
+            Some(spec) => {
+                let i = t.find(spec)?;
+                if let Some(k) = t.columns[i].iter().position(|v| *v <= 0.0) {
+                    return Err(Error::input(
+                        &t.source,
+                        format!(
+                            "sigma column `{}`, row {}: {} is not a positive standard deviation",
+                            t.names[i],
+                            k + 1,
+                            t.columns[i][k]
+                        ),
+                    ));
+                }
+                notes.push(format!(
+                    "per-point sigma from column `{}`: fit weighted, errors absolute",
+                    t.names[i]
+                ));
+                Some(t.columns[i].clone())
+            }
+        };
         Ok(Scan {
             source: t.source.clone(),
             kind,
             delay,
             signal,
-            sigma: None,
+            sigma,
             sc_cc,
             signal_name: name,
             meta: t.meta.clone(),
@@ -302,6 +326,25 @@ mod tests {
         let s = Scan::from_table(&t, ScanKind::Trfe, &opts).unwrap();
         assert_eq!(s.signal, [5.0, 6.0]);
         assert_eq!(s.delay, [0.0, 1000.0]);
+    }
+
+    #[test]
+    fn sigma_column_is_used_and_checked() {
+        let t = table("delay_ps,signal,err\n0,1,0.1\n1,2,0.2\n");
+        let opts = ReadOptions {
+            sigma: Some("err".parse().unwrap()),
+            ..Default::default()
+        };
+        let s = Scan::from_table(&t, ScanKind::Trfe, &opts).unwrap();
+        assert_eq!(s.sigma.unwrap(), [0.1, 0.2]);
+        let t = table("delay_ps,signal,err\n0,1,0.1\n1,2,0\n");
+        let e = Scan::from_table(&t, ScanKind::Trfe, &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 2: 0 is not a positive standard deviation"),
+            "{e}"
+        );
     }
 
     #[test]
