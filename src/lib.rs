@@ -17,6 +17,7 @@
 //! photon energies in eV.
 
 pub mod cli;
+pub mod dataset;
 pub mod error;
 pub mod fit;
 pub mod io_util;

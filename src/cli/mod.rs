@@ -1,6 +1,7 @@
 //! The command line: clap structures holding raw values, converted to
 //! library settings before any work starts; one file per subcommand.
 
+mod dataset;
 mod demo;
 mod fit;
 mod gfactor;
@@ -39,6 +40,9 @@ pub enum Command {
     Gspectrum(gspectrum::GspectrumArgs),
     /// Fit a folder or HDF5 file of scans in one go: results, figures, summary.
     Session(session::SessionArgs),
+    /// The descriptor dataset: import, check, append a measurement, correlate.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
     /// Fit the bundled (synthetic) example session and write reports and figures.
     Demo(demo::DemoArgs),
 }
@@ -51,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Gfactor(a) => gfactor::run(a),
         Command::Gspectrum(a) => gspectrum::run(a),
         Command::Session(a) => session::run(a),
+        Command::Dataset(c) => dataset::run(c),
         Command::Demo(a) => demo::run(a),
     }
 }

@@ -244,3 +244,83 @@ pub fn draw_grid(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
         |p| grid(SVGBackend::new(p, size).into_drawing_area(), title, panels),
     )
 }
+
+fn heat<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    labels: &[&str],
+    m: &[Vec<f64>],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let n = labels.len();
+    let mut c = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(130)
+        .y_label_area_size(150)
+        .build_cartesian_2d(0..n, 0..n)?;
+    let lab = |i: &usize| labels.get(*i).map(|s| s.to_string()).unwrap_or_default();
+    c.configure_mesh()
+        .disable_mesh()
+        .x_labels(n)
+        .y_labels(n)
+        .x_label_formatter(&lab)
+        .y_label_formatter(&lab)
+        .x_label_style(
+            ("sans-serif", 12)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
+        .draw()?;
+    for i in 0..n {
+        for j in 0..n {
+            let v = m[i][j];
+            // blue (-1) -> white (0) -> red (+1)
+            let col = if !v.is_finite() {
+                RGBColor(200, 200, 200)
+            } else if v >= 0.0 {
+                RGBColor(255, (255.0 * (1.0 - v)) as u8, (255.0 * (1.0 - v)) as u8)
+            } else {
+                RGBColor((255.0 * (1.0 + v)) as u8, (255.0 * (1.0 + v)) as u8, 255)
+            };
+            c.draw_series(std::iter::once(Rectangle::new(
+                [(i, j), (i + 1, j + 1)],
+                col.filled(),
+            )))?;
+            c.draw_series(std::iter::once(Text::new(
+                format!("{v:.2}"),
+                (i, j + 1),
+                ("sans-serif", 11),
+            )))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Heatmap of a square matrix (e.g. Pearson r) with row/column labels.
+pub fn draw_heatmap(path: &Path, title: &str, labels: &[&str], m: &[Vec<f64>]) -> Result<()> {
+    let size = (900, 850);
+    to_file(
+        path,
+        |p| {
+            heat(
+                BitMapBackend::new(p, size).into_drawing_area(),
+                title,
+                labels,
+                m,
+            )
+        },
+        |p| {
+            heat(
+                SVGBackend::new(p, size).into_drawing_area(),
+                title,
+                labels,
+                m,
+            )
+        },
+    )
+}

@@ -1,0 +1,151 @@
+//! `spinfit dataset import|check|append|correlate`
+
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::dataset::{self, DESCRIPTORS, correlation};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Import an .xlsx or CSV sheet into a dataset (reports what was mapped and dropped).
+    Import(ImportArgs),
+    /// Missing values, duplicates, identical descriptors with different rates, out-of-range values.
+    Check(CheckArgs),
+    /// Add a measured lifetime (JSON of `spinfit fit tr --json`) with provenance.
+    Append(AppendArgs),
+    /// Pearson correlation of the descriptors and the |r| > threshold filter.
+    Correlate(CorrelateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    #[arg(long, default_value = "dataset.csv")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    pub dataset: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AppendArgs {
+    pub dataset: PathBuf,
+    /// JSON of one TR fit (`spinfit fit tr FILE --json`).
+    #[arg(long)]
+    pub fit: PathBuf,
+    /// Compound whose descriptors (an existing row) the measurement belongs to.
+    #[arg(long)]
+    pub compound: String,
+    /// Date of the measurement (YYYY-MM-DD).
+    #[arg(long)]
+    pub date: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CorrelateArgs {
+    pub dataset: PathBuf,
+    #[arg(long, default_value_t = 0.9)]
+    pub threshold: f64,
+    /// Heatmap of the correlation matrix (.png or .svg).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn sha256_file(p: &std::path::Path) -> anyhow::Result<String> {
+    let b = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+    Ok(Sha256::digest(&b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect())
+}
+
+pub fn run(c: DatasetCommand) -> anyhow::Result<i32> {
+    match c {
+        DatasetCommand::Import(a) => {
+            let (d, rep) = dataset::import(&a.file, &sha256_file(&a.file)?)?;
+            dataset::write(&a.out, &d)?;
+            print!("{rep}");
+            println!("wrote {} ({} rows)", a.out.display(), d.records.len());
+            Ok(EXIT_OK)
+        }
+        DatasetCommand::Check(a) => {
+            let d = dataset::read(&a.dataset)?;
+            let f = dataset::check(&d);
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&f)?);
+            } else {
+                for x in &f {
+                    println!("{:20} rows {:?}: {}", x.kind, x.rows, x.message);
+                }
+                println!("{} rows checked, {} findings", d.records.len(), f.len());
+            }
+            Ok(if f.is_empty() { EXIT_OK } else { EXIT_ERROR })
+        }
+        DatasetCommand::Append(a) => {
+            let text = std::fs::read_to_string(&a.fit)
+                .with_context(|| format!("reading {}", a.fit.display()))?;
+            let j: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not JSON", a.fit.display()))?;
+            // provenance: the hash of the data file that was fitted, when it is at hand
+            let data = j["file"].as_str().map(PathBuf::from).filter(|p| p.exists());
+            let hash = match &data {
+                Some(p) => sha256_file(p)?,
+                None => sha256_file(&a.fit)?,
+            };
+            let added = dataset::append_measurement(&a.dataset, &j, &a.compound, &hash, &a.date)?;
+            println!(
+                "{}",
+                if added {
+                    "appended 1 measurement"
+                } else {
+                    "already present: nothing appended"
+                }
+            );
+            Ok(EXIT_OK)
+        }
+        DatasetCommand::Correlate(a) => {
+            let d = dataset::read(&a.dataset)?;
+            let r = correlation::pearson(&d);
+            let (kept, pairs) = correlation::filter(&r, a.threshold);
+            let labels: Vec<&str> = DESCRIPTORS.iter().map(|x| x.0).collect();
+            if a.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"descriptors": labels, "pearson_r": r, "threshold": a.threshold, "dropped": pairs, "kept": kept})
+                    )?
+                );
+            } else {
+                for p in &pairs {
+                    println!(
+                        "|r({}, {})| = {:.3} > {}: dropped {}",
+                        p.a,
+                        p.b,
+                        p.r.abs(),
+                        a.threshold,
+                        p.dropped
+                    );
+                }
+                println!("kept {} descriptors: {}", kept.len(), kept.join(", "));
+            }
+            if let Some(p) = &a.plot {
+                crate::plot::draw_heatmap(
+                    p,
+                    "Pearson correlation of the descriptors",
+                    &labels,
+                    &r,
+                )?;
+                eprintln!("wrote {}", p.display());
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}

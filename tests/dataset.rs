@@ -1,0 +1,198 @@
+//! The descriptor dataset on the paper's real sheet (../shared/data/srr/,
+//! Chem. Sci. 2025, MIT licence) and appends of measured lifetimes.
+
+use assert_cmd::Command;
+use spinfit::dataset::{self, correlation};
+use std::path::{Path, PathBuf};
+
+fn sheet() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/srr/data.xlsx")
+}
+
+fn spinfit() -> Command {
+    Command::cargo_bin("spinfit").unwrap()
+}
+
+#[test]
+fn the_papers_sheet_imports_with_its_quirks_reported() {
+    let (d, rep) = dataset::import(&sheet(), "hash").unwrap();
+    assert_eq!(d.records.len(), 52);
+    assert_eq!(
+        rep.mapped.len(),
+        12,
+        "sample, ten descriptors and the rate: {rep}"
+    );
+    assert!(rep.unmapped.is_empty());
+    assert!(rep.names_trimmed >= 1, "trailing spaces in sample names");
+    assert!(
+        rep.bulk_3d_rows >= 1
+            && d.records
+                .iter()
+                .filter(|r| r.descriptors[9] == 100.0)
+                .all(|r| r.phase == "3D")
+    );
+    // the README anchors: (APD)PbI4 0.129 = 1/7.76 ps, ThMA = [C4H3SCH2NH3]2PbI4 8.3 = 1/0.12 ps
+    let rate = |needle: &str| {
+        d.records
+            .iter()
+            .find(|r| r.compound.contains(needle))
+            .map(|r| r.rate)
+            .unwrap()
+    };
+    assert!((rate("APD") - 0.129).abs() < 1e-9 && (rate("C4H3SCH2NH3") - 8.3).abs() < 1e-9);
+    // four pairs with the same descriptors but different rates
+    let f = dataset::check(&d);
+    let conflicts: Vec<_> = f
+        .iter()
+        .filter(|x| x.kind == "conflicting_targets")
+        .collect();
+    assert_eq!(conflicts.len(), 4, "{f:?}");
+    for names in [("CsPbI3", "CsPbBr3"), ("BA2FAPb2I7", "BA2FAPbI7")] {
+        assert!(
+            conflicts
+                .iter()
+                .any(|c| c.message.contains(names.0) && c.message.contains(names.1)),
+            "{names:?}"
+        );
+    }
+    // |r| > 0.9 removes r_o and the gap, leaving the paper's 8 descriptors
+    let (kept, pairs) = correlation::filter(&correlation::pearson(&d), 0.9);
+    let mut dropped: Vec<&str> = pairs.iter().map(|p| p.dropped).collect();
+    dropped.sort();
+    assert_eq!(dropped, ["gap_eV", "organic_radius_A"]);
+    assert_eq!(kept.len(), 8);
+    // write and read back unchanged
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("d.csv");
+    dataset::write(&p, &d).unwrap();
+    let back = dataset::read(&p).unwrap();
+    assert_eq!(back.records.len(), 52);
+    for (a, b) in d.records.iter().zip(&back.records) {
+        assert_eq!(a.compound, b.compound);
+        assert!(
+            a.descriptors
+                .iter()
+                .zip(&b.descriptors)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+        );
+    }
+}
+
+/// A TR fit of a synthetic (APD)PbI4 scan, as JSON.
+fn fit_json(dir: &Path) -> PathBuf {
+    let scan = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/tr_APD_PbI4.csv");
+    let out = spinfit()
+        .args(["fit", "tr", "--json"])
+        .arg(&scan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let p = dir.join("fit.json");
+    std::fs::write(&p, out.stdout).unwrap();
+    p
+}
+
+fn imported(dir: &Path) -> PathBuf {
+    let p = dir.join("d.csv");
+    spinfit()
+        .args(["dataset", "import"])
+        .arg(sheet())
+        .arg("--out")
+        .arg(&p)
+        .assert()
+        .success();
+    p
+}
+
+#[test]
+fn appending_twice_adds_one_row_with_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, fit) = (imported(dir.path()), fit_json(dir.path()));
+    let compound = dataset::read(&d)
+        .unwrap()
+        .records
+        .iter()
+        .find(|r| r.compound.contains("APD"))
+        .unwrap()
+        .compound
+        .clone();
+    for _ in 0..2 {
+        spinfit()
+            .args(["dataset", "append"])
+            .arg(&d)
+            .arg("--fit")
+            .arg(&fit)
+            .args(["--compound", &compound, "--date", "2026-11-23"])
+            .assert()
+            .success();
+    }
+    let after = dataset::read(&d).unwrap();
+    assert_eq!(after.records.len(), 53);
+    let new = after.records.last().unwrap();
+    assert!(new.source.starts_with("measurement: ") && new.source.contains("tr_APD_PbI4.csv"));
+    assert_eq!(new.source_sha256.len(), 64);
+    assert!(new.fit_settings.contains("Gaussian IRF"));
+    assert!(
+        (1.0 / new.rate - 7.76).abs() < 3.0 * new.rate_err / new.rate.powi(2),
+        "rate {} +/- {}",
+        new.rate,
+        new.rate_err
+    );
+    // a compound without descriptors is refused
+    let out = spinfit()
+        .args(["dataset", "append"])
+        .arg(&d)
+        .arg("--fit")
+        .arg(&fit)
+        .args(["--compound", "Unknown", "--date", "2026-11-23"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no row of compound `Unknown` with all ten descriptors")
+    );
+}
+
+#[test]
+fn two_appends_at_once_leave_one_row_and_an_intact_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, fit) = (imported(dir.path()), fit_json(dir.path()));
+    let compound = dataset::read(&d)
+        .unwrap()
+        .records
+        .iter()
+        .find(|r| r.compound.contains("APD"))
+        .unwrap()
+        .compound
+        .clone();
+    let bin = assert_cmd::cargo::cargo_bin("spinfit");
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(&bin)
+                .args(["dataset", "append"])
+                .arg(&d)
+                .arg("--fit")
+                .arg(&fit)
+                .args(["--compound", &compound, "--date", "2026-11-23"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<String> = children
+        .into_iter()
+        .map(|c| String::from_utf8_lossy(&c.wait_with_output().unwrap().stdout).to_string())
+        .collect();
+    assert_eq!(
+        outs.iter().filter(|o| o.contains("appended 1")).count(),
+        1,
+        "{outs:?}"
+    );
+    let after = dataset::read(&d).unwrap();
+    assert_eq!(after.records.len(), 53);
+    assert!(
+        !Path::new(&format!("{}.lock", d.display())).exists(),
+        "lock released"
+    );
+}
