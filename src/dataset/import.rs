@@ -65,7 +65,7 @@ fn map_header(h: &str) -> Option<(Col, &'static str)> {
 }
 
 /// A cell as text and as a number.
-fn cell_text(d: &Data) -> (String, Option<f64>) {
+fn cell_text(d: &Data) -> Cell {
     match d {
         Data::Int(i) => (i.to_string(), Some(*i as f64)),
         Data::Float(f) => (f.to_string(), Some(*f)),
@@ -76,7 +76,10 @@ fn cell_text(d: &Data) -> (String, Option<f64>) {
     }
 }
 
-fn rows_of(path: &Path) -> Result<Vec<Vec<(String, Option<f64>)>>> {
+/// A sheet cell as its text and, where it is one, its number.
+type Cell = (String, Option<f64>);
+
+fn rows_of(path: &Path) -> Result<Vec<Vec<Cell>>> {
     let src = path.display().to_string();
     let ext = path
         .extension()

@@ -245,6 +245,7 @@ pub fn draw_grid(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
     )
 }
 
+#[allow(clippy::needless_range_loop)] // i, j index the matrix and the grid cells alike
 fn heat<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     title: &str,
