@@ -137,10 +137,14 @@ pub fn run(c: DatasetCommand) -> anyhow::Result<i32> {
                 println!("kept {} descriptors: {}", kept.len(), kept.join(", "));
             }
             if let Some(p) = &a.plot {
+                let short = [
+                    "mu", "MW", "chi", "alpha", "r_o", "t", "HOMO", "LUMO", "gap", "n",
+                ];
                 crate::plot::draw_heatmap(
                     p,
                     "Pearson correlation of the descriptors",
                     &labels,
+                    &short,
                     &r,
                 )?;
                 eprintln!("wrote {}", p.display());

@@ -250,31 +250,31 @@ fn heat<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     title: &str,
     labels: &[&str],
+    short: &[&str],
     m: &[Vec<f64>],
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
+    use plotters::coord::ranged1d::SegmentValue as S;
     root.fill(&WHITE)?;
     let n = labels.len();
     let mut c = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 16))
         .margin(10)
-        .x_label_area_size(130)
-        .y_label_area_size(150)
-        .build_cartesian_2d(0..n, 0..n)?;
-    let lab = |i: &usize| labels.get(*i).map(|s| s.to_string()).unwrap_or_default();
+        .x_label_area_size(40)
+        .y_label_area_size(170)
+        .build_cartesian_2d((0..n).into_segmented(), (0..n).into_segmented())?;
+    let pick = |names: &[&str], v: &S<usize>| match v {
+        S::CenterOf(i) => names.get(*i).map(|s| s.to_string()).unwrap_or_default(),
+        _ => String::new(),
+    };
     c.configure_mesh()
         .disable_mesh()
         .x_labels(n)
         .y_labels(n)
-        .x_label_formatter(&lab)
-        .y_label_formatter(&lab)
-        .x_label_style(
-            ("sans-serif", 12)
-                .into_font()
-                .transform(FontTransform::Rotate90),
-        )
+        .x_label_formatter(&|v| pick(short, v))
+        .y_label_formatter(&|v| pick(labels, v))
         .draw()?;
     for i in 0..n {
         for j in 0..n {
@@ -288,13 +288,16 @@ where
                 RGBColor((255.0 * (1.0 + v)) as u8, (255.0 * (1.0 + v)) as u8, 255)
             };
             c.draw_series(std::iter::once(Rectangle::new(
-                [(i, j), (i + 1, j + 1)],
+                [
+                    (S::Exact(i), S::Exact(j)),
+                    (S::Exact(i + 1), S::Exact(j + 1)),
+                ],
                 col.filled(),
             )))?;
             c.draw_series(std::iter::once(Text::new(
                 format!("{v:.2}"),
-                (i, j + 1),
-                ("sans-serif", 11),
+                (S::CenterOf(i), S::CenterOf(j)),
+                ("sans-serif", 12).into_font().color(&BLACK),
             )))?;
         }
     }
@@ -302,9 +305,16 @@ where
     Ok(())
 }
 
-/// Heatmap of a square matrix (e.g. Pearson r) with row/column labels.
-pub fn draw_heatmap(path: &Path, title: &str, labels: &[&str], m: &[Vec<f64>]) -> Result<()> {
-    let size = (900, 850);
+/// Heatmap of a square matrix (e.g. Pearson r) with row labels and short
+/// column labels.
+pub fn draw_heatmap(
+    path: &Path,
+    title: &str,
+    labels: &[&str],
+    short: &[&str],
+    m: &[Vec<f64>],
+) -> Result<()> {
+    let size = (950, 800);
     to_file(
         path,
         |p| {
@@ -312,6 +322,7 @@ pub fn draw_heatmap(path: &Path, title: &str, labels: &[&str], m: &[Vec<f64>]) -
                 BitMapBackend::new(p, size).into_drawing_area(),
                 title,
                 labels,
+                short,
                 m,
             )
         },
@@ -320,6 +331,7 @@ pub fn draw_heatmap(path: &Path, title: &str, labels: &[&str], m: &[Vec<f64>]) -
                 SVGBackend::new(p, size).into_drawing_area(),
                 title,
                 labels,
+                short,
                 m,
             )
         },
