@@ -21,6 +21,7 @@ pub mod dataset;
 pub mod error;
 pub mod fit;
 pub mod io_util;
+pub mod ml;
 pub mod physics;
 pub mod pipeline;
 pub mod plot;

@@ -196,3 +196,53 @@ fn two_appends_at_once_leave_one_row_and_an_intact_file() {
         "lock released"
     );
 }
+
+#[test]
+fn ml_cv_reports_held_out_and_in_sample_separately() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = imported(dir.path());
+    let f = "dipole_moment_D,mw_g_per_mol,electronegativity,polarisability_bohr3,tolerance_factor,e_homo_eV,e_lumo_eV,n_layers";
+    for cv in ["loo", "kfold:5x4", "split:38"] {
+        let out = spinfit()
+            .args(["ml", "cv"])
+            .arg(&d)
+            .args(["--features", f, "--model", "ols", "--cv", cv, "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let get = |name: &str, kind: &str| {
+            j["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["name"] == name && m["kind"] == kind)
+                .unwrap()["value"]
+                .as_f64()
+                .unwrap()
+        };
+        for name in ["r2", "mse", "rmse", "mae"] {
+            assert!(get(name, "held-out").is_finite() && get(name, "in-sample").is_finite());
+        }
+        // honest reporting: held-out is worse than in-sample on this sheet
+        assert!(get("r2", "held-out") < get("r2", "in-sample"), "{cv}");
+        assert!(
+            (get("rmse", "held-out").powi(2) - get("mse", "held-out")).abs() < 1e-9
+                || cv.starts_with("kfold")
+        );
+        assert_eq!(j["rows"], 52);
+    }
+    let out = spinfit()
+        .args(["ml", "cv"])
+        .arg(&d)
+        .args(["--cv", "kfold:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected loo, kfold:K"));
+}

@@ -6,6 +6,7 @@ mod demo;
 mod fit;
 mod gfactor;
 mod gspectrum;
+mod ml;
 mod session;
 mod simulate;
 
@@ -43,6 +44,9 @@ pub enum Command {
     /// The descriptor dataset: import, check, append a measurement, correlate.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
+    /// Predictors of the spin relaxation rate: cross-validation.
+    #[command(subcommand)]
+    Ml(ml::MlCommand),
     /// Fit the bundled (synthetic) example session and write reports and figures.
     Demo(demo::DemoArgs),
 }
@@ -56,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Gspectrum(a) => gspectrum::run(a),
         Command::Session(a) => session::run(a),
         Command::Dataset(c) => dataset::run(c),
+        Command::Ml(c) => ml::run(c),
         Command::Demo(a) => demo::run(a),
     }
 }

@@ -1,0 +1,103 @@
+//! `spinfit ml cv DATA --target COL --model ols --cv loo|kfold:K|split:N`
+
+use super::EXIT_OK;
+use crate::ml::Regressor;
+use crate::ml::cv::{Scheme, validate};
+use crate::ml::data::load;
+use crate::ml::ols::Ols;
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum MlCommand {
+    /// Cross-validate a model: held-out and in-sample scores, labelled.
+    Cv(CvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CvArgs {
+    /// A dataset from `spinfit dataset import` or any CSV with a header row.
+    pub data: PathBuf,
+    #[arg(long, default_value = "rate")]
+    pub target: String,
+    /// Comma-separated feature columns (default: every descriptor column).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Model: ols (others to come).
+    #[arg(long, default_value = "ols")]
+    pub model: String,
+    /// loo, kfold:K, kfold:KxR (R repeats), split:N (first N rows train).
+    #[arg(long, default_value = "loo")]
+    pub cv: String,
+    /// Learn ln(target); scores are on the target itself.
+    #[arg(long)]
+    pub log_target: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(c: MlCommand) -> anyhow::Result<i32> {
+    match c {
+        MlCommand::Cv(a) => {
+            let model: Box<dyn Regressor> = match a.model.as_str() {
+                "ols" => Box::new(Ols),
+                other => bail!("--model `{other}`: available: ols"),
+            };
+            let scheme: Scheme = a.cv.parse()?;
+            let d = load(&a.data, &a.target, a.features.as_deref())?;
+            let r = validate(model.as_ref(), &d, &scheme, a.log_target)?;
+            if a.json {
+                let m = |x: &crate::ml::metrics::Metrics, kind: &str| {
+                    serde_json::json!([
+                        {"name": "r2", "value": x.r2, "kind": kind}, {"name": "mse", "value": x.mse, "kind": kind},
+                        {"name": "rmse", "value": x.rmse, "kind": kind}, {"name": "mae", "value": x.mae, "kind": kind}])
+                };
+                let metrics: Vec<serde_json::Value> =
+                    [m(&r.held_out, "held-out"), m(&r.in_sample, "in-sample")]
+                        .into_iter()
+                        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+                        .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "schema": "spinfit.cv/1", "model": r.model, "scheme": r.scheme, "target": d.target, "features": d.features,
+                        "log_target": r.log_target, "rows": d.y.len(), "rows_dropped": d.dropped,
+                        "metrics": metrics,
+                        "held_out_r2_sd_over_repeats": r.held_out_r2_sd,
+                        "predictions": d.ids.iter().zip(d.y.iter()).zip(&r.predictions).map(|((id, y), p)| serde_json::json!({"id": id, "measured": y, "held_out_prediction": if p.is_finite() { serde_json::json!(p) } else { serde_json::Value::Null }})).collect::<Vec<_>>(),
+                    }))?
+                );
+            } else {
+                println!(
+                    "{} on {} rows, {} features ({}), target {}{}",
+                    r.model,
+                    d.y.len(),
+                    d.features.len(),
+                    d.features.join(", "),
+                    d.target,
+                    if r.log_target { " (learned as ln)" } else { "" }
+                );
+                if !d.dropped.is_empty() {
+                    println!(
+                        "  rows left out for missing values: {}",
+                        d.dropped.join(", ")
+                    );
+                }
+                println!("  {}", r.scheme);
+                let sd = r
+                    .held_out_r2_sd
+                    .map_or(String::new(), |s| format!(" (sd over repeats {s:.3})"));
+                println!(
+                    "  held-out:  R2 = {:.3}{sd}, MSE = {:.4}, RMSE = {:.4}, MAE = {:.4}",
+                    r.held_out.r2, r.held_out.mse, r.held_out.rmse, r.held_out.mae
+                );
+                println!(
+                    "  in-sample: R2 = {:.3}, MSE = {:.4}, RMSE = {:.4}, MAE = {:.4}   (optimistic: the model saw these rows)",
+                    r.in_sample.r2, r.in_sample.mse, r.in_sample.rmse, r.in_sample.mae
+                );
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Feature matrix and target from the dataset or any CSV with a header.
+
+use crate::dataset::{self, DESCRIPTORS};
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+use std::path::Path;
+
+/// Rows with a complete set of features and a target.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub features: Vec<String>,
+    pub target: String,
+    pub x: DMatrix<f64>,
+    pub y: DVector<f64>,
+    /// Row names (compound) for reports.
+    pub ids: Vec<String>,
+    /// Rows left out for missing values.
+    pub dropped: Vec<String>,
+}
+
+/// Columns never used as features: errors and provenance.
+const NOT_FEATURES: &[&str] = &[
+    "rate_err_per_ps",
+    "source",
+    "source_sha256",
+    "fit_settings",
+    "date",
+    "record_id",
+    "compound",
+    "formula",
+    "phase",
+];
+
+/// Load `path`: a spinfit dataset (target default `rate_per_ps`), or any
+/// CSV with a header whose numeric columns are features unless named.
+pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Data> {
+    let src = path.display().to_string();
+    let mut rd = csv::Reader::from_path(path).map_err(|e| Error::input(&src, e.to_string()))?;
+    let header: Vec<String> = rd
+        .headers()
+        .map_err(|e| Error::input(&src, e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let rows: Vec<Vec<String>> = rd
+        .records()
+        .map(|r| r.map(|r| r.iter().map(String::from).collect()))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::input(&src, e.to_string()))?;
+    let is_dataset = header.iter().any(|h| h == "record_id");
+    let target = if target == "rate" && is_dataset {
+        "rate_per_ps"
+    } else {
+        target
+    };
+    let ti = header.iter().position(|h| h == target).ok_or_else(|| {
+        Error::input(
+            &src,
+            format!(
+                "no target column `{target}`; columns are: {}",
+                header.join(", ")
+            ),
+        )
+    })?;
+    let feats: Vec<String> = match features {
+        Some(f) => f.to_vec(),
+        None if is_dataset => DESCRIPTORS.iter().map(|d| d.0.to_string()).collect(),
+        None => header
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| {
+                *i != ti
+                    && !NOT_FEATURES.contains(&h.as_str())
+                    && rows.iter().all(|r| {
+                        r.get(*i)
+                            .is_some_and(|v| v.trim().is_empty() || v.trim().parse::<f64>().is_ok())
+                    })
+            })
+            .map(|(_, h)| h.clone())
+            .collect(),
+    };
+    let fi: Vec<usize> = feats
+        .iter()
+        .map(|f| {
+            header.iter().position(|h| h == f).ok_or_else(|| {
+                Error::input(
+                    &src,
+                    format!(
+                        "no feature column `{f}`; columns are: {}",
+                        header.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let id_col = header.iter().position(|h| h == "compound" || h == "sample");
+    let (mut xs, mut ys, mut ids, mut dropped) = (vec![], vec![], vec![], vec![]);
+    for (k, r) in rows.iter().enumerate() {
+        let id = id_col
+            .and_then(|i| r.get(i).cloned())
+            .unwrap_or_else(|| format!("row {}", k + 1));
+        let num = |i: usize| {
+            r.get(i)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite())
+        };
+        match (
+            fi.iter().map(|&i| num(i)).collect::<Option<Vec<f64>>>(),
+            num(ti),
+        ) {
+            (Some(x), Some(y)) => {
+                xs.push(x);
+                ys.push(y);
+                ids.push(id);
+            }
+            _ => dropped.push(id),
+        }
+    }
+    if xs.len() < 3 {
+        return Err(Error::input(
+            &src,
+            format!("only {} complete rows; need at least 3", xs.len()),
+        ));
+    }
+    let _ = dataset::DESCRIPTORS;
+    Ok(Data {
+        features: feats,
+        target: target.to_string(),
+        x: DMatrix::from_fn(xs.len(), fi.len(), |i, j| xs[i][j]),
+        y: DVector::from_vec(ys),
+        ids,
+        dropped,
+    })
+}
