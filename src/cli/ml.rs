@@ -24,7 +24,7 @@ pub struct CvArgs {
     /// Comma-separated feature columns (default: every descriptor column).
     #[arg(long, value_delimiter = ',')]
     pub features: Option<Vec<String>>,
-    /// Model: ols (others to come).
+    /// Model: ols, rf (random forest), gbt (gradient-boosted trees), svr (RBF epsilon-SVR).
     #[arg(long, default_value = "ols")]
     pub model: String,
     /// loo, kfold:K, kfold:KxR (R repeats), split:N (first N rows train).
@@ -37,13 +37,22 @@ pub struct CvArgs {
     pub json: bool,
 }
 
+/// A model by its command-line name.
+pub fn model_named(name: &str) -> anyhow::Result<Box<dyn Regressor>> {
+    use crate::ml::trees::{Boosted, Forest, Svr};
+    Ok(match name {
+        "ols" => Box::new(Ols),
+        "rf" => Box::new(Forest::default()),
+        "gbt" => Box::new(Boosted::default()),
+        "svr" => Box::new(Svr::default()),
+        other => bail!("--model `{other}`: available: ols, rf, gbt, svr"),
+    })
+}
+
 pub fn run(c: MlCommand) -> anyhow::Result<i32> {
     match c {
         MlCommand::Cv(a) => {
-            let model: Box<dyn Regressor> = match a.model.as_str() {
-                "ols" => Box::new(Ols),
-                other => bail!("--model `{other}`: available: ols"),
-            };
+            let model = model_named(&a.model)?;
             let scheme: Scheme = a.cv.parse()?;
             let d = load(&a.data, &a.target, a.features.as_deref())?;
             let r = validate(model.as_ref(), &d, &scheme, a.log_target)?;

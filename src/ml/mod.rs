@@ -9,6 +9,8 @@ pub mod cv;
 pub mod data;
 pub mod metrics;
 pub mod ols;
+pub mod scale;
+pub mod trees;
 
 pub use data::Data;
 
