@@ -246,3 +246,41 @@ fn ml_cv_reports_held_out_and_in_sample_separately() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected loo, kfold:K"));
 }
+
+#[test]
+fn ml_explain_ranks_every_feature_by_mean_abs_shap() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = imported(dir.path());
+    let f = "mw_g_per_mol,e_homo_eV,e_lumo_eV,polarisability_bohr3";
+    let out = spinfit()
+        .args(["ml", "explain"])
+        .arg(&d)
+        .args(["--features", f, "--model", "ols", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rank = j["mean_abs_shap"].as_array().unwrap();
+    assert_eq!(rank.len(), 4);
+    let v: Vec<f64> = rank.iter().map(|r| r["value"].as_f64().unwrap()).collect();
+    assert!(
+        v.windows(2).all(|w| w[0] >= w[1]) && v[3] >= 0.0,
+        "sorted, non-negative: {v:?}"
+    );
+    // per row, mean over rows of each SHAP value is zero for a linear model
+    // explained against its own training rows (phi_i = b_i (x_i - mean x_i))
+    let rows = j["rows"].as_array().unwrap();
+    for k in 0..4 {
+        let mean: f64 = rows
+            .iter()
+            .map(|r| r["shap"][k].as_f64().unwrap())
+            .sum::<f64>()
+            / rows.len() as f64;
+        assert!(mean.abs() < 1e-9, "feature {k}: mean SHAP {mean}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod data;
 pub mod metrics;
 pub mod ols;
 pub mod scale;
+pub mod shap;
 pub mod trees;
 
 pub use data::Data;

@@ -337,3 +337,74 @@ pub fn draw_heatmap(
         },
     )
 }
+
+fn bars<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    x_label: &str,
+    labels: &[String],
+    values: &[f64],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::coord::ranged1d::SegmentValue as S;
+    root.fill(&WHITE)?;
+    let n = labels.len();
+    let vmax = values.iter().fold(0.0f64, |m, v| m.max(*v)).max(1e-300) * 1.1;
+    let mut c = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(170)
+        .build_cartesian_2d(0.0..vmax, (0..n).into_segmented())?;
+    c.configure_mesh()
+        .disable_y_mesh()
+        .x_desc(x_label)
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            S::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .draw()?;
+    c.draw_series(values.iter().enumerate().map(|(i, v)| {
+        Rectangle::new(
+            [(0.0, S::Exact(i)), (*v, S::Exact(i + 1))],
+            RGBColor(40, 90, 200).filled(),
+        )
+    }))?;
+    root.present()?;
+    Ok(())
+}
+
+/// Horizontal bar chart (first label at the bottom).
+pub fn draw_bars(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    labels: &[String],
+    values: &[f64],
+) -> Result<()> {
+    let size = (850, 120 + 45 * labels.len() as u32);
+    to_file(
+        path,
+        |p| {
+            bars(
+                BitMapBackend::new(p, size).into_drawing_area(),
+                title,
+                x_label,
+                labels,
+                values,
+            )
+        },
+        |p| {
+            bars(
+                SVGBackend::new(p, size).into_drawing_area(),
+                title,
+                x_label,
+                labels,
+                values,
+            )
+        },
+    )
+}

@@ -4,7 +4,9 @@
 
 mod charts;
 
-pub use charts::{Corner, Curve, Panel, Points, XyFigure, draw_grid, draw_heatmap, draw_xy};
+pub use charts::{
+    Corner, Curve, Panel, Points, XyFigure, draw_bars, draw_grid, draw_heatmap, draw_xy,
+};
 
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
