@@ -284,3 +284,39 @@ fn ml_explain_ranks_every_feature_by_mean_abs_shap() {
         assert!(mean.abs() < 1e-9, "feature {k}: mean SHAP {mean}");
     }
 }
+
+#[test]
+fn ml_reproduce_prints_the_papers_figures_beside_ours_reproducibly() {
+    let run = || {
+        let out = spinfit()
+            .args(["ml", "reproduce", "--json", "--sheet"])
+            .arg(sheet())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a, b, "fixed seeds: identical run to run");
+    let j: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    let p = j["protocols"].as_array().unwrap();
+    assert_eq!(p.len(), 5);
+    for r in p {
+        let (paper, ins, held) = (
+            r["paper_r2"].as_f64().unwrap(),
+            r["in_sample_r2"].as_f64().unwrap(),
+            r["held_out_r2"].as_f64().unwrap(),
+        );
+        assert!((0.3..=1.0).contains(&paper));
+        assert!(
+            held < ins,
+            "{}: held-out {held} vs in-sample {ins}",
+            r["protocol"]
+        );
+    }
+}

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 use rand::seq::SliceRandom;
 use rand::{SeedableRng, rngs::StdRng};
+use rayon::prelude::*;
 
 /// How to validate.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +127,7 @@ pub fn validate(
     let (held_out, sd, predictions, name) = match scheme {
         Scheme::Loo => {
             let pred = (0..n)
+                .into_par_iter()
                 .map(|i| {
                     let train: Vec<usize> = (0..n).filter(|&j| j != i).collect();
                     train_predict(m, d, &train, &[i], log_target).map(|p| p[0])

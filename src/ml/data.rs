@@ -18,6 +18,39 @@ pub struct Data {
     pub dropped: Vec<String>,
 }
 
+impl Data {
+    /// Features `features` (canonical descriptor columns) and the rate of
+    /// the first `rows` records of a dataset (all when None).
+    pub fn from_dataset(
+        d: &dataset::Dataset,
+        features: &[&str],
+        rows: Option<usize>,
+    ) -> Result<Data> {
+        let idx: Vec<usize> = features
+            .iter()
+            .map(|f| {
+                DESCRIPTORS.iter().position(|c| c.0 == *f).ok_or_else(|| {
+                    Error::setting("features", format!("`{f}` is not a descriptor column"))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let recs: Vec<&dataset::Record> = d
+            .records
+            .iter()
+            .take(rows.unwrap_or(usize::MAX))
+            .filter(|r| r.rate.is_finite() && idx.iter().all(|&k| r.descriptors[k].is_finite()))
+            .collect();
+        Ok(Data {
+            features: features.iter().map(|s| s.to_string()).collect(),
+            target: "rate_per_ps".into(),
+            x: DMatrix::from_fn(recs.len(), idx.len(), |i, j| recs[i].descriptors[idx[j]]),
+            y: DVector::from_iterator(recs.len(), recs.iter().map(|r| r.rate)),
+            ids: recs.iter().map(|r| r.compound.clone()).collect(),
+            dropped: vec![],
+        })
+    }
+}
+
 /// Columns never used as features: errors and provenance.
 const NOT_FEATURES: &[&str] = &[
     "rate_err_per_ps",
@@ -122,7 +155,6 @@ pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Da
             format!("only {} complete rows; need at least 3", xs.len()),
         ));
     }
-    let _ = dataset::DESCRIPTORS;
     Ok(Data {
         features: feats,
         target: target.to_string(),

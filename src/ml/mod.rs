@@ -5,6 +5,7 @@
 //! matrix, target) -> a [`Regressor`] fitted per fold -> pooled
 //! out-of-fold predictions -> [`metrics::Metrics`].
 
+pub mod ann;
 pub mod cv;
 pub mod data;
 pub mod metrics;
