@@ -160,6 +160,54 @@ pub struct CvArgs {
     pub log_target: bool,
     #[arg(long)]
     pub json: bool,
+    /// Parity plot of held-out predictions against measured values (.png or .svg).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+/// Held-out predictions against measured values, with the y = x line.
+fn parity(
+    path: &std::path::Path,
+    d: &crate::ml::Data,
+    r: &crate::ml::cv::CvResult,
+) -> anyhow::Result<()> {
+    use crate::plot::{Corner, Curve, Points, XyFigure, draw_xy};
+    let (x, y): (Vec<f64>, Vec<f64>) =
+        d.y.iter()
+            .zip(&r.predictions)
+            .filter(|(_, p)| p.is_finite())
+            .map(|(m, p)| (*m, *p))
+            .unzip();
+    let hi = x.iter().chain(&y).fold(0.0f64, |a, b| a.max(*b)) * 1.05;
+    let lo = x.iter().chain(&y).fold(0.0f64, |a, b| a.min(*b)).min(0.0);
+    draw_xy(
+        path,
+        &XyFigure {
+            legend: Corner::UpperLeft,
+            title: format!(
+                "{}: {} (held-out R2 = {:.3})",
+                r.model, r.scheme, r.held_out.r2
+            ),
+            x_label: format!("measured {}", d.target),
+            y_label: format!("held-out prediction of {}", d.target),
+            points: vec![Points {
+                label: "held-out predictions".into(),
+                err: vec![0.0; x.len()],
+                x,
+                y,
+                color: (40, 90, 200),
+                hollow: false,
+            }],
+            curves: vec![Curve {
+                label: "prediction = measurement".into(),
+                x: vec![lo, hi],
+                y: vec![lo, hi],
+                color: (120, 120, 120),
+                dashed: true,
+            }],
+        },
+    )?;
+    Ok(())
 }
 
 /// A model by its command-line name.
@@ -237,6 +285,10 @@ pub fn run(c: MlCommand) -> anyhow::Result<i32> {
             let scheme: Scheme = a.cv.parse()?;
             let d = load(&a.data, &a.target, a.features.as_deref())?;
             let r = validate(model.as_ref(), &d, &scheme, a.log_target)?;
+            if let Some(p) = &a.plot {
+                parity(p, &d, &r)?;
+                eprintln!("wrote {}", p.display());
+            }
             if a.json {
                 let m = |x: &crate::ml::metrics::Metrics, kind: &str| {
                     serde_json::json!([
