@@ -320,3 +320,60 @@ fn ml_reproduce_prints_the_papers_figures_beside_ours_reproducibly() {
         );
     }
 }
+
+#[test]
+fn ml_screen_ranks_candidates_with_uncertainty_and_range_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = imported(dir.path());
+    let cand = dir.path().join("cand.csv");
+    // synthetic candidates: B lies outside the training range of MW
+    std::fs::write(&cand, "compound,mw_g_per_mol,e_homo_eV,e_lumo_eV,polarisability_bohr3\nA,60,-15,-3,30\nB,300,-15,-3,30\nC,80,-13,-2.5,45\n").unwrap();
+    let run = || {
+        let out = spinfit()
+            .args(["ml", "screen"])
+            .arg(&d)
+            .arg("--candidates")
+            .arg(&cand)
+            .args([
+                "--features",
+                "mw_g_per_mol,e_homo_eV,e_lumo_eV,polarisability_bohr3",
+                "--model",
+                "ols",
+                "--members",
+                "10",
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a, b, "fixed seeds");
+    let j: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    let c = j["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 3);
+    let rates: Vec<f64> = c
+        .iter()
+        .map(|x| x["rate"]["value"].as_f64().unwrap())
+        .collect();
+    assert!(
+        rates.windows(2).all(|w| w[0] <= w[1]),
+        "ranked by rate: {rates:?}"
+    );
+    for x in c {
+        assert!(x["rate"]["stderr"].as_f64().unwrap() > 0.0);
+        let oor = x["out_of_range"].as_array().unwrap();
+        if x["id"] == "B" {
+            assert_eq!(oor.len(), 1);
+            assert_eq!(oor[0]["feature"], "mw_g_per_mol");
+        } else {
+            assert!(oor.is_empty(), "{x}");
+        }
+    }
+}

@@ -17,6 +17,90 @@ pub enum MlCommand {
     Explain(ExplainArgs),
     /// The Chem. Sci. paper's protocols on its sheet: its figure beside ours.
     Reproduce(ReproduceArgs),
+    /// Rates of new compositions (a CSV of descriptor rows) with uncertainties.
+    Predict(PredictArgs),
+    /// Predict and rank candidates, slowest spin relaxation (longest lifetime) first.
+    Screen(PredictArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Training data: a dataset or any CSV with a header row.
+    pub data: PathBuf,
+    /// Candidates: a CSV with the feature columns (and a compound/sample column).
+    #[arg(long)]
+    pub candidates: PathBuf,
+    #[arg(long, default_value = "rate")]
+    pub target: String,
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    #[arg(long, default_value = "rf")]
+    pub model: String,
+    /// Bootstrap ensemble members for the uncertainty.
+    #[arg(long, default_value_t = 20)]
+    pub members: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn predict(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
+    let model = model_named(&a.model)?;
+    let d = load(&a.data, &a.target, a.features.as_deref())?;
+    let (ids, cx) = crate::ml::data::load_candidates(&a.candidates, &d.features)?;
+    let mut preds: Vec<(String, crate::ml::ensemble::Prediction)> = ids
+        .into_iter()
+        .zip(crate::ml::ensemble::predict(
+            model.as_ref(),
+            &d,
+            &cx,
+            a.members,
+            11,
+        )?)
+        .collect();
+    if rank {
+        preds.sort_by(|x, y| x.1.rate.total_cmp(&y.1.rate));
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema": "spinfit.predict/1", "model": model.name(), "trained_on": d.y.len(), "members": a.members,
+                "candidates": preds.iter().map(|(id, p)| serde_json::json!({"id": id, "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
+                    "tau": {"value": 1.0 / p.rate, "stderr": p.rate_sd / (p.rate * p.rate), "unit": "ps"},
+                    "out_of_range": p.out_of_range.iter().map(|(f, v, lo, hi)| serde_json::json!({"feature": f, "value": v, "min": lo, "max": hi})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            }))?
+        );
+    } else {
+        println!(
+            "{} trained on {} rows; uncertainty = spread over {} bootstrap members",
+            model.name(),
+            d.y.len(),
+            a.members
+        );
+        for (k, (id, p)) in preds.iter().enumerate() {
+            let warn = if p.out_of_range.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "  WARNING outside the training range: {}",
+                    p.out_of_range
+                        .iter()
+                        .map(|(f, v, lo, hi)| format!("{f} = {v} not in [{lo}, {hi}]"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            };
+            println!(
+                "{:>3}. {:30} rate = {:.4} +/- {:.4} ps^-1 (tau ~ {:.2} ps){warn}",
+                k + 1,
+                id,
+                p.rate,
+                p.rate_sd,
+                1.0 / p.rate
+            );
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +364,8 @@ pub fn run(c: MlCommand) -> anyhow::Result<i32> {
     match c {
         MlCommand::Explain(a) => explain(a),
         MlCommand::Reproduce(a) => reproduce(a),
+        MlCommand::Predict(a) => predict(a, false),
+        MlCommand::Screen(a) => predict(a, true),
         MlCommand::Cv(a) => {
             let model = model_named(&a.model)?;
             let scheme: Scheme = a.cv.parse()?;

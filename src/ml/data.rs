@@ -64,6 +64,67 @@ const NOT_FEATURES: &[&str] = &[
     "phase",
 ];
 
+/// Candidate rows for prediction: the named feature columns of a CSV (no
+/// target needed) and a compound/sample column for names.
+pub fn load_candidates(path: &Path, features: &[String]) -> Result<(Vec<String>, DMatrix<f64>)> {
+    let src = path.display().to_string();
+    let mut rd = csv::Reader::from_path(path).map_err(|e| Error::input(&src, e.to_string()))?;
+    let header: Vec<String> = rd
+        .headers()
+        .map_err(|e| Error::input(&src, e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let fi: Vec<usize> = features
+        .iter()
+        .map(|f| {
+            header.iter().position(|h| h == f).ok_or_else(|| {
+                Error::input(
+                    &src,
+                    format!(
+                        "no feature column `{f}`; columns are: {}",
+                        header.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let id_col = header.iter().position(|h| h == "compound" || h == "sample");
+    let (mut ids, mut rows) = (vec![], vec![]);
+    for (k, rec) in rd.records().enumerate() {
+        let rec = rec.map_err(|e| Error::at_line(&src, k + 2, e.to_string()))?;
+        let row = fi
+            .iter()
+            .map(|&i| {
+                let v = rec.get(i).unwrap_or("").trim();
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        Error::at_line(
+                            &src,
+                            k + 2,
+                            format!("column `{}`: `{v}` is not a number", header[i]),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        ids.push(
+            id_col
+                .and_then(|i| rec.get(i).map(String::from))
+                .unwrap_or_else(|| format!("row {}", k + 1)),
+        );
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(Error::input(&src, "no candidate rows"));
+    }
+    Ok((
+        ids,
+        DMatrix::from_fn(rows.len(), fi.len(), |i, j| rows[i][j]),
+    ))
+}
+
 /// Load `path`: a spinfit dataset (target default `rate_per_ps`), or any
 /// CSV with a header whose numeric columns are features unless named.
 pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Data> {

@@ -8,6 +8,7 @@
 pub mod ann;
 pub mod cv;
 pub mod data;
+pub mod ensemble;
 pub mod metrics;
 pub mod ols;
 pub mod scale;

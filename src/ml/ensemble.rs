@@ -1,0 +1,60 @@
+//! Predictions for new compositions with an uncertainty: the same model
+//! trained on bootstrap resamples of the training rows; the spread of the
+//! members' predictions is the uncertainty (it grows where the training data
+//! say little). Candidates outside the training range of any descriptor are
+//! flagged: the models interpolate, they do not extrapolate.
+
+use super::{Data, Regressor};
+use crate::error::Result;
+use nalgebra::{DMatrix, DVector};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use rayon::prelude::*;
+
+/// One candidate's prediction.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Prediction {
+    pub rate: f64,
+    pub rate_sd: f64,
+    /// Descriptors outside [min, max] of the training rows, with their values.
+    pub out_of_range: Vec<(String, f64, f64, f64)>,
+}
+
+/// Predict `x` (rows x the features of `d`) with `members` bootstrap models.
+pub fn predict(
+    m: &dyn Regressor,
+    d: &Data,
+    x: &DMatrix<f64>,
+    members: usize,
+    seed: u64,
+) -> Result<Vec<Prediction>> {
+    let n = d.y.len();
+    let preds: Vec<DVector<f64>> = (0..members as u64)
+        .into_par_iter()
+        .map(|k| {
+            let mut rng = StdRng::seed_from_u64(seed + k);
+            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+            let xb = DMatrix::from_fn(n, d.x.ncols(), |i, j| d.x[(rows[i], j)]);
+            let yb = DVector::from_fn(n, |i, _| d.y[rows[i]]);
+            m.fit(&xb, &yb).map(|f| f.predict(x))
+        })
+        .collect::<Result<_>>()?;
+    let (lo, hi): (Vec<f64>, Vec<f64>) = d.x.column_iter().map(|c| (c.min(), c.max())).unzip();
+    Ok((0..x.nrows())
+        .map(|i| {
+            let v: Vec<f64> = preds.iter().map(|p| p[i]).collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let sd = (v.iter().map(|a| (a - mean).powi(2)).sum::<f64>()
+                / (v.len() - 1).max(1) as f64)
+                .sqrt();
+            let out_of_range = (0..x.ncols())
+                .filter(|&j| x[(i, j)] < lo[j] || x[(i, j)] > hi[j])
+                .map(|j| (d.features[j].clone(), x[(i, j)], lo[j], hi[j]))
+                .collect();
+            Prediction {
+                rate: mean,
+                rate_sd: sd,
+                out_of_range,
+            }
+        })
+        .collect())
+}
