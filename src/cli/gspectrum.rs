@@ -82,21 +82,7 @@ pub fn run(a: GspectrumArgs) -> anyhow::Result<i32> {
                 .map(|q| Quantity::new(s * q.value, q.stderr, ""))
         };
         let (ge, gh) = (g("electron", se), g("hole", sh));
-        let bx = match (ge, gh) {
-            (Some(x), Some(y)) => Some(Quantity::new(
-                x.value + y.value,
-                x.stderr.hypot(y.stderr),
-                "",
-            )),
-            _ => None,
-        };
-        rows.push(GRow {
-            source: p.display().to_string(),
-            energy_ev: e,
-            g_e: ge,
-            g_h: gh,
-            g_bx: bx,
-        });
+        rows.push(GRow::new(p.display().to_string(), e, ge, gh));
     }
     rows.sort_by(|a, b| a.energy_ev.total_cmp(&b.energy_ev));
     let kp = KpParams {

@@ -25,17 +25,11 @@ pub enum MlCommand {
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// Training data: a dataset or any CSV with a header row.
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub m: ModelData,
     /// Candidates: a CSV with the feature columns (and a compound/sample column).
     #[arg(long)]
     pub candidates: PathBuf,
-    #[arg(long, default_value = "rate")]
-    pub target: String,
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    #[arg(long, default_value = "rf")]
-    pub model: String,
     /// Bootstrap ensemble members for the uncertainty.
     #[arg(long, default_value_t = 20)]
     pub members: usize,
@@ -44,8 +38,7 @@ pub struct PredictArgs {
 }
 
 fn predict(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
-    let model = model_named(&a.model)?;
-    let d = load(&a.data, &a.target, a.features.as_deref())?;
+    let (model, d) = a.m.load()?;
     let (ids, cx) = crate::ml::data::load_candidates(&a.candidates, &d.features)?;
     let mut preds: Vec<(String, crate::ml::ensemble::Prediction)> = ids
         .into_iter()
@@ -210,13 +203,8 @@ fn reproduce(a: ReproduceArgs) -> anyhow::Result<i32> {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    pub data: PathBuf,
-    #[arg(long, default_value = "rate")]
-    pub target: String,
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    #[arg(long, default_value = "rf")]
-    pub model: String,
+    #[command(flatten)]
+    pub m: ModelData,
     /// Bar chart of mean |SHAP| (.png or .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
@@ -224,8 +212,9 @@ pub struct ExplainArgs {
     pub json: bool,
 }
 
+/// Training data and model, shared by the ML subcommands.
 #[derive(Debug, Args)]
-pub struct CvArgs {
+pub struct ModelData {
     /// A dataset from `spinfit dataset import` or any CSV with a header row.
     pub data: PathBuf,
     #[arg(long, default_value = "rate")]
@@ -234,8 +223,23 @@ pub struct CvArgs {
     #[arg(long, value_delimiter = ',')]
     pub features: Option<Vec<String>>,
     /// Model: ann (MLP), ols, rf (random forest), gbt (gradient-boosted trees), svr (RBF epsilon-SVR).
-    #[arg(long, default_value = "ols")]
+    #[arg(long, default_value = "rf")]
     pub model: String,
+}
+
+impl ModelData {
+    fn load(&self) -> anyhow::Result<(Box<dyn Regressor>, crate::ml::Data)> {
+        Ok((
+            model_named(&self.model)?,
+            load(&self.data, &self.target, self.features.as_deref())?,
+        ))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CvArgs {
+    #[command(flatten)]
+    pub m: ModelData,
     /// loo, kfold:K, kfold:KxR (R repeats), split:N (first N rows train).
     #[arg(long, default_value = "loo")]
     pub cv: String,
@@ -308,8 +312,7 @@ pub fn model_named(name: &str) -> anyhow::Result<Box<dyn Regressor>> {
 }
 
 fn explain(a: ExplainArgs) -> anyhow::Result<i32> {
-    let model = model_named(&a.model)?;
-    let d = load(&a.data, &a.target, a.features.as_deref())?;
+    let (model, d) = a.m.load()?;
     let f = model.fit(&d.x, &d.y)?;
     // every row is explained against all rows as the background
     let (phi, base) = crate::ml::shap::shap(f.as_ref(), &d.x, &d.x)?;
@@ -367,9 +370,8 @@ pub fn run(c: MlCommand) -> anyhow::Result<i32> {
         MlCommand::Predict(a) => predict(a, false),
         MlCommand::Screen(a) => predict(a, true),
         MlCommand::Cv(a) => {
-            let model = model_named(&a.model)?;
             let scheme: Scheme = a.cv.parse()?;
-            let d = load(&a.data, &a.target, a.features.as_deref())?;
+            let (model, d) = a.m.load()?;
             let r = validate(model.as_ref(), &d, &scheme, a.log_target)?;
             if let Some(p) = &a.plot {
                 parity(p, &d, &r)?;

@@ -64,6 +64,24 @@ const NOT_FEATURES: &[&str] = &[
     "phase",
 ];
 
+/// Indices of the named columns, or an error listing the columns there are.
+fn columns(src: &str, header: &[String], names: &[String]) -> Result<Vec<usize>> {
+    names
+        .iter()
+        .map(|f| {
+            header.iter().position(|h| h == f).ok_or_else(|| {
+                Error::input(
+                    src,
+                    format!(
+                        "no feature column `{f}`; columns are: {}",
+                        header.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Candidate rows for prediction: the named feature columns of a CSV (no
 /// target needed) and a compound/sample column for names.
 pub fn load_candidates(path: &Path, features: &[String]) -> Result<(Vec<String>, DMatrix<f64>)> {
@@ -75,20 +93,7 @@ pub fn load_candidates(path: &Path, features: &[String]) -> Result<(Vec<String>,
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let fi: Vec<usize> = features
-        .iter()
-        .map(|f| {
-            header.iter().position(|h| h == f).ok_or_else(|| {
-                Error::input(
-                    &src,
-                    format!(
-                        "no feature column `{f}`; columns are: {}",
-                        header.join(", ")
-                    ),
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
+    let fi = columns(&src, &header, features)?;
     let id_col = header.iter().position(|h| h == "compound" || h == "sample");
     let (mut ids, mut rows) = (vec![], vec![]);
     for (k, rec) in rd.records().enumerate() {
@@ -173,20 +178,7 @@ pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Da
             .map(|(_, h)| h.clone())
             .collect(),
     };
-    let fi: Vec<usize> = feats
-        .iter()
-        .map(|f| {
-            header.iter().position(|h| h == f).ok_or_else(|| {
-                Error::input(
-                    &src,
-                    format!(
-                        "no feature column `{f}`; columns are: {}",
-                        header.join(", ")
-                    ),
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
+    let fi = columns(&src, &header, &feats)?;
     let id_col = header.iter().position(|h| h == "compound" || h == "sample");
     let (mut xs, mut ys, mut ids, mut dropped) = (vec![], vec![], vec![], vec![]);
     for (k, r) in rows.iter().enumerate() {

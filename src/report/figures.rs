@@ -142,6 +142,32 @@ pub struct GRow {
     pub g_bx: Option<crate::physics::Quantity>,
 }
 
+impl GRow {
+    /// A row with g_BX = g_e + g_h (errors in quadrature) where both are known.
+    pub fn new(
+        source: String,
+        energy_ev: f64,
+        g_e: Option<crate::physics::Quantity>,
+        g_h: Option<crate::physics::Quantity>,
+    ) -> GRow {
+        let g_bx = match (g_e, g_h) {
+            (Some(a), Some(b)) => Some(crate::physics::Quantity::new(
+                a.value + b.value,
+                a.stderr.hypot(b.stderr),
+                "",
+            )),
+            _ => None,
+        };
+        GRow {
+            source,
+            energy_ev,
+            g_e,
+            g_h,
+            g_bx,
+        }
+    }
+}
+
 /// g_e, g_h, g_BX versus energy with the bulk k.p curves.
 pub fn gspectrum_figure(rows: &[GRow], kp: &KpParams, path: &Path) -> Result<()> {
     let (e0, e1) = rows

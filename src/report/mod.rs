@@ -60,6 +60,15 @@ pub struct FitRecord {
     pub meta: Metadata,
 }
 
+/// `_1`, `_2`, ... for several components, nothing for one.
+fn suffix(k: usize, n: usize) -> String {
+    if n > 1 {
+        format!("_{}", k + 1)
+    } else {
+        String::new()
+    }
+}
+
 fn num(v: f64) -> Value {
     if v.is_finite() { json!(v) } else { Value::Null }
 }
@@ -144,11 +153,7 @@ impl FitRecord {
         match &self.derived {
             Derived::Tr { lifetimes } => {
                 for (k, l) in lifetimes.iter().enumerate() {
-                    let sfx = if lifetimes.len() > 1 {
-                        format!("_{}", k + 1)
-                    } else {
-                        String::new()
-                    };
+                    let sfx = suffix(k, lifetimes.len());
                     let _ = writeln!(s, "    spin lifetime tau{sfx} = {}", l.tau);
                     let _ = writeln!(s, "    spin relaxation rate k{sfx} = 1/tau = {}", l.rate);
                 }
@@ -254,11 +259,7 @@ impl FitRecord {
         match &self.derived {
             Derived::Tr { lifetimes } => {
                 for (k, l) in lifetimes.iter().enumerate() {
-                    let sfx = if lifetimes.len() > 1 {
-                        format!("_{}", k + 1)
-                    } else {
-                        String::new()
-                    };
+                    let sfx = suffix(k, lifetimes.len());
                     q(&mut row, &format!("tau{sfx}"), &l.tau);
                     q(&mut row, &format!("rate{sfx}"), &l.rate);
                 }

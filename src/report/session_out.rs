@@ -132,22 +132,12 @@ pub fn g_rows(r: &SessionResult) -> Vec<GRow> {
         .filter_map(|s| {
             let e = s.photon_energy_ev?;
             let g = |n: &str| s.carriers.iter().find(|c| c.carrier == n).map(|c| c.g);
-            let (ge, gh) = (g("electron"), g("hole"));
-            let bx = match (ge, gh) {
-                (Some(a), Some(b)) => Some(Quantity::new(
-                    a.value + b.value,
-                    a.stderr.hypot(b.stderr),
-                    "",
-                )),
-                _ => None,
-            };
-            Some(GRow {
-                source: s.sample.clone().unwrap_or_default(),
-                energy_ev: e,
-                g_e: ge,
-                g_h: gh,
-                g_bx: bx,
-            })
+            Some(GRow::new(
+                s.sample.clone().unwrap_or_default(),
+                e,
+                g("electron"),
+                g("hole"),
+            ))
         })
         .collect();
     rows.sort_by(|a, b| a.energy_ev.total_cmp(&b.energy_ev));
