@@ -23,3 +23,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
+
+/// Open a CSV file with a header row: (name for messages, reader, trimmed
+/// header names).
+pub fn open_csv(path: &Path) -> Result<(String, csv::Reader<std::fs::File>, Vec<String>)> {
+    let src = path.display().to_string();
+    let mut rd = csv::Reader::from_path(path).map_err(|e| Error::input(&src, e.to_string()))?;
+    let header = rd
+        .headers()
+        .map_err(|e| Error::input(&src, e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    Ok((src, rd, header))
+}

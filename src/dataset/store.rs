@@ -81,14 +81,7 @@ pub fn write(path: &Path, d: &Dataset) -> Result<()> {
 
 /// Read a dataset written by [`write`].
 pub fn read(path: &Path) -> Result<Dataset> {
-    let src = path.display().to_string();
-    let mut rd = csv::Reader::from_path(path).map_err(|e| Error::input(&src, e.to_string()))?;
-    let header: Vec<String> = rd
-        .headers()
-        .map_err(|e| Error::input(&src, e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
+    let (src, mut rd, header) = crate::io_util::open_csv(path)?;
     let col = |n: &str| {
         header.iter().position(|h| h == n).ok_or_else(|| Error::input(&src, format!("missing column `{n}`: not a spinfit dataset (make one with `spinfit dataset import`)")))
     };

@@ -85,14 +85,7 @@ fn columns(src: &str, header: &[String], names: &[String]) -> Result<Vec<usize>>
 /// Candidate rows for prediction: the named feature columns of a CSV (no
 /// target needed) and a compound/sample column for names.
 pub fn load_candidates(path: &Path, features: &[String]) -> Result<(Vec<String>, DMatrix<f64>)> {
-    let src = path.display().to_string();
-    let mut rd = csv::Reader::from_path(path).map_err(|e| Error::input(&src, e.to_string()))?;
-    let header: Vec<String> = rd
-        .headers()
-        .map_err(|e| Error::input(&src, e.to_string()))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let (src, mut rd, header) = crate::io_util::open_csv(path)?;
     let fi = columns(&src, &header, features)?;
     let id_col = header.iter().position(|h| h == "compound" || h == "sample");
     let (mut ids, mut rows) = (vec![], vec![]);
@@ -133,14 +126,7 @@ pub fn load_candidates(path: &Path, features: &[String]) -> Result<(Vec<String>,
 /// Load `path`: a spinfit dataset (target default `rate_per_ps`), or any
 /// CSV with a header whose numeric columns are features unless named.
 pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Data> {
-    let src = path.display().to_string();
-    let mut rd = csv::Reader::from_path(path).map_err(|e| Error::input(&src, e.to_string()))?;
-    let header: Vec<String> = rd
-        .headers()
-        .map_err(|e| Error::input(&src, e.to_string()))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let (src, mut rd, header) = crate::io_util::open_csv(path)?;
     let rows: Vec<Vec<String>> = rd
         .records()
         .map(|r| r.map(|r| r.iter().map(String::from).collect()))
