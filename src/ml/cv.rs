@@ -347,6 +347,9 @@ pub fn learning_curve(
     seed: u64,
 ) -> Result<Vec<CurvePoint>> {
     let n = d.y.len();
+    if repeats < 1 {
+        return Err(Error::setting("repeats", "at least one split per size"));
+    }
     sizes
         .iter()
         .map(|&k| {

@@ -27,6 +27,12 @@ pub fn predict(
     members: usize,
     seed: u64,
 ) -> Result<Vec<Prediction>> {
+    if members < 2 {
+        return Err(crate::error::Error::setting(
+            "members",
+            format!("{members}: an uncertainty needs at least 2 ensemble members"),
+        ));
+    }
     let n = d.y.len();
     let preds: Vec<DVector<f64>> = (0..members as u64)
         .into_par_iter()

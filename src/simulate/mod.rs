@@ -127,6 +127,25 @@ fn noise(rng: &mut StdRng, sd: f64) -> Result<Normal<f64>> {
     Normal::new(0.0, sd).map_err(|e| Error::setting("snr", e.to_string()))
 }
 
+fn check_grid(g: &Grid) -> Result<()> {
+    if g.n_fine + g.n_coarse < 4 || g.n_fine < 2 {
+        return Err(Error::setting(
+            "points",
+            format!(
+                "{} delays per sweep; a scan needs at least 4 (2 in the fine part)",
+                g.n_fine + g.n_coarse
+            ),
+        ));
+    }
+    if g.end.is_nan() || g.start.is_nan() || g.end <= g.start {
+        return Err(Error::setting(
+            "from/to",
+            format!("the window [{} ps, {} ps] is empty", g.start, g.end),
+        ));
+    }
+    Ok(())
+}
+
 fn check_snr(snr: f64) -> Result<()> {
     if snr.is_finite() && snr > 0.0 || snr == f64::INFINITY {
         Ok(())
@@ -141,6 +160,7 @@ fn check_snr(snr: f64) -> Result<()> {
 /// Simulate a TR scan (SC and CC channels).
 pub fn simulate_tr(truth: &TrTruth, grid: &Grid, snr: f64, seed: u64) -> Result<Simulated> {
     check_snr(snr)?;
+    check_grid(grid)?;
     if truth.taus.len() != truth.amplitudes.len() || truth.taus.is_empty() || truth.taus.len() > 3 {
         return Err(Error::setting(
             "taus",
@@ -207,6 +227,7 @@ pub fn simulate_tr(truth: &TrTruth, grid: &Grid, snr: f64, seed: u64) -> Result<
 /// Simulate a TRFE scan at `truth.field_t`.
 pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Result<Simulated> {
     check_snr(snr)?;
+    check_grid(grid)?;
     if truth.carriers.is_empty() || truth.carriers.len() > 2 {
         return Err(Error::setting("carriers", "1 or 2 precessing carriers"));
     }
