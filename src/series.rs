@@ -165,8 +165,12 @@ pub fn analyse_with(
     }
     if ok.is_empty() {
         return Err(Error::Fit(format!(
-            "no trace of the series could be fitted ({} failed)",
-            failures.len()
+            "no trace of the series could be fitted: {}",
+            failures
+                .iter()
+                .map(|(f, r)| format!("{f}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; ")
         )));
     }
     ok.sort_by(|a, b| a.0.total_cmp(&b.0));
