@@ -1,19 +1,11 @@
 //! The command line end to end on bundled synthetic examples and on bad
 //! input: exit codes, JSON schema, messages that name file, line and field.
 
-use assert_cmd::Command;
+mod common;
+use common::*;
+
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn spinfit() -> Command {
-    Command::cargo_bin("spinfit").unwrap()
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/data")
-        .join(name)
-}
+use std::path::Path;
 
 /// `truth.KEY = VALUE [unit]` from a synthetic file's header.
 fn truth(path: &Path, key: &str) -> f64 {

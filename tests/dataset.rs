@@ -1,17 +1,11 @@
 //! The descriptor dataset on the paper's real sheet (../shared/data/srr/,
 //! Chem. Sci. 2025, MIT licence) and appends of measured lifetimes.
 
-use assert_cmd::Command;
+mod common;
+use common::*;
+
 use spinfit::dataset::{self, correlation};
 use std::path::{Path, PathBuf};
-
-fn sheet() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/srr/data.xlsx")
-}
-
-fn spinfit() -> Command {
-    Command::cargo_bin("spinfit").unwrap()
-}
 
 #[test]
 fn the_papers_sheet_imports_with_its_quirks_reported() {

@@ -1,15 +1,13 @@
 //! `spinfit session` on synthetic folders and HDF5 files: grouping, bad
 //! inputs listed with reasons, exit codes, and identical results on re-runs.
 
-use assert_cmd::Command;
+mod common;
+use common::*;
+
 use spinfit::scan::Metadata;
 use spinfit::scan::h5::{ScanRecord, write};
 use spinfit::simulate::{Grid, TrTruth, TrfeTruth, simulate_tr, simulate_trfe};
 use std::path::Path;
-
-fn spinfit() -> Command {
-    Command::cargo_bin("spinfit").unwrap()
-}
 
 /// The tests of this file run one at a time: HDF5 opens files without
 /// O_CLOEXEC, so a `spinfit` child forked by one test thread while another

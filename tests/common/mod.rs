@@ -1,0 +1,22 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test binary uses a subset of the helpers
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The spinfit binary of this build.
+pub fn spinfit() -> Command {
+    Command::cargo_bin("spinfit").unwrap()
+}
+
+/// A bundled (synthetic) example file.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/data")
+        .join(name)
+}
+
+/// The paper's sheet beside the project (../shared/data/srr/).
+pub fn sheet() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/srr/data.xlsx")
+}
