@@ -13,6 +13,7 @@
 //! SHA-256 and the fit settings; `record_id` makes appends idempotent.
 
 mod check;
+pub mod composition;
 pub mod correlation;
 mod import;
 mod store;
