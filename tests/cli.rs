@@ -37,12 +37,7 @@ fn fit_tr_json_recovers_the_header_truth() {
         .arg(&f)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["schema"], "spinfit.fit/1");
     assert_eq!(j["success"], true);
@@ -81,12 +76,7 @@ fn fit_trfe_reports_g_per_component_with_plot_and_csv() {
         .arg(&csv)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["selection"]["chosen"], 2);
     let comps = j["results"]["components"].as_array().unwrap();
@@ -130,12 +120,7 @@ fn hdf5_scans_written_by_simulate_are_fitted_and_selectable() {
         .arg(format!("{}:/scans/trfe", h5.display()))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     let (g, e) = quantity(&j["results"]["components"][0]["g"]);
     assert!((g - 0.91).abs() <= 2.0 * e, "{g} +/- {e}");
@@ -313,12 +298,7 @@ fn demo_session_fits_every_example_and_recovers_truth() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let j: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("results.json")).unwrap())
             .unwrap();

@@ -203,12 +203,7 @@ fn ml_cv_reports_held_out_and_in_sample_separately() {
             .args(["--features", f, "--model", "ols", "--cv", cv, "--json"])
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let get = |name: &str, kind: &str| {
             j["metrics"]
@@ -252,12 +247,7 @@ fn ml_explain_ranks_every_feature_by_mean_abs_shap() {
         .args(["--features", f, "--model", "ols", "--json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rank = j["mean_abs_shap"].as_array().unwrap();
     assert_eq!(rank.len(), 4);
@@ -287,12 +277,7 @@ fn ml_reproduce_prints_the_papers_figures_beside_ours_reproducibly() {
             .arg(sheet())
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         out.stdout
     };
     let (a, b) = (run(), run());
@@ -339,12 +324,7 @@ fn ml_screen_ranks_candidates_with_uncertainty_and_range_warnings() {
             ])
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         out.stdout
     };
     let (a, b) = (run(), run());

@@ -194,12 +194,7 @@ fn an_hdf5_file_of_scans_is_a_session() {
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     let g: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("gfactor_01.json")).unwrap())
             .unwrap();
@@ -255,12 +250,7 @@ fn gfactor_and_gspectrum_commands() {
             .args(&files)
             .output()
             .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_ok(&o);
         let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(j["schema"], "spinfit.gfactor/1");
         assert_eq!(j["global"]["success"], true);
@@ -276,12 +266,7 @@ fn gfactor_and_gspectrum_commands() {
         .arg(dir.path().join("g.svg"))
         .output()
         .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rows = j["rows"].as_array().unwrap();
     assert!(

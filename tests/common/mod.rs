@@ -20,3 +20,13 @@ pub fn example(name: &str) -> PathBuf {
 pub fn sheet() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/srr/data.xlsx")
 }
+
+/// Require exit code 0, showing the command's stderr otherwise.
+pub fn assert_ok(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
