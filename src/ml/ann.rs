@@ -37,29 +37,59 @@ impl Default for Mlp {
 
 /// The training problem on standardised data.
 struct Net<'a> {
-    x: &'a DMatrix<f64>,
+    /// Standardised inputs, row-major (row i at `x[i * p..(i + 1) * p]`).
+    x: &'a [f64],
+    p: usize,
     y: &'a [f64],
     h: usize,
     alpha: f64,
+    /// The line search asks for the cost and then the gradient at the same
+    /// point; both come from one pass, so the last pass is kept.
+    last: std::cell::RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
 }
 
-impl Net<'_> {
+impl<'a> Net<'a> {
+    fn new(x: &'a [f64], p: usize, y: &'a [f64], h: usize, alpha: f64) -> Self {
+        Net {
+            x,
+            p,
+            y,
+            h,
+            alpha,
+            last: std::cell::RefCell::new(None),
+        }
+    }
     fn sizes(&self) -> (usize, usize) {
-        (self.x.ncols(), self.h)
+        (self.p, self.h)
+    }
+    fn cached(&self, t: &[f64]) -> (f64, Vec<f64>) {
+        if let Some((at, l, g)) = self.last.borrow().as_ref()
+            && at.as_slice() == t
+        {
+            return (*l, g.clone());
+        }
+        let (l, g) = self.loss_grad(t);
+        *self.last.borrow_mut() = Some((t.to_vec(), l, g.clone()));
+        (l, g)
     }
     /// Loss and gradient at parameters `t` = [W1 (h x p, row-major), b1, w2, b2].
     fn loss_grad(&self, t: &[f64]) -> (f64, Vec<f64>) {
         let (p, h) = self.sizes();
-        let n = self.x.nrows() as f64;
+        let n = self.y.len() as f64;
         let (w1, rest) = t.split_at(h * p);
         let (b1, rest) = rest.split_at(h);
         let (w2, b2) = (&rest[..h], rest[h]);
         let mut g = vec![0.0; t.len()];
         let mut loss = 0.0;
         let mut a = vec![0.0; h];
-        for i in 0..self.x.nrows() {
+        for (i, xi) in self.x.chunks_exact(p).enumerate() {
             for k in 0..h {
-                let z: f64 = b1[k] + (0..p).map(|j| w1[k * p + j] * self.x[(i, j)]).sum::<f64>();
+                let z: f64 = b1[k]
+                    + w1[k * p..(k + 1) * p]
+                        .iter()
+                        .zip(xi)
+                        .map(|(w, v)| w * v)
+                        .sum::<f64>();
                 a[k] = z.tanh();
             }
             let yhat = b2 + (0..h).map(|k| w2[k] * a[k]).sum::<f64>();
@@ -69,8 +99,8 @@ impl Net<'_> {
                 g[h * p + h + k] += r * a[k] / n;
                 let dz = r * w2[k] * (1.0 - a[k] * a[k]) / n;
                 g[h * p + k] += dz;
-                for j in 0..p {
-                    g[k * p + j] += dz * self.x[(i, j)];
+                for (gj, v) in g[k * p..(k + 1) * p].iter_mut().zip(xi) {
+                    *gj += dz * v;
                 }
             }
             g[h * p + 2 * h] += r / n;
@@ -93,7 +123,7 @@ impl CostFunction for Net<'_> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, t: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.loss_grad(t).0)
+        Ok(self.cached(t).0)
     }
 }
 
@@ -101,7 +131,7 @@ impl Gradient for Net<'_> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, t: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.loss_grad(t).1)
+        Ok(self.cached(t).1)
     }
 }
 
@@ -136,18 +166,14 @@ impl Regressor for Mlp {
         let ys = target_scale(y);
         let yz: Vec<f64> = y.iter().map(|v| (v - ys.0) / ys.1).collect();
         let (p, h) = (x.ncols(), self.hidden);
+        let rows: Vec<f64> = xs.transpose().iter().copied().collect();
         let npar = h * p + 2 * h + 1;
         let mut nets = vec![];
         for seed in 0..self.seeds {
             let mut rng = StdRng::seed_from_u64(seed);
             let lim = 1.0 / (p as f64).sqrt();
             let init: Vec<f64> = (0..npar).map(|_| rng.random_range(-lim..lim)).collect();
-            let net = Net {
-                x: &xs,
-                y: &yz,
-                h,
-                alpha: self.alpha,
-            };
+            let net = Net::new(&rows, p, &yz, h, self.alpha);
             let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7);
             let res = Executor::new(net, solver)
                 .configure(|s| s.param(init).max_iters(self.max_iters))
@@ -194,12 +220,8 @@ mod tests {
     fn gradient_matches_finite_differences() {
         let x = DMatrix::from_fn(12, 3, |i, j| ((i * 5 + j) as f64 * 0.7).sin());
         let y: Vec<f64> = (0..12).map(|i| (i as f64 * 0.3).cos()).collect();
-        let net = Net {
-            x: &x,
-            y: &y,
-            h: 4,
-            alpha: 0.3,
-        };
+        let rows: Vec<f64> = x.transpose().iter().copied().collect();
+        let net = Net::new(&rows, 3, &y, 4, 0.3);
         let t: Vec<f64> = (0..(4 * 3 + 2 * 4 + 1))
             .map(|k| ((k * 3) as f64 * 0.37).sin() * 0.5)
             .collect();
