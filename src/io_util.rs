@@ -37,3 +37,13 @@ pub fn open_csv(path: &Path) -> Result<(String, csv::Reader<std::fs::File>, Vec<
         .collect();
     Ok((src, rd, header))
 }
+
+/// SHA-256 of a file's bytes, lower-case hex (provenance of inputs).
+pub fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

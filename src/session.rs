@@ -10,7 +10,6 @@ use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_tr, fit_trfe};
 use crate::scan::{ReadOptions, Scan, ScanKind, Table, read_tables};
 use crate::series::{SeriesConfig, SeriesResult, analyse_with, field_from_name};
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -112,21 +111,13 @@ pub fn classify(t: &Table) -> Result<ScanKind> {
     ))
 }
 
-fn sha256(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 /// Read every file; unreadable ones become failures.
 pub fn load(files: &[PathBuf], read: &ReadOptions) -> (Vec<Input>, Vec<(String, String)>) {
     let loaded: Vec<std::result::Result<Vec<Input>, (String, String)>> = files
         .par_iter()
         .map(|f| {
             let fail = |e: Error| (f.display().to_string(), e.to_string());
-            let hash = sha256(f).map_err(fail)?;
+            let hash = crate::io_util::sha256_file(f).map_err(fail)?;
             let tables = read_tables(f, read).map_err(fail)?;
             Ok(tables
                 .into_iter()

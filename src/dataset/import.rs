@@ -77,9 +77,10 @@ fn cell_text(d: &Data) -> Cell {
 }
 
 /// A sheet cell as its text and, where it is one, its number.
-type Cell = (String, Option<f64>);
+pub(crate) type Cell = (String, Option<f64>);
 
-fn rows_of(path: &Path) -> Result<Vec<Vec<Cell>>> {
+/// Every row of a CSV or the first sheet of a workbook, as cells.
+pub(crate) fn rows_of(path: &Path) -> Result<Vec<Vec<Cell>>> {
     let src = path.display().to_string();
     let ext = path
         .extension()

@@ -15,7 +15,7 @@
 mod check;
 pub mod composition;
 pub mod correlation;
-mod import;
+pub(crate) mod import;
 mod store;
 
 pub use check::{Finding, check};

@@ -16,11 +16,16 @@ use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// MLP settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mlp {
+    /// Hidden tanh units.
     pub hidden: usize,
+    /// L2 penalty (scikit-learn's `alpha`).
     pub alpha: f64,
+    /// Networks averaged, started from seeds `seed`, `seed + 1`, ...
     pub seeds: u64,
+    pub seed: u64,
     pub max_iters: u64,
 }
 
@@ -30,10 +35,14 @@ impl Default for Mlp {
             hidden: 8,
             alpha: 1.0,
             seeds: 5,
+            seed: 0,
             max_iters: 400,
         }
     }
 }
+
+/// Parameters, loss and gradient of one evaluation.
+type LossAt = (Vec<f64>, f64, Vec<f64>);
 
 /// The training problem on standardised data.
 struct Net<'a> {
@@ -45,7 +54,7 @@ struct Net<'a> {
     alpha: f64,
     /// The line search asks for the cost and then the gradient at the same
     /// point; both come from one pass, so the last pass is kept.
-    last: std::cell::RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: std::cell::RefCell<Option<LossAt>>,
 }
 
 impl<'a> Net<'a> {
@@ -136,7 +145,8 @@ impl Gradient for Net<'_> {
 }
 
 /// One trained network per seed.
-struct FittedMlp {
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct FittedMlp {
     nets: Vec<Vec<f64>>,
     p: usize,
     h: usize,
@@ -169,7 +179,7 @@ impl Regressor for Mlp {
         let rows: Vec<f64> = xs.transpose().iter().copied().collect();
         let npar = h * p + 2 * h + 1;
         let mut nets = vec![];
-        for seed in 0..self.seeds {
+        for seed in self.seed..self.seed + self.seeds {
             let mut rng = StdRng::seed_from_u64(seed);
             let lim = 1.0 / (p as f64).sqrt();
             let init: Vec<f64> = (0..npar).map(|_| rng.random_range(-lim..lim)).collect();
@@ -197,6 +207,9 @@ impl Regressor for Mlp {
 }
 
 impl Predictor for FittedMlp {
+    fn state(&self) -> Result<serde_json::Value> {
+        super::state_of(self)
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         let xs = self.scaler.apply(x);
         DVector::from_fn(x.nrows(), |i, _| {

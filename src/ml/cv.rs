@@ -17,6 +17,17 @@ use rand::seq::SliceRandom;
 use rand::{SeedableRng, rngs::StdRng};
 use rayon::prelude::*;
 
+/// Which rows a fixed split trains on; the others are the test set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Train {
+    /// The first N rows (after rows with missing values are left out).
+    First(usize),
+    /// Data rows A..=B of the file (1-based, after the header).
+    Lines(usize, usize),
+    /// Rows whose column equals the value (e.g. `source=literature`).
+    Column(String, String),
+}
+
 /// How to validate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scheme {
@@ -26,20 +37,21 @@ pub enum Scheme {
         repeats: usize,
         seed: u64,
     },
-    /// Train on the first `train` rows, test on the rest (the paper's 38 + 14).
-    Split {
-        train: usize,
-    },
+    /// A fixed split (the paper's 38 literature + 14 synthesised).
+    Split(Train),
 }
 
 impl std::str::FromStr for Scheme {
     type Err = Error;
-    /// `loo`, `kfold:5`, `kfold:5x10` (10 repeats), `split:38`.
+    /// `loo`, `kfold:5`, `kfold:5x10` (10 repeats), `split:38`,
+    /// `split:rows=1-38`, `split:COLUMN=VALUE`.
     fn from_str(s: &str) -> Result<Scheme> {
         let bad = || {
             Error::setting(
                 "cv",
-                format!("`{s}`: expected loo, kfold:K, kfold:KxR or split:N"),
+                format!(
+                    "`{s}`: expected loo, kfold:K, kfold:KxR, split:N, split:rows=A-B or split:COLUMN=VALUE"
+                ),
             )
         };
         if s == "loo" {
@@ -60,13 +72,78 @@ impl std::str::FromStr for Scheme {
                 seed: 42,
             });
         }
-        if let Some(n) = s.strip_prefix("split:") {
-            return Ok(Scheme::Split {
-                train: n.parse().map_err(|_| bad())?,
-            });
+        if let Some(r) = s.strip_prefix("split:") {
+            if let Some(range) = r.strip_prefix("rows=") {
+                let (a, b) = range.split_once('-').ok_or_else(bad)?;
+                let (a, b): (usize, usize) =
+                    (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                if a < 1 || b < a {
+                    return Err(bad());
+                }
+                return Ok(Scheme::Split(Train::Lines(a, b)));
+            }
+            if let Some((col, val)) = r.split_once('=') {
+                return Ok(Scheme::Split(Train::Column(col.into(), val.into())));
+            }
+            return Ok(Scheme::Split(Train::First(r.parse().map_err(|_| bad())?)));
         }
         Err(bad())
     }
+}
+
+impl Scheme {
+    /// The same scheme with another shuffle (k-fold only).
+    pub fn with_seed(&self, seed: u64) -> Scheme {
+        match self {
+            Scheme::KFold { k, repeats, .. } => Scheme::KFold {
+                k: *k,
+                repeats: *repeats,
+                seed,
+            },
+            s => s.clone(),
+        }
+    }
+
+    /// Model fits a validation of `n` rows makes (for progress), the
+    /// in-sample fit included.
+    pub fn fits(&self, n: usize) -> usize {
+        1 + match self {
+            Scheme::Loo => n,
+            Scheme::KFold { k, repeats, .. } => k * repeats,
+            Scheme::Split(_) => 1,
+        }
+    }
+}
+
+/// Resolve a fixed split to (train, test) row indices of `d`.
+fn split_rows(d: &Data, t: &Train) -> Result<(Vec<usize>, Vec<usize>, String)> {
+    let n = d.y.len();
+    let (is_train, label): (Vec<bool>, String) = match t {
+        Train::First(k) => (
+            (0..n).map(|i| i < *k).collect(),
+            format!("rows 1-{k} train, {}-{n} test", k + 1),
+        ),
+        Train::Lines(a, b) => (
+            d.lines.iter().map(|l| (*a..=*b).contains(l)).collect(),
+            format!("data rows {a}-{b} of the file train, the others test"),
+        ),
+        Train::Column(c, v) => (
+            d.column_text(c)?.iter().map(|x| x == v).collect(),
+            format!("rows with {c} = {v} train, the others test"),
+        ),
+    };
+    let (tr, te): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| is_train[i]);
+    if tr.len() < 2 || te.is_empty() {
+        return Err(Error::setting(
+            "cv",
+            format!(
+                "the split ({label}) gives {} training and {} test rows of {n}",
+                tr.len(),
+                te.len()
+            ),
+        ));
+    }
+    Ok((tr, te, format!("fixed split: {label}")))
 }
 
 /// Result of a validation.
@@ -92,7 +169,8 @@ fn subset(d: &Data, rows: &[usize]) -> (DMatrix<f64>, DVector<f64>) {
     )
 }
 
-fn train_predict(
+/// Train on rows `train` (on ln y with `log`) and predict rows `test`.
+pub(crate) fn train_predict(
     m: &dyn Regressor,
     d: &Data,
     train: &[usize],
@@ -107,12 +185,65 @@ fn train_predict(
     Ok(p.iter().map(|v| if log { v.exp() } else { *v }).collect())
 }
 
+/// Pooled out-of-fold predictions of one shuffled k-fold pass; folds are
+/// trained in parallel and `tick` is called after each.
+pub(crate) fn kfold_predictions(
+    m: &dyn Regressor,
+    d: &Data,
+    k: usize,
+    rng: &mut StdRng,
+    log: bool,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<f64>> {
+    let n = d.y.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.shuffle(rng);
+    let folds: Vec<(Vec<usize>, Vec<usize>)> = (0..k)
+        .map(|f| {
+            let test: Vec<usize> = idx.iter().copied().skip(f).step_by(k).collect();
+            let train: Vec<usize> = idx
+                .iter()
+                .enumerate()
+                .filter(|(p, _)| p % k != f)
+                .map(|(_, &i)| i)
+                .collect();
+            (train, test)
+        })
+        .collect();
+    let parts = folds
+        .par_iter()
+        .map(|(tr, te)| {
+            let p = train_predict(m, d, tr, te, log);
+            tick();
+            p
+        })
+        .collect::<Result<Vec<Vec<f64>>>>()?;
+    let mut pred = vec![f64::NAN; n];
+    for ((_, te), p) in folds.iter().zip(parts) {
+        for (t, v) in te.iter().zip(p) {
+            pred[*t] = v;
+        }
+    }
+    Ok(pred)
+}
+
 /// Validate `m` on `d`.
 pub fn validate(
     m: &dyn Regressor,
     d: &Data,
     scheme: &Scheme,
     log_target: bool,
+) -> Result<CvResult> {
+    validate_with(m, d, scheme, log_target, &|| {})
+}
+
+/// [`validate`], calling `tick` after each model fit ([`Scheme::fits`] in all).
+pub fn validate_with(
+    m: &dyn Regressor,
+    d: &Data,
+    scheme: &Scheme,
+    log_target: bool,
+    tick: &(dyn Fn() + Sync),
 ) -> Result<CvResult> {
     let n = d.y.len();
     if log_target && d.y.iter().any(|v| *v <= 0.0) {
@@ -123,6 +254,7 @@ pub fn validate(
         d.y.as_slice(),
         &train_predict(m, d, &all, &all, log_target)?,
     );
+    tick();
     let y: Vec<f64> = d.y.iter().copied().collect();
     let (held_out, sd, predictions, name) = match scheme {
         Scheme::Loo => {
@@ -130,7 +262,9 @@ pub fn validate(
                 .into_par_iter()
                 .map(|i| {
                     let train: Vec<usize> = (0..n).filter(|&j| j != i).collect();
-                    train_predict(m, d, &train, &[i], log_target).map(|p| p[0])
+                    let p = train_predict(m, d, &train, &[i], log_target).map(|p| p[0]);
+                    tick();
+                    p
                 })
                 .collect::<Result<Vec<f64>>>()?;
             (
@@ -148,29 +282,7 @@ pub fn validate(
             let mut scores = vec![];
             let mut first = vec![];
             for _ in 0..*repeats {
-                let mut idx = all.clone();
-                idx.shuffle(&mut rng);
-                let mut pred = vec![f64::NAN; n];
-                for f in 0..*k {
-                    let test: Vec<usize> = idx
-                        .iter()
-                        .enumerate()
-                        .filter(|(p, _)| p % k == f)
-                        .map(|(_, &i)| i)
-                        .collect();
-                    let train: Vec<usize> = idx
-                        .iter()
-                        .enumerate()
-                        .filter(|(p, _)| p % k != f)
-                        .map(|(_, &i)| i)
-                        .collect();
-                    for (t, v) in test
-                        .iter()
-                        .zip(train_predict(m, d, &train, &test, log_target)?)
-                    {
-                        pred[*t] = v;
-                    }
-                }
+                let pred = kfold_predictions(m, d, *k, &mut rng, log_target, tick)?;
                 scores.push(score(&y, &pred));
                 if first.is_empty() {
                     first = pred;
@@ -182,10 +294,9 @@ pub fn validate(
             let sd = (*repeats > 1).then(|| {
                 (scores.iter().map(|s| (s.r2 - m_r2).powi(2)).sum::<f64>() / (r - 1.0)).sqrt()
             });
-            let mse = mean(|s| s.mse);
             let avg = Metrics {
                 r2: m_r2,
-                mse,
+                mse: mean(|s| s.mse),
                 rmse: mean(|s| s.rmse),
                 mae: mean(|s| s.mae),
                 n,
@@ -197,27 +308,16 @@ pub fn validate(
                 format!("{k}-fold x {repeats} (pooled per repeat, seed {seed})"),
             )
         }
-        Scheme::Split { train } => {
-            if *train < 2 || *train >= n {
-                return Err(Error::setting(
-                    "cv",
-                    format!("split:{train} leaves no test rows of {n}"),
-                ));
-            }
-            let (tr, te): (Vec<usize>, Vec<usize>) =
-                (all[..*train].to_vec(), all[*train..].to_vec());
+        Scheme::Split(t) => {
+            let (tr, te, label) = split_rows(d, t)?;
             let p = train_predict(m, d, &tr, &te, log_target)?;
+            tick();
             let mut pred = vec![f64::NAN; n];
             for (t, v) in te.iter().zip(&p) {
                 pred[*t] = *v;
             }
             let yt: Vec<f64> = te.iter().map(|&i| y[i]).collect();
-            (
-                score(&yt, &p),
-                None,
-                pred,
-                format!("fixed split: rows 1-{train} train, {}-{n} test", train + 1),
-            )
+            (score(&yt, &p), None, pred, label)
         }
     };
     Ok(CvResult {
@@ -231,12 +331,58 @@ pub fn validate(
     })
 }
 
+/// Held-out R^2 of the same validation repeated with different seeds (model
+/// initialisation, bootstrap draws and k-fold shuffles): with ~50 rows the
+/// spread over seeds is part of the answer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SeedSpread {
+    pub seeds: Vec<u64>,
+    pub held_out_r2: Vec<f64>,
+    pub mean: f64,
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// Validate the model made by `make(seed)` once per seed.
+pub fn over_seeds(
+    make: &(dyn Fn(u64) -> Box<dyn Regressor> + Sync),
+    d: &Data,
+    scheme: &Scheme,
+    log_target: bool,
+    seeds: &[u64],
+    tick: &(dyn Fn() + Sync),
+) -> Result<SeedSpread> {
+    let r2 = seeds
+        .iter()
+        .map(|&s| {
+            validate_with(make(s).as_ref(), d, &scheme.with_seed(s), log_target, tick)
+                .map(|r| r.held_out.r2)
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    let n = r2.len() as f64;
+    let mean = r2.iter().sum::<f64>() / n;
+    let sd = if r2.len() > 1 {
+        (r2.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    Ok(SeedSpread {
+        seeds: seeds.to_vec(),
+        min: r2.iter().copied().fold(f64::INFINITY, f64::min),
+        max: r2.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        held_out_r2: r2,
+        mean,
+        sd,
+    })
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ml::ols::Ols;
 
-    fn data(n: usize, noise: f64) -> Data {
+    pub(crate) fn data(n: usize, noise: f64) -> Data {
         // different frequencies per column: linearly independent features
         let x = DMatrix::from_fn(n, 3, |i, j| {
             ((i * 7 + 1) as f64 * (0.37 + 0.21 * j as f64)).sin() + j as f64
@@ -253,6 +399,13 @@ mod tests {
             y,
             ids: (0..n).map(|i| i.to_string()).collect(),
             dropped: vec![],
+            lines: (1..=n).collect(),
+            text: vec![(
+                "set".into(),
+                (0..n)
+                    .map(|i| if i % 3 == 0 { "b" } else { "a" }.into())
+                    .collect(),
+            )],
         }
     }
 
@@ -281,20 +434,6 @@ mod tests {
     }
 
     #[test]
-    fn learning_curve_of_exact_data_and_quantiles() {
-        let d = data(30, 0.0);
-        let c = learning_curve(&Ols, &d, &[6, 12, 24], 8, 3).unwrap();
-        assert!(c.iter().all(|p| (p.held_out_r2_median - 1.0).abs() < 1e-9 && p.held_out_r2_half_iqr < 1e-9));
-        let mut v = vec![4.0, 1.0, 3.0, 2.0];
-        assert_eq!(quantile(&mut v, 0.5), 2.5);
-        assert_eq!(quantile(&mut v, 0.25), 1.75);
-        assert!(
-            learning_curve(&Ols, &d, &[30], 2, 1).is_err(),
-            "no test rows left"
-        );
-    }
-
-    #[test]
     fn exact_linear_data_is_predicted_exactly_held_out() {
         let d = data(15, 0.0);
         for s in [
@@ -304,7 +443,9 @@ mod tests {
                 repeats: 3,
                 seed: 1,
             },
-            Scheme::Split { train: 10 },
+            Scheme::Split(Train::First(10)),
+            Scheme::Split(Train::Lines(3, 12)),
+            Scheme::Split(Train::Column("set".into(), "a".into())),
         ] {
             let r = validate(&Ols, &d, &s, false).unwrap();
             assert!(
@@ -314,69 +455,4 @@ mod tests {
             );
         }
     }
-}
-
-/// One point of a learning curve.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CurvePoint {
-    pub train_rows: usize,
-    /// Median over the random splits of the held-out R^2.
-    pub held_out_r2_median: f64,
-    /// Half the interquartile range of the held-out R^2 over the splits.
-    pub held_out_r2_half_iqr: f64,
-    pub in_sample_r2_median: f64,
-}
-
-fn quantile(v: &mut [f64], q: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let x = q * (v.len() - 1) as f64;
-    let (i, f) = (x.floor() as usize, x.fract());
-    v[i] + f * (v[(i + 1).min(v.len() - 1)] - v[i])
-}
-
-/// Held-out and training R^2 against the number of training rows over
-/// `repeats` random splits (the rest of the rows is the test set). Medians
-/// and interquartile ranges, not means: on a small test set whose values
-/// happen to be close together R^2 can be hugely negative, and one such
-/// split would dominate a mean.
-pub fn learning_curve(
-    m: &dyn Regressor,
-    d: &Data,
-    sizes: &[usize],
-    repeats: usize,
-    seed: u64,
-) -> Result<Vec<CurvePoint>> {
-    let n = d.y.len();
-    if repeats < 1 {
-        return Err(Error::setting("repeats", "at least one split per size"));
-    }
-    sizes
-        .iter()
-        .map(|&k| {
-            if k < 3 || k >= n {
-                return Err(Error::setting("sizes", format!("{k} training rows of {n}")));
-            }
-            let runs: Vec<(f64, f64)> = (0..repeats as u64)
-                .into_par_iter()
-                .map(|r| {
-                    let mut idx: Vec<usize> = (0..n).collect();
-                    idx.shuffle(&mut StdRng::seed_from_u64(seed + 1000 * k as u64 + r));
-                    let (tr, te) = idx.split_at(k);
-                    let yte: Vec<f64> = te.iter().map(|&i| d.y[i]).collect();
-                    let ytr: Vec<f64> = tr.iter().map(|&i| d.y[i]).collect();
-                    let held = score(&yte, &train_predict(m, d, tr, te, false)?).r2;
-                    let ins = score(&ytr, &train_predict(m, d, tr, tr, false)?).r2;
-                    Ok((held, ins))
-                })
-                .collect::<Result<_>>()?;
-            let mut held: Vec<f64> = runs.iter().map(|r| r.0).collect();
-            let mut ins: Vec<f64> = runs.iter().map(|r| r.1).collect();
-            Ok(CurvePoint {
-                train_rows: k,
-                held_out_r2_median: quantile(&mut held, 0.5),
-                held_out_r2_half_iqr: 0.5 * (quantile(&mut held, 0.75) - quantile(&mut held, 0.25)),
-                in_sample_r2_median: quantile(&mut ins, 0.5),
-            })
-        })
-        .collect()
 }

@@ -16,6 +16,30 @@ pub struct Data {
     pub ids: Vec<String>,
     /// Rows left out for missing values.
     pub dropped: Vec<String>,
+    /// 1-based data-row number (after the header) of each kept row.
+    pub lines: Vec<usize>,
+    /// Every column's text for the kept rows (for splits by a column).
+    pub text: Vec<(String, Vec<String>)>,
+}
+
+impl Data {
+    /// The text of column `name` for the kept rows.
+    pub fn column_text(&self, name: &str) -> Result<&[String]> {
+        self.text
+            .iter()
+            .find(|(h, _)| h == name)
+            .map(|(_, v)| v.as_slice())
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.text.iter().map(|(h, _)| h.as_str()).collect();
+                Error::setting(
+                    "cv",
+                    format!(
+                        "no column `{name}` to split by; columns are: {}",
+                        names.join(", ")
+                    ),
+                )
+            })
+    }
 }
 
 impl Data {
@@ -47,6 +71,11 @@ impl Data {
             y: DVector::from_iterator(recs.len(), recs.iter().map(|r| r.rate)),
             ids: recs.iter().map(|r| r.compound.clone()).collect(),
             dropped: vec![],
+            lines: (1..=recs.len()).collect(),
+            text: vec![(
+                "source".into(),
+                recs.iter().map(|r| r.source.clone()).collect(),
+            )],
         })
     }
 }
@@ -126,12 +155,22 @@ pub fn load_candidates(path: &Path, features: &[String]) -> Result<(Vec<String>,
 /// Load `path`: a spinfit dataset (target default `rate_per_ps`), or any
 /// CSV with a header whose numeric columns are features unless named.
 pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Data> {
-    let (src, mut rd, header) = crate::io_util::open_csv(path)?;
-    let rows: Vec<Vec<String>> = rd
-        .records()
-        .map(|r| r.map(|r| r.iter().map(String::from).collect()))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| Error::input(&src, e.to_string()))?;
+    let src = path.display().to_string();
+    let mut all = crate::dataset::import::rows_of(path)?.into_iter().map(|r| {
+        r.into_iter()
+            .map(|c| c.0.trim().to_string())
+            .collect::<Vec<String>>()
+    });
+    let header = all
+        .next()
+        .ok_or_else(|| Error::input(&src, "empty file: expected a header row"))?;
+    // rows with no cell at all (a sheet's trailing empty rows) are not data
+    let numbered: Vec<(usize, Vec<String>)> = all
+        .enumerate()
+        .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
+        .map(|(k, r)| (k + 1, r))
+        .collect();
+    let rows: Vec<&Vec<String>> = numbered.iter().map(|r| &r.1).collect();
     let is_dataset = header.iter().any(|h| h == "record_id");
     let target = if target == "rate" && is_dataset {
         "rate_per_ps"
@@ -167,10 +206,12 @@ pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Da
     let fi = columns(&src, &header, &feats)?;
     let id_col = header.iter().position(|h| h == "compound" || h == "sample");
     let (mut xs, mut ys, mut ids, mut dropped) = (vec![], vec![], vec![], vec![]);
-    for (k, r) in rows.iter().enumerate() {
+    let mut lines = vec![];
+    let mut kept = vec![];
+    for (line, r) in &numbered {
         let id = id_col
             .and_then(|i| r.get(i).cloned())
-            .unwrap_or_else(|| format!("row {}", k + 1));
+            .unwrap_or_else(|| format!("row {line}"));
         let num = |i: usize| {
             r.get(i)
                 .and_then(|v| v.trim().parse::<f64>().ok())
@@ -184,6 +225,8 @@ pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Da
                 xs.push(x);
                 ys.push(y);
                 ids.push(id);
+                lines.push(*line);
+                kept.push(r);
             }
             _ => dropped.push(id),
         }
@@ -201,5 +244,17 @@ pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Da
         y: DVector::from_vec(ys),
         ids,
         dropped,
+        text: header
+            .iter()
+            .enumerate()
+            .map(|(c, h)| {
+                let col = kept
+                    .iter()
+                    .map(|r| r.get(c).map_or("", |v| v.trim()).to_string())
+                    .collect();
+                (h.clone(), col)
+            })
+            .collect(),
+        lines,
     })
 }

@@ -6,16 +6,21 @@
 //! out-of-fold predictions -> [`metrics::Metrics`].
 
 pub mod ann;
+pub mod curve;
 pub mod cv;
 pub mod data;
 pub mod ensemble;
 pub mod metrics;
 pub mod ols;
+pub mod saved;
 pub mod scale;
 pub mod shap;
+pub mod spec;
 pub mod trees;
+pub mod tune;
 
 pub use data::Data;
+pub use spec::ModelSpec;
 
 use crate::error::Result;
 use nalgebra::{DMatrix, DVector};
@@ -25,9 +30,22 @@ pub trait Regressor: Sync {
     fn name(&self) -> String;
     /// Train on rows of `x` (samples x features) and targets `y`.
     fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Box<dyn Predictor>>;
+    /// For a model that tunes itself at every training: how often each
+    /// setting was chosen, most first (empty for the others).
+    fn choices(&self) -> Vec<(String, usize)> {
+        vec![]
+    }
 }
 
 /// A trained model.
 pub trait Predictor: Send + Sync {
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64>;
+    /// Everything the predictions depend on, for a saved model
+    /// (read back by [`spec::ModelSpec::restore`]).
+    fn state(&self) -> Result<serde_json::Value>;
+}
+
+/// [`Predictor::state`] of a serialisable trained model.
+pub(crate) fn state_of<T: serde::Serialize>(t: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(t).map_err(|e| crate::error::Error::Fit(format!("saving a model: {e}")))
 }

@@ -10,9 +10,9 @@ use nalgebra::{DMatrix, DVector};
 pub struct Ols;
 
 /// Fitted coefficients: intercept first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FittedOls {
-    pub coef: DVector<f64>,
+    pub coef: Vec<f64>,
 }
 
 fn design(x: &DMatrix<f64>) -> DMatrix<f64> {
@@ -31,12 +31,17 @@ impl Regressor for Ols {
         let coef = svd
             .solve(y, 1e-12 * svd.singular_values.max())
             .map_err(|e| Error::Fit(format!("least squares: {e}")))?;
-        Ok(Box::new(FittedOls { coef }))
+        Ok(Box::new(FittedOls {
+            coef: coef.iter().copied().collect(),
+        }))
     }
 }
 
 impl Predictor for FittedOls {
+    fn state(&self) -> Result<serde_json::Value> {
+        super::state_of(self)
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
-        design(x) * &self.coef
+        design(x) * DVector::from_column_slice(&self.coef)
     }
 }

@@ -3,7 +3,7 @@
 use nalgebra::{DMatrix, DVector};
 
 /// Column means and standard deviations of a training set.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Scaler {
     pub mean: Vec<f64>,
     pub sd: Vec<f64>,

@@ -15,11 +15,13 @@ use rayon::prelude::*;
 /// Most features explained exactly (2^16 coalitions).
 pub const MAX_FEATURES: usize = 16;
 
-/// Shapley values of each row of `x` (rows x features) and the base value.
+/// Shapley values of each row of `x` (rows x features) and the base value;
+/// `tick` after each row.
 pub fn shap(
     f: &dyn Predictor,
     x: &DMatrix<f64>,
     background: &DMatrix<f64>,
+    tick: &(dyn Fn() + Sync),
 ) -> Result<(DMatrix<f64>, f64)> {
     let p = x.ncols();
     if p > MAX_FEATURES {
@@ -49,6 +51,7 @@ pub fn shap(
             });
             let out = f.predict(&batch);
             let v: Vec<f64> = (0..nc).map(|m| out.rows(m * nb, nb).mean()).collect();
+            tick();
             (0..p)
                 .map(|i| {
                     (0..nc)
@@ -91,10 +94,11 @@ mod tests {
             &Forest {
                 n_trees: 30,
                 seed: 1,
+                ..Forest::default()
             },
         ] {
             let f = m.fit(&x, &y).unwrap();
-            let (phi, base) = shap(f.as_ref(), &x.rows(0, 5).into_owned(), &x).unwrap();
+            let (phi, base) = shap(f.as_ref(), &x.rows(0, 5).into_owned(), &x, &|| {}).unwrap();
             let pred = f.predict(&x.rows(0, 5).into_owned());
             for r in 0..5 {
                 let s: f64 = phi.row(r).sum();
@@ -113,7 +117,7 @@ mod tests {
         // for f = b0 + sum b_i x_i: phi_i = b_i (x_i - mean_B x_i)
         let (x, y) = data();
         let f = Ols.fit(&x, &y).unwrap();
-        let (phi, _) = shap(f.as_ref(), &x, &x).unwrap();
+        let (phi, _) = shap(f.as_ref(), &x, &x, &|| {}).unwrap();
         let probe = |j: usize| {
             let mut e = DMatrix::zeros(2, 4);
             e[(1, j)] = 1.0;

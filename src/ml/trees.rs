@@ -18,9 +18,14 @@ fn failed(what: &str) -> impl Fn(smartcore::error::Failed) -> Error + '_ {
 }
 
 /// Random forest regressor.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Forest {
     pub n_trees: usize,
+    /// Smallest number of rows in a leaf.
+    pub min_samples_leaf: usize,
+    /// Fraction of the features tried at each split; None = smartcore's default (sqrt).
+    pub max_features: Option<f64>,
     pub seed: u64,
 }
 
@@ -28,6 +33,8 @@ impl Default for Forest {
     fn default() -> Self {
         Forest {
             n_trees: 300,
+            min_samples_leaf: 1,
+            max_features: None,
             seed: 7,
         }
     }
@@ -40,15 +47,28 @@ type Rf = smartcore::ensemble::random_forest_regressor::RandomForestRegressor<
     Vec<f64>,
 >;
 
-struct FittedForest(Rf);
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct FittedForest(Rf);
 
 impl Regressor for Forest {
     fn name(&self) -> String {
-        format!("random forest ({} trees)", self.n_trees)
+        format!(
+            "random forest ({} trees, leaf >= {}{})",
+            self.n_trees,
+            self.min_samples_leaf,
+            self.max_features
+                .map_or(String::new(), |f| format!(", {f} of features per split"))
+        )
     }
     fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Box<dyn Predictor>> {
         use smartcore::ensemble::random_forest_regressor::RandomForestRegressorParameters as P;
-        let p = P::default().with_n_trees(self.n_trees).with_seed(self.seed);
+        let mut p = P::default()
+            .with_n_trees(self.n_trees)
+            .with_min_samples_leaf(self.min_samples_leaf)
+            .with_seed(self.seed);
+        if let Some(f) = self.max_features {
+            p = p.with_m(((f * x.ncols() as f64).round() as usize).clamp(1, x.ncols()));
+        }
         let m = Rf::fit(&dense(x)?, &y.iter().copied().collect(), p)
             .map_err(failed("random forest"))?;
         Ok(Box::new(FittedForest(m)))
@@ -56,6 +76,9 @@ impl Regressor for Forest {
 }
 
 impl Predictor for FittedForest {
+    fn state(&self) -> Result<serde_json::Value> {
+        super::state_of(self)
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         let p = dense(x).and_then(|d| self.0.predict(&d).map_err(failed("random forest")));
         DVector::from_vec(p.unwrap_or_else(|_| vec![f64::NAN; x.nrows()]))
@@ -63,7 +86,8 @@ impl Predictor for FittedForest {
 }
 
 /// Gradient-boosted trees (XGBoost-style second-order boosting).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Boosted {
     pub n_estimators: usize,
     pub learning_rate: f64,
@@ -84,7 +108,8 @@ impl Default for Boosted {
 
 type Xgb = smartcore::xgboost::xgb_regressor::XGRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 
-struct FittedBoosted(Xgb);
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct FittedBoosted(Xgb);
 
 impl Regressor for Boosted {
     fn name(&self) -> String {
@@ -107,6 +132,9 @@ impl Regressor for Boosted {
 }
 
 impl Predictor for FittedBoosted {
+    fn state(&self) -> Result<serde_json::Value> {
+        super::state_of(self)
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         let p = dense(x).and_then(|d| self.0.predict(&d).map_err(failed("boosted trees")));
         DVector::from_vec(p.unwrap_or_else(|_| vec![f64::NAN; x.nrows()]))
@@ -114,7 +142,8 @@ impl Predictor for FittedBoosted {
 }
 
 /// RBF epsilon-SVR on standardised inputs and target.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Svr {
     pub c: f64,
     pub epsilon: f64,
@@ -135,12 +164,27 @@ impl Default for Svr {
 /// smartcore's SVR borrows its training data and parameters for as long as
 /// it lives, so the trained model keeps them and solves the SVR again at
 /// prediction time (once per batch of rows; deterministic).
-struct FittedSvr {
-    x: DenseMatrix<f64>,
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct FittedSvr {
+    /// Standardised training rows.
+    x: Vec<Vec<f64>>,
     y: Vec<f64>,
     scaler: Scaler,
     ys: (f64, f64),
-    params: smartcore::svm::svr::SVRParameters<f64>,
+    svr: Svr,
+    gamma: f64,
+}
+
+impl FittedSvr {
+    fn solve(&self) -> Result<(DenseMatrix<f64>, smartcore::svm::svr::SVRParameters<f64>)> {
+        let x =
+            DenseMatrix::from_2d_vec(&self.x).map_err(|e| Error::Fit(format!("matrix: {e}")))?;
+        let params = smartcore::svm::svr::SVRParameters::default()
+            .with_c(self.svr.c)
+            .with_eps(self.svr.epsilon)
+            .with_kernel(smartcore::svm::Kernels::rbf().with_gamma(self.gamma));
+        Ok((x, params))
+    }
 }
 
 impl Regressor for Svr {
@@ -154,28 +198,33 @@ impl Regressor for Svr {
         let scaler = Scaler::fit(x);
         let ys = target_scale(y);
         let gamma = self.gamma.unwrap_or(1.0 / x.ncols() as f64);
-        let params = smartcore::svm::svr::SVRParameters::default()
-            .with_c(self.c)
-            .with_eps(self.epsilon)
-            .with_kernel(smartcore::svm::Kernels::rbf().with_gamma(gamma));
         let f = FittedSvr {
-            x: dense(&scaler.apply(x))?,
+            x: scaler
+                .apply(x)
+                .row_iter()
+                .map(|r| r.iter().copied().collect())
+                .collect(),
             y: y.iter().map(|v| (v - ys.0) / ys.1).collect(),
             scaler,
             ys,
-            params,
+            svr: *self,
+            gamma,
         };
         // solve once now so that a problem shows up at fit time
-        smartcore::svm::svr::SVR::fit(&f.x, &f.y, &f.params).map_err(failed("SVR"))?;
+        let (xs, params) = f.solve()?;
+        smartcore::svm::svr::SVR::fit(&xs, &f.y, &params).map_err(failed("SVR"))?;
         Ok(Box::new(f))
     }
 }
 
 impl Predictor for FittedSvr {
+    fn state(&self) -> Result<serde_json::Value> {
+        super::state_of(self)
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         let p = dense(&self.scaler.apply(x)).and_then(|d| {
-            let m = smartcore::svm::svr::SVR::fit(&self.x, &self.y, &self.params)
-                .map_err(failed("SVR"))?;
+            let (xs, params) = self.solve()?;
+            let m = smartcore::svm::svr::SVR::fit(&xs, &self.y, &params).map_err(failed("SVR"))?;
             m.predict(&d).map_err(failed("SVR"))
         });
         DVector::from_vec(

@@ -1,0 +1,247 @@
+//! A model with its hyper-parameters, as a value: parsed from the command
+//! line (`ann`, `ann:hidden=4,alpha=0.1`, `rf:min_samples_leaf=3`), varied
+//! for tuning ([`ModelSpec::grid`]) and over seeds ([`ModelSpec::with_seed`]),
+//! written into a saved model and read back.
+
+use super::ann::Mlp;
+use super::ols::Ols;
+use super::trees::{Boosted, Forest, Svr};
+use super::{Predictor, Regressor};
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+/// One of the five model families with its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ModelSpec {
+    Ols,
+    Rf(Forest),
+    Gbt(Boosted),
+    Svr(Svr),
+    Ann(Mlp),
+}
+
+/// The command-line names.
+pub const KINDS: &str = "ann, ols, rf, gbt, svr";
+
+impl std::str::FromStr for ModelSpec {
+    type Err = Error;
+    /// `KIND` or `KIND:key=value,key=value` with the keys of the kind's settings.
+    fn from_str(s: &str) -> Result<ModelSpec> {
+        let (kind, settings) = s.split_once(':').unwrap_or((s, ""));
+        let spec = match kind {
+            "ols" => ModelSpec::Ols,
+            "rf" => ModelSpec::Rf(Forest::default()),
+            "gbt" => ModelSpec::Gbt(Boosted::default()),
+            "svr" => ModelSpec::Svr(Svr::default()),
+            "ann" => ModelSpec::Ann(Mlp::default()),
+            other => {
+                return Err(Error::setting(
+                    "model",
+                    format!("`{other}`: available: {KINDS}"),
+                ));
+            }
+        };
+        if settings.is_empty() {
+            return Ok(spec);
+        }
+        // override the defaults through their serde form, so every setting
+        // the struct has can be given and nothing else can
+        let mut v =
+            serde_json::to_value(&spec).map_err(|e| Error::setting("model", e.to_string()))?;
+        let obj = v
+            .as_object_mut()
+            .ok_or_else(|| Error::setting("model", "no settings"))?;
+        for kv in settings.split(',') {
+            let (k, val) = kv.split_once('=').ok_or_else(|| {
+                Error::setting("model", format!("`{kv}` in `{s}`: expected key=value"))
+            })?;
+            if k == "kind" || !obj.contains_key(k) {
+                let keys: Vec<&String> = obj.keys().filter(|k| *k != "kind").collect();
+                return Err(Error::setting(
+                    "model",
+                    format!("`{kind}` has no setting `{k}`; settings: {keys:?}"),
+                ));
+            }
+            let parsed: serde_json::Value = serde_json::from_str(val).map_err(|_| {
+                Error::setting("model", format!("`{k}={val}`: expected a number (or null)"))
+            })?;
+            obj.insert(k.to_string(), parsed);
+        }
+        serde_json::from_value(v).map_err(|e| Error::setting("model", format!("`{s}`: {e}")))
+    }
+}
+
+impl ModelSpec {
+    /// The command-line kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelSpec::Ols => "ols",
+            ModelSpec::Rf(_) => "rf",
+            ModelSpec::Gbt(_) => "gbt",
+            ModelSpec::Svr(_) => "svr",
+            ModelSpec::Ann(_) => "ann",
+        }
+    }
+
+    fn regressor(&self) -> &dyn Regressor {
+        match self {
+            ModelSpec::Ols => &Ols,
+            ModelSpec::Rf(m) => m,
+            ModelSpec::Gbt(m) => m,
+            ModelSpec::Svr(m) => m,
+            ModelSpec::Ann(m) => m,
+        }
+    }
+
+    /// Whether training depends on a random seed (OLS and SVR do not).
+    pub fn is_random(&self) -> bool {
+        matches!(
+            self,
+            ModelSpec::Rf(_) | ModelSpec::Gbt(_) | ModelSpec::Ann(_)
+        )
+    }
+
+    /// The same model with another seed (bootstrap draws, initial weights).
+    pub fn with_seed(&self, seed: u64) -> ModelSpec {
+        let mut s = self.clone();
+        match &mut s {
+            ModelSpec::Rf(m) => m.seed = seed,
+            ModelSpec::Gbt(m) => m.seed = seed,
+            ModelSpec::Ann(m) => m.seed = seed,
+            ModelSpec::Ols | ModelSpec::Svr(_) => {}
+        }
+        s
+    }
+
+    /// The default hyper-parameter grid searched by tuning: the settings
+    /// that matter most for 50-row data sets, a few values each.
+    pub fn grid(&self) -> Vec<ModelSpec> {
+        let mut out = vec![];
+        match self {
+            ModelSpec::Ols => out.push(ModelSpec::Ols),
+            ModelSpec::Rf(m) => {
+                for leaf in [1, 3, 6] {
+                    for mtry in [None, Some(1.0)] {
+                        out.push(ModelSpec::Rf(Forest {
+                            min_samples_leaf: leaf,
+                            max_features: mtry,
+                            ..*m
+                        }))
+                    }
+                }
+            }
+            ModelSpec::Gbt(m) => {
+                for depth in [2, 3, 5] {
+                    for rate in [0.03, 0.1] {
+                        out.push(ModelSpec::Gbt(Boosted {
+                            max_depth: depth,
+                            learning_rate: rate,
+                            ..*m
+                        }))
+                    }
+                }
+            }
+            ModelSpec::Svr(m) => {
+                for c in [1.0, 10.0, 100.0] {
+                    for eps in [0.05, 0.2] {
+                        out.push(ModelSpec::Svr(Svr {
+                            c,
+                            epsilon: eps,
+                            ..*m
+                        }))
+                    }
+                }
+            }
+            ModelSpec::Ann(m) => {
+                for hidden in [4, 8] {
+                    for alpha in [0.1, 1.0, 10.0] {
+                        out.push(ModelSpec::Ann(Mlp {
+                            hidden,
+                            alpha,
+                            ..*m
+                        }))
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A trained model read back from [`Predictor::state`].
+    pub fn restore(&self, state: &serde_json::Value) -> Result<Box<dyn Predictor>> {
+        fn de<T: serde::de::DeserializeOwned + Predictor + 'static>(
+            v: &serde_json::Value,
+        ) -> Result<Box<dyn Predictor>> {
+            serde_json::from_value::<T>(v.clone())
+                .map(|t| Box::new(t) as Box<dyn Predictor>)
+                .map_err(|e| Error::setting("trained model", format!("unreadable state: {e}")))
+        }
+        match self {
+            ModelSpec::Ols => de::<super::ols::FittedOls>(state),
+            ModelSpec::Rf(_) => de::<super::trees::FittedForest>(state),
+            ModelSpec::Gbt(_) => de::<super::trees::FittedBoosted>(state),
+            ModelSpec::Svr(_) => de::<super::trees::FittedSvr>(state),
+            ModelSpec::Ann(_) => de::<super::ann::FittedMlp>(state),
+        }
+    }
+}
+
+impl Regressor for ModelSpec {
+    fn name(&self) -> String {
+        self.regressor().name()
+    }
+    fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Box<dyn Predictor>> {
+        self.regressor().fit(x, y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_from_the_command_line() {
+        let s: ModelSpec = "ann:hidden=4,alpha=0.1".parse().unwrap();
+        assert_eq!(
+            s,
+            ModelSpec::Ann(Mlp {
+                hidden: 4,
+                alpha: 0.1,
+                ..Mlp::default()
+            })
+        );
+        let e = "ann:depth=3".parse::<ModelSpec>().unwrap_err().to_string();
+        assert!(
+            e.contains("no setting `depth`") && e.contains("hidden"),
+            "{e}"
+        );
+        let e = "svr:c=ten".parse::<ModelSpec>().unwrap_err().to_string();
+        assert!(e.contains("expected a number"), "{e}");
+        assert!("knn".parse::<ModelSpec>().is_err());
+        assert_eq!("ols".parse::<ModelSpec>().unwrap(), ModelSpec::Ols);
+        let g = ModelSpec::Ann(Mlp::default()).grid();
+        assert_eq!(g.len(), 6);
+        assert!(g.iter().all(|m| m.kind() == "ann"));
+    }
+
+    #[test]
+    fn every_trained_model_survives_a_round_trip_through_its_state() {
+        let x = DMatrix::from_fn(24, 3, |i, j| ((i * 5 + 2 * j + 1) as f64 * 0.53).sin());
+        let y = DVector::from_fn(24, |i, _| {
+            x[(i, 0)] - 0.5 * x[(i, 2)] + 0.1 * x[(i, 1)].powi(2)
+        });
+        for kind in ["ols", "rf", "gbt", "svr", "ann"] {
+            let spec: ModelSpec = kind.parse().unwrap();
+            let f = spec.fit(&x, &y).unwrap();
+            let text = serde_json::to_string(&f.state().unwrap()).unwrap();
+            let back = spec.restore(&serde_json::from_str(&text).unwrap()).unwrap();
+            let (a, b) = (f.predict(&x), back.predict(&x));
+            assert!(
+                a.iter().zip(b.iter()).all(|(p, q)| p == q),
+                "{kind}: predictions changed after the round trip"
+            );
+        }
+    }
+}
