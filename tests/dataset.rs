@@ -86,18 +86,6 @@ fn fit_json(dir: &Path) -> PathBuf {
     p
 }
 
-fn imported(dir: &Path) -> PathBuf {
-    let p = dir.join("d.csv");
-    spinfit()
-        .args(["dataset", "import"])
-        .arg(sheet())
-        .arg("--out")
-        .arg(&p)
-        .assert()
-        .success();
-    p
-}
-
 #[test]
 fn appending_twice_adds_one_row_with_provenance() {
     let dir = tempfile::tempdir().unwrap();

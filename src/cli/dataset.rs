@@ -2,9 +2,9 @@
 
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::dataset::{self, DESCRIPTORS, correlation};
+use crate::io_util::sha256_file;
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -57,14 +57,6 @@ pub struct CorrelateArgs {
     pub plot: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
-}
-
-fn sha256_file(p: &std::path::Path) -> anyhow::Result<String> {
-    let b = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-    Ok(Sha256::digest(&b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect())
 }
 
 pub fn run(c: DatasetCommand) -> anyhow::Result<i32> {

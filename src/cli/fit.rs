@@ -10,7 +10,6 @@ use crate::scan::{Band, ColumnSpec, ReadOptions, ScanKind};
 use crate::units::{Field, Time, TimeUnit};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -233,11 +232,7 @@ pub fn numbered(path: &Path, i: usize, n: usize) -> PathBuf {
 
 /// Fit every file in parallel with a progress bar; print and write outputs.
 fn run_files(kind: ScanKind, common: &Common, tr: &TrJob, trfe: &TrfeJob) -> anyhow::Result<i32> {
-    let bar = ProgressBar::new(common.files.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = super::progress(common.files.len(), "files");
     if common.files.len() < 2 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }

@@ -8,7 +8,6 @@ use crate::series::{SeriesConfig, analyse_with};
 use crate::units::{Field, Time, TimeUnit};
 use anyhow::{Context, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -106,11 +105,7 @@ pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
         global: a.global,
         trfe,
     };
-    let bar = ProgressBar::new(scans.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} traces")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = super::progress(scans.len(), "traces");
     let r = analyse_with(scans, &cfg, &|| bar.inc(1))?;
     bar.finish_and_clear();
     if a.json {

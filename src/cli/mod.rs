@@ -75,3 +75,16 @@ fn parse_opt<T: std::str::FromStr<Err = crate::Error>>(
         .map(|s| s.parse::<T>().with_context(|| format!("--{flag}")))
         .transpose()
 }
+
+/// A progress bar on stderr for `len` steps of `what` (drawn only on a
+/// terminal), with rate and time left.
+fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left) {{msg}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}

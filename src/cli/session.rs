@@ -3,7 +3,6 @@
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::session::{SessionConfig, discover, load, run as run_session};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -23,11 +22,7 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
     let mut cfg = SessionConfig::default();
     cfg.series.global = a.global;
     let (inputs, read_failures) = load(&files, &cfg.read);
-    let bar = ProgressBar::new(inputs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} scans ({per_sec}, {eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = super::progress(inputs.len(), "scans");
     let mut r = run_session(inputs, &cfg, &|| bar.inc(1));
     bar.finish_and_clear();
     r.failures.extend(read_failures);

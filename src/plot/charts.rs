@@ -190,7 +190,7 @@ where
     Ok(())
 }
 
-fn to_file(
+pub(super) fn to_file(
     path: &Path,
     draw: impl Fn(&Path) -> DrawResult,
     draw_svg: impl Fn(&Path) -> DrawResult,
@@ -338,39 +338,79 @@ pub fn draw_heatmap(
     )
 }
 
+/// Name rows i = 0..n of a chart whose y axis runs over 0..n, at y = i + 0.5,
+/// right-aligned left of the plotting area. (Plotters' segmented axes place
+/// their labels at tick positions of their own choosing; this does not.)
+pub(super) fn row_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    x0: f64,
+    labels: &[String],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let style = ("sans-serif", 13)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    for (i, l) in labels.iter().enumerate() {
+        let (px, py) = c.backend_coord(&(x0, i as f64 + 0.5));
+        root.draw(&Text::new(l.clone(), (px - 8, py), style.clone()))?;
+    }
+    Ok(())
+}
+
 fn bars<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     title: &str,
     x_label: &str,
     labels: &[String],
     values: &[f64],
+    err: &[f64],
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    use plotters::coord::ranged1d::SegmentValue as S;
     root.fill(&WHITE)?;
     let n = labels.len();
-    let vmax = values.iter().fold(0.0f64, |m, v| m.max(*v)).max(1e-300) * 1.1;
+    let vmax = values
+        .iter()
+        .enumerate()
+        .fold(0.0f64, |m, (i, v)| {
+            m.max(v + err.get(i).copied().unwrap_or(0.0))
+        })
+        .max(1e-300)
+        * 1.1;
     let mut c = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 16))
         .margin(10)
         .x_label_area_size(40)
-        .y_label_area_size(170)
-        .build_cartesian_2d(0.0..vmax, (0..n).into_segmented())?;
+        .y_label_area_size(200)
+        .build_cartesian_2d(0.0..vmax, 0.0..n as f64)?;
     c.configure_mesh()
         .disable_y_mesh()
         .x_desc(x_label)
-        .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            S::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_labels(0)
         .draw()?;
+    row_labels(&root, &c, 0.0, labels)?;
     c.draw_series(values.iter().enumerate().map(|(i, v)| {
+        let y = i as f64;
         Rectangle::new(
-            [(0.0, S::Exact(i)), (*v, S::Exact(i + 1))],
+            [(0.0, y + 0.15), (*v, y + 0.85)],
             RGBColor(40, 90, 200).filled(),
+        )
+    }))?;
+    // whiskers: value +/- error along the bar's centre line
+    c.draw_series(err.iter().zip(values).enumerate().map(|(i, (e, v))| {
+        let y = i as f64 + 0.5;
+        PathElement::new(
+            vec![((v - e).max(0.0), y), (v + e, y)],
+            RGBColor(20, 20, 20).stroke_width(2),
         )
     }))?;
     root.present()?;
@@ -385,6 +425,18 @@ pub fn draw_bars(
     labels: &[String],
     values: &[f64],
 ) -> Result<()> {
+    draw_bars_with_errors(path, title, x_label, labels, values, &[])
+}
+
+/// Horizontal bar chart with +/- error whiskers (`err` empty: none).
+pub fn draw_bars_with_errors(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    labels: &[String],
+    values: &[f64],
+    err: &[f64],
+) -> Result<()> {
     let size = (850, 120 + 45 * labels.len() as u32);
     to_file(
         path,
@@ -395,6 +447,7 @@ pub fn draw_bars(
                 x_label,
                 labels,
                 values,
+                err,
             )
         },
         |p| {
@@ -404,6 +457,7 @@ pub fn draw_bars(
                 x_label,
                 labels,
                 values,
+                err,
             )
         },
     )

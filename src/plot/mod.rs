@@ -3,10 +3,13 @@
 //! Fonts are DejaVu Sans compiled in, so no system fonts are needed.
 
 mod charts;
+mod ml;
 
 pub use charts::{
-    Corner, Curve, Panel, Points, XyFigure, draw_bars, draw_grid, draw_heatmap, draw_xy,
+    Corner, Curve, Panel, Points, XyFigure, draw_bars, draw_bars_with_errors, draw_grid,
+    draw_heatmap, draw_xy,
 };
+pub use ml::{draw_beeswarm, draw_histogram};
 
 use crate::error::{Error, Result};
 use plotters::coord::Shift;

@@ -30,3 +30,16 @@ pub fn assert_ok(out: &std::process::Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The paper's sheet imported into `dir` as a spinfit dataset (CSV).
+pub fn imported(dir: &Path) -> PathBuf {
+    let p = dir.join("d.csv");
+    spinfit()
+        .args(["dataset", "import"])
+        .arg(sheet())
+        .arg("--out")
+        .arg(&p)
+        .assert()
+        .success();
+    p
+}

@@ -1,0 +1,278 @@
+//! `spinfit ml cv DATA --model M --cv loo|kfold:K|split:... [--tune] [--seeds N]`
+
+use super::ModelData;
+use crate::cli::{EXIT_OK, progress};
+use crate::ml::cv::{CvResult, Scheme, SeedSpread, over_seeds, validate_with};
+use crate::ml::metrics::Metrics;
+use crate::ml::tune::{Tuned, select_on_all_rows};
+use crate::ml::{Data, ModelSpec, Regressor};
+use clap::Args;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct CvArgs {
+    #[command(flatten)]
+    pub m: ModelData,
+    /// loo, kfold:K, kfold:KxR (R repeats), split:N (first N rows train),
+    /// split:rows=A-B (data rows A-B of the file train), split:COLUMN=VALUE.
+    #[arg(long, default_value = "loo")]
+    pub cv: String,
+    /// Learn ln(target); scores are on the target itself.
+    #[arg(long)]
+    pub log_target: bool,
+    /// Tune the model's settings over its grid by an inner k-fold CV inside
+    /// every outer training set (nested CV), and show the optimistic
+    /// tuned-on-all-rows figure beside it.
+    #[arg(long)]
+    pub tune: bool,
+    /// Inner folds for --tune.
+    #[arg(long, default_value_t = 5)]
+    pub inner_folds: usize,
+    /// Repeat the validation with N seeds (model and shuffles) and report
+    /// the spread of the held-out R2.
+    #[arg(long)]
+    pub seeds: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+    /// Parity plot of held-out predictions against measured values (.png or .svg).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Histogram of the held-out residuals (.png or .svg).
+    #[arg(long)]
+    pub residuals: Option<PathBuf>,
+}
+
+fn metrics_json(x: &Metrics, kind: &str) -> Vec<serde_json::Value> {
+    [
+        ("r2", x.r2),
+        ("mse", x.mse),
+        ("rmse", x.rmse),
+        ("mae", x.mae),
+    ]
+    .into_iter()
+    .map(|(n, v)| json!({"name": n, "value": v, "kind": kind}))
+    .collect()
+}
+
+/// The model validated: the spec itself, or the spec tuned over its grid.
+fn regressor(spec: &ModelSpec, a: &CvArgs, seed: u64) -> anyhow::Result<Box<dyn Regressor>> {
+    Ok(if a.tune {
+        let grid = spec.with_seed(seed).grid();
+        Box::new(Tuned::new(grid, a.inner_folds, seed)?)
+    } else {
+        Box::new(spec.with_seed(seed))
+    })
+}
+
+pub fn run(a: CvArgs) -> anyhow::Result<i32> {
+    let scheme: Scheme = a.cv.parse()?;
+    let (spec, d) = a.m.load()?;
+    let n = d.y.len();
+    let model = regressor(&spec, &a, default_seed(&spec))?;
+    let bar = progress(scheme.fits(n), "model fits");
+    let r = validate_with(model.as_ref(), &d, &scheme, a.log_target, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    // nested CV's counterpart: settings chosen by their score on all rows
+    let optimistic = if a.tune {
+        let grid = spec.grid();
+        let bar = progress(
+            grid.len() * scheme.fits(n),
+            "model fits (tuning on all rows)",
+        );
+        let (best, all) = select_on_all_rows(&grid, &d, &scheme, a.log_target, &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        Some((grid[best].name(), all[best].held_out))
+    } else {
+        None
+    };
+    let choices = model.choices();
+    let spread = match a.seeds {
+        Some(k) if k >= 2 => {
+            let bar = progress(k as usize * scheme.fits(n), "model fits over seeds");
+            let make = |s: u64| regressor(&spec, &a, s).unwrap_or_else(|_| Box::new(spec.clone()));
+            let s = over_seeds(
+                &make,
+                &d,
+                &scheme,
+                a.log_target,
+                &(0..k).collect::<Vec<u64>>(),
+                &|| bar.inc(1),
+            )?;
+            bar.finish_and_clear();
+            Some(s)
+        }
+        Some(_) => anyhow::bail!("--seeds: at least 2 for a spread"),
+        None => None,
+    };
+    if let Some(p) = &a.plot {
+        parity(p, &d, &r)?;
+        eprintln!("wrote {}", p.display());
+    }
+    if let Some(p) = &a.residuals {
+        residual_histogram(p, &d, &r)?;
+        eprintln!("wrote {}", p.display());
+    }
+    if a.json {
+        let mut metrics = metrics_json(&r.held_out, "held-out");
+        metrics.extend(metrics_json(&r.in_sample, "in-sample"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "schema": "spinfit.cv/1", "model": r.model, "scheme": r.scheme, "target": d.target, "features": d.features,
+                "log_target": r.log_target, "rows": n, "rows_dropped": d.dropped,
+                "metrics": metrics,
+                "held_out_r2_sd_over_repeats": r.held_out_r2_sd,
+                "tuning": a.tune.then(|| json!({
+                    "nested": true, "inner_folds": a.inner_folds,
+                    "chosen_settings": choices.iter().map(|(s, k)| json!({"model": s, "times": k})).collect::<Vec<_>>(),
+                    "tuned_on_all_rows": optimistic.as_ref().map(|(s, m)| json!({"model": s, "metrics": metrics_json(m, "selected-on-the-same-rows")})),
+                })),
+                "seeds": spread,
+                "predictions": d.ids.iter().zip(d.y.iter()).zip(&r.predictions).map(|((id, y), p)| json!({"id": id, "measured": y, "held_out_prediction": if p.is_finite() { json!(p) } else { serde_json::Value::Null }})).collect::<Vec<_>>(),
+            }))?
+        );
+    } else {
+        print_text(&a, &d, &r, optimistic.as_ref(), &choices, spread.as_ref());
+    }
+    Ok(EXIT_OK)
+}
+
+/// The seed the default model uses, so `--seeds` and a plain run agree on seed 0's meaning.
+fn default_seed(spec: &ModelSpec) -> u64 {
+    match spec {
+        ModelSpec::Rf(m) => m.seed,
+        ModelSpec::Gbt(m) => m.seed,
+        ModelSpec::Ann(m) => m.seed,
+        _ => 0,
+    }
+}
+
+fn print_text(
+    a: &CvArgs,
+    d: &Data,
+    r: &CvResult,
+    optimistic: Option<&(String, Metrics)>,
+    choices: &[(String, usize)],
+    spread: Option<&SeedSpread>,
+) {
+    println!(
+        "{} on {} rows, {} features ({}), target {}{}",
+        r.model,
+        d.y.len(),
+        d.features.len(),
+        d.features.join(", "),
+        d.target,
+        if r.log_target { " (learned as ln)" } else { "" }
+    );
+    if !d.dropped.is_empty() {
+        println!(
+            "  rows left out for missing values: {}",
+            d.dropped.join(", ")
+        );
+    }
+    println!("  {}", r.scheme);
+    let sd = r
+        .held_out_r2_sd
+        .map_or(String::new(), |s| format!(" (sd over repeats {s:.3})"));
+    let label = if a.tune {
+        "held-out (nested)"
+    } else {
+        "held-out"
+    };
+    println!(
+        "  {label}:  R2 = {:.3}{sd}, MSE = {:.4}, RMSE = {:.4}, MAE = {:.4}",
+        r.held_out.r2, r.held_out.mse, r.held_out.rmse, r.held_out.mae
+    );
+    if let Some((name, m)) = optimistic {
+        println!(
+            "  tuned on all rows: R2 = {:.3}, MSE = {:.4}   (optimistic: settings chosen by this same score; {name})",
+            m.r2, m.mse
+        );
+    }
+    if !choices.is_empty() {
+        println!("  settings chosen by the inner CV (times):");
+        for (s, k) in choices {
+            println!("    {k:>3} x {s}");
+        }
+    }
+    println!(
+        "  in-sample: R2 = {:.3}, MSE = {:.4}, RMSE = {:.4}, MAE = {:.4}   (optimistic: the model saw these rows)",
+        r.in_sample.r2, r.in_sample.mse, r.in_sample.rmse, r.in_sample.mae
+    );
+    if let Some(s) = spread {
+        println!(
+            "  held-out R2 over {} seeds: mean {:.3}, sd {:.3}, range {:.3} to {:.3}",
+            s.seeds.len(),
+            s.mean,
+            s.sd,
+            s.min,
+            s.max
+        );
+    }
+}
+
+/// Held-out predictions against measured values, with the y = x line.
+fn parity(path: &Path, d: &Data, r: &CvResult) -> anyhow::Result<()> {
+    use crate::plot::{Corner, Curve, Points, XyFigure, draw_xy};
+    let (x, y): (Vec<f64>, Vec<f64>) =
+        d.y.iter()
+            .zip(&r.predictions)
+            .filter(|(_, p)| p.is_finite())
+            .map(|(m, p)| (*m, *p))
+            .unzip();
+    let hi = x.iter().chain(&y).fold(0.0f64, |a, b| a.max(*b)) * 1.05;
+    let lo = x.iter().chain(&y).fold(0.0f64, |a, b| a.min(*b)).min(0.0);
+    draw_xy(
+        path,
+        &XyFigure {
+            legend: Corner::UpperLeft,
+            title: format!(
+                "{}: {} (held-out R2 = {:.3})",
+                r.model, r.scheme, r.held_out.r2
+            ),
+            x_label: format!("measured {}", d.target),
+            y_label: format!("held-out prediction of {}", d.target),
+            points: vec![Points {
+                label: "held-out predictions".into(),
+                err: vec![0.0; x.len()],
+                x,
+                y,
+                color: (40, 90, 200),
+                hollow: false,
+            }],
+            curves: vec![Curve {
+                label: "prediction = measurement".into(),
+                x: vec![lo, hi],
+                y: vec![lo, hi],
+                color: (120, 120, 120),
+                dashed: true,
+            }],
+        },
+    )?;
+    Ok(())
+}
+
+/// Held-out residuals (prediction - measurement) as a histogram.
+fn residual_histogram(path: &Path, d: &Data, r: &CvResult) -> anyhow::Result<()> {
+    let res: Vec<f64> =
+        d.y.iter()
+            .zip(&r.predictions)
+            .filter(|(_, p)| p.is_finite())
+            .map(|(m, p)| p - m)
+            .collect();
+    let bins = ((res.len() as f64).sqrt().ceil() as usize).clamp(5, 30);
+    crate::plot::draw_histogram(
+        path,
+        &format!(
+            "held-out residuals: {} ({} rows, RMSE {:.3})",
+            r.model,
+            res.len(),
+            r.held_out.rmse
+        ),
+        &format!("held-out prediction - measured {}", d.target),
+        &res,
+        bins,
+    )?;
+    Ok(())
+}

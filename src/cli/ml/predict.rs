@@ -1,0 +1,186 @@
+//! `spinfit ml predict|screen DATA|MODEL.json --candidates C.csv [--vary F=a,b]`
+
+use super::{ModelData, Source};
+use crate::cli::{EXIT_OK, progress};
+use crate::ml::Regressor;
+use crate::ml::ensemble::{Ensemble, Prediction};
+use anyhow::{Context, bail};
+use clap::Args;
+use nalgebra::DMatrix;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub m: ModelData,
+    /// Candidates: a CSV with the feature columns (and a compound/sample column).
+    #[arg(long)]
+    pub candidates: PathBuf,
+    /// A grid: every candidate once per listed value of a feature, e.g.
+    /// `--vary n_layers=1,2,3,4` (repeat the flag for more features).
+    #[arg(long)]
+    pub vary: Vec<String>,
+    /// Learn ln(target) (when training here; a saved model says itself).
+    #[arg(long)]
+    pub log_target: bool,
+    /// Bootstrap ensemble members for the uncertainty.
+    #[arg(long, default_value_t = 20)]
+    pub members: usize,
+    /// Bar chart of the predicted rates with their uncertainties (.png or .svg).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Expand candidates over `feature=v1,v2,...` grids.
+fn vary(
+    features: &[String],
+    ids: Vec<String>,
+    x: DMatrix<f64>,
+    grids: &[String],
+) -> anyhow::Result<(Vec<String>, DMatrix<f64>)> {
+    let mut rows: Vec<(String, Vec<f64>)> = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| (id, x.row(i).iter().copied().collect()))
+        .collect();
+    for g in grids {
+        let (f, vals) = g
+            .split_once('=')
+            .with_context(|| format!("--vary `{g}`: expected FEATURE=v1,v2,..."))?;
+        let j = features.iter().position(|x| x == f).with_context(|| {
+            format!(
+                "--vary `{g}`: `{f}` is not a feature of the model ({})",
+                features.join(", ")
+            )
+        })?;
+        let vals: Vec<f64> = vals
+            .split(',')
+            .map(|v| {
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .with_context(|| format!("--vary `{g}`: `{v}` is not a number"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        rows = rows
+            .into_iter()
+            .flat_map(|(id, r)| {
+                vals.iter().map(move |v| {
+                    let mut r = r.clone();
+                    r[j] = *v;
+                    (format!("{id} [{f}={v}]"), r)
+                })
+            })
+            .collect();
+    }
+    let x = DMatrix::from_fn(rows.len(), features.len(), |i, j| rows[i].1[j]);
+    Ok((rows.into_iter().map(|r| r.0).collect(), x))
+}
+
+pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
+    let (spec, d, log, point_model) = match a.m.source()? {
+        Source::Data(b) => {
+            let (spec, d) = *b;
+            (spec, d, a.log_target, None)
+        }
+        Source::Saved(m) => {
+            if a.log_target && !m.log_target {
+                bail!(
+                    "--log-target: {} was trained on the target itself",
+                    a.m.data.display()
+                );
+            }
+            (m.spec.clone(), m.data(), m.log_target, Some(m))
+        }
+    };
+    let (ids, cx) = crate::ml::data::load_candidates(&a.candidates, &d.features)?;
+    let (ids, cx) = vary(&d.features, ids, cx, &a.vary)?;
+    // the rate: the model trained on all rows (the saved one when given)
+    let point = match &point_model {
+        Some(m) => m.predict(&cx)?,
+        None => crate::ml::saved::SavedModel::train(&spec, &d, log, &a.m.data)?.predict(&cx)?,
+    };
+    let bar = progress(a.members, "ensemble members");
+    let ens = Ensemble {
+        members: a.members,
+        seed: 11,
+        log_target: log,
+    };
+    let preds = ens.predict(&spec, &d, &cx, &point, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let mut preds: Vec<(String, Prediction)> = ids.into_iter().zip(preds).collect();
+    if rank {
+        preds.sort_by(|x, y| x.1.rate.total_cmp(&y.1.rate));
+    }
+    if a.json {
+        print_json(&spec.name(), &d, &a, &preds)?;
+    } else {
+        print_text(&spec.name(), d.y.len(), a.members, &preds);
+    }
+    if let Some(p) = &a.plot {
+        // slowest relaxation at the top of the chart
+        let (labels, (values, err)): (Vec<String>, (Vec<f64>, Vec<f64>)) = preds
+            .iter()
+            .rev()
+            .map(|(id, p)| (id.clone(), (p.rate, p.rate_sd)))
+            .unzip();
+        crate::plot::draw_bars_with_errors(
+            p,
+            &format!("predicted spin relaxation rate: {}", spec.name()),
+            "rate 1/tau (ps^-1), bars: bootstrap sd",
+            &labels,
+            &values,
+            &err,
+        )?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(EXIT_OK)
+}
+
+fn print_json(
+    model: &str,
+    d: &crate::ml::Data,
+    a: &PredictArgs,
+    preds: &[(String, Prediction)],
+) -> anyhow::Result<()> {
+    use serde_json::json;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "schema": "spinfit.predict/1", "model": model, "trained_on": d.y.len(), "members": a.members,
+            "candidates": preds.iter().map(|(id, p)| json!({"id": id, "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
+                "tau": {"value": 1.0 / p.rate, "stderr": p.rate_sd / (p.rate * p.rate), "unit": "ps"},
+                "out_of_range": p.out_of_range.iter().map(|(f, v, lo, hi)| json!({"feature": f, "value": v, "min": lo, "max": hi})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+        }))?
+    );
+    Ok(())
+}
+
+fn print_text(model: &str, rows: usize, members: usize, preds: &[(String, Prediction)]) {
+    println!("{model} trained on {rows} rows; uncertainty = sd over {members} bootstrap members");
+    for (k, (id, p)) in preds.iter().enumerate() {
+        let warn = if p.out_of_range.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  WARNING outside the training range: {}",
+                p.out_of_range
+                    .iter()
+                    .map(|(f, v, lo, hi)| format!("{f} = {v} not in [{lo}, {hi}]"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        println!(
+            "{:>3}. {:30} rate = {:.4} +/- {:.4} ps^-1 (tau ~ {:.2} ps){warn}",
+            k + 1,
+            id,
+            p.rate,
+            p.rate_sd,
+            1.0 / p.rate
+        );
+    }
+}
