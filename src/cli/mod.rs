@@ -3,6 +3,7 @@
 
 mod dataset;
 mod demo;
+mod descriptors;
 mod fit;
 mod gfactor;
 mod gspectrum;
@@ -44,6 +45,8 @@ pub enum Command {
     /// The descriptor dataset: import, check, append a measurement, correlate.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
+    /// Composition descriptors of a formula by the dataset's rules (MW, chi, n, t).
+    Descriptors(descriptors::DescriptorsArgs),
     /// Predictors of the spin relaxation rate: cross-validation.
     #[command(subcommand)]
     Ml(ml::MlCommand),
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Gspectrum(a) => gspectrum::run(a),
         Command::Session(a) => session::run(a),
         Command::Dataset(c) => dataset::run(c),
+        Command::Descriptors(a) => descriptors::run(a),
         Command::Ml(c) => ml::run(c),
         Command::Demo(a) => demo::run(a),
     }

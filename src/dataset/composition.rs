@@ -1,7 +1,18 @@
-//! Descriptors derived from a composition formula: the A-site cations'
-//! count-weighted mean molecular weight (the sheet's MW column) and the
-//! number of inorganic layers n (B-site atoms per formula unit; 100 for a
-//! 3-D ABX3 perovskite, the sheet's convention).
+//! Descriptors derived from a composition formula, by the rules the
+//! paper's sheet follows (physics.md section 5):
+//!
+//! - MW: count-weighted mean over the A-site cations of the cation's formula
+//!   mass (not the perovskite's);
+//! - chi: per cation, the arithmetic mean of the Pauling electronegativities
+//!   of all its atoms, hydrogens included, rounded to 2 decimals (MA:
+//!   (2.55 + 6 x 2.20 + 3.04) / 8 = 2.35); then the count-weighted mean;
+//! - n: inorganic layers, B-site atoms per formula unit (100 for a 3-D ABX3
+//!   perovskite, the sheet's convention);
+//! - t: Goldschmidt t = (r_o + r_X) / (sqrt 2 (r_B + r_X)) from the organic
+//!   radius r_o (from the cation's geometry, or given) and Shannon radii.
+//!
+//! Inorganic Cs counts with the sheet's fixed values (MW 132.9, chi 0.79,
+//! r_o 1.88 A).
 //!
 //! Formulas as labs write them: `(BA)2(MA)3Pb4I13`, `BA2MA2Pb3I10`,
 //! `PEA2PbI4(MAPbI3)3`, `[BrC6H5CH2NH3]2PbI4`, `CsPbI3`. Cations are either
@@ -31,6 +42,100 @@ const ELEMENTS: [(&str, f64); 16] = [
     ("K", 39.098),
     ("P", 30.974),
 ];
+
+/// Pauling electronegativities (CRC Handbook of Chemistry and Physics,
+/// "Electronegativity of the elements", Pauling scale as revised by Allred,
+/// J. Inorg. Nucl. Chem. 17, 215 (1961)).
+const PAULING: [(&str, f64); 16] = [
+    ("H", 2.20),
+    ("C", 2.55),
+    ("N", 3.04),
+    ("O", 3.44),
+    ("F", 3.98),
+    ("S", 2.58),
+    ("Cl", 3.16),
+    ("Br", 2.96),
+    ("I", 2.66),
+    ("Pb", 2.33),
+    ("Sn", 1.96),
+    ("Ge", 2.01),
+    ("Cs", 0.79),
+    ("Rb", 0.82),
+    ("K", 0.82),
+    ("P", 2.19),
+];
+
+/// Shannon effective ionic radii (A), R. D. Shannon, Acta Cryst. A32, 751
+/// (1976), six-fold coordination; Sn2+ 1.10 A as used in the perovskite
+/// tolerance-factor literature and the paper's sheet (Shannon lists no
+/// six-coordinate Sn2+).
+pub const SHANNON: [(&str, f64); 6] = [
+    ("Pb", 1.19),
+    ("Sn", 1.10),
+    ("Ge", 0.73),
+    ("I", 2.20),
+    ("Br", 1.96),
+    ("Cl", 1.81),
+];
+
+/// The sheet's fixed values for inorganic Cs: MW, chi and r_o (A).
+pub const CS: (f64, f64, f64) = (132.9, 0.79, 1.88);
+
+/// Goldschmidt tolerance factor t = (r_o + r_X) / (sqrt 2 (r_B + r_X)).
+///
+/// ```
+/// use spinfit::dataset::composition::tolerance_factor;
+/// // MAPbI3 with the sheet's r_o = 1.4969 A: its t = 0.7711
+/// let t = tolerance_factor(1.4969, "Pb", "I").unwrap();
+/// assert!((t - 0.77112).abs() < 1e-5);
+/// ```
+pub fn tolerance_factor(r_o: f64, metal: &str, halide: &str) -> Result<f64> {
+    let r = |e: &str| {
+        SHANNON
+            .iter()
+            .find(|x| x.0 == e)
+            .map(|x| x.1)
+            .ok_or_else(|| {
+                Error::setting(
+                    "tolerance factor",
+                    format!(
+                        "no Shannon radius for `{e}`; known: {}",
+                        SHANNON.map(|x| x.0).join(", ")
+                    ),
+                )
+            })
+    };
+    if !(r_o.is_finite() && r_o > 0.0) {
+        return Err(Error::setting(
+            "organic radius",
+            format!("{r_o} A: expected a positive radius in angstrom"),
+        ));
+    }
+    let (rb, rx) = (r(metal)?, r(halide)?);
+    Ok((r_o + rx) / (std::f64::consts::SQRT_2 * (rb + rx)))
+}
+
+/// Mean Pauling electronegativity over all atoms of an element-only formula.
+pub fn formula_chi(f: &str) -> Result<f64> {
+    let atoms = parse_atoms(f)?;
+    let mut sum = 0.0;
+    let mut n = 0.0;
+    for (e, k) in &atoms {
+        let chi = PAULING
+            .iter()
+            .find(|x| x.0 == e)
+            .map(|x| x.1)
+            .ok_or_else(|| {
+                Error::setting(
+                    "formula",
+                    format!("no electronegativity for `{e}` in `{f}`"),
+                )
+            })?;
+        sum += chi * k;
+        n += k;
+    }
+    Ok(sum / n)
+}
 
 /// Common A-site cations (protonated forms) and their formulas; names as in
 /// the perovskite literature (e.g. Saparov & Mitzi, Chem. Rev. 116, 4558
@@ -115,136 +220,193 @@ fn parse_atoms(f: &str) -> Result<Vec<(String, f64)>> {
     group(&s, &mut 0, f)
 }
 
+/// One A-site cation of a formula.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Cation {
+    /// As written: an abbreviation (`MA`) or a bracketed formula.
+    pub name: String,
+    /// Element formula (`CH3NH3`), `Cs` for caesium.
+    pub formula: String,
+    pub count: f64,
+    /// Formula mass (g/mol).
+    pub mw: f64,
+    /// Mean Pauling electronegativity of its atoms, rounded to 2 decimals.
+    pub chi: f64,
+}
+
+impl Cation {
+    fn new(name: &str, formula: &str, count: f64) -> Result<Cation> {
+        let (mw, chi) = if formula == "Cs" {
+            (CS.0, CS.1)
+        } else {
+            (
+                formula_mw(formula)?,
+                (formula_chi(formula)? * 100.0).round() / 100.0,
+            )
+        };
+        Ok(Cation {
+            name: name.into(),
+            formula: formula.into(),
+            count,
+            mw,
+            chi,
+        })
+    }
+}
+
 /// Descriptors from a perovskite formula.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Composition {
-    /// (cation, count, MW) of the A-site cations.
-    pub cations: Vec<(String, f64, f64)>,
+    pub cations: Vec<Cation>,
     /// Count-weighted mean MW of the A-site cations (g/mol).
     pub mean_mw: f64,
+    /// Count-weighted mean of the cations' electronegativities.
+    pub mean_chi: f64,
     /// Inorganic layers: B-site atoms per formula unit; 100 for 3-D ABX3.
     pub n_layers: f64,
+    /// B-site metal and halide, when there is one of each.
+    pub metal: Option<String>,
+    pub halide: Option<String>,
 }
 
-/// Parse a perovskite formula into its A-site cations and B-site count.
+impl Composition {
+    /// Count-weighted mean of a per-cation value.
+    pub fn mean_of(&self, f: impl Fn(&Cation) -> f64) -> f64 {
+        let total: f64 = self.cations.iter().map(|c| c.count).sum();
+        self.cations.iter().map(|c| c.count * f(c)).sum::<f64>() / total
+    }
+}
+
+/// What a walk through a formula has found so far.
+#[derive(Default)]
+struct Found {
+    cations: Vec<Cation>,
+    b: f64,
+    x: f64,
+    metals: Vec<String>,
+    halides: Vec<String>,
+}
+
+/// Index of the bracket closing the one at `open`.
+fn closing(s: &[char], open: usize, f: &str) -> Result<usize> {
+    let c = s[open];
+    let close = if c == '(' { ')' } else { ']' };
+    let mut depth = 0;
+    for (j, &ch) in s.iter().enumerate().skip(open) {
+        if ch == c {
+            depth += 1;
+        } else if ch == close {
+            depth -= 1;
+            if depth == 0 {
+                return Ok(j);
+            }
+        }
+    }
+    Err(Error::setting(
+        "formula",
+        format!("`{f}`: unbalanced `{c}`"),
+    ))
+}
+
+/// Walk `s`, multiplying every count by `mult` (the count of an enclosing group).
+fn walk(s: &[char], mult: f64, found: &mut Found, f: &str) -> Result<()> {
+    let mut i = 0;
+    while i < s.len() {
+        let rest: String = s[i..].iter().collect();
+        if let Some((abbr, form)) = CATIONS
+            .iter()
+            .filter(|(a, _)| rest.starts_with(a))
+            .max_by_key(|(a, _)| a.len())
+        {
+            i += abbr.chars().count();
+            let k = count(s, &mut i) * mult;
+            found.cations.push(Cation::new(abbr, form, k)?);
+            continue;
+        }
+        let c = s[i];
+        if c == '(' || c == '[' {
+            // an explicit cation formula [..]k, or a group of known parts (..)k
+            let end = closing(s, i, f)?;
+            let inner: String = s[i + 1..end].iter().collect();
+            let mut j = end + 1;
+            let k = count(s, &mut j) * mult;
+            let only_elements = parse_atoms(&inner).is_ok()
+                && !CATIONS.iter().any(|(a, _)| inner == *a)
+                && !B_SITE.iter().any(|e| inner.contains(e));
+            if only_elements && inner.contains('N') {
+                found.cations.push(Cation::new(&inner, &inner, k)?);
+            } else {
+                let chars: Vec<char> = inner.chars().collect();
+                walk(&chars, k, found, f)?;
+            }
+            i = j;
+            continue;
+        }
+        if c.is_ascii_uppercase() {
+            let mut e = c.to_string();
+            i += 1;
+            if i < s.len() && s[i].is_ascii_lowercase() {
+                e.push(s[i]);
+                i += 1;
+            }
+            let k = count(s, &mut i) * mult;
+            let (total, seen) = if B_SITE.contains(&e.as_str()) {
+                (&mut found.b, &mut found.metals)
+            } else if ["I", "Br", "Cl", "F"].contains(&e.as_str()) {
+                (&mut found.x, &mut found.halides)
+            } else {
+                return Err(Error::setting(
+                    "formula",
+                    format!("`{f}`: `{e}` is neither a known cation, a B-site metal nor a halide"),
+                ));
+            };
+            *total += k;
+            if !seen.contains(&e) {
+                seen.push(e);
+            }
+            continue;
+        }
+        return Err(Error::setting(
+            "formula",
+            format!(
+                "`{f}`: cannot read `{c}` (variable stoichiometry such as ClxI1-x is not supported)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Parse a perovskite formula into its A-site cations, B-site metal and halide.
 pub fn composition(formula: &str) -> Result<Composition> {
     let s: Vec<char> = formula.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut cations: Vec<(String, f64, f64)> = vec![];
-    let mut b = 0.0;
-    let mut x = 0.0;
-    // walk the formula; `mult` multiplies everything inside a (...)k group
-    fn walk(
-        s: &[char],
-        i: &mut usize,
-        mult: f64,
-        cations: &mut Vec<(String, f64, f64)>,
-        b: &mut f64,
-        x: &mut f64,
-        f: &str,
-    ) -> Result<()> {
-        while *i < s.len() {
-            let rest: String = s[*i..].iter().collect();
-            if let Some((abbr, form)) = CATIONS
-                .iter()
-                .filter(|(a, _)| rest.starts_with(a))
-                .max_by_key(|(a, _)| a.len())
-            {
-                *i += abbr.chars().count();
-                let k = count(s, i) * mult;
-                let mw = if *abbr == "Cs" {
-                    132.9
-                } else {
-                    formula_mw(form)?
-                };
-                cations.push((abbr.to_string(), k, mw));
-                continue;
-            }
-            let c = s[*i];
-            if c == '(' || c == '[' {
-                // explicit cation formula [..]k, or a group of known parts (..)k
-                let close = if c == '(' { ')' } else { ']' };
-                let depth_end = {
-                    let mut d = 0;
-                    let mut j = *i;
-                    loop {
-                        if j >= s.len() {
-                            return Err(Error::setting(
-                                "formula",
-                                format!("`{f}`: unbalanced `{c}`"),
-                            ));
-                        }
-                        if s[j] == c {
-                            d += 1;
-                        } else if s[j] == close {
-                            d -= 1;
-                            if d == 0 {
-                                break j;
-                            }
-                        }
-                        j += 1;
-                    }
-                };
-                let inner: String = s[*i + 1..depth_end].iter().collect();
-                let mut j = depth_end + 1;
-                let k = count(s, &mut j) * mult;
-                let only_elements = parse_atoms(&inner).is_ok()
-                    && !CATIONS.iter().any(|(a, _)| inner == *a)
-                    && !B_SITE.iter().any(|e| inner.contains(e));
-                if only_elements && inner.contains('N') {
-                    cations.push((inner.clone(), k, formula_mw(&inner)?));
-                } else {
-                    let chars: Vec<char> = inner.chars().collect();
-                    walk(&chars, &mut 0, k, cations, b, x, f)?;
-                }
-                *i = j;
-                continue;
-            }
-            if c.is_ascii_uppercase() {
-                let mut e = c.to_string();
-                *i += 1;
-                if *i < s.len() && s[*i].is_ascii_lowercase() {
-                    e.push(s[*i]);
-                    *i += 1;
-                }
-                let k = count(s, i) * mult;
-                if B_SITE.contains(&e.as_str()) {
-                    *b += k;
-                } else if ["I", "Br", "Cl", "F"].contains(&e.as_str()) {
-                    *x += k;
-                } else {
-                    return Err(Error::setting(
-                        "formula",
-                        format!(
-                            "`{f}`: `{e}` is neither a known cation, a B-site metal nor a halide"
-                        ),
-                    ));
-                }
-                continue;
-            }
-            return Err(Error::setting(
-                "formula",
-                format!(
-                    "`{f}`: cannot read `{c}` (variable stoichiometry such as ClxI1-x is not supported)"
-                ),
-            ));
-        }
-        Ok(())
-    }
-    walk(&s, &mut 0, 1.0, &mut cations, &mut b, &mut x, formula)?;
-    if cations.is_empty() || b == 0.0 {
+    let mut found = Found::default();
+    walk(&s, 1.0, &mut found, formula)?;
+    if found.cations.is_empty() || found.b == 0.0 {
         return Err(Error::setting(
             "formula",
             format!("`{formula}`: no A-site cation or no B-site metal found"),
         ));
     }
-    let total: f64 = cations.iter().map(|c| c.1).sum();
-    let mean_mw = cations.iter().map(|c| c.1 * c.2).sum::<f64>() / total;
-    let three_d = b == 1.0 && (x - 3.0).abs() < 1e-9 && total == 1.0;
-    Ok(Composition {
-        cations,
-        mean_mw,
-        n_layers: if three_d { 100.0 } else { b },
-    })
+    let total: f64 = found.cations.iter().map(|c| c.count).sum();
+    let three_d = found.b == 1.0 && (found.x - 3.0).abs() < 1e-9 && total == 1.0;
+    let one = |v: Vec<String>| {
+        if v.len() == 1 {
+            v.into_iter().next()
+        } else {
+            None
+        }
+    };
+    let mut c = Composition {
+        cations: found.cations,
+        mean_mw: 0.0,
+        mean_chi: 0.0,
+        n_layers: if three_d { 100.0 } else { found.b },
+        metal: one(found.metals),
+        halide: one(found.halides),
+    };
+    c.mean_mw = c.mean_of(|x| x.mw);
+    c.mean_chi = c.mean_of(|x| x.chi);
+    Ok(c)
 }
 
 #[cfg(test)]
@@ -273,6 +435,15 @@ mod tests {
         assert_eq!(c.n_layers, 4.0);
         assert_eq!(composition("MAPbI3").unwrap().n_layers, 100.0);
         assert_eq!(composition("CsPbBr3").unwrap().mean_mw, 132.9);
+        let c = composition("(BA)2(MA)3Pb4I13").unwrap();
+        assert_eq!(
+            (c.metal.as_deref(), c.halide.as_deref()),
+            (Some("Pb"), Some("I"))
+        );
+        // physics.md: MA's chi = (2.55 + 6 x 2.20 + 3.04) / 8 = 2.35 after rounding
+        assert_eq!(composition("MAPbI3").unwrap().mean_chi, 2.35);
+        assert_eq!(composition("CsPbBr3").unwrap().mean_chi, 0.79);
+        assert_eq!(composition("Cs0.5FA0.5PbBrI2").unwrap().halide, None);
         let e = composition("CH3NH3PbClxI1-x").unwrap_err().to_string();
         assert!(e.contains("CH3NH3PbClxI1-x"), "{e}");
     }
