@@ -16,6 +16,7 @@ MODEL.json (ols, svr, rf, gbt, ann), all on the same features.
   number of trees and L2 leaf penalty lambda = 1 as smartcore's XGRegressor).
 """
 import json
+import warnings
 import sys
 
 import numpy as np
@@ -30,6 +31,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 from xgboost import XGBRegressor
+
+warnings.filterwarnings("ignore")  # convergence chatter of the MLP grid; results are compared below
 
 data = pd.read_csv(sys.argv[1])
 outdir = sys.argv[2]

@@ -38,6 +38,7 @@ pub fn learning_curve(
     sizes: &[usize],
     repeats: usize,
     seed: u64,
+    tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<CurvePoint>> {
     let n = d.y.len();
     if repeats < 1 {
@@ -59,6 +60,7 @@ pub fn learning_curve(
                     let ytr: Vec<f64> = tr.iter().map(|&i| d.y[i]).collect();
                     let held = score(&yte, &train_predict(m, d, tr, te, false)?).r2;
                     let ins = score(&ytr, &train_predict(m, d, tr, tr, false)?).r2;
+                    tick();
                     Ok((held, ins))
                 })
                 .collect::<Result<_>>()?;
@@ -83,13 +85,13 @@ mod tests {
     #[test]
     fn learning_curve_of_exact_data_and_quantiles() {
         let d = data(30, 0.0);
-        let c = learning_curve(&Ols, &d, &[6, 12, 24], 8, 3).unwrap();
+        let c = learning_curve(&Ols, &d, &[6, 12, 24], 8, 3, &|| {}).unwrap();
         assert!(c.iter().all(|p| (p.held_out_r2_median - 1.0).abs() < 1e-9 && p.held_out_r2_half_iqr < 1e-9));
         let mut v = vec![4.0, 1.0, 3.0, 2.0];
         assert_eq!(quantile(&mut v, 0.5), 2.5);
         assert_eq!(quantile(&mut v, 0.25), 1.75);
         assert!(
-            learning_curve(&Ols, &d, &[30], 2, 1).is_err(),
+            learning_curve(&Ols, &d, &[30], 2, 1, &|| {}).is_err(),
             "no test rows left"
         );
     }

@@ -28,7 +28,9 @@ pub fn run(a: CurveArgs) -> anyhow::Result<i32> {
         .map(|k| (n * k / 10).max(4))
         .filter(|&k| k < n)
         .collect();
-    let pts = crate::ml::curve::learning_curve(&model, &d, &sizes, a.repeats, 5)?;
+    let bar = crate::cli::progress(sizes.len() * a.repeats, "random splits");
+    let pts = crate::ml::curve::learning_curve(&model, &d, &sizes, a.repeats, 5, &|| bar.inc(1))?;
+    bar.finish_and_clear();
     if a.json {
         println!(
             "{}",
