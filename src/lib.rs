@@ -18,6 +18,7 @@
 
 pub mod cli;
 pub mod dataset;
+pub mod descriptors;
 pub mod error;
 pub mod fit;
 pub mod io_util;

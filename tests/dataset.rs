@@ -514,3 +514,53 @@ fn descriptors_command_gives_a_sheet_rows_composition_descriptors() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("one halide"));
 }
+
+#[test]
+fn check_flags_the_rows_that_break_the_sheets_own_rules() {
+    // physics.md section 5 lists them: BA's own r_o in three BA rows, EIA's
+    // alpha 52.164 (not its own 56.124) in the (EIA)2(MA)n rows, the
+    // (3AMP)(MA)Pb2I7 alpha, the truncated (BA)(MA)PbI, and CsPbBr3's t
+    let (d, _) = dataset::import(&sheet(), "").unwrap();
+    let flagged: Vec<(usize, String)> = dataset::check(&d)
+        .into_iter()
+        .filter(|f| f.kind == "breaks-rule")
+        .map(|f| (f.rows[0], f.message))
+        .collect();
+    let names: Vec<&str> = flagged
+        .iter()
+        .map(|(r, _)| d.records[r - 1].compound.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "(3AMP)(MA)Pb2I7",
+            "BA2FAPb2I7",
+            "BA2FAPbI7",
+            "(BA)(MA)PbI",
+            "(BA)2(MA)3Pb4I13",
+            "(EIA)2 (MA)Pb2I71",
+            "(EIA)2 (MA)2Pb3I10",
+            "(EIA)2 (MA)3Pb4I13",
+            "CsPbBr3",
+        ]
+    );
+    let msg = |name: &str| {
+        flagged
+            .iter()
+            .find(|(r, _)| d.records[r - 1].compound == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    for eia in &names[5..8] {
+        let m = msg(eia);
+        assert!(
+            m.contains("polarisability_bohr3") && m.contains("EIA = 52.16"),
+            "{m}"
+        );
+    }
+    assert!(msg("(3AMP)(MA)Pb2I7").contains("43.4980"));
+    assert!(msg("(BA)2(MA)3Pb4I13").contains("organic_radius_A 3.0988"));
+    assert!(msg("(BA)(MA)PbI").contains("n_layers 4"));
+    assert!(msg("CsPbBr3").contains("r_Br gives 0.8620"));
+}

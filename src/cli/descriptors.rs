@@ -1,30 +1,153 @@
-//! `spinfit descriptors --formula F [--radius R]`: the descriptors a
-//! composition gives by the sheet's rules (MW, chi, n, and t from an organic
-//! radius), with units.
+//! `spinfit descriptors`: a composition's descriptor row.
+//!
+//! - `--formula F [--radius R]`: what the formula alone gives by the
+//!   dataset's rules (MW, chi, n, and t from an organic radius);
+//! - `--cation SMILES:count ... --metal Pb --halide I --layers N|3d` (or
+//!   `--candidates FILE.csv`): the full row from the molecules (RDKit and
+//!   PySCF through scripts/chem/cation.py, cached), optionally with
+//!   `--predict MODEL.json` the predicted rate and its uncertainty.
 
-use super::EXIT_OK;
+use super::{EXIT_OK, progress};
 use crate::dataset::composition::{composition, tolerance_factor};
+use crate::descriptors::helper::{Helper, Request, Rule};
+use crate::descriptors::{Candidate, Part, Row, candidates, describe, parse_layers};
+use anyhow::bail;
 use clap::Args;
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct DescriptorsArgs {
     /// A perovskite formula: `(BA)2(MA)3Pb4I13`, `PEA2PbI4`, `[C4H3SCH2NH3]2PbI4`.
-    #[arg(long)]
-    pub formula: String,
-    /// Count-weighted organic radius r_o in angstrom, for the tolerance factor.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["cation", "candidates"])]
+    pub formula: Option<String>,
+    /// With --formula: count-weighted organic radius r_o in angstrom, for t.
+    #[arg(long, requires = "formula")]
     pub radius: Option<f64>,
+    /// An A-site cation as SMILES:count (repeat for mixed cations), e.g.
+    /// `--cation 'OCC[NH3+]:2' --cation 'NC=[NH2+]:3'`; `[Cs+]` for caesium.
+    #[arg(long)]
+    pub cation: Vec<String>,
+    /// B-site metal (Pb, Sn, Ge).
+    #[arg(long, default_value = "Pb")]
+    pub metal: String,
+    /// Halide (I, Br, Cl).
+    #[arg(long, default_value = "I")]
+    pub halide: String,
+    /// Inorganic layers n, or 3d for a bulk ABX3 perovskite.
+    #[arg(long)]
+    pub layers: Option<String>,
+    /// Name printed for a --cation composition.
+    #[arg(long, default_value = "candidate")]
+    pub name: String,
+    /// Many compositions: CSV with name,cations,metal,halide,layers.
+    #[arg(long, conflicts_with = "cation")]
+    pub candidates: Option<PathBuf>,
+    #[command(flatten)]
+    pub chem: ChemArgs,
+    /// Write the rows as CSV (compound + descriptor columns), ready for `ml predict`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A model saved by `ml train`: add its predicted rate with an uncertainty.
+    #[arg(long)]
+    pub predict: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
-    let c = composition(&a.formula)?;
+/// How cations are computed from SMILES.
+#[derive(Debug, Args)]
+pub struct ChemArgs {
+    /// Conformer: lowest (MMFF94 energy) or extended (longest chain).
+    #[arg(long, value_enum, default_value = "lowest")]
+    pub rule: Rule,
+    /// Cache of computed cations (default ~/.cache/spinfit/cations).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Python with RDKit and PySCF (default: the one scripts/setup makes, or $SPINFIT_PYTHON).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Low-energy conformers (the chosen one included) over which the
+    /// spread of each descriptor is reported.
+    #[arg(long, default_value_t = 3)]
+    pub spread: usize,
+}
+
+impl ChemArgs {
+    /// The settings every cation is computed with.
+    pub fn settings(&self) -> Request {
+        Request {
+            spread: self.spread.max(1),
+            ..Request::new("", self.rule)
+        }
+    }
+
+    pub fn helper(&self) -> Helper {
+        Helper {
+            python: self.python.clone().unwrap_or_else(Helper::default_python),
+            cache: self.cache.clone().unwrap_or_else(Helper::default_cache),
+        }
+    }
+}
+
+impl DescriptorsArgs {
+    fn candidates(&self) -> anyhow::Result<Vec<Candidate>> {
+        if let Some(p) = &self.candidates {
+            return Ok(candidates::read(p)?);
+        }
+        if self.cation.is_empty() {
+            bail!("give --formula, --cation SMILES:count (with --layers) or --candidates FILE.csv");
+        }
+        let Some(layers) = &self.layers else {
+            bail!(
+                "--layers: the number of inorganic layers (1, 2, ...) or 3d is needed with --cation"
+            );
+        };
+        Ok(vec![Candidate {
+            name: self.name.clone(),
+            parts: self
+                .cation
+                .iter()
+                .map(|c| c.parse::<Part>())
+                .collect::<crate::Result<_>>()?,
+            metal: self.metal.clone(),
+            halide: self.halide.clone(),
+            layers: parse_layers(layers)?,
+        }])
+    }
+}
+
+/// Rows of candidates, computed with a progress bar; failures are reported
+/// and left out. Returns the rows and the number that failed.
+pub fn rows_of(cands: &[Candidate], chem: &ChemArgs) -> (Vec<Row>, Vec<(String, String)>) {
+    let helper = chem.helper();
+    let n: usize = {
+        let mut s: Vec<&str> = cands
+            .iter()
+            .flat_map(|c| c.parts.iter().map(|p| p.smiles.as_str()))
+            .collect();
+        s.sort();
+        s.dedup();
+        s.len()
+    };
+    let bar = progress(n, "cations");
+    let res = describe(cands, &helper, &chem.settings(), &|| bar.inc(1));
+    bar.finish_and_clear();
+    let (mut rows, mut failed) = (vec![], vec![]);
+    for (c, r) in cands.iter().zip(res) {
+        match r {
+            Ok(r) => rows.push(r),
+            Err(e) => failed.push((c.name.clone(), e.to_string())),
+        }
+    }
+    (rows, failed)
+}
+
+fn formula_only(a: &DescriptorsArgs, formula: &str) -> anyhow::Result<i32> {
+    let c = composition(formula)?;
     let t = match (a.radius, &c.metal, &c.halide) {
         (Some(r), Some(m), Some(x)) => Some(tolerance_factor(r, m, x)?),
-        (Some(_), _, _) => anyhow::bail!(
-            "--radius: the tolerance factor needs one B-site metal and one halide; `{}` has {} and {}",
-            a.formula,
+        (Some(_), _, _) => bail!(
+            "--radius: the tolerance factor needs one B-site metal and one halide; `{formula}` has {} and {}",
             c.metal.as_deref().unwrap_or("several metals"),
             c.halide.as_deref().unwrap_or("several halides")
         ),
@@ -34,7 +157,7 @@ pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "schema": "spinfit.descriptors/1", "formula": a.formula, "cations": c.cations,
+                "schema": "spinfit.descriptors/1", "formula": formula, "cations": c.cations,
                 "mw_g_per_mol": c.mean_mw, "electronegativity": c.mean_chi, "n_layers": c.n_layers,
                 "metal": c.metal, "halide": c.halide,
                 "organic_radius_A": a.radius, "tolerance_factor": t,
@@ -42,7 +165,7 @@ pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
         );
         return Ok(EXIT_OK);
     }
-    println!("{}", a.formula);
+    println!("{formula}");
     for x in &c.cations {
         println!(
             "  cation {:14} x {:<4} {:12} MW {:9.4} g/mol, chi {:.2}",
@@ -71,4 +194,117 @@ pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
         _ => println!("  tolerance_factor: give --radius (organic radius in A)"),
     }
     Ok(EXIT_OK)
+}
+
+/// The rows as CSV: compound + the ten descriptor columns.
+fn write_csv(path: &std::path::Path, rows: &[Row]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    let mut head = vec!["compound".to_string()];
+    head.extend(crate::descriptors::columns().map(|c| c.0.to_string()));
+    w.write_record(&head)?;
+    for r in rows {
+        let mut rec = vec![r.name.clone()];
+        rec.extend(r.values.iter().map(|v| v.to_string()));
+        w.write_record(&rec)?;
+    }
+    crate::io_util::write_atomic(path, &w.into_inner()?)?;
+    Ok(())
+}
+
+pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
+    if let Some(f) = &a.formula {
+        return formula_only(&a, f);
+    }
+    let cands = a.candidates()?;
+    let (rows, failed) = rows_of(&cands, &a.chem);
+    for (name, e) in &failed {
+        eprintln!("{name}: {e}");
+    }
+    let preds = match &a.predict {
+        Some(p) => Some(predict_rows(p, &rows, 20)?),
+        None => None,
+    };
+    if let Some(p) = &a.out {
+        write_csv(p, &rows)?;
+        eprintln!("wrote {}", p.display());
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema": "spinfit.descriptors/1",
+                "units": crate::descriptors::columns().map(|(n, u)| serde_json::json!({"column": n, "unit": u})).collect::<Vec<_>>(),
+                "rows": rows, "failed": failed, "predictions": preds,
+            }))?
+        );
+    } else {
+        for (k, r) in rows.iter().enumerate() {
+            print_row(r);
+            if let Some(p) = preds.as_ref().and_then(|p| p.get(k)) {
+                println!(
+                    "  predicted rate    = {:.4} +/- {:.4} ps^-1 (tau ~ {:.2} ps){}",
+                    p.rate,
+                    p.rate_sd,
+                    1.0 / p.rate,
+                    if p.out_of_range.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; WARNING outside the training range in {}",
+                            p.out_of_range
+                                .iter()
+                                .map(|x| x.0.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                );
+            }
+        }
+    }
+    Ok(if failed.is_empty() {
+        EXIT_OK
+    } else {
+        super::EXIT_ERROR
+    })
+}
+
+/// Predicted rates of computed rows by a saved model, with uncertainties.
+pub fn predict_rows(
+    model: &std::path::Path,
+    rows: &[Row],
+    members: usize,
+) -> anyhow::Result<Vec<crate::ml::ensemble::Prediction>> {
+    let m = crate::ml::saved::SavedModel::load(model)?;
+    let x = candidates::matrix(rows, &m.features)?;
+    let bar = progress(members, "ensemble members");
+    let p = m.predict_with_uncertainty(&x, members, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    Ok(p)
+}
+
+fn print_row(r: &Row) {
+    println!("{}", r.name);
+    for c in &r.cations {
+        let conf = c.helper.as_ref().map_or(String::new(), |h| {
+            format!(
+                "; {} conformer of {} distinct, {:.2} kcal/mol above the lowest",
+                h.settings["rule"].as_str().unwrap_or("?"),
+                h.conformer["distinct"],
+                h.conformer["mmff_kcal_above_lowest"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+            )
+        });
+        println!("  cation {} x {} ({}{conf})", c.smiles, c.count, c.formula);
+    }
+    for (k, (name, unit)) in crate::descriptors::columns().enumerate() {
+        let (lo, hi) = r.spread[k];
+        let spread = if lo.is_finite() && hi > lo {
+            format!("   (conformers: {lo:.4} to {hi:.4})")
+        } else {
+            String::new()
+        };
+        println!("  {name:20} = {:10.4} {unit}{spread}", r.values[k]);
+    }
 }

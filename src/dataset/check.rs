@@ -1,6 +1,7 @@
 //! Data-quality checks of a dataset: missing values, duplicate rows, rows
 //! whose descriptors are identical but whose targets differ (which caps any
-//! model's score), and values outside physical ranges.
+//! model's score), values outside physical ranges, and rows whose
+//! descriptors do not follow from their own cations ([`super::rules`]).
 
 use super::{DESCRIPTORS, Dataset};
 
@@ -111,5 +112,6 @@ pub fn check(d: &Dataset) -> Vec<Finding> {
             }
         }
     }
+    out.extend(super::rules::rule_check(d));
     out
 }

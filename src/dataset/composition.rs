@@ -280,6 +280,8 @@ impl Composition {
 /// What a walk through a formula has found so far.
 #[derive(Default)]
 struct Found {
+    /// Accept unknown cation names in brackets (MW and chi unknown).
+    lenient: bool,
     cations: Vec<Cation>,
     b: f64,
     x: f64,
@@ -337,7 +339,30 @@ fn walk(s: &[char], mult: f64, found: &mut Found, f: &str) -> Result<()> {
                 found.cations.push(Cation::new(&inner, &inner, k)?);
             } else {
                 let chars: Vec<char> = inner.chars().collect();
-                walk(&chars, k, found, f)?;
+                let before = (
+                    found.cations.len(),
+                    found.b,
+                    found.x,
+                    found.metals.len(),
+                    found.halides.len(),
+                );
+                if let Err(e) = walk(&chars, k, found, f) {
+                    if !found.lenient || B_SITE.iter().any(|m| inner.contains(m)) {
+                        return Err(e);
+                    }
+                    // an abbreviation not in the table: a cation by name only
+                    found.cations.truncate(before.0);
+                    (found.b, found.x) = (before.1, before.2);
+                    found.metals.truncate(before.3);
+                    found.halides.truncate(before.4);
+                    found.cations.push(Cation {
+                        name: inner.clone(),
+                        formula: String::new(),
+                        count: k,
+                        mw: f64::NAN,
+                        chi: f64::NAN,
+                    });
+                }
             }
             i = j;
             continue;
@@ -378,8 +403,21 @@ fn walk(s: &[char], mult: f64, found: &mut Found, f: &str) -> Result<()> {
 
 /// Parse a perovskite formula into its A-site cations, B-site metal and halide.
 pub fn composition(formula: &str) -> Result<Composition> {
+    parse(formula, false)
+}
+
+/// [`composition`], accepting bracketed cation abbreviations that are not in
+/// [`CATIONS`] (`(EIA)2PbI4`) as cations known by name only (MW, chi NaN).
+pub fn composition_by_name(formula: &str) -> Result<Composition> {
+    parse(formula, true)
+}
+
+fn parse(formula: &str, lenient: bool) -> Result<Composition> {
     let s: Vec<char> = formula.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut found = Found::default();
+    let mut found = Found {
+        lenient,
+        ..Found::default()
+    };
     walk(&s, 1.0, &mut found, formula)?;
     if found.cations.is_empty() || found.b == 0.0 {
         return Err(Error::setting(

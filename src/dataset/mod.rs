@@ -12,10 +12,11 @@
 //! an imported sheet, or a measurement (the fit's input file), with its
 //! SHA-256 and the fit settings; `record_id` makes appends idempotent.
 
-mod check;
+pub(crate) mod check;
 pub mod composition;
 pub mod correlation;
 pub(crate) mod import;
+pub mod rules;
 mod store;
 
 pub use check::{Finding, check};

@@ -169,6 +169,23 @@ impl SavedModel {
         Ok(if self.log_target { p.map(f64::exp) } else { p })
     }
 
+    /// Predictions with the bootstrap-ensemble uncertainty and the
+    /// out-of-range flags of [`super::ensemble`]; `tick` after each member.
+    pub fn predict_with_uncertainty(
+        &self,
+        x: &DMatrix<f64>,
+        members: usize,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Vec<super::ensemble::Prediction>> {
+        let point = self.predict(x)?;
+        super::ensemble::Ensemble {
+            members,
+            seed: 11,
+            log_target: self.log_target,
+        }
+        .predict(&self.spec, &self.data(), x, &point, tick)
+    }
+
     /// The training rows as [`Data`].
     pub fn data(&self) -> Data {
         let t = &self.training;

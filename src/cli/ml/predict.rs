@@ -13,9 +13,13 @@ use std::path::PathBuf;
 pub struct PredictArgs {
     #[command(flatten)]
     pub m: ModelData,
-    /// Candidates: a CSV with the feature columns (and a compound/sample column).
+    /// Candidates: a CSV with the feature columns (and a compound/sample
+    /// column), or with name,cations,metal,halide,layers (cations as
+    /// SMILES:count;...) whose descriptors are computed from the molecules.
     #[arg(long)]
     pub candidates: PathBuf,
+    #[command(flatten)]
+    pub chem: crate::cli::descriptors::ChemArgs,
     /// A grid: every candidate once per listed value of a feature, e.g.
     /// `--vary n_layers=1,2,3,4` (repeat the flag for more features).
     #[arg(long)]
@@ -96,7 +100,25 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
             (m.spec.clone(), m.data(), m.log_target, Some(m))
         }
     };
-    let (ids, cx) = crate::ml::data::load_candidates(&a.candidates, &d.features)?;
+    let (ids, cx) = if crate::descriptors::candidates::is_smiles_csv(&a.candidates) {
+        let cands = crate::descriptors::candidates::read(&a.candidates)?;
+        let (rows, failed) = crate::cli::descriptors::rows_of(&cands, &a.chem);
+        for (name, e) in &failed {
+            eprintln!("{name}: left out: {e}");
+        }
+        if rows.is_empty() {
+            bail!(
+                "{}: no candidate could be described",
+                a.candidates.display()
+            );
+        }
+        (
+            rows.iter().map(|r| r.name.clone()).collect(),
+            crate::descriptors::candidates::matrix(&rows, &d.features)?,
+        )
+    } else {
+        crate::ml::data::load_candidates(&a.candidates, &d.features)?
+    };
     let (ids, cx) = vary(&d.features, ids, cx, &a.vary)?;
     // the rate: the model trained on all rows (the saved one when given)
     let point = match &point_model {

@@ -1,0 +1,199 @@
+//! Descriptors from molecules (RDKit + PySCF through scripts/chem/cation.py,
+//! in the environment scripts/setup creates) against the paper's sheet
+//! (../shared/data/srr/, Chem. Sci. 2025, MIT licence), the cache, and
+//! screening candidates given as SMILES. The sheet's own single-cation rows
+//! give each cation's reference values.
+
+mod common;
+use common::*;
+
+use spinfit::dataset;
+use std::path::Path;
+
+/// (sheet row, SMILES, conformer rule). Rigid cations have one conformer;
+/// BA and EOA match their lowest-energy MMFF conformer, PEA its extended one
+/// (physics.md section 5: the sheet's flexible cations depend on it).
+const CATIONS: [(&str, &str, &str); 5] = [
+    ("MAPbI3", "C[NH3+]", "lowest"),
+    ("FAPbI3", "NC=[NH2+]", "lowest"),
+    ("(EOA)2PbI4", "OCC[NH3+]", "lowest"),
+    ("(BA)2PbI4", "CCCC[NH3+]", "lowest"),
+    ("PEA2PbI4", "[NH3+]CCc1ccccc1", "extended"),
+];
+
+fn describe(
+    dir: &Path,
+    rule: &str,
+    rows: &[(&str, &str)],
+    python: Option<&str>,
+) -> serde_json::Value {
+    let csv = dir.join(format!("{rule}.csv"));
+    let mut text = String::from("name,cations,metal,halide,layers\n");
+    for (name, smiles) in rows {
+        text += &format!("{name},{smiles}:2,Pb,I,1\n");
+    }
+    std::fs::write(&csv, text).unwrap();
+    let mut cmd = spinfit();
+    cmd.args([
+        "descriptors",
+        "--json",
+        "--spread",
+        "2",
+        "--rule",
+        rule,
+        "--candidates",
+    ])
+    .arg(&csv)
+    .arg("--cache")
+    .arg(dir.join("cache"));
+    if let Some(p) = python {
+        cmd.args(["--python", p]);
+    }
+    let out = cmd.output().unwrap();
+    assert_ok(&out);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn molecules_give_the_sheets_descriptors_are_cached_and_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = dataset::import(&sheet(), "").unwrap();
+    let mut runs = vec![];
+    for rule in ["lowest", "extended"] {
+        let rows: Vec<(&str, &str)> = CATIONS
+            .iter()
+            .filter(|c| c.2 == rule)
+            .map(|c| (c.0, c.1))
+            .collect();
+        let j = describe(dir.path(), rule, &rows, None);
+        assert!(
+            j["failed"].as_array().unwrap().is_empty(),
+            "{}",
+            j["failed"]
+        );
+        for r in j["rows"].as_array().unwrap() {
+            let name = r["name"].as_str().unwrap();
+            let sheet = &d
+                .records
+                .iter()
+                .find(|x| x.compound == name)
+                .unwrap()
+                .descriptors;
+            let ours: Vec<f64> = r["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            // the issue's bars: HOMO 0.2 eV, dipole 0.7 D, polarisability 10 %
+            let (homo, dip, alpha) = (
+                ours[6] - sheet[6],
+                ours[0] - sheet[0],
+                ours[3] / sheet[3] - 1.0,
+            );
+            println!(
+                "{name}: dHOMO {homo:+.3} eV, dmu {dip:+.3} D, dalpha {:+.1} %",
+                100.0 * alpha
+            );
+            assert!(homo.abs() < 0.2, "{name}: HOMO {} vs {}", ours[6], sheet[6]);
+            assert!(
+                dip.abs() < 0.7,
+                "{name}: dipole {} vs {}",
+                ours[0],
+                sheet[0]
+            );
+            assert!(
+                alpha.abs() < 0.10,
+                "{name}: alpha {} vs {}",
+                ours[3],
+                sheet[3]
+            );
+            // composition rules: MW to the sheet's older atomic weights, chi exact
+            assert!((ours[1] / sheet[1] - 1.0).abs() < 1e-4, "{name}: MW");
+            assert!(
+                (ours[2] - sheet[2]).abs() < 0.005 || name == "FAPbI3",
+                "{name}: chi"
+            );
+            // the spread over conformers brackets the chosen value
+            let s = &r["spread"][0];
+            assert!(
+                s[0].as_f64().unwrap() <= ours[0] + 1e-9
+                    && ours[0] <= s[1].as_f64().unwrap() + 1e-9
+            );
+        }
+        runs.push((rule, rows, j));
+    }
+    // a second run is read from the cache: no Python is needed at all
+    for (rule, rows, first) in &runs {
+        let again = describe(dir.path(), rule, rows, Some("/nonexistent/python"));
+        assert_eq!(again["rows"], first["rows"]);
+    }
+
+    // screening from SMILES: a model trained on the sheet ranks candidates,
+    // the paper's (EOA)2(FA)3Pb4I13 among them; its cations are cached
+    let ds = imported(dir.path());
+    let model = dir.path().join("rf.json");
+    let features = "dipole_moment_D,mw_g_per_mol,electronegativity,polarisability_bohr3,tolerance_factor,e_homo_eV,e_lumo_eV,n_layers";
+    let out = spinfit()
+        .args(["ml", "train"])
+        .arg(&ds)
+        .args([
+            "--model",
+            "rf:n_trees=60",
+            "--log-target",
+            "--features",
+            features,
+            "--out",
+        ])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let cands = dir.path().join("screen.csv");
+    std::fs::write(
+        &cands,
+        "name,cations,metal,halide,layers\n\
+         (EOA)2(FA)3Pb4I13,OCC[NH3+]:2;NC=[NH2+]:3,Pb,I,4\n\
+         (BA)2(MA)2Pb3I10,CCCC[NH3+]:2;C[NH3+]:2,Pb,I,3\n\
+         MAPbBr3,C[NH3+]:1,Pb,Br,3d\n\
+         CsPbI3,[Cs+]:1,Pb,I,3d\n",
+    )
+    .unwrap();
+    let plot = dir.path().join("ranked.png");
+    let out = spinfit()
+        .args(["ml", "screen"])
+        .arg(&model)
+        .arg("--candidates")
+        .arg(&cands)
+        .arg("--cache")
+        .arg(dir.path().join("cache"))
+        .args([
+            "--python",
+            "/nonexistent/python",
+            "--spread",
+            "2",
+            "--json",
+            "--members",
+            "8",
+            "--plot",
+        ])
+        .arg(&plot)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = j["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 4);
+    let rates: Vec<f64> = c
+        .iter()
+        .map(|x| x["rate"]["value"].as_f64().unwrap())
+        .collect();
+    assert!(rates.windows(2).all(|w| w[0] <= w[1]), "ranked: {rates:?}");
+    assert!(rates.iter().all(|r| *r > 0.0));
+    assert!(c.iter().any(|x| x["id"] == "(EOA)2(FA)3Pb4I13"));
+    assert!(
+        c.iter()
+            .all(|x| x["rate"]["stderr"].as_f64().unwrap() > 0.0)
+    );
+    assert_eq!(&std::fs::read(&plot).unwrap()[..4], b"\x89PNG");
+}
