@@ -241,24 +241,7 @@ pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
         for (k, r) in rows.iter().enumerate() {
             print_row(r);
             if let Some(p) = preds.as_ref().and_then(|p| p.get(k)) {
-                println!(
-                    "  predicted rate    = {:.4} +/- {:.4} ps^-1 (tau ~ {:.2} ps){}",
-                    p.rate,
-                    p.rate_sd,
-                    1.0 / p.rate,
-                    if p.out_of_range.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "; WARNING outside the training range in {}",
-                            p.out_of_range
-                                .iter()
-                                .map(|x| x.0.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    }
-                );
+                println!("  predicted {}", super::ml::rate_text(p));
             }
         }
     }

@@ -6,6 +6,7 @@ mod curve;
 mod cv;
 mod explain;
 mod predict;
+pub use predict::rate_text;
 mod reproduce;
 mod train;
 

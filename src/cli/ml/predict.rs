@@ -174,35 +174,45 @@ fn print_json(
         serde_json::to_string_pretty(&json!({
             "schema": "spinfit.predict/1", "model": model, "trained_on": d.y.len(), "members": a.members,
             "candidates": preds.iter().map(|(id, p)| json!({"id": id, "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
-                "tau": {"value": 1.0 / p.rate, "stderr": p.rate_sd / (p.rate * p.rate), "unit": "ps"},
+                "tau": if p.rate > 0.0 { json!({"value": 1.0 / p.rate, "stderr": p.rate_sd / (p.rate * p.rate), "unit": "ps"}) } else { serde_json::Value::Null },
+                "unphysical": p.rate <= 0.0,
                 "out_of_range": p.out_of_range.iter().map(|(f, v, lo, hi)| json!({"feature": f, "value": v, "min": lo, "max": hi})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
         }))?
     );
     Ok(())
 }
 
+/// `rate = r +/- s ps^-1 (tau ~ t ps)`, with the warnings a reader needs:
+/// a rate <= 0 (a model not constrained positive, extrapolating) and
+/// descriptors outside the training range.
+pub fn rate_text(p: &Prediction) -> String {
+    let tau = if p.rate > 0.0 {
+        format!("tau ~ {:.2} ps", 1.0 / p.rate)
+    } else {
+        "WARNING rate <= 0 is unphysical: the model extrapolates; --log-target keeps rates positive"
+            .to_string()
+    };
+    let range = if p.out_of_range.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "  WARNING outside the training range: {}",
+            p.out_of_range
+                .iter()
+                .map(|(f, v, lo, hi)| format!("{f} = {v} not in [{lo}, {hi}]"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    format!(
+        "rate = {:.4} +/- {:.4} ps^-1 ({tau}){range}",
+        p.rate, p.rate_sd
+    )
+}
+
 fn print_text(model: &str, rows: usize, members: usize, preds: &[(String, Prediction)]) {
     println!("{model} trained on {rows} rows; uncertainty = sd over {members} bootstrap members");
     for (k, (id, p)) in preds.iter().enumerate() {
-        let warn = if p.out_of_range.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "  WARNING outside the training range: {}",
-                p.out_of_range
-                    .iter()
-                    .map(|(f, v, lo, hi)| format!("{f} = {v} not in [{lo}, {hi}]"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        };
-        println!(
-            "{:>3}. {:30} rate = {:.4} +/- {:.4} ps^-1 (tau ~ {:.2} ps){warn}",
-            k + 1,
-            id,
-            p.rate,
-            p.rate_sd,
-            1.0 / p.rate
-        );
+        println!("{:>3}. {:30} {}", k + 1, id, rate_text(p));
     }
 }
