@@ -81,6 +81,18 @@ pub const SHANNON: [(&str, f64); 6] = [
 /// The sheet's fixed values for inorganic Cs: MW, chi and r_o (A).
 pub const CS: (f64, f64, f64) = (132.9, 0.79, 1.88);
 
+/// The value of element `e` in a table, or an error naming `what` was
+/// wanted for `context` and the elements the table has.
+fn lookup(table: &[(&str, f64)], e: &str, context: &str, what: &str) -> Result<f64> {
+    table.iter().find(|x| x.0 == e).map(|x| x.1).ok_or_else(|| {
+        let known: Vec<&str> = table.iter().map(|x| x.0).collect();
+        Error::setting(
+            context,
+            format!("no {what} for `{e}`; known: {}", known.join(", ")),
+        )
+    })
+}
+
 /// Goldschmidt tolerance factor t = (r_o + r_X) / (sqrt 2 (r_B + r_X)).
 ///
 /// ```
@@ -90,21 +102,7 @@ pub const CS: (f64, f64, f64) = (132.9, 0.79, 1.88);
 /// assert!((t - 0.77112).abs() < 1e-5);
 /// ```
 pub fn tolerance_factor(r_o: f64, metal: &str, halide: &str) -> Result<f64> {
-    let r = |e: &str| {
-        SHANNON
-            .iter()
-            .find(|x| x.0 == e)
-            .map(|x| x.1)
-            .ok_or_else(|| {
-                Error::setting(
-                    "tolerance factor",
-                    format!(
-                        "no Shannon radius for `{e}`; known: {}",
-                        SHANNON.map(|x| x.0).join(", ")
-                    ),
-                )
-            })
-    };
+    let r = |e: &str| lookup(&SHANNON, e, "tolerance factor", "Shannon radius");
     if !(r_o.is_finite() && r_o > 0.0) {
         return Err(Error::setting(
             "organic radius",
@@ -121,16 +119,7 @@ pub fn formula_chi(f: &str) -> Result<f64> {
     let mut sum = 0.0;
     let mut n = 0.0;
     for (e, k) in &atoms {
-        let chi = PAULING
-            .iter()
-            .find(|x| x.0 == e)
-            .map(|x| x.1)
-            .ok_or_else(|| {
-                Error::setting(
-                    "formula",
-                    format!("no electronegativity for `{e}` in `{f}`"),
-                )
-            })?;
+        let chi = lookup(&PAULING, e, f, "electronegativity")?;
         sum += chi * k;
         n += k;
     }
@@ -162,13 +151,7 @@ pub fn formula_mw(f: &str) -> Result<f64> {
     let atoms = parse_atoms(f)?;
     atoms
         .iter()
-        .map(|(e, n)| {
-            ELEMENTS
-                .iter()
-                .find(|x| x.0 == e)
-                .map(|x| x.1 * n)
-                .ok_or_else(|| Error::setting("formula", format!("unknown element `{e}` in `{f}`")))
-        })
+        .map(|(e, n)| lookup(&ELEMENTS, e, f, "atomic weight").map(|w| w * n))
         .sum()
 }
 

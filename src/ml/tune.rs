@@ -69,6 +69,15 @@ impl Tuned {
     }
 }
 
+impl Tuned {
+    /// The setting with the lowest inner-CV MSE on `x`, `y` (first of
+    /// equals), and every setting's MSE.
+    pub fn choose(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<(usize, Vec<f64>)> {
+        let mse = self.inner_mse(x, y)?;
+        Ok((argmin(&mse), mse))
+    }
+}
+
 fn argmin(v: &[f64]) -> usize {
     // first of equal minima; NaN scores (a failed setting) never win
     v.iter()
@@ -88,7 +97,7 @@ impl Regressor for Tuned {
         )
     }
     fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Box<dyn Predictor>> {
-        let best = argmin(&self.inner_mse(x, y)?);
+        let (best, _) = self.choose(x, y)?;
         if let Ok(mut c) = self.chosen.lock() {
             c.push(best);
         }
@@ -155,33 +164,18 @@ mod tests {
         let mse = t.inner_mse(&d.x, &d.y).unwrap();
         assert!(mse[1] < mse[0] / 10.0, "{mse:?}");
         // nested: one choice per outer fit (5 folds + the in-sample fit)
-        let r = validate(
-            &t,
-            &d,
-            &Scheme::KFold {
-                k: 5,
-                repeats: 1,
-                seed: 3,
-            },
-            false,
-        )
-        .unwrap();
+        let outer = Scheme::KFold {
+            k: 5,
+            repeats: 1,
+            seed: 3,
+        };
+        let r = validate(&t, &d, &outer, false).unwrap();
         let c = t.choices();
         assert_eq!(c.iter().map(|x| x.1).sum::<usize>(), 6);
         assert_eq!(c[0].0, good.name());
         // the nested estimate equals validating the chosen setting when every
         // outer fold chose it
-        let direct = validate(
-            &good,
-            &d,
-            &Scheme::KFold {
-                k: 5,
-                repeats: 1,
-                seed: 3,
-            },
-            false,
-        )
-        .unwrap();
+        let direct = validate(&good, &d, &outer, false).unwrap();
         assert!((r.held_out.mse - direct.held_out.mse).abs() < 1e-12);
         let (best, all) =
             select_on_all_rows(&[bad, good], &d, &Scheme::Loo, false, &|| {}).unwrap();

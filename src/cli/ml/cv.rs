@@ -18,17 +18,8 @@ pub struct CvArgs {
     /// split:rows=A-B (data rows A-B of the file train), split:COLUMN=VALUE.
     #[arg(long, default_value = "loo")]
     pub cv: String,
-    /// Learn ln(target); scores are on the target itself.
-    #[arg(long)]
-    pub log_target: bool,
-    /// Tune the model's settings over its grid by an inner k-fold CV inside
-    /// every outer training set (nested CV), and show the optimistic
-    /// tuned-on-all-rows figure beside it.
-    #[arg(long)]
-    pub tune: bool,
-    /// Inner folds for --tune.
-    #[arg(long, default_value_t = 5)]
-    pub inner_folds: usize,
+    #[command(flatten)]
+    pub t: super::TuneArgs,
     /// Repeat the validation with N seeds (model and shuffles) and report
     /// the spread of the held-out R2.
     #[arg(long)]
@@ -57,9 +48,9 @@ fn metrics_json(x: &Metrics, kind: &str) -> Vec<serde_json::Value> {
 
 /// The model validated: the spec itself, or the spec tuned over its grid.
 fn regressor(spec: &ModelSpec, a: &CvArgs, seed: u64) -> anyhow::Result<Box<dyn Regressor>> {
-    Ok(if a.tune {
+    Ok(if a.t.tune {
         let grid = spec.with_seed(seed).grid();
-        Box::new(Tuned::new(grid, a.inner_folds, seed)?)
+        Box::new(Tuned::new(grid, a.t.inner_folds, seed)?)
     } else {
         Box::new(spec.with_seed(seed))
     })
@@ -71,16 +62,16 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
     let n = d.y.len();
     let model = regressor(&spec, &a, default_seed(&spec))?;
     let bar = progress(scheme.fits(n), "model fits");
-    let r = validate_with(model.as_ref(), &d, &scheme, a.log_target, &|| bar.inc(1))?;
+    let r = validate_with(model.as_ref(), &d, &scheme, a.t.log_target, &|| bar.inc(1))?;
     bar.finish_and_clear();
     // nested CV's counterpart: settings chosen by their score on all rows
-    let optimistic = if a.tune {
+    let optimistic = if a.t.tune {
         let grid = spec.grid();
         let bar = progress(
             grid.len() * scheme.fits(n),
             "model fits (tuning on all rows)",
         );
-        let (best, all) = select_on_all_rows(&grid, &d, &scheme, a.log_target, &|| bar.inc(1))?;
+        let (best, all) = select_on_all_rows(&grid, &d, &scheme, a.t.log_target, &|| bar.inc(1))?;
         bar.finish_and_clear();
         Some((grid[best].name(), all[best].held_out))
     } else {
@@ -95,7 +86,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
                 &make,
                 &d,
                 &scheme,
-                a.log_target,
+                a.t.log_target,
                 &(0..k).collect::<Vec<u64>>(),
                 &|| bar.inc(1),
             )?;
@@ -123,8 +114,8 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
                 "log_target": r.log_target, "rows": n, "rows_dropped": d.dropped,
                 "metrics": metrics,
                 "held_out_r2_sd_over_repeats": r.held_out_r2_sd,
-                "tuning": a.tune.then(|| json!({
-                    "nested": true, "inner_folds": a.inner_folds,
+                "tuning": a.t.tune.then(|| json!({
+                    "nested": true, "inner_folds": a.t.inner_folds,
                     "chosen_settings": choices.iter().map(|(s, k)| json!({"model": s, "times": k})).collect::<Vec<_>>(),
                     "tuned_on_all_rows": optimistic.as_ref().map(|(s, m)| json!({"model": s, "metrics": metrics_json(m, "selected-on-the-same-rows")})),
                 })),
@@ -175,7 +166,7 @@ fn print_text(
     let sd = r
         .held_out_r2_sd
         .map_or(String::new(), |s| format!(" (sd over repeats {s:.3})"));
-    let label = if a.tune {
+    let label = if a.t.tune {
         "held-out (nested)"
     } else {
         "held-out"

@@ -53,6 +53,22 @@ pub struct ModelData {
     pub model: Option<String>,
 }
 
+/// Target transform and tuning, shared by `ml cv` and `ml train`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Learn ln(target); scores and predictions are on the target itself.
+    #[arg(long)]
+    pub log_target: bool,
+    /// Choose the model's settings from its grid by an inner k-fold CV on
+    /// the training rows (in `ml cv`: inside every outer training set, i.e.
+    /// nested CV, with the optimistic tuned-on-all-rows figure beside it).
+    #[arg(long)]
+    pub tune: bool,
+    /// Inner folds for --tune.
+    #[arg(long, default_value_t = 5)]
+    pub inner_folds: usize,
+}
+
 /// Where a model comes from: data to train on, or a saved model.
 pub enum Source {
     Data(Box<(ModelSpec, Data)>),
