@@ -219,3 +219,52 @@ fn molecules_give_the_sheets_descriptors_are_cached_and_screen() {
     );
     assert_eq!(&std::fs::read(&plot).unwrap()[..4], b"\x89PNG");
 }
+
+#[test]
+fn bad_molecules_and_a_missing_environment_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("bad.csv");
+    // a neutral amine (not a cation) and an unreadable SMILES
+    std::fs::write(
+        &csv,
+        "name,cations,metal,halide,layers\nneutral,CCN:2,Pb,I,1\nbroken,C[NH3:2,Pb,I,1\n",
+    )
+    .unwrap();
+    let out = spinfit()
+        .args(["descriptors", "--candidates"])
+        .arg(&csv)
+        .arg("--cache")
+        .arg(dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("neutral") && err.contains("formal charge 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("broken") && err.contains("cannot read the SMILES"),
+        "{err}"
+    );
+    let out = spinfit()
+        .args([
+            "descriptors",
+            "--cation",
+            "C[NH3+]:1",
+            "--layers",
+            "3d",
+            "--python",
+            "/nonexistent/python",
+            "--cache",
+        ])
+        .arg(dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/python") && err.contains("scripts/setup"),
+        "{err}"
+    );
+}

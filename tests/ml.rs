@@ -287,3 +287,33 @@ fn explain_draws_bars_and_a_beeswarm_and_cv_a_residual_histogram() {
     );
     assert_eq!(&std::fs::read(&hist).unwrap()[..4], b"\x89PNG");
 }
+
+#[test]
+fn an_xlsx_sheet_is_data_too_and_gives_what_its_import_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = imported(dir.path());
+    let run = |data: &Path, target: &str, features: &str| {
+        let out = spinfit()
+            .args(["ml", "cv"])
+            .arg(data)
+            .args([
+                "--model",
+                "ols",
+                "--json",
+                "--target",
+                target,
+                "--features",
+                features,
+            ])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (metric(&j, "r2", "held-out"), j["rows"].as_u64().unwrap())
+    };
+    let raw = run(&sheet(), "Spin relaxation rate", "MW,EHOMO,nlayers");
+    let ours = run(&d, "rate", "mw_g_per_mol,e_homo_eV,n_layers");
+    // the sheet's 7 empty rows are not data rows
+    assert_eq!(raw.1, 52);
+    assert_eq!(raw, ours);
+}
