@@ -17,10 +17,12 @@ Recipe (how the Chem. Sci. 2025 sheet was built, ../shared/physics.md s. 5):
   about the centre of mass in Debye (a cation's dipole depends on the
   origin); isotropic polarisability (trace / 3) from coupled-perturbed HF
   (pyscf-properties) in bohr^3.
-- Organic radius: half the longest interatomic distance, hydrogens
-  included (A).
+- The geometry (A, centred on the centre of mass) is returned; spinfit
+  computes the organic radius from it (half the longest interatomic
+  distance, hydrogens included; the "extended" rule here uses the same
+  measure to choose).
 - The same single point on up to `spread` distinct conformers within the
-  window gives the spread of each descriptor (min, max).
+  window (the chosen one first) gives the spread of each descriptor.
 Nothing here is fitted to the sheet; the constants are the packages'.
 """
 import json
@@ -35,7 +37,7 @@ from rdkit.Chem import AllChem, Descriptors, rdMolAlign  # noqa: E402
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula  # noqa: E402
 
 HARTREE_EV = 27.211386245988  # CODATA 2018
-VERSION = 1
+VERSION = 2
 
 
 def fail(msg):
@@ -136,15 +138,15 @@ def main():
     else:
         chosen = max(confs, key=lambda c: radius(coords(mol, c[0])[1]))
     basis = req.get("basis", "6-311G**")
-    sym, pos = coords(mol, chosen[0])
-    main_sp = single_point(sym, pos, charge, basis)
-    # spread over up to `spread` low-energy conformers (the chosen one included)
+    # the chosen conformer first, then up to `spread` - 1 others of the window
     others = [c for c in window if c[0] != chosen[0]][: max(int(req.get("spread", 3)) - 1, 0)]
-    rows = [dict(main_sp, radius_A=radius(pos))]
-    for cid, _ in others:
-        s, p = coords(mol, cid)
-        rows.append(dict(single_point(s, p, charge, basis), radius_A=radius(p)))
-    keys = ["homo_eV", "lumo_eV", "dipole_D", "polarisability_bohr3", "radius_A"]
+    results = []
+    for cid, e in [chosen] + others:
+        sym, pos = coords(mol, cid)
+        sp = single_point(sym, pos, charge, basis)
+        sp["mmff_kcal_above_lowest"] = e - e0
+        sp["geometry"] = [[s_, float(x), float(y), float(z)] for s_, (x, y, z) in zip(sym, pos)]
+        results.append(sp)
     out = {
         "helper_version": VERSION,
         "smiles": smiles,
@@ -161,16 +163,9 @@ def main():
             "window_kcal": float(req.get("window_kcal", 3.0)),
             "seed": int(req.get("seed", 42)),
         },
-        "conformer": {
-            "distinct": len(confs),
-            "in_window": len(window),
-            "mmff_kcal_above_lowest": chosen[1] - e0,
-        },
-        "descriptors": rows[0],
-        "spread": {
-            k: {"min": min(r[k] for r in rows), "max": max(r[k] for r in rows), "conformers": len(rows)}
-            for k in keys
-        },
+        "distinct_conformers": len(confs),
+        "in_window": len(window),
+        "conformers": results,
         "packages": {
             "rdkit": __import__("rdkit").__version__,
             "pyscf": __import__("pyscf").__version__,

@@ -273,10 +273,8 @@ fn print_row(r: &Row) {
             format!(
                 "; {} conformer of {} distinct, {:.2} kcal/mol above the lowest",
                 h.settings["rule"].as_str().unwrap_or("?"),
-                h.conformer["distinct"],
-                h.conformer["mmff_kcal_above_lowest"]
-                    .as_f64()
-                    .unwrap_or(f64::NAN)
+                h.distinct_conformers,
+                h.conformers[0].mmff_kcal_above_lowest
             )
         });
         println!("  cation {} x {} ({}{conf})", c.smiles, c.count, c.formula);

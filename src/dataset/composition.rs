@@ -113,6 +113,18 @@ pub fn tolerance_factor(r_o: f64, metal: &str, halide: &str) -> Result<f64> {
     Ok((r_o + rx) / (std::f64::consts::SQRT_2 * (rb + rx)))
 }
 
+/// Organic radius r_o (A): half the longest interatomic distance of the
+/// cation's geometry, hydrogens included (the sheet's rule, physics.md).
+pub fn organic_radius(atoms: &[[f64; 3]]) -> f64 {
+    let mut d2 = 0.0f64;
+    for (i, a) in atoms.iter().enumerate() {
+        for b in &atoms[i + 1..] {
+            d2 = d2.max((0..3).map(|k| (a[k] - b[k]).powi(2)).sum());
+        }
+    }
+    0.5 * d2.sqrt()
+}
+
 /// Mean Pauling electronegativity over all atoms of an element-only formula.
 pub fn formula_chi(f: &str) -> Result<f64> {
     let atoms = parse_atoms(f)?;
@@ -463,6 +475,9 @@ mod tests {
         );
         // physics.md: MA's chi = (2.55 + 6 x 2.20 + 3.04) / 8 = 2.35 after rounding
         assert_eq!(composition("MAPbI3").unwrap().mean_chi, 2.35);
+        // a 3-4-5 triangle: the longest distance is the hypotenuse
+        let r = organic_radius(&[[0.0, 0.0, 0.0], [3.0, 0.0, 0.0], [0.0, 4.0, 0.0]]);
+        assert!((r - 2.5).abs() < 1e-15);
         assert_eq!(composition("CsPbBr3").unwrap().mean_chi, 0.79);
         assert_eq!(composition("Cs0.5FA0.5PbBrI2").unwrap().halide, None);
         let e = composition("CH3NH3PbClxI1-x").unwrap_err().to_string();

@@ -88,16 +88,45 @@ pub struct Values {
     #[serde(rename = "dipole_D")]
     pub dipole_d: f64,
     pub polarisability_bohr3: f64,
+    /// Organic radius (A) from the geometry, by spinfit's rule.
     #[serde(rename = "radius_A")]
     pub radius_a: f64,
 }
 
-/// Range of a descriptor over low-energy conformers.
+/// One conformer's Hartree-Fock single point and geometry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conformer {
+    #[serde(rename = "homo_eV")]
+    pub homo_ev: f64,
+    #[serde(rename = "lumo_eV")]
+    pub lumo_ev: f64,
+    #[serde(rename = "dipole_D")]
+    pub dipole_d: f64,
+    pub polarisability_bohr3: f64,
+    pub scf_energy_hartree: f64,
+    pub mmff_kcal_above_lowest: f64,
+    /// (element, x, y, z) in angstrom, centred on the centre of mass.
+    pub geometry: Vec<(String, f64, f64, f64)>,
+}
+
+impl Conformer {
+    pub fn values(&self) -> Values {
+        let xyz: Vec<[f64; 3]> = self.geometry.iter().map(|a| [a.1, a.2, a.3]).collect();
+        Values {
+            homo_ev: self.homo_ev,
+            lumo_ev: self.lumo_ev,
+            dipole_d: self.dipole_d,
+            polarisability_bohr3: self.polarisability_bohr3,
+            radius_a: crate::dataset::composition::organic_radius(&xyz),
+        }
+    }
+}
+
+/// Range of a descriptor over low-energy conformers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Range {
     pub min: f64,
     pub max: f64,
-    pub conformers: usize,
 }
 
 /// What the helper returns for one cation.
@@ -109,10 +138,27 @@ pub struct Cation {
     pub formula: String,
     pub charge: i32,
     pub settings: serde_json::Value,
-    pub conformer: serde_json::Value,
-    pub descriptors: Values,
-    pub spread: std::collections::BTreeMap<String, Range>,
+    pub distinct_conformers: usize,
+    pub in_window: usize,
+    /// The chosen conformer first, then the others of the spread.
+    pub conformers: Vec<Conformer>,
     pub packages: serde_json::Value,
+}
+
+impl Cation {
+    /// The chosen conformer's descriptors.
+    pub fn descriptors(&self) -> Values {
+        self.conformers[0].values()
+    }
+
+    /// (min, max) of a descriptor over the computed conformers.
+    pub fn spread(&self, f: impl Fn(&Values) -> f64) -> Range {
+        let v: Vec<f64> = self.conformers.iter().map(|c| f(&c.values())).collect();
+        Range {
+            min: v.iter().copied().fold(f64::INFINITY, f64::min),
+            max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
 }
 
 /// Where the helper runs and where its answers are kept.
@@ -240,6 +286,9 @@ impl Helper {
         }
         let c: Cation =
             serde_json::from_value(v).map_err(|e| Error::setting(&what, e.to_string()))?;
+        if c.conformers.is_empty() {
+            return Err(Error::setting(&what, "the helper returned no conformer"));
+        }
         let text =
             serde_json::to_string_pretty(&c).map_err(|e| Error::setting(&what, e.to_string()))?;
         crate::io_util::write_atomic(&self.entry(r), text.as_bytes())?;

@@ -138,7 +138,7 @@ fn cation_row(p: &Part, c: Option<Cation>) -> Result<CationRow> {
         });
     };
     let f = neutral_formula(&c.formula);
-    let d = &c.descriptors;
+    let d = &c.descriptors();
     let mut v = [f64::NAN; 10];
     v[0] = d.dipole_d;
     v[1] = formula_mw(&f)?;
@@ -176,26 +176,26 @@ pub fn assemble(cand: &Candidate, answers: Vec<Option<Cation>>) -> Result<Row> {
     values[5] = tolerance_factor(values[4], &cand.metal, &cand.halide)?;
     values[9] = cand.layers;
     // spread: each cation's conformer range, count-weighted
-    let range = |c: &CationRow, key: &str, k: usize| -> (f64, f64) {
-        match &c.helper {
-            None => (c.values[k], c.values[k]),
-            Some(h) => h
-                .spread
-                .get(key)
-                .map_or((f64::NAN, f64::NAN), |r| (r.min, r.max)),
-        }
-    };
+    type Pick = fn(&helper::Values) -> f64;
+    let picks: [(usize, Pick); 5] = [
+        (0, |v| v.dipole_d),
+        (3, |v| v.polarisability_bohr3),
+        (4, |v| v.radius_a),
+        (6, |v| v.homo_ev),
+        (7, |v| v.lumo_ev),
+    ];
     let mut spread = [(f64::NAN, f64::NAN); 10];
-    for (k, key) in [
-        (0, "dipole_D"),
-        (3, "polarisability_bohr3"),
-        (4, "radius_A"),
-        (6, "homo_eV"),
-        (7, "lumo_eV"),
-    ] {
+    for (k, pick) in picks {
+        let range = |c: &CationRow| match &c.helper {
+            None => (c.values[k], c.values[k]),
+            Some(h) => {
+                let r = h.spread(pick);
+                (r.min, r.max)
+            }
+        };
         spread[k] = (
-            mean(&|c: &CationRow| range(c, key, k).0),
-            mean(&|c: &CationRow| range(c, key, k).1),
+            mean(&|c: &CationRow| range(c).0),
+            mean(&|c: &CationRow| range(c).1),
         );
     }
     spread[5] = (
@@ -266,36 +266,25 @@ pub fn columns() -> impl Iterator<Item = (&'static str, &'static str)> {
 mod tests {
     use super::*;
 
+    /// A helper answer with one conformer: two atoms 2 r apart give radius r.
     fn answer(smiles: &str, formula: &str, v: [f64; 5]) -> Cation {
-        let r = |x: f64| helper::Range {
-            min: x,
-            max: x,
-            conformers: 1,
-        };
         Cation {
             smiles: smiles.into(),
             canonical_smiles: smiles.into(),
             formula: formula.into(),
             charge: 1,
             settings: serde_json::Value::Null,
-            conformer: serde_json::Value::Null,
-            descriptors: helper::Values {
+            distinct_conformers: 1,
+            in_window: 1,
+            conformers: vec![helper::Conformer {
                 homo_ev: v[0],
                 lumo_ev: v[1],
                 dipole_d: v[2],
                 polarisability_bohr3: v[3],
-                radius_a: v[4],
-            },
-            spread: [
-                ("homo_eV", v[0]),
-                ("lumo_eV", v[1]),
-                ("dipole_D", v[2]),
-                ("polarisability_bohr3", v[3]),
-                ("radius_A", v[4]),
-            ]
-            .into_iter()
-            .map(|(k, x)| (k.to_string(), r(x)))
-            .collect(),
+                scf_energy_hartree: -1.0,
+                mmff_kcal_above_lowest: 0.0,
+                geometry: vec![("N".into(), -v[4], 0.0, 0.0), ("C".into(), v[4], 0.0, 0.0)],
+            }],
             packages: serde_json::Value::Null,
         }
     }
