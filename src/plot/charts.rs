@@ -1,8 +1,8 @@
 //! Scatter charts with error bars and model curves (omega_L(B), T2*(B),
 //! g(E)), and a grid of small panels (every trace of a series with its fit).
 
-use super::{DrawResult, fonts, range};
-use crate::error::{Error, Result};
+use super::{DrawResult, range, to_file};
+use crate::error::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -190,41 +190,10 @@ where
     Ok(())
 }
 
-pub(super) fn to_file(
-    path: &Path,
-    draw: impl Fn(&Path) -> DrawResult,
-    draw_svg: impl Fn(&Path) -> DrawResult,
-) -> Result<()> {
-    fonts();
-    let r = match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("png") => draw(path),
-        Some("svg") => draw_svg(path),
-        _ => {
-            return Err(Error::Plot {
-                path: path.to_path_buf(),
-                msg: "unknown figure format: use a .png or .svg file name".into(),
-            });
-        }
-    };
-    r.map_err(|e| Error::Plot {
-        path: path.to_path_buf(),
-        msg: e.to_string(),
-    })
-}
-
 /// Draw a points-and-curves chart (.png or .svg).
 pub fn draw_xy(path: &Path, fig: &XyFigure) -> Result<()> {
     let size = (900, 650);
-    to_file(
-        path,
-        |p| xy(BitMapBackend::new(p, size).into_drawing_area(), fig),
-        |p| xy(SVGBackend::new(p, size).into_drawing_area(), fig),
-    )
+    to_file(path, size, |a| xy(a, fig), |a| xy(a, fig))
 }
 
 /// Draw a grid of small panels (.png or .svg).
@@ -234,14 +203,9 @@ pub fn draw_grid(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
     let size = (420 * cols, 300 * rows + 40);
     to_file(
         path,
-        |p| {
-            grid(
-                BitMapBackend::new(p, size).into_drawing_area(),
-                title,
-                panels,
-            )
-        },
-        |p| grid(SVGBackend::new(p, size).into_drawing_area(), title, panels),
+        size,
+        |a| grid(a, title, panels),
+        |a| grid(a, title, panels),
     )
 }
 
@@ -317,24 +281,9 @@ pub fn draw_heatmap(
     let size = (950, 800);
     to_file(
         path,
-        |p| {
-            heat(
-                BitMapBackend::new(p, size).into_drawing_area(),
-                title,
-                labels,
-                short,
-                m,
-            )
-        },
-        |p| {
-            heat(
-                SVGBackend::new(p, size).into_drawing_area(),
-                title,
-                labels,
-                short,
-                m,
-            )
-        },
+        size,
+        |a| heat(a, title, labels, short, m),
+        |a| heat(a, title, labels, short, m),
     )
 }
 
@@ -440,25 +389,8 @@ pub fn draw_bars_with_errors(
     let size = (850, 120 + 45 * labels.len() as u32);
     to_file(
         path,
-        |p| {
-            bars(
-                BitMapBackend::new(p, size).into_drawing_area(),
-                title,
-                x_label,
-                labels,
-                values,
-                err,
-            )
-        },
-        |p| {
-            bars(
-                SVGBackend::new(p, size).into_drawing_area(),
-                title,
-                x_label,
-                labels,
-                values,
-                err,
-            )
-        },
+        size,
+        |a| bars(a, title, x_label, labels, values, err),
+        |a| bars(a, title, x_label, labels, values, err),
     )
 }

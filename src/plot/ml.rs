@@ -4,7 +4,7 @@
 //! to high, red).
 
 use super::DrawResult;
-use super::charts::to_file;
+use super::to_file;
 use crate::error::Result;
 use nalgebra::DMatrix;
 use plotters::coord::Shift;
@@ -74,24 +74,9 @@ pub fn draw_histogram(
     let bins = bins.max(1);
     to_file(
         path,
-        |p| {
-            histogram(
-                BitMapBackend::new(p, size).into_drawing_area(),
-                title,
-                x_label,
-                values,
-                bins,
-            )
-        },
-        |p| {
-            histogram(
-                SVGBackend::new(p, size).into_drawing_area(),
-                title,
-                x_label,
-                values,
-                bins,
-            )
-        },
+        size,
+        |a| histogram(a, title, x_label, values, bins),
+        |a| histogram(a, title, x_label, values, bins),
     )
 }
 
@@ -204,11 +189,7 @@ pub fn draw_beeswarm(
         x,
     };
     let size = (900, 140 + 55 * features.len() as u32);
-    to_file(
-        path,
-        |p| beeswarm(BitMapBackend::new(p, size).into_drawing_area(), &s),
-        |p| beeswarm(SVGBackend::new(p, size).into_drawing_area(), &s),
-    )
+    to_file(path, size, |a| beeswarm(a, &s), |a| beeswarm(a, &s))
 }
 
 #[cfg(test)]
