@@ -116,6 +116,24 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     }
 }
 
+/// Dot product with four independent partial sums: the compiler may then
+/// keep them in vector registers (a single running sum is a serial chain of
+/// dependent additions it must not reorder).
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

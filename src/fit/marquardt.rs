@@ -18,6 +18,7 @@
 //! decrease <= ftol, |D^1/2 delta| <= xtol (|D^1/2 q| + xtol), or the
 //! evaluation budget.
 
+use super::fastmath::dot;
 use super::result::Termination;
 use nalgebra::{DMatrix, DVector};
 
@@ -184,24 +185,6 @@ pub fn minimize(
             }
         }
     }
-}
-
-/// Dot product with four independent partial sums: the compiler may then
-/// keep them in vector registers (a single running sum is a serial chain of
-/// dependent additions it must not reorder).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
 }
 
 /// A = J^T J and g = J^T r for a column-major m x n Jacobian.

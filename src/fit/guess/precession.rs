@@ -37,9 +37,7 @@ fn extras(model: &Precession, decay_tau: f64, t: &[f64]) -> Vec<Vec<f64>> {
     v
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
+use crate::fit::fastmath::dot;
 
 /// chi^2 of the least-squares solution on the chosen basis columns (at most
 /// [`SMALL`]), by an in-place Cholesky on the stack: scoring thousands of
@@ -176,34 +174,34 @@ impl StartGrid {
         let decay_tau = span / 3.0;
         let mut grams = vec![];
         let mut nb = 0;
+        // cos and sin of every frequency at every delay, shared by both envelopes
+        let trig: Vec<(Vec<f64>, Vec<f64>)> = omegas
+            .iter()
+            .map(|&w| {
+                t.iter()
+                    .map(|&x| sin_cos(w * x * 1e-3))
+                    .map(|(a, b)| (b, a))
+                    .unzip()
+            })
+            .collect();
         for t2 in [tmax / 6.0, tmax / 2.0] {
             // the envelope is the same for every frequency: compute it once
             let env: Vec<f64> = t.iter().map(|&x| exp(-x / t2)).collect();
+            let damp = |v: &[f64]| -> Vec<f64> { v.iter().zip(&env).map(|(a, e)| a * e).collect() };
             let mut cols: Vec<Vec<f64>> = vec![];
-            for &w in &omegas {
-                let (mut c, mut sn) = (Vec::with_capacity(t.len()), Vec::with_capacity(t.len()));
-                for (&x, e) in t.iter().zip(&env) {
-                    let (a, b) = sin_cos(w * x * 1e-3);
-                    c.push(b * e);
-                    sn.push(a * e);
-                }
-                cols.push(c);
+            for (c, sn) in &trig {
+                cols.push(damp(c));
                 if shape.phase {
-                    cols.push(sn);
+                    cols.push(damp(sn));
                 }
             }
             nb = cols.len();
             cols.extend(extras(shape, decay_tau, t));
-            let n = cols.len();
-            let mut gram = DMatrix::zeros(n, n);
-            for a in 0..n {
-                for b in 0..=a {
-                    let v = dot(&cols[a], &cols[b]);
-                    gram[(a, b)] = v;
-                    gram[(b, a)] = v;
-                }
-            }
-            let rhs = DVector::from_fn(n, |a, _| dot(&cols[a], y));
+            // Gram matrix and right-hand side as matrix products (blocked,
+            // vectorised gemm): ~100 columns of ~400 points each
+            let basis = DMatrix::from_fn(t.len(), cols.len(), |i, j| cols[j][i]);
+            let gram = basis.tr_mul(&basis);
+            let rhs = basis.tr_mul(&DVector::from_column_slice(y));
             grams.push((t2, gram, rhs));
         }
         StartGrid {
