@@ -26,17 +26,9 @@ const LN2_HI: f64 = 6.931_471_803_691_238e-1;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 const INV_LN2: f64 = std::f64::consts::LOG2_E;
 
-/// e^x, to within ~2 ulp of `f64::exp`; 0 below -708.4 and +inf above 709.7.
+/// exp(r) for |r| <= ln2/2: Taylor to r^13 by Horner's rule.
 #[inline(always)]
-pub fn exp(x: f64) -> f64 {
-    if x < -708.39 {
-        return if x.is_nan() { x } else { 0.0 };
-    }
-    if x > 709.78 {
-        return if x.is_nan() { x } else { f64::INFINITY };
-    }
-    let k = round(x * INV_LN2);
-    let r = (x - k * LN2_HI) - k * LN2_LO;
+fn exp_poly(r: f64) -> f64 {
     let mut p: f64 = 1.0 / 6_227_020_800.0; // 1/13!
     for c in [
         1.0 / 479_001_600.0,
@@ -55,12 +47,47 @@ pub fn exp(x: f64) -> f64 {
     ] {
         p = p * r + c;
     }
-    let k = k as i64;
-    // 2^k in two factors so that k down to -1074 (subnormal results) works
-    let k1 = k / 2;
-    let s1 = f64::from_bits(((k1 + 1023) as u64) << 52);
-    let s2 = f64::from_bits(((k - k1 + 1023) as u64) << 52);
-    p * s1 * s2
+    p
+}
+
+/// 2^k for an integral float k in [-1022, 1023], from its bits: the exponent
+/// field is k + 1023, read off the mantissa of k + 1023 + 2^52.
+#[inline(always)]
+fn pow2(k: f64) -> f64 {
+    f64::from_bits((k + (1023.0 + 4_503_599_627_370_496.0)).to_bits() << 52)
+}
+
+/// e^x for x in [-708.39, 709.78]: 2^k exp(r), 2^k applied in two halves
+/// so that neither leaves the normal range.
+#[inline(always)]
+fn exp_in_range(x: f64) -> f64 {
+    let k = round(x * INV_LN2);
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let k1 = round(0.5 * k);
+    exp_poly(r) * pow2(k1) * pow2(k - k1)
+}
+
+/// e^x, to within ~2 ulp of `f64::exp`; 0 below -708.4 and +inf above 709.7.
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    if x < -708.39 {
+        return if x.is_nan() { x } else { 0.0 };
+    }
+    if x > 709.78 {
+        return if x.is_nan() { x } else { f64::INFINITY };
+    }
+    exp_in_range(x)
+}
+
+/// `out[i] = exp(x[i])` with no branch in the loop, so that the compiler
+/// can vectorise it; the same values as [`exp`].
+pub fn exp_slice(x: &[f64], out: &mut [f64]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        let e = exp_in_range(v.clamp(-708.39, 709.78));
+        let e = if v < -708.39 { 0.0 } else { e };
+        let e = if v > 709.78 { f64::INFINITY } else { e };
+        *o = if v.is_nan() { v } else { e };
+    }
 }
 
 const PIO2_1: f64 = 1.570_796_326_734_125_6; // first 33 bits of pi/2
@@ -68,17 +95,13 @@ const PIO2_2: f64 = 6.077_100_506_303_966e-11; // next 33 bits
 const PIO2_3: f64 = 2.022_266_248_795_950_6e-21; // the rest
 const TWO_OVER_PI: f64 = std::f64::consts::FRAC_2_PI;
 
-/// (sin x, cos x), to within a few ulp of `std` for |x| < 1.6e6; falls back
-/// to `std` beyond.
+/// sin and cos of r for |r| <= pi/4 (Taylor to r^17 and r^18), and the
+/// quadrant count k of x = k pi/2 + r, for |x| < 1.6e6.
 #[inline(always)]
-pub fn sin_cos(x: f64) -> (f64, f64) {
-    if x.is_nan() || x.abs() >= 1.6e6 {
-        return x.sin_cos();
-    }
+fn sin_cos_reduced(x: f64) -> (f64, f64, f64) {
     let k = round(x * TWO_OVER_PI);
     let r = ((x - k * PIO2_1) - k * PIO2_2) - k * PIO2_3;
     let z = r * r;
-    // sin r = r (1 - z/3! + z^2/5! - ... - z^8/17!)
     let mut s: f64 = 1.0 / 355_687_428_096_000.0; // 1/17!
     for c in [
         -1.0 / 1_307_674_368_000.0,
@@ -93,9 +116,8 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
         s = s * z + c;
     }
     let s = s * r;
-    // cos r = 1 - z/2! + z^2/4! - ... + z^9/18!
     let mut c: f64 = -1.0 / 6_402_373_705_728_000.0; // -1/18!
-    for k in [
+    for q in [
         1.0 / 20_922_789_888_000.0,
         -1.0 / 87_178_291_200.0,
         1.0 / 479_001_600.0,
@@ -106,13 +128,45 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
         -0.5,
         1.0,
     ] {
-        c = c * z + k;
+        c = c * z + q;
     }
+    (s, c, k)
+}
+
+/// (sin x, cos x), each within a few ulp of `f64::sin_cos` (which is used
+/// for NaN and for |x| >= 1.6e6, beyond the exact argument reduction).
+#[inline(always)]
+pub fn sin_cos(x: f64) -> (f64, f64) {
+    if x.is_nan() || x.abs() >= 1.6e6 {
+        return x.sin_cos();
+    }
+    let (s, c, k) = sin_cos_reduced(x);
     match (k as i64) & 3 {
         0 => (s, c),
         1 => (c, -s),
         2 => (-s, -c),
         _ => (-c, s),
+    }
+}
+
+/// `(sn[i], cs[i]) = sin_cos(x[i])` with the quadrant chosen by arithmetic
+/// instead of a branch, so that the compiler can vectorise the loop; the
+/// same values as [`sin_cos`].
+pub fn sin_cos_slice(x: &[f64], sn: &mut [f64], cs: &mut [f64]) {
+    if x.iter().any(|v| v.is_nan() || v.abs() >= 1.6e6) {
+        for ((v, s), c) in x.iter().zip(sn.iter_mut()).zip(cs.iter_mut()) {
+            (*s, *c) = sin_cos(*v);
+        }
+        return;
+    }
+    for ((&v, so), co) in x.iter().zip(sn.iter_mut()).zip(cs.iter_mut()) {
+        let (s, c, k) = sin_cos_reduced(v);
+        // q = k mod 4 in {0, 1, 2, 3}, exactly, as a float
+        let q = k - 4.0 * round(0.25 * k - 0.375);
+        let odd = q == 1.0 || q == 3.0;
+        let (bs, bc) = if odd { (c, s) } else { (s, c) };
+        *so = if q >= 2.0 { -bs } else { bs };
+        *co = if q == 1.0 || q == 2.0 { -bc } else { bc };
     }
 }
 
@@ -172,5 +226,30 @@ mod tests {
         }
         assert!(worst <= 4.0, "sin_cos worst {worst} eps");
         assert_eq!(sin_cos(1e7), 1e7f64.sin_cos());
+    }
+
+    #[test]
+    fn slice_versions_give_the_scalar_values() {
+        let x: Vec<f64> = (0..4001).map(|i| -2000.0 + i as f64 * 0.9973).collect();
+        let (mut s, mut c) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        sin_cos_slice(&x, &mut s, &mut c);
+        for (i, v) in x.iter().enumerate() {
+            assert_eq!((s[i], c[i]), sin_cos(*v), "sin_cos({v})");
+        }
+        // the fallback when an argument is out of the reduction's range
+        let y = [0.5, 2e6, f64::NAN];
+        let (mut s, mut c) = ([0.0; 3], [0.0; 3]);
+        sin_cos_slice(&y, &mut s, &mut c);
+        assert_eq!((s[1], c[1]), 2e6f64.sin_cos());
+        assert!(s[2].is_nan() && c[2].is_nan());
+        let e: Vec<f64> = (0..3000).map(|i| -720.0 + i as f64 * 0.4811).collect();
+        let mut out = vec![0.0; e.len()];
+        exp_slice(&e, &mut out);
+        for (i, v) in e.iter().enumerate() {
+            assert_eq!(out[i].to_bits(), exp(*v).to_bits(), "exp({v})");
+        }
+        let mut sp = [0.0; 3];
+        exp_slice(&[-800.0, 800.0, f64::NAN], &mut sp);
+        assert!(sp[0] == 0.0 && sp[1].is_infinite() && sp[2].is_nan());
     }
 }

@@ -7,7 +7,7 @@
 //! omega_i t / 1000), T2*_i in ps. The phases phi_i are optional (eq. 2 has
 //! none), as are a non-oscillating exponential and a constant offset.
 
-use super::fastmath::{exp, sin_cos};
+use super::fastmath::{exp, exp_slice, sin_cos, sin_cos_slice};
 use super::model::Model;
 use super::params::{Param, Params};
 
@@ -109,41 +109,69 @@ impl Model for Precession {
 
 impl Precession {
     /// Jacobian, and the values too when `out` is given, in one pass.
-    fn fill(&self, p: &[f64], x: &[f64], mut out: Option<&mut [f64]>, jac: &mut [f64]) {
+    fn fill(&self, p: &[f64], x: &[f64], out: Option<&mut [f64]>, jac: &mut [f64]) {
         let m = x.len();
         let per = self.per();
         let tail = per * self.n_cos;
-        for (i, &t) in x.iter().enumerate() {
-            let mut f = 0.0;
-            for k in 0..self.n_cos {
-                let b = k * per;
-                let (a, w, t2) = (p[b], p[b + 1], p[b + 2]);
-                let phi = if self.phase { p[b + 3] } else { 0.0 };
-                let (sn, cs) = sin_cos(w * t * 1e-3 + phi);
-                let e = exp(-t / t2);
-                f += a * cs * e;
-                jac[b * m + i] = cs * e;
-                jac[(b + 1) * m + i] = -a * sn * e * t * 1e-3;
-                jac[(b + 2) * m + i] = a * cs * e * t / (t2 * t2);
-                if self.phase {
-                    jac[(b + 3) * m + i] = -a * sn * e;
+        // one component at a time, each step a plain loop over the delays
+        // with the branch-free slice kernels, which the compiler vectorises
+        let mut f = vec![0.0; m];
+        let (mut arg, mut sn, mut cs, mut e) =
+            (vec![0.0; m], vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+        for k in 0..self.n_cos {
+            let b = k * per;
+            let (a, w, t2) = (p[b], p[b + 1], p[b + 2]);
+            let phi = if self.phase { p[b + 3] } else { 0.0 };
+            for (g, &t) in arg.iter_mut().zip(x) {
+                *g = w * t * 1e-3 + phi;
+            }
+            sin_cos_slice(&arg, &mut sn, &mut cs);
+            for (g, &t) in arg.iter_mut().zip(x) {
+                *g = -t / t2;
+            }
+            exp_slice(&arg, &mut e);
+            let (j0, rest) = jac[b * m..].split_at_mut(m);
+            let (j1, rest) = rest.split_at_mut(m);
+            let j2 = &mut rest[..m];
+            let inv_t2sq = 1.0 / (t2 * t2);
+            for i in 0..m {
+                let (ce, se, t) = (cs[i] * e[i], sn[i] * e[i], x[i]);
+                f[i] += a * ce;
+                j0[i] = ce;
+                j1[i] = -a * se * t * 1e-3;
+                j2[i] = a * ce * t * inv_t2sq;
+            }
+            if self.phase {
+                for (jj, (s_, e_)) in jac[(b + 3) * m..(b + 4) * m]
+                    .iter_mut()
+                    .zip(sn.iter().zip(&e))
+                {
+                    *jj = -a * s_ * e_;
                 }
             }
-            let mut j = tail;
-            if self.decay {
-                let e = exp(-t / p[j + 1]);
-                f += p[j] * e;
-                jac[j * m + i] = e;
-                jac[(j + 1) * m + i] = p[j] * e * t / (p[j + 1] * p[j + 1]);
-                j += 2;
+        }
+        let mut j = tail;
+        if self.decay {
+            let (amp, tau) = (p[j], p[j + 1]);
+            for (g, &t) in arg.iter_mut().zip(x) {
+                *g = -t / tau;
             }
-            if self.offset {
-                f += p[j];
+            exp_slice(&arg, &mut e);
+            for i in 0..m {
+                f[i] += amp * e[i];
+                jac[j * m + i] = e[i];
+                jac[(j + 1) * m + i] = amp * e[i] * x[i] / (tau * tau);
+            }
+            j += 2;
+        }
+        if self.offset {
+            for i in 0..m {
+                f[i] += p[j];
                 jac[j * m + i] = 1.0;
             }
-            if let Some(o) = out.as_deref_mut() {
-                o[i] = f;
-            }
+        }
+        if let Some(o) = out {
+            o.copy_from_slice(&f);
         }
     }
 }
