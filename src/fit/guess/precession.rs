@@ -7,7 +7,7 @@
 //! pair of grid frequencies is then scored by solving its small normal
 //! equations. The best pairs, and the FFT peaks, seed Levenberg-Marquardt.
 
-use crate::fit::fastmath::{exp, sin_cos};
+use crate::fit::fastmath::{exp, sin_cos, sin_cos_slice};
 use crate::fit::model::Model;
 use crate::fit::params::Params;
 use crate::fit::precession::Precession;
@@ -178,10 +178,10 @@ impl StartGrid {
         let trig: Vec<(Vec<f64>, Vec<f64>)> = omegas
             .iter()
             .map(|&w| {
-                t.iter()
-                    .map(|&x| sin_cos(w * x * 1e-3))
-                    .map(|(a, b)| (b, a))
-                    .unzip()
+                let arg: Vec<f64> = t.iter().map(|&x| w * x * 1e-3).collect();
+                let (mut sn, mut cs) = (vec![0.0; t.len()], vec![0.0; t.len()]);
+                sin_cos_slice(&arg, &mut sn, &mut cs);
+                (cs, sn)
             })
             .collect();
         for t2 in [tmax / 6.0, tmax / 2.0] {
