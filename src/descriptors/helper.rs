@@ -78,16 +78,25 @@ impl Request {
     }
 }
 
-/// The descriptors of one conformer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Values {
+/// The Hartree-Fock descriptors of one geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SinglePoint {
     #[serde(rename = "homo_eV")]
     pub homo_ev: f64,
     #[serde(rename = "lumo_eV")]
     pub lumo_ev: f64,
+    /// About the centre of mass.
     #[serde(rename = "dipole_D")]
     pub dipole_d: f64,
+    /// Isotropic, from coupled-perturbed HF.
     pub polarisability_bohr3: f64,
+}
+
+/// The descriptors of one conformer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Values {
+    #[serde(flatten)]
+    pub hf: SinglePoint,
     /// Organic radius (A) from the geometry, by spinfit's rule.
     #[serde(rename = "radius_A")]
     pub radius_a: f64,
@@ -96,13 +105,8 @@ pub struct Values {
 /// One conformer's Hartree-Fock single point and geometry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conformer {
-    #[serde(rename = "homo_eV")]
-    pub homo_ev: f64,
-    #[serde(rename = "lumo_eV")]
-    pub lumo_ev: f64,
-    #[serde(rename = "dipole_D")]
-    pub dipole_d: f64,
-    pub polarisability_bohr3: f64,
+    #[serde(flatten)]
+    pub hf: SinglePoint,
     pub scf_energy_hartree: f64,
     pub mmff_kcal_above_lowest: f64,
     /// (element, x, y, z) in angstrom, centred on the centre of mass.
@@ -113,10 +117,7 @@ impl Conformer {
     pub fn values(&self) -> Values {
         let xyz: Vec<[f64; 3]> = self.geometry.iter().map(|a| [a.1, a.2, a.3]).collect();
         Values {
-            homo_ev: self.homo_ev,
-            lumo_ev: self.lumo_ev,
-            dipole_d: self.dipole_d,
-            polarisability_bohr3: self.polarisability_bohr3,
+            hf: self.hf,
             radius_a: crate::dataset::composition::organic_radius(&xyz),
         }
     }

@@ -140,14 +140,14 @@ fn cation_row(p: &Part, c: Option<Cation>) -> Result<CationRow> {
     let f = neutral_formula(&c.formula);
     let d = &c.descriptors();
     let mut v = [f64::NAN; 10];
-    v[0] = d.dipole_d;
+    v[0] = d.hf.dipole_d;
     v[1] = formula_mw(&f)?;
     v[2] = (formula_chi(&f)? * 100.0).round() / 100.0;
-    v[3] = d.polarisability_bohr3;
+    v[3] = d.hf.polarisability_bohr3;
     v[4] = d.radius_a;
-    v[6] = d.homo_ev;
-    v[7] = d.lumo_ev;
-    v[8] = d.lumo_ev - d.homo_ev;
+    v[6] = d.hf.homo_ev;
+    v[7] = d.hf.lumo_ev;
+    v[8] = d.hf.lumo_ev - d.hf.homo_ev;
     Ok(CationRow {
         smiles: p.smiles.clone(),
         formula: f,
@@ -178,11 +178,11 @@ pub fn assemble(cand: &Candidate, answers: Vec<Option<Cation>>) -> Result<Row> {
     // spread: each cation's conformer range, count-weighted
     type Pick = fn(&helper::Values) -> f64;
     let picks: [(usize, Pick); 5] = [
-        (0, |v| v.dipole_d),
-        (3, |v| v.polarisability_bohr3),
+        (0, |v| v.hf.dipole_d),
+        (3, |v| v.hf.polarisability_bohr3),
         (4, |v| v.radius_a),
-        (6, |v| v.homo_ev),
-        (7, |v| v.lumo_ev),
+        (6, |v| v.hf.homo_ev),
+        (7, |v| v.hf.lumo_ev),
     ];
     let mut spread = [(f64::NAN, f64::NAN); 10];
     for (k, pick) in picks {
@@ -277,10 +277,12 @@ mod tests {
             distinct_conformers: 1,
             in_window: 1,
             conformers: vec![helper::Conformer {
-                homo_ev: v[0],
-                lumo_ev: v[1],
-                dipole_d: v[2],
-                polarisability_bohr3: v[3],
+                hf: helper::SinglePoint {
+                    homo_ev: v[0],
+                    lumo_ev: v[1],
+                    dipole_d: v[2],
+                    polarisability_bohr3: v[3],
+                },
                 scf_energy_hartree: -1.0,
                 mmff_kcal_above_lowest: 0.0,
                 geometry: vec![("N".into(), -v[4], 0.0, 0.0), ("C".into(), v[4], 0.0, 0.0)],
