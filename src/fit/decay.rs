@@ -16,7 +16,7 @@
 //! dS/dtau = S (u/tau^2 - sigma^2/tau^3) + A G sigma/(tau^2 sqrt(2 pi)),
 //! dS/dsigma = S sigma/tau^2 - A G (1/tau + u/sigma^2)/sqrt(2 pi).
 
-use super::fastmath::exp;
+use super::fastmath::{exp, exp_slice};
 use super::model::Model;
 use super::params::{Param, Params};
 use errorfunctions::RealErrorFunctions;
@@ -37,6 +37,21 @@ pub fn irf_exp(u: f64, tau: f64, sigma: f64) -> [f64; 4] {
     } else {
         exp(-0.5 * x * x)
     };
+    let e = if z < 0.0 {
+        exp(0.5 * (sigma / tau).powi(2) - u / tau)
+    } else {
+        0.0
+    };
+    irf_exp_with(u, tau, sigma, g, e)
+}
+
+/// [`irf_exp`] from its two exponentials, computed beforehand (in bulk by
+/// [`ExpDecay`]): `g` = exp(-x^2/2) with x = u/sigma, and `e` =
+/// exp((sigma/tau)^2/2 - u/tau), which is used only where z < 0.
+#[inline(always)]
+fn irf_exp_with(u: f64, tau: f64, sigma: f64, g: f64, e: f64) -> [f64; 4] {
+    let x = u / sigma;
+    let z = (sigma / tau - x) / SQRT2;
     let f = if z >= 0.0 {
         // erfcx(z) <= 1 here, so f = 0 exactly where g underflows
         if g == 0.0 { 0.0 } else { 0.5 * g * z.erfcx() }
@@ -47,7 +62,7 @@ pub fn irf_exp(u: f64, tau: f64, sigma: f64) -> [f64; 4] {
         } else {
             RealErrorFunctions::erfc(z)
         };
-        0.5 * exp(0.5 * (sigma / tau).powi(2) - u / tau) * c
+        0.5 * e * c
     };
     let gn = g * INV_SQRT_2PI;
     [
@@ -61,12 +76,32 @@ pub fn irf_exp(u: f64, tau: f64, sigma: f64) -> [f64; 4] {
 /// IRF-convolved unit step and its derivatives with respect to (u, sigma).
 pub fn irf_step(u: f64, sigma: f64) -> [f64; 3] {
     let x = u / sigma;
+    irf_step_with(
+        u,
+        sigma,
+        if x.abs() > 38.6 {
+            0.0
+        } else {
+            exp(-0.5 * x * x)
+        },
+    )
+}
+
+/// [`irf_step`] from g = exp(-x^2/2), computed beforehand.
+#[inline(always)]
+fn irf_step_with(u: f64, sigma: f64, g: f64) -> [f64; 3] {
+    let x = u / sigma;
     if x.abs() > 38.6 {
         // the Gaussian has underflowed and erfc(-x/sqrt2) is exactly 0 or 2
         return [if x > 0.0 { 1.0 } else { 0.0 }, 0.0, 0.0];
     }
-    let h = 0.5 * RealErrorFunctions::erfc(-x / SQRT2);
-    let gn = exp(-0.5 * x * x) * INV_SQRT_2PI;
+    // erfc(-x/sqrt2) is exactly 2 in f64 once -x/sqrt2 < -6 (as in irf_exp)
+    let h = if x > 8.5 {
+        1.0
+    } else {
+        0.5 * RealErrorFunctions::erfc(-x / SQRT2)
+    };
+    let gn = g * INV_SQRT_2PI;
     [h, gn / sigma, -gn * u / (sigma * sigma)]
 }
 
@@ -177,7 +212,7 @@ impl Model for ExpDecay {
 
 impl ExpDecay {
     /// Jacobian, and the values too when `out` is given, in one pass.
-    fn fill(&self, p: &[f64], x: &[f64], mut out: Option<&mut [f64]>, jac: &mut [f64]) {
+    fn fill(&self, p: &[f64], x: &[f64], out: Option<&mut [f64]>, jac: &mut [f64]) {
         let m = x.len();
         let i0 = self.idx_t0();
         let (t0, sigma) = (p[i0], p[i0 + 1] / FWHM_PER_SIGMA);
@@ -187,35 +222,50 @@ impl ExpDecay {
             k - 1
         });
         let offset_idx = self.baseline.offset.then_some(k);
-        for (i, &t) in x.iter().enumerate() {
-            let u = t - t0;
-            let (mut d_u, mut d_sigma) = (0.0, 0.0);
-            let mut f_sum = 0.0;
-            for c in 0..self.n_exp {
-                let (a, tau) = (p[2 * c], p[2 * c + 1]);
-                let [f, fu, ftau, fsig] = irf_exp(u, tau, sigma);
+        // the exponentials in bulk with the vectorised kernel (the same
+        // values as the scalar one), the rest point by point
+        let u: Vec<f64> = x.iter().map(|t| t - t0).collect();
+        let mut arg: Vec<f64> = u.iter().map(|v| -0.5 * (v / sigma) * (v / sigma)).collect();
+        let (mut g, mut e) = (vec![0.0; m], vec![0.0; m]);
+        exp_slice(&arg, &mut g);
+        let (mut f_sum, mut d_u, mut d_sigma) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+        for c in 0..self.n_exp {
+            let (a, tau) = (p[2 * c], p[2 * c + 1]);
+            let shift = 0.5 * (sigma / tau).powi(2);
+            for (g_, v) in arg.iter_mut().zip(&u) {
+                *g_ = shift - v / tau;
+            }
+            exp_slice(&arg, &mut e);
+            for i in 0..m {
+                let [f, fu, ftau, fsig] = irf_exp_with(u[i], tau, sigma, g[i], e[i]);
                 jac[2 * c * m + i] = f;
-                f_sum += a * f;
+                f_sum[i] += a * f;
                 jac[(2 * c + 1) * m + i] = a * ftau;
-                d_u += a * fu;
-                d_sigma += a * fsig;
+                d_u[i] += a * fu;
+                d_sigma[i] += a * fsig;
             }
-            if let Some(j) = step_idx {
-                let [h, hu, hsig] = irf_step(u, sigma);
+        }
+        if let Some(j) = step_idx {
+            for i in 0..m {
+                let [h, hu, hsig] = irf_step_with(u[i], sigma, g[i]);
                 jac[j * m + i] = h;
-                f_sum += p[j] * h;
-                d_u += p[j] * hu;
-                d_sigma += p[j] * hsig;
+                f_sum[i] += p[j] * h;
+                d_u[i] += p[j] * hu;
+                d_sigma[i] += p[j] * hsig;
             }
-            if let Some(j) = offset_idx {
+        }
+        if let Some(j) = offset_idx {
+            for i in 0..m {
                 jac[j * m + i] = 1.0;
-                f_sum += p[j];
+                f_sum[i] += p[j];
             }
-            if let Some(o) = out.as_deref_mut() {
-                o[i] = f_sum;
-            }
-            jac[i0 * m + i] = -d_u;
-            jac[(i0 + 1) * m + i] = d_sigma / FWHM_PER_SIGMA;
+        }
+        for i in 0..m {
+            jac[i0 * m + i] = -d_u[i];
+            jac[(i0 + 1) * m + i] = d_sigma[i] / FWHM_PER_SIGMA;
+        }
+        if let Some(o) = out {
+            o.copy_from_slice(&f_sum);
         }
     }
 }

@@ -78,6 +78,23 @@ impl<M: Model + ?Sized> Objective<'_, M> {
     }
 }
 
+/// r = (model - y) w in place (w = 1 when None); false when not finite.
+fn weighted_residuals(r: &mut [f64], y: &[f64], w: Option<&[f64]>) -> bool {
+    match w {
+        Some(w) => {
+            for ((ri, yi), wi) in r.iter_mut().zip(y).zip(w) {
+                *ri = (*ri - yi) * wi;
+            }
+        }
+        None => {
+            for (ri, yi) in r.iter_mut().zip(y) {
+                *ri -= yi;
+            }
+        }
+    }
+    r.iter().fold(true, |ok, v| ok & v.is_finite())
+}
+
 impl<M: Model + ?Sized> Residuals for Objective<'_, M> {
     fn m(&self) -> usize {
         self.x.len()
@@ -85,18 +102,12 @@ impl<M: Model + ?Sized> Residuals for Objective<'_, M> {
     fn residuals(&mut self, q: &[f64], r: &mut [f64]) -> bool {
         self.set(q);
         self.model.eval(&self.p, self.x, r);
-        for i in 0..r.len() {
-            r[i] = (r[i] - self.y[i]) * self.w.map_or(1.0, |w| w[i]);
-        }
-        r.iter().all(|v| v.is_finite())
+        weighted_residuals(r, self.y, self.w)
     }
     fn residuals_jacobian(&mut self, q: &[f64], r: &mut [f64], j: &mut [f64]) -> bool {
         self.set(q);
         self.model.eval_jacobian(&self.p, self.x, r, &mut self.full);
-        for i in 0..r.len() {
-            r[i] = (r[i] - self.y[i]) * self.w.map_or(1.0, |w| w[i]);
-        }
-        r.iter().all(|v| v.is_finite()) && self.transform_jacobian(q, j)
+        weighted_residuals(r, self.y, self.w) && self.transform_jacobian(q, j)
     }
     fn jacobian(&mut self, q: &[f64], j: &mut [f64]) -> bool {
         self.set(q);
@@ -113,11 +124,23 @@ impl<M: Model + ?Sized> Objective<'_, M> {
         for (k, &pj) in self.free.iter().enumerate() {
             let d = self.params.0[pj].d_external(q[k]);
             let col = &self.full[pj * m..(pj + 1) * m];
-            for i in 0..m {
-                j[k * m + i] = col[i] * d * self.w.map_or(1.0, |w| w[i]);
+            let out = &mut j[k * m..(k + 1) * m];
+            // plain zipped loops (no per-element Option or index checks) vectorise
+            match self.w {
+                Some(w) => {
+                    for ((o, c), wi) in out.iter_mut().zip(col).zip(w) {
+                        *o = c * d * wi;
+                    }
+                }
+                None => {
+                    for (o, c) in out.iter_mut().zip(col) {
+                        *o = c * d;
+                    }
+                }
             }
         }
-        j.iter().all(|v| v.is_finite())
+        // without an early exit, so that this loop vectorises too
+        j.iter().fold(true, |ok, v| ok & v.is_finite())
     }
 }
 
