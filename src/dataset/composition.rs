@@ -78,8 +78,23 @@ pub const SHANNON: [(&str, f64); 6] = [
     ("Cl", 1.81),
 ];
 
-/// The sheet's fixed values for inorganic Cs: MW, chi and r_o (A).
-pub const CS: (f64, f64, f64) = (132.9, 0.79, 1.88);
+/// The sheet's fixed values for inorganic Cs (0 for dipole and orbitals).
+pub struct CsValues {
+    pub mw: f64,
+    pub chi: f64,
+    /// bohr^3
+    pub polarisability: f64,
+    /// A
+    pub radius: f64,
+}
+
+/// Inorganic Cs as the paper's sheet counts it.
+pub const CS: CsValues = CsValues {
+    mw: 132.9,
+    chi: 0.79,
+    polarisability: 59.42,
+    radius: 1.88,
+};
 
 /// The value of element `e` in a table, or an error naming `what` was
 /// wanted for `context` and the elements the table has.
@@ -232,7 +247,7 @@ pub struct Cation {
 impl Cation {
     fn new(name: &str, formula: &str, count: f64) -> Result<Cation> {
         let (mw, chi) = if formula == "Cs" {
-            (CS.0, CS.1)
+            (CS.mw, CS.chi)
         } else {
             (
                 formula_mw(formula)?,

@@ -16,12 +16,9 @@ pub mod candidates;
 pub mod helper;
 
 use crate::dataset::DESCRIPTORS;
-use crate::dataset::composition::{formula_chi, formula_mw, tolerance_factor};
+use crate::dataset::composition::{CS, formula_chi, formula_mw, tolerance_factor};
 use crate::error::{Error, Result};
 use helper::{Cation, Helper, Request};
-
-/// Sheet values for Cs: MW, chi, alpha (bohr^3), r_o (A).
-const CS: (f64, f64, f64, f64) = (132.9, 0.79, 59.42, 1.88);
 
 /// One A-site cation and its count per formula unit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -125,10 +122,10 @@ fn neutral_formula(f: &str) -> String {
 fn cation_row(p: &Part, c: Option<Cation>) -> Result<CationRow> {
     let Some(c) = c else {
         let mut v = [0.0; 10];
-        v[1] = CS.0;
-        v[2] = CS.1;
-        v[3] = CS.2;
-        v[4] = CS.3;
+        v[1] = CS.mw;
+        v[2] = CS.chi;
+        v[3] = CS.polarisability;
+        v[4] = CS.radius;
         return Ok(CationRow {
             smiles: p.smiles.clone(),
             formula: "Cs".into(),
