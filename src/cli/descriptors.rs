@@ -10,7 +10,9 @@
 use super::{EXIT_OK, progress};
 use crate::dataset::composition::{composition, tolerance_factor};
 use crate::descriptors::helper::{Helper, Request, Rule};
-use crate::descriptors::{Candidate, Part, Row, candidates, describe, parse_layers};
+use crate::descriptors::{
+    Candidate, Part, Row, candidates, describe, distinct_cations, parse_layers,
+};
 use anyhow::bail;
 use clap::Args;
 use std::path::PathBuf;
@@ -120,16 +122,7 @@ impl DescriptorsArgs {
 /// and left out. Returns the rows and the number that failed.
 pub fn rows_of(cands: &[Candidate], chem: &ChemArgs) -> (Vec<Row>, Vec<(String, String)>) {
     let helper = chem.helper();
-    let n: usize = {
-        let mut s: Vec<&str> = cands
-            .iter()
-            .flat_map(|c| c.parts.iter().map(|p| p.smiles.as_str()))
-            .collect();
-        s.sort();
-        s.dedup();
-        s.len()
-    };
-    let bar = progress(n, "cations");
+    let bar = progress(distinct_cations(cands).len(), "cations");
     let res = describe(cands, &helper, &chem.settings(), &|| bar.inc(1));
     bar.finish_and_clear();
     let (mut rows, mut failed) = (vec![], vec![]);

@@ -220,14 +220,17 @@ impl Helper {
         } else {
             crate::io_util::write_atomic(&script, SCRIPT.as_bytes())
         };
-        // OpenMP threads per helper: the cores shared by the processes that run
-        let missing = reqs.iter().filter(|r| self.cached(r).is_none()).count();
+        // each cache entry is read once; the missing ones share the cores
+        // as OpenMP threads
+        let cached: Vec<Option<Cation>> = reqs.iter().map(|r| self.cached(r)).collect();
+        let missing = cached.iter().filter(|c| c.is_none()).count();
         let cores = rayon::current_num_threads();
         let threads = (cores / missing.clamp(1, cores)).max(1);
         reqs.par_iter()
+            .zip(cached)
             .with_max_len(1)
-            .map(|r| {
-                let out = match (&ready, self.cached(r)) {
+            .map(|(r, hit)| {
+                let out = match (&ready, hit) {
                     (_, Some(c)) => Ok(c),
                     (Err(e), None) => Err(Error::setting("helper", e.to_string())),
                     (Ok(()), None) => self.run(&script, r, threads),

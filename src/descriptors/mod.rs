@@ -207,15 +207,9 @@ pub fn assemble(cand: &Candidate, answers: Vec<Option<Cation>>) -> Result<Row> {
     })
 }
 
-/// Rows of many candidates: every distinct cation computed once (cached),
-/// in parallel; `tick` after each cation. A candidate whose cation failed
-/// gets that error.
-pub fn describe(
-    cands: &[Candidate],
-    helper: &Helper,
-    settings: &Request,
-    tick: &(dyn Fn() + Sync),
-) -> Vec<Result<Row>> {
+/// The distinct molecular cations of `cands` (Cs, which needs no
+/// computation, left out), sorted: what [`describe`] computes.
+pub fn distinct_cations(cands: &[Candidate]) -> Vec<String> {
     let mut smiles: Vec<String> = cands
         .iter()
         .flat_map(|c| c.parts.iter().map(|p| p.smiles.clone()))
@@ -223,6 +217,19 @@ pub fn describe(
         .collect();
     smiles.sort();
     smiles.dedup();
+    smiles
+}
+
+/// Rows of many candidates: every distinct cation computed once (cached),
+/// in parallel; `tick` after each of [`distinct_cations`]. A candidate
+/// whose cation failed gets that error.
+pub fn describe(
+    cands: &[Candidate],
+    helper: &Helper,
+    settings: &Request,
+    tick: &(dyn Fn() + Sync),
+) -> Vec<Result<Row>> {
+    let smiles = distinct_cations(cands);
     let reqs: Vec<Request> = smiles
         .iter()
         .map(|s| Request {
@@ -230,15 +237,15 @@ pub fn describe(
             ..settings.clone()
         })
         .collect();
-    let answers = helper.compute(&reqs, tick);
+    let answers: std::collections::HashMap<String, Result<Cation>> = smiles
+        .into_iter()
+        .zip(helper.compute(&reqs, tick))
+        .collect();
     let found = |s: &str| -> Result<Option<Cation>> {
-        if is_cs(s) {
-            return Ok(None);
-        }
-        let k = smiles.iter().position(|x| x == s).unwrap_or(0);
-        match &answers[k] {
-            Ok(c) => Ok(Some(c.clone())),
-            Err(e) => Err(Error::setting("cation", e.to_string())),
+        match answers.get(s) {
+            None => Ok(None), // Cs
+            Some(Ok(c)) => Ok(Some(c.clone())),
+            Some(Err(e)) => Err(Error::setting("cation", e.to_string())),
         }
     };
     cands
