@@ -2,8 +2,8 @@
 
 use super::{ModelData, Source};
 use crate::cli::{EXIT_OK, progress};
-use crate::ml::Regressor;
-use crate::ml::ensemble::{Ensemble, Prediction};
+use crate::ml::ensemble::Prediction;
+use crate::ml::saved::SavedModel;
 use anyhow::{Context, bail};
 use clap::Args;
 use nalgebra::DMatrix;
@@ -85,10 +85,12 @@ fn vary(
 }
 
 pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
-    let (spec, d, log, point_model) = match a.m.source()? {
+    // the model trained on all rows (the saved one when given) gives the
+    // rate; the same settings on bootstrap resamples give its uncertainty
+    let model = match a.m.source()? {
         Source::Data(b) => {
             let (spec, d) = *b;
-            (spec, d, a.log_target, None)
+            SavedModel::train(&spec, &d, a.log_target, &a.m.data)?
         }
         Source::Saved(m) => {
             if a.log_target && !m.log_target {
@@ -97,9 +99,10 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
                     a.m.data.display()
                 );
             }
-            (m.spec.clone(), m.data(), m.log_target, Some(m))
+            *m
         }
     };
+    let features = &model.features;
     let (ids, cx) = if crate::descriptors::candidates::is_smiles_csv(&a.candidates) {
         let cands = crate::descriptors::candidates::read(&a.candidates)?;
         let (rows, failed) = crate::cli::descriptors::rows_of(&cands, &a.chem);
@@ -114,33 +117,23 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
         }
         (
             rows.iter().map(|r| r.name.clone()).collect(),
-            crate::descriptors::candidates::matrix(&rows, &d.features)?,
+            crate::descriptors::candidates::matrix(&rows, features)?,
         )
     } else {
-        crate::ml::data::load_candidates(&a.candidates, &d.features)?
+        crate::ml::data::load_candidates(&a.candidates, features)?
     };
-    let (ids, cx) = vary(&d.features, ids, cx, &a.vary)?;
-    // the rate: the model trained on all rows (the saved one when given)
-    let point = match &point_model {
-        Some(m) => m.predict(&cx)?,
-        None => crate::ml::saved::SavedModel::train(&spec, &d, log, &a.m.data)?.predict(&cx)?,
-    };
+    let (ids, cx) = vary(features, ids, cx, &a.vary)?;
     let bar = progress(a.members, "ensemble members");
-    let ens = Ensemble {
-        members: a.members,
-        seed: 11,
-        log_target: log,
-    };
-    let preds = ens.predict(&spec, &d, &cx, &point, &|| bar.inc(1))?;
+    let preds = model.predict_with_uncertainty(&cx, a.members, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let mut preds: Vec<(String, Prediction)> = ids.into_iter().zip(preds).collect();
     if rank {
         preds.sort_by(|x, y| x.1.rate.total_cmp(&y.1.rate));
     }
     if a.json {
-        print_json(&spec.name(), &d, &a, &preds)?;
+        print_json(&model.model, model.training.rows, &a, &preds)?;
     } else {
-        print_text(&spec.name(), d.y.len(), a.members, &preds);
+        print_text(&model.model, model.training.rows, a.members, &preds);
     }
     if let Some(p) = &a.plot {
         // slowest relaxation at the top of the chart
@@ -151,7 +144,7 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
             .unzip();
         crate::plot::draw_bars_with_errors(
             p,
-            &format!("predicted spin relaxation rate: {}", spec.name()),
+            &format!("predicted spin relaxation rate: {}", model.model),
             "rate 1/tau (ps^-1), bars: bootstrap sd",
             &labels,
             &values,
@@ -164,7 +157,7 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
 
 fn print_json(
     model: &str,
-    d: &crate::ml::Data,
+    rows: usize,
     a: &PredictArgs,
     preds: &[(String, Prediction)],
 ) -> anyhow::Result<()> {
@@ -172,7 +165,7 @@ fn print_json(
     println!(
         "{}",
         serde_json::to_string_pretty(&json!({
-            "schema": "spinfit.predict/1", "model": model, "trained_on": d.y.len(), "members": a.members,
+            "schema": "spinfit.predict/1", "model": model, "trained_on": rows, "members": a.members,
             "candidates": preds.iter().map(|(id, p)| json!({"id": id, "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
                 "tau": if p.rate > 0.0 { json!({"value": 1.0 / p.rate, "stderr": p.rate_sd / (p.rate * p.rate), "unit": "ps"}) } else { serde_json::Value::Null },
                 "unphysical": p.rate <= 0.0,
