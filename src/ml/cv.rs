@@ -346,7 +346,7 @@ pub struct SeedSpread {
 
 /// Validate the model made by `make(seed)` once per seed.
 pub fn over_seeds(
-    make: &(dyn Fn(u64) -> Box<dyn Regressor> + Sync),
+    make: &(dyn Fn(u64) -> Result<Box<dyn Regressor>> + Sync),
     d: &Data,
     scheme: &Scheme,
     log_target: bool,
@@ -356,7 +356,7 @@ pub fn over_seeds(
     let r2 = seeds
         .iter()
         .map(|&s| {
-            validate_with(make(s).as_ref(), d, &scheme.with_seed(s), log_target, tick)
+            validate_with(make(s)?.as_ref(), d, &scheme.with_seed(s), log_target, tick)
                 .map(|r| r.held_out.r2)
         })
         .collect::<Result<Vec<f64>>>()?;

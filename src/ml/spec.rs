@@ -103,6 +103,16 @@ impl ModelSpec {
         )
     }
 
+    /// The seed of a model that has one (0 for OLS and SVR).
+    pub fn seed(&self) -> u64 {
+        match self {
+            ModelSpec::Rf(m) => m.seed,
+            ModelSpec::Gbt(m) => m.seed,
+            ModelSpec::Ann(m) => m.seed,
+            ModelSpec::Ols | ModelSpec::Svr(_) => 0,
+        }
+    }
+
     /// The same model with another seed (bootstrap draws, initial weights).
     pub fn with_seed(&self, seed: u64) -> ModelSpec {
         let mut s = self.clone();

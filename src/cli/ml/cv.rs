@@ -47,7 +47,7 @@ fn metrics_json(x: &Metrics, kind: &str) -> Vec<serde_json::Value> {
 }
 
 /// The model validated: the spec itself, or the spec tuned over its grid.
-fn regressor(spec: &ModelSpec, a: &CvArgs, seed: u64) -> anyhow::Result<Box<dyn Regressor>> {
+fn regressor(spec: &ModelSpec, a: &CvArgs, seed: u64) -> crate::Result<Box<dyn Regressor>> {
     Ok(if a.t.tune {
         let grid = spec.with_seed(seed).grid();
         Box::new(Tuned::new(grid, a.t.inner_folds, seed)?)
@@ -60,7 +60,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
     let scheme: Scheme = a.cv.parse()?;
     let (spec, d) = a.m.load()?;
     let n = d.y.len();
-    let model = regressor(&spec, &a, default_seed(&spec))?;
+    let model = regressor(&spec, &a, spec.seed())?;
     let bar = progress(scheme.fits(n), "model fits");
     let r = validate_with(model.as_ref(), &d, &scheme, a.t.log_target, &|| bar.inc(1))?;
     bar.finish_and_clear();
@@ -81,7 +81,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
     let spread = match a.seeds {
         Some(k) if k >= 2 => {
             let bar = progress(k as usize * scheme.fits(n), "model fits over seeds");
-            let make = |s: u64| regressor(&spec, &a, s).unwrap_or_else(|_| Box::new(spec.clone()));
+            let make = |s: u64| regressor(&spec, &a, s);
             let s = over_seeds(
                 &make,
                 &d,
@@ -127,16 +127,6 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
         print_text(&a, &d, &r, optimistic.as_ref(), &choices, spread.as_ref());
     }
     Ok(EXIT_OK)
-}
-
-/// The seed the default model uses, so `--seeds` and a plain run agree on seed 0's meaning.
-fn default_seed(spec: &ModelSpec) -> u64 {
-    match spec {
-        ModelSpec::Rf(m) => m.seed,
-        ModelSpec::Gbt(m) => m.seed,
-        ModelSpec::Ann(m) => m.seed,
-        _ => 0,
-    }
 }
 
 fn print_text(

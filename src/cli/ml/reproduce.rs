@@ -62,14 +62,13 @@ pub fn run(a: ReproduceArgs) -> anyhow::Result<i32> {
             a.sheet.display()
         )
     })?;
-    let fits: usize = PROTOCOLS
-        .iter()
-        .map(|p| {
-            let n = p.1.unwrap_or(ds.records.len());
-            let s: crate::ml::cv::Scheme = p.2.parse().unwrap_or(crate::ml::cv::Scheme::Loo);
-            s.fits(n) * (MODELS.len() + if a.nested { 6 * 5 } else { 0 })
-        })
-        .sum();
+    // progress counts the outer fits: one validation per model, and one
+    // more for the nested ANN
+    let mut fits = 0;
+    for (_, n, cv, _) in PROTOCOLS {
+        let s: crate::ml::cv::Scheme = cv.parse()?;
+        fits += s.fits(n.unwrap_or(ds.records.len())) * (MODELS.len() + usize::from(a.nested));
+    }
     let bar = crate::cli::progress(fits, "model fits");
     let tick = || bar.inc(1);
     let mut rows = vec![];
