@@ -72,6 +72,21 @@ fn the_papers_sheet_imports_with_its_quirks_reported() {
     }
 }
 
+/// The imported sheet, a fit of a synthetic (APD)PbI4 scan and the sheet's
+/// name of that compound: what an append needs.
+fn apd_measurement(dir: &Path) -> (PathBuf, PathBuf, String) {
+    let (d, fit) = (imported(dir), fit_json(dir));
+    let compound = dataset::read(&d)
+        .unwrap()
+        .records
+        .iter()
+        .find(|r| r.compound.contains("APD"))
+        .unwrap()
+        .compound
+        .clone();
+    (d, fit, compound)
+}
+
 /// A TR fit of a synthetic (APD)PbI4 scan, as JSON.
 fn fit_json(dir: &Path) -> PathBuf {
     let scan = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/tr_APD_PbI4.csv");
@@ -89,15 +104,7 @@ fn fit_json(dir: &Path) -> PathBuf {
 #[test]
 fn appending_twice_adds_one_row_with_provenance() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, fit) = (imported(dir.path()), fit_json(dir.path()));
-    let compound = dataset::read(&d)
-        .unwrap()
-        .records
-        .iter()
-        .find(|r| r.compound.contains("APD"))
-        .unwrap()
-        .compound
-        .clone();
+    let (d, fit, compound) = apd_measurement(dir.path());
     for _ in 0..2 {
         spinfit()
             .args(["dataset", "append"])
@@ -139,15 +146,7 @@ fn appending_twice_adds_one_row_with_provenance() {
 #[test]
 fn two_appends_at_once_leave_one_row_and_an_intact_file() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, fit) = (imported(dir.path()), fit_json(dir.path()));
-    let compound = dataset::read(&d)
-        .unwrap()
-        .records
-        .iter()
-        .find(|r| r.compound.contains("APD"))
-        .unwrap()
-        .compound
-        .clone();
+    let (d, fit, compound) = apd_measurement(dir.path());
     let bin = assert_cmd::cargo::cargo_bin("spinfit");
     let children: Vec<_> = (0..2)
         .map(|_| {
