@@ -17,6 +17,17 @@ fn failed(what: &str) -> impl Fn(smartcore::error::Failed) -> Error + '_ {
     move |e| Error::Fit(format!("{what}: {e}"))
 }
 
+/// Predictions of a smartcore model on the rows of `x` (NaN where it fails:
+/// the [`Predictor`] contract has no error, and NaN cannot pass for a rate).
+fn predict_rows(
+    x: &DMatrix<f64>,
+    what: &str,
+    f: impl Fn(&DenseMatrix<f64>) -> std::result::Result<Vec<f64>, smartcore::error::Failed>,
+) -> DVector<f64> {
+    let p = dense(x).and_then(|d| f(&d).map_err(failed(what)));
+    DVector::from_vec(p.unwrap_or_else(|_| vec![f64::NAN; x.nrows()]))
+}
+
 /// Random forest regressor.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,8 +91,7 @@ impl Predictor for FittedForest {
         super::state_of(self)
     }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
-        let p = dense(x).and_then(|d| self.0.predict(&d).map_err(failed("random forest")));
-        DVector::from_vec(p.unwrap_or_else(|_| vec![f64::NAN; x.nrows()]))
+        predict_rows(x, "random forest", |d| self.0.predict(d))
     }
 }
 
@@ -136,8 +146,7 @@ impl Predictor for FittedBoosted {
         super::state_of(self)
     }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
-        let p = dense(x).and_then(|d| self.0.predict(&d).map_err(failed("boosted trees")));
-        DVector::from_vec(p.unwrap_or_else(|_| vec![f64::NAN; x.nrows()]))
+        predict_rows(x, "boosted trees", |d| self.0.predict(d))
     }
 }
 
