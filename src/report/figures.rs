@@ -210,27 +210,20 @@ pub fn gspectrum_figure(rows: &[GRow], kp: &KpParams, path: &Path) -> Result<()>
         }
     }
     let bulk: Vec<(f64, f64)> = es.iter().map(|e| g_bulk(*e, kp)).collect();
-    fig.curves.push(Curve {
-        label: "bulk k.p g_e".into(),
-        x: es.clone(),
-        y: bulk.iter().map(|b| b.0).collect(),
-        color: COLORS[0],
-        dashed: true,
-    });
-    fig.curves.push(Curve {
-        label: "bulk k.p g_h".into(),
-        x: es.clone(),
-        y: bulk.iter().map(|b| b.1).collect(),
-        color: COLORS[1],
-        dashed: true,
-    });
-    fig.curves.push(Curve {
-        label: "bulk k.p g_e + g_h".into(),
-        x: es.clone(),
-        y: bulk.iter().map(|b| b.0 + b.1).collect(),
-        color: COLORS[2],
-        dashed: true,
-    });
+    let curves: [(&str, fn(&(f64, f64)) -> f64); 3] = [
+        ("bulk k.p g_e", |b| b.0),
+        ("bulk k.p g_h", |b| b.1),
+        ("bulk k.p g_e + g_h", |b| b.0 + b.1),
+    ];
+    for ((label, g), color) in curves.into_iter().zip(COLORS) {
+        fig.curves.push(Curve {
+            label: label.into(),
+            x: es.clone(),
+            y: bulk.iter().map(g).collect(),
+            color,
+            dashed: true,
+        });
+    }
     draw_xy(path, &fig)
 }
 
