@@ -210,7 +210,9 @@ pub fn gspectrum_figure(rows: &[GRow], kp: &KpParams, path: &Path) -> Result<()>
         }
     }
     let bulk: Vec<(f64, f64)> = es.iter().map(|e| g_bulk(*e, kp)).collect();
-    let curves: [(&str, fn(&(f64, f64)) -> f64); 3] = [
+    // (g_e, g_h) -> the curve's value
+    type Bulk = fn(&(f64, f64)) -> f64;
+    let curves: [(&str, Bulk); 3] = [
         ("bulk k.p g_e", |b| b.0),
         ("bulk k.p g_h", |b| b.1),
         ("bulk k.p g_e + g_h", |b| b.0 + b.1),
