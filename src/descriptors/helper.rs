@@ -196,10 +196,13 @@ impl Helper {
         self.cache.join(format!("{}.json", r.key()))
     }
 
-    /// A cached answer, if there is one.
+    /// A cached answer, if there is a usable one (an unreadable or empty
+    /// entry counts as missing and is computed again).
     pub fn cached(&self, r: &Request) -> Option<Cation> {
         let text = std::fs::read_to_string(self.entry(r)).ok()?;
-        serde_json::from_str(&text).ok()
+        serde_json::from_str::<Cation>(&text)
+            .ok()
+            .filter(|c| !c.conformers.is_empty())
     }
 
     /// Compute every request (cached ones are read back); `tick` after each.
@@ -297,5 +300,32 @@ impl Helper {
             serde_json::to_string_pretty(&c).map_err(|e| Error::setting(&what, e.to_string()))?;
         crate::io_util::write_atomic(&self.entry(r), text.as_bytes())?;
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_cache_entry_counts_as_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = Helper {
+            python: PathBuf::from("/nonexistent/python"),
+            cache: dir.path().to_path_buf(),
+        };
+        let r = Request::new("C[NH3+]", Rule::Lowest);
+        let empty = serde_json::json!({
+            "smiles": "C[NH3+]", "canonical_smiles": "C[NH3+]", "formula": "CH6N+",
+            "charge": 1, "settings": null, "distinct_conformers": 1, "in_window": 1,
+            "conformers": [], "packages": null,
+        });
+        std::fs::write(h.entry(&r), empty.to_string()).unwrap();
+        assert!(h.cached(&r).is_none());
+        std::fs::write(h.entry(&r), "{ not json").unwrap();
+        assert!(h.cached(&r).is_none());
+        // and a missing entry is computed: here, with no Python, a clear error
+        let e = h.compute(&[r], &|| {}).remove(0).unwrap_err().to_string();
+        assert!(e.contains("scripts/setup"), "{e}");
     }
 }
