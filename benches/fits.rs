@@ -23,6 +23,7 @@ fn tr_scan() -> Scan {
         offset: 0.002,
         population_tau: 77.6,
         population_amplitude: 2.0,
+        ..Default::default()
     };
     let g = Grid {
         start: -3.0,
@@ -42,6 +43,7 @@ fn trfe_scan() -> Scan {
         field_t: 0.42,
         carriers: vec![(1.41, 90.0, 1.0), (0.91, 260.0, 0.6)],
         offset: 0.0,
+        ..Default::default()
     };
     let t = delimited::parse(
         &simulate_trfe(&truth, &Grid::uniform(0.0, 1500.0, 400), 25.0, 7)
@@ -63,6 +65,7 @@ fn bench(c: &mut Criterion) {
             offset: true,
             step: true,
         },
+        artefact: false,
     };
     let mut start = model.template();
     for (n, v) in [
@@ -91,6 +94,7 @@ fn bench(c: &mut Criterion) {
         phase: false,
         decay: false,
         offset: true,
+        envelope: Default::default(),
     };
     let mut ps = pm.template();
     for (n, v) in [

@@ -21,6 +21,7 @@ fn main() {
                 offset: 0.0,
                 population_tau: 10.0 * tau,
                 population_amplitude: 2.0,
+                ..Default::default()
             };
             let g = Grid {
                 start: -2.0,
@@ -42,6 +43,7 @@ fn main() {
                 field_t: b * 1e-3,
                 carriers: vec![(1.41, 150.0, 1.0), (0.91, 260.0, 0.6)],
                 offset: 0.0,
+                ..Default::default()
             };
             simulate_trfe(&truth, &Grid::uniform(-50.0, 1500.0, 400), 25.0, i as u64)
                 .unwrap()

@@ -56,12 +56,14 @@ fn main() {
             offset: true,
             step: true,
         },
+        artefact: false,
     };
     let fe = Precession {
         n_cos: 2,
         phase: false,
         decay: false,
         offset: true,
+        envelope: Default::default(),
     };
     let out = json!({
         "tr": case("tr_APD_PbI4.csv", ScanKind::Tr, &tr,

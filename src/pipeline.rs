@@ -83,26 +83,80 @@ fn intervals(
         .collect()
 }
 
+/// A window that starts after the rise cannot determine time zero or the
+/// IRF: t0 would wander off the data. When the window starts later than
+/// one IRF width after t0, fix t0 and the IRF width at their values from the
+/// full trace (fitted with the same settings); when the full trace starts
+/// after its rise too, refuse. Returns the note saying what was done.
+fn pin_rise(
+    full: &Scan,
+    windowed: &Scan,
+    job: &TrJob,
+    cfg: &mut TrConfig,
+) -> Result<Option<String>> {
+    if cfg.t0.is_some() && cfg.irf_fwhm.is_some() {
+        return Ok(None);
+    }
+    let first = windowed.delay[0];
+    if first <= full.delay[0] {
+        // nothing was cut from the start: the fit sees what there is, and
+        // tr::run flags a t0 that falls before the data
+        return Ok(None);
+    }
+    // where is the rise? a fit of the whole trace (without the window)
+    let plan = tr::plan(cfg, full)?;
+    let out = tr::run(&plan, full, &cfg.lm)?;
+    let (t0, w) = (out.fit.value("t0"), out.fit.value("irf_fwhm"));
+    let (e0, ew) = (out.fit.err("t0"), out.fit.err("irf_fwhm"));
+    let rise_seen = full.delay.iter().filter(|x| (*x - t0).abs() <= w).count() >= 3
+        && e0.is_finite()
+        && t0 > full.delay[0];
+    if !rise_seen {
+        if job.from.is_some() || t0 < full.delay[0] {
+            return Err(Error::input(
+                &full.source,
+                format!(
+                    "the trace starts after its rise (first delay {:.3} ps; a fit puts t0 at {t0:.3} ps): time zero and the IRF cannot be determined; give --t0 and --irf-fwhm, or include the rise in the scan",
+                    full.delay[0]
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    if first <= t0 + w {
+        return Ok(None);
+    }
+    cfg.t0.get_or_insert(t0);
+    cfg.irf_fwhm.get_or_insert(w);
+    Ok(Some(format!(
+        "the window starts at {first:.3} ps, after the rise: t0 = {t0:.4} +/- {e0:.2} ps and IRF FWHM = {w:.4} +/- {ew:.2} ps fixed from the full trace"
+    )))
+}
+
 /// Fit one TR scan.
 pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
     preprocess::sort_and_merge(&mut scan);
     if job.polarisation {
         preprocess::polarisation_degree(&mut scan)?;
     }
+    preprocess::check_channels(&scan)?;
+    let full = scan.clone();
     preprocess::window(&mut scan, job.from, job.to, 8)?;
-    let plan = tr::plan(&job.config, &scan)?;
-    let out = tr::run(&plan, &scan, &job.config.lm)?;
+    let mut config = job.config.clone();
+    if let Some(note) = pin_rise(&full, &scan, job, &mut config)? {
+        scan.notes.push(note);
+    }
+    let plan = tr::plan(&config, &scan)?;
+    let out = tr::run(&plan, &scan, &config.lm)?;
     let profile = if job.profile {
-        let names: Vec<String> = (0..plan.model.n_exp)
-            .map(|k| plan.model.names(k).1)
-            .collect();
-        intervals(&plan.model, &scan, &out.fit, &names)
+        let names: Vec<String> = (0..out.model.n_exp).map(|k| out.model.names(k).1).collect();
+        intervals(&out.model, &scan, &out.fit, &names)
     } else {
         vec![]
     };
     let mut notes = scan.notes.clone();
     notes.extend(out.notes);
-    let c = curve(&plan.model, &out.fit.params.values(), &scan.delay);
+    let c = curve(&out.model, &out.fit.params.values(), &scan.delay);
     Ok(Fitted {
         record: FitRecord {
             file: scan.source.clone(),
@@ -112,6 +166,7 @@ pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
                 lifetimes: out.lifetimes,
             },
             fit: out.fit,
+            adequacy: out.adequacy,
             profile,
             notes,
             meta: scan.meta.clone(),
@@ -177,8 +232,10 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
                 carriers: out.carriers,
                 field_t,
                 selection: out.selection,
+                ladder: out.ladder,
             },
             fit: out.fit,
+            adequacy: out.adequacy,
             profile,
             notes,
             meta: scan.meta.clone(),

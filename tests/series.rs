@@ -18,6 +18,7 @@ fn series(fields_mt: &[f64], seed: u64) -> Vec<Scan> {
                 field_t: b,
                 carriers: vec![(1.41, t2e, 1.0), (0.91, 260.0, 0.6)],
                 offset: 0.0,
+                ..Default::default()
             };
             let sim = simulate_trfe(
                 &truth,

@@ -24,6 +24,7 @@ fn trfe(field_mt: f64, seed: u64) -> spinfit::simulate::Simulated {
         field_t: field_mt * 1e-3,
         carriers: vec![(1.41, 120.0, 1.0), (0.91, 260.0, 0.6)],
         offset: 0.0,
+        ..Default::default()
     };
     simulate_trfe(&truth, &Grid::uniform(-50.0, 1500.0, 400), 30.0, seed)
         .unwrap()
@@ -41,6 +42,7 @@ fn tr() -> spinfit::simulate::Simulated {
         offset: 0.0,
         population_tau: 50.0,
         population_amplitude: 2.0,
+        ..Default::default()
     };
     let g = Grid {
         start: -3.0,

@@ -1,7 +1,9 @@
 //! `spinfit fit tr|trfe FILE...`
 
 use super::{EXIT_ERROR, EXIT_FIT_FAILED, EXIT_OK, parse_opt};
+use crate::fit::Envelope;
 use crate::fit::decay::Baseline;
+use crate::fit::ladder::{Choice, Freedom};
 use crate::fit::tr::TrConfig;
 use crate::fit::trfe::{Components, Criterion, TrfeConfig};
 use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_file};
@@ -100,18 +102,31 @@ pub struct TrfeArgs {
     /// Number of damped cosines: 1, 2 or auto.
     #[arg(long, default_value = "auto")]
     pub components: String,
-    /// Rule for --components auto: bic, aic or ftest (at p < 0.05).
+    /// Rule for the model ladder and --components auto: bic, aic or ftest
+    /// (at p < 0.05).
     #[arg(long, default_value = "bic")]
     pub criterion: String,
-    /// Fit a phase per cosine (eq. 2 has none).
-    #[arg(long)]
-    pub phase: bool,
-    /// Add a non-oscillating exponential.
-    #[arg(long)]
-    pub decay: bool,
-    /// Do not fit a constant offset.
+    /// A phase per cosine: auto (chosen by the ladder), on or off; `--phase`
+    /// alone means on.
+    #[arg(long, default_value = "auto", num_args = 0..=1, default_missing_value = "on")]
+    pub phase: String,
+    /// A non-oscillating exponential under the cosines: auto, on or off.
+    #[arg(long, default_value = "auto", num_args = 0..=1, default_missing_value = "on")]
+    pub decay: String,
+    /// A constant offset: auto, on or off.
+    #[arg(long, default_value = "auto", num_args = 0..=1, default_missing_value = "on")]
+    pub offset: String,
+    /// Same as --offset off.
     #[arg(long)]
     pub no_offset: bool,
+    /// Dephasing envelope: auto, exponential (eq. 2, a Lorentzian g spread)
+    /// or gaussian (a Gaussian g spread).
+    #[arg(long, default_value = "auto")]
+    pub envelope: String,
+    /// Significance level below which a residual test calls the model
+    /// inadequate (exit 3).
+    #[arg(long, default_value = "1e-3")]
+    pub residual_alpha: f64,
 }
 
 fn read_options(c: &Common) -> anyhow::Result<ReadOptions> {
@@ -205,9 +220,20 @@ fn trfe_job(a: &TrfeArgs) -> anyhow::Result<TrfeJob> {
         config: TrfeConfig {
             components: a.components.parse::<Components>()?,
             criterion,
-            phase: a.phase,
-            decay: a.decay,
-            offset: !a.no_offset,
+            freedom: Freedom {
+                phase: a.phase.parse::<Choice>().context("--phase")?,
+                decay: a.decay.parse::<Choice>().context("--decay")?,
+                offset: if a.no_offset {
+                    Choice::Off
+                } else {
+                    a.offset.parse::<Choice>().context("--offset")?
+                },
+                envelope: match a.envelope.as_str() {
+                    "auto" => None,
+                    e => Some(e.parse::<Envelope>().context("--envelope")?),
+                },
+            },
+            adequacy_alpha: a.residual_alpha,
             ..TrfeConfig::default()
         },
         profile: a.common.profile,

@@ -2,7 +2,7 @@
 
 use super::{EXIT_OK, parse_opt};
 use crate::scan::h5;
-use crate::simulate::{Grid, Simulated, TrTruth, TrfeTruth, simulate_tr, simulate_trfe};
+use crate::simulate::{DeadKind, Grid, Simulated, TrTruth, TrfeTruth, simulate_tr, simulate_trfe};
 use crate::units::{Field, Time};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -61,6 +61,17 @@ pub struct SimTr {
     pub from: Option<String>,
     #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// Coherent artefact amplitude at t0 (a Gaussian of the IRF width and
+    /// its derivatives, as cross-phase modulation gives).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub artefact: f64,
+    /// A dead channel, CHANNEL:HOW with HOW zero, constant or noise,
+    /// e.g. CC:noise.
+    #[arg(long)]
+    pub dead: Option<String>,
+    /// Baseline drift over the acquisition, first to last point (signal units).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub drift: f64,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +92,22 @@ pub struct SimTrfe {
     /// Photon energy written to the metadata, e.g. 1.911eV.
     #[arg(long)]
     pub energy: Option<String>,
+    /// Phase per carrier in rad (repeat in the order of --carrier).
+    #[arg(long, allow_hyphen_values = true)]
+    pub phase: Vec<f64>,
+    /// Dephasing envelope: exponential (eq. 2) or gaussian.
+    #[arg(long, default_value = "exponential")]
+    pub envelope: String,
+    /// Non-oscillating exponential under the cosines, AMPLITUDE:TAU, e.g. 0.3:400ps.
+    #[arg(long, allow_hyphen_values = true)]
+    pub background: Option<String>,
+    /// Baseline drift over the acquisition, first to last point (signal units).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub drift: f64,
+    /// Laser repetition period, e.g. 13.2ns: the previous pulse's spins
+    /// still precess at negative delays.
+    #[arg(long)]
+    pub repetition: Option<String>,
 }
 
 fn write(sim: Simulated, c: &SimCommon, path: &Path) -> anyhow::Result<()> {
@@ -160,6 +187,18 @@ pub fn run(c: SimCommand) -> anyhow::Result<i32> {
                 offset: a.offset,
                 population_tau: 10.0 * tmax.max(1.0),
                 population_amplitude: 2.0,
+                artefact: a.artefact,
+                dead: a
+                    .dead
+                    .as_deref()
+                    .map(|d| -> anyhow::Result<(String, DeadKind)> {
+                        let (ch, how) = d.split_once(':').with_context(|| {
+                            format!("--dead `{d}`: expected CHANNEL:HOW, e.g. CC:noise")
+                        })?;
+                        Ok((ch.to_string(), how.parse().context("--dead")?))
+                    })
+                    .transpose()?,
+                drift: a.drift,
             };
             write(
                 simulate_tr(&truth, &grid, a.common.snr, a.common.seed)?,
@@ -190,10 +229,35 @@ pub fn run(c: SimCommand) -> anyhow::Result<i32> {
             );
             let mut grid = Grid::uniform(from.ps(), to.ps(), a.common.points);
             grid.sweeps = a.common.sweeps;
+            if a.phase.len() > carriers.len() {
+                bail!(
+                    "{} --phase values for {} carriers",
+                    a.phase.len(),
+                    carriers.len()
+                );
+            }
+            let background = a
+                .background
+                .as_deref()
+                .map(|b| -> anyhow::Result<(f64, f64)> {
+                    let (amp, tau) = b.split_once(':').with_context(|| {
+                        format!("--background `{b}`: expected AMPLITUDE:TAU, e.g. 0.3:400ps")
+                    })?;
+                    Ok((
+                        amp.parse::<f64>().context("--background amplitude")?,
+                        tau.parse::<Time>().context("--background lifetime")?.ps(),
+                    ))
+                })
+                .transpose()?;
             let truth = TrfeTruth {
                 field_t: field.tesla(),
                 carriers,
                 offset: a.offset,
+                phases: a.phase.clone(),
+                envelope: a.envelope.parse().context("--envelope")?,
+                background,
+                drift: a.drift,
+                repetition_ps: parse_opt::<Time>("repetition", &a.repetition)?.map(Time::ps),
             };
             let mut sim = simulate_trfe(&truth, &grid, a.common.snr, a.common.seed)?;
             if let Some(e) = &a.energy {

@@ -15,6 +15,14 @@
 //! dS/du = -S/tau + A G/(sigma sqrt(2 pi)),
 //! dS/dtau = S (u/tau^2 - sigma^2/tau^3) + A G sigma/(tau^2 sqrt(2 pi)),
 //! dS/dsigma = S sigma/tau^2 - A G (1/tau + u/sigma^2)/sqrt(2 pi).
+//!
+//! The optional coherent artefact (cross-phase modulation while pump and
+//! probe overlap) is a Gaussian of the IRF width and its first two
+//! derivatives, with x = u / sigma:
+//! C(u) = c0 G0 + c1 G1 + c2 G2, G0 = exp(-x^2/2), G1 = -x G0 (sigma dG0/du),
+//! G2 = (x^2 - 1) G0 (sigma^2 d^2G0/du^2); dGk/du = Gk'(x)/sigma and
+//! dGk/dsigma = -x Gk'(x)/sigma with G0' = -x G0, G1' = (x^2 - 1) G0,
+//! G2' = (3x - x^3) G0.
 
 use super::fastmath::{exp, exp_slice};
 use super::model::Model;
@@ -124,11 +132,24 @@ impl Default for Baseline {
     }
 }
 
-/// Sum of `n_exp` IRF-convolved exponentials plus a baseline.
+/// Sum of `n_exp` IRF-convolved exponentials plus a baseline, and
+/// optionally the coherent artefact at t0.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExpDecay {
     pub n_exp: usize,
     pub baseline: Baseline,
+    /// Add the coherent artefact (three amplitudes `artefact_0..2`).
+    pub artefact: bool,
+}
+
+/// The artefact's basis G0, G1, G2 at x = u/sigma from g = exp(-x^2/2),
+/// and their x-derivatives.
+#[inline(always)]
+fn artefact_basis(x: f64, g: f64) -> ([f64; 3], [f64; 3]) {
+    (
+        [g, -x * g, (x * x - 1.0) * g],
+        [-x * g, (x * x - 1.0) * g, (3.0 * x - x * x * x) * g],
+    )
 }
 
 impl ExpDecay {
@@ -158,6 +179,9 @@ impl Model for ExpDecay {
         if self.baseline.offset {
             s.push_str(" + offset");
         }
+        if self.artefact {
+            s.push_str(" + coherent artefact");
+        }
         s
     }
 
@@ -176,6 +200,11 @@ impl Model for ExpDecay {
         if self.baseline.offset {
             v.push(Param::new("offset", 0.0, "signal"));
         }
+        if self.artefact {
+            for k in 0..3 {
+                v.push(Param::new(format!("artefact_{k}"), 0.0, "signal"));
+            }
+        }
         Params(v)
     }
 
@@ -188,9 +217,22 @@ impl Model for ExpDecay {
             p[k - 1]
         });
         let offset = if self.baseline.offset { p[k] } else { 0.0 };
+        let ia = k + self.baseline.offset as usize;
         for (o, &t) in out.iter_mut().zip(x) {
             let u = t - t0;
             let mut s = offset;
+            if self.artefact {
+                let xs = u / sigma;
+                let (b, _) = artefact_basis(
+                    xs,
+                    if xs.abs() > 38.6 {
+                        0.0
+                    } else {
+                        exp(-0.5 * xs * xs)
+                    },
+                );
+                s += p[ia] * b[0] + p[ia + 1] * b[1] + p[ia + 2] * b[2];
+            }
             for c in 0..self.n_exp {
                 s += p[2 * c] * irf_exp(u, p[2 * c + 1], sigma)[0];
             }
@@ -222,6 +264,7 @@ impl ExpDecay {
             k - 1
         });
         let offset_idx = self.baseline.offset.then_some(k);
+        let art_idx = self.artefact.then_some(k + self.baseline.offset as usize);
         // the exponentials in bulk with the vectorised kernel (the same
         // values as the scalar one), the rest point by point
         let u: Vec<f64> = x.iter().map(|t| t - t0).collect();
@@ -258,6 +301,18 @@ impl ExpDecay {
             for i in 0..m {
                 jac[j * m + i] = 1.0;
                 f_sum[i] += p[j];
+            }
+        }
+        if let Some(j) = art_idx {
+            for i in 0..m {
+                let xs = u[i] / sigma;
+                let (b, db) = artefact_basis(xs, g[i]);
+                for q in 0..3 {
+                    jac[(j + q) * m + i] = b[q];
+                    f_sum[i] += p[j + q] * b[q];
+                    d_u[i] += p[j + q] * db[q] / sigma;
+                    d_sigma[i] -= p[j + q] * db[q] * xs / sigma;
+                }
             }
         }
         for i in 0..m {
@@ -346,7 +401,11 @@ mod tests {
                     step: false,
                 },
             ] {
-                let m = ExpDecay { n_exp, baseline };
+                let m = ExpDecay {
+                    n_exp,
+                    baseline,
+                    artefact: n_exp != 2,
+                };
                 let mut p = m.template().values();
                 for k in 0..n_exp {
                     p[2 * k] = 1.0 - 0.4 * k as f64;
@@ -355,8 +414,8 @@ mod tests {
                 let i0 = 2 * n_exp;
                 p[i0] = 0.1;
                 p[i0 + 1] = 0.15;
-                for v in p.iter_mut().skip(i0 + 2) {
-                    *v = 0.05;
+                for (j, v) in p.iter_mut().enumerate().skip(i0 + 2) {
+                    *v = 0.05 * (1.0 + 0.3 * j as f64);
                 }
                 let err = jacobian_mismatch(&m, &p, &x);
                 assert!(err < 1e-6, "n_exp {n_exp}, {baseline:?}: mismatch {err}");

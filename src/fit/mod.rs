@@ -4,10 +4,12 @@
 //! Flow: a [`Model`] and a [`Params`] set (from start-value guesses) go to
 //! [`lm::fit`], which returns a [`FitResult`] with errors and statistics.
 
+pub mod adequacy;
 pub mod decay;
 pub mod fastmath;
 pub mod global;
 pub mod guess;
+pub mod ladder;
 pub mod lm;
 pub mod marquardt;
 pub mod model;
@@ -23,5 +25,5 @@ pub use decay::{Baseline, ExpDecay};
 pub use lm::{LmOptions, Solver, fit};
 pub use model::Model;
 pub use params::{Param, Params};
-pub use precession::Precession;
+pub use precession::{Envelope, Precession};
 pub use result::{FitResult, Termination};

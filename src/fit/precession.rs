@@ -1,15 +1,80 @@
 //! Larmor precession seen in time-resolved Faraday/Kerr rotation or
 //! ellipticity: one or two damped cosines (eq. 2 of the Nanoscale paper),
 //!
-//! A(t) = sum_i S_i cos(omega_i t + phi_i) exp(-t / T2*_i) [+ B exp(-t/tau_d)] [+ c],
+//! A(t) = sum_i S_i cos(omega_i t + phi_i) E(t; T2*_i) [+ B exp(-t/tau_d)] [+ c],
 //!
 //! with t in ps from the pump, omega_i in rad/ns (so the phase is
 //! omega_i t / 1000), T2*_i in ps. The phases phi_i are optional (eq. 2 has
 //! none), as are a non-oscillating exponential and a constant offset.
+//!
+//! The envelope E is the Fourier transform of the ensemble's spread of
+//! Larmor frequencies: a Lorentzian spread gives eq. 2's exponential
+//! E = exp(-t / T2*) (spectral half-width 1/T2*), a Gaussian spread
+//! E = exp(-t^2 / (2 T2*^2)) (half-width sqrt(2 ln 2) / T2*).
 
 use super::fastmath::{exp, exp_slice, sin_cos, sin_cos_slice};
 use super::model::Model;
 use super::params::{Param, Params};
+
+/// Shape of the dephasing envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Envelope {
+    /// exp(-t / T2*): a Lorentzian spread of g (eq. 2 and eq. 3).
+    #[default]
+    Exponential,
+    /// exp(-t^2 / (2 T2*^2)): a Gaussian spread of g.
+    Gaussian,
+}
+
+impl Envelope {
+    /// The exponent: -t / T2 or -t^2 / (2 T2^2).
+    #[inline]
+    pub fn arg(self, t: f64, t2: f64) -> f64 {
+        match self {
+            Envelope::Exponential => -t / t2,
+            Envelope::Gaussian => -0.5 * (t / t2) * (t / t2),
+        }
+    }
+    /// d arg / d T2: t / T2^2 or t^2 / T2^3.
+    #[inline]
+    pub fn darg(self, t: f64, t2: f64) -> f64 {
+        match self {
+            Envelope::Exponential => t / (t2 * t2),
+            Envelope::Gaussian => t * t / (t2 * t2 * t2),
+        }
+    }
+    /// Half-width at half maximum of the line in rad/ns, for T2 in ps.
+    pub fn hwhm(self, t2: f64) -> f64 {
+        match self {
+            Envelope::Exponential => 1e3 / t2,
+            Envelope::Gaussian => (2.0 * std::f64::consts::LN_2).sqrt() * 1e3 / t2,
+        }
+    }
+}
+
+impl std::fmt::Display for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Envelope::Exponential => "exponential",
+            Envelope::Gaussian => "gaussian",
+        })
+    }
+}
+
+impl std::str::FromStr for Envelope {
+    type Err = crate::error::Error;
+    fn from_str(s: &str) -> crate::error::Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "exp" | "exponential" | "lorentzian" => Ok(Envelope::Exponential),
+            "gauss" | "gaussian" => Ok(Envelope::Gaussian),
+            _ => Err(crate::error::Error::setting(
+                "envelope",
+                format!("`{s}`, expected exponential or gaussian"),
+            )),
+        }
+    }
+}
 
 /// Configuration of the precession model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -22,6 +87,8 @@ pub struct Precession {
     pub decay: bool,
     /// Add a constant offset.
     pub offset: bool,
+    /// Dephasing envelope shared by the cosines.
+    pub envelope: Envelope,
 }
 
 impl Precession {
@@ -47,6 +114,9 @@ impl Model for Precession {
             if self.n_cos > 1 { "s" } else { "" },
             if self.phase { " with phases" } else { "" }
         );
+        if self.envelope == Envelope::Gaussian {
+            s.push_str(" (Gaussian envelope)");
+        }
         if self.decay {
             s.push_str(" + exponential");
         }
@@ -84,7 +154,7 @@ impl Model for Precession {
             for k in 0..self.n_cos {
                 let q = &p[k * per..];
                 let phi = if self.phase { q[3] } else { 0.0 };
-                s += q[0] * sin_cos(q[1] * t * 1e-3 + phi).1 * exp(-t / q[2]);
+                s += q[0] * sin_cos(q[1] * t * 1e-3 + phi).1 * exp(self.envelope.arg(t, q[2]));
             }
             let mut j = tail;
             if self.decay {
@@ -126,20 +196,20 @@ impl Precession {
                 *g = w * t * 1e-3 + phi;
             }
             sin_cos_slice(&arg, &mut sn, &mut cs);
+            let env = self.envelope;
             for (g, &t) in arg.iter_mut().zip(x) {
-                *g = -t / t2;
+                *g = env.arg(t, t2);
             }
             exp_slice(&arg, &mut e);
             let (j0, rest) = jac[b * m..].split_at_mut(m);
             let (j1, rest) = rest.split_at_mut(m);
             let j2 = &mut rest[..m];
-            let inv_t2sq = 1.0 / (t2 * t2);
             for i in 0..m {
                 let (ce, se, t) = (cs[i] * e[i], sn[i] * e[i], x[i]);
                 f[i] += a * ce;
                 j0[i] = ce;
                 j1[i] = -a * se * t * 1e-3;
-                j2[i] = a * ce * t * inv_t2sq;
+                j2[i] = a * ce * env.darg(t, t2);
             }
             if self.phase {
                 for (jj, (s_, e_)) in jac[(b + 3) * m..(b + 4) * m]
@@ -185,12 +255,17 @@ mod tests {
     fn jacobian_matches_finite_differences() {
         let x: Vec<f64> = (0..400).map(|i| i as f64 * 5.0).collect();
         for n_cos in 1..=2 {
-            for (phase, decay, offset) in [(false, false, false), (true, true, true)] {
+            for (phase, decay, offset, envelope) in [
+                (false, false, false, Envelope::Exponential),
+                (true, true, true, Envelope::Exponential),
+                (true, false, true, Envelope::Gaussian),
+            ] {
                 let m = Precession {
                     n_cos,
                     phase,
                     decay,
                     offset,
+                    envelope,
                 };
                 let mut p = m.template().values();
                 let per = 3 + phase as usize;
@@ -215,6 +290,7 @@ mod tests {
             phase: false,
             decay: false,
             offset: false,
+            envelope: Envelope::Exponential,
         };
         let p = [1.0, 58.5, 150.0, 0.5, 26.5, 220.0];
         let t = 123.0;
@@ -223,5 +299,27 @@ mod tests {
         let expect = (58.5 * t / 1000.0_f64).cos() * (-t / 150.0_f64).exp()
             + 0.5 * (26.5 * t / 1000.0_f64).cos() * (-t / 220.0_f64).exp();
         assert!((y[0] - expect).abs() < 1e-14);
+    }
+
+    #[test]
+    fn gaussian_envelope_and_its_line_width() {
+        let m = Precession {
+            n_cos: 1,
+            phase: true,
+            decay: false,
+            offset: false,
+            envelope: Envelope::Gaussian,
+        };
+        let (t, t2) = (180.0, 150.0);
+        let mut y = [0.0];
+        m.eval(&[0.7, 30.0, t2, 0.4], &[t], &mut y);
+        let expect = 0.7 * (30.0 * t / 1000.0 + 0.4_f64).cos() * (-t * t / (2.0 * t2 * t2)).exp();
+        assert!((y[0] - expect).abs() < 1e-14);
+        // the half maximum of the line exp(-w^2 T2^2 / 2) lies at the HWHM
+        let w = Envelope::Gaussian.hwhm(t2) * 1e-3;
+        assert!(((-(w * t2).powi(2) / 2.0).exp() - 0.5).abs() < 1e-12);
+        // a Lorentzian line 1/(1 + (w T2)^2) is half at w = 1/T2
+        let w = Envelope::Exponential.hwhm(t2) * 1e-3;
+        assert!((1.0 / (1.0 + (w * t2).powi(2)) - 0.5).abs() < 1e-12);
     }
 }

@@ -1,8 +1,12 @@
 //! Spin lifetime from transient reflection: plan (model, baseline, start
-//! values), then run the fit and report tau and the rate k = 1/tau.
+//! values), then run the fit and report tau and the rate k = 1/tau. The
+//! residuals are tested for structure left behind (Ljung-Box and runs
+//! tests, [`super::adequacy`]); a fit that fails is "model inadequate".
 
+use super::adequacy::{Adequacy, DEFAULT_ALPHA, assess};
 use super::decay::{Baseline, ExpDecay};
 use super::guess::{decay_grid_starts, guess_decay};
+use super::ladder::Choice;
 use super::lm::{LmOptions, fit};
 use super::model::Model;
 use super::params::Params;
@@ -23,8 +27,16 @@ pub struct TrConfig {
     pub irf_fwhm: Option<f64>,
     /// Fix time zero (ps) instead of fitting it.
     pub t0: Option<f64>,
+    /// Significance level of the residual tests ([`super::adequacy`]).
+    pub adequacy_alpha: f64,
+    /// The coherent artefact at t0: auto (kept when the window covers the
+    /// pulse overlap and BIC drops by [`ARTEFACT_MARGIN`]), on or off.
+    pub artefact: Choice,
     pub lm: LmOptions,
 }
+
+/// BIC gain the three artefact amplitudes must buy to be kept.
+pub const ARTEFACT_MARGIN: f64 = 10.0;
 
 impl Default for TrConfig {
     fn default() -> Self {
@@ -33,6 +45,8 @@ impl Default for TrConfig {
             baseline: None,
             irf_fwhm: None,
             t0: None,
+            adequacy_alpha: DEFAULT_ALPHA,
+            artefact: Choice::Auto,
             lm: LmOptions::default(),
         }
     }
@@ -55,6 +69,12 @@ impl TrConfig {
                 format!("{w} ps, expected a positive width"),
             ));
         }
+        if !(self.adequacy_alpha > 0.0 && self.adequacy_alpha < 1.0) {
+            return Err(Error::setting(
+                "adequacy_alpha",
+                format!("{}, expected a probability in (0, 1)", self.adequacy_alpha),
+            ));
+        }
         Ok(())
     }
 }
@@ -65,6 +85,9 @@ pub struct TrPlan {
     pub model: ExpDecay,
     pub start: Params,
     pub notes: Vec<String>,
+    /// Significance level of the residual tests.
+    pub adequacy_alpha: f64,
+    pub artefact: Choice,
 }
 
 /// A fitted lifetime and its rate.
@@ -78,8 +101,12 @@ pub struct Lifetime {
 /// The outcome of a TR fit.
 #[derive(Debug, Clone)]
 pub struct TrOutcome {
+    /// The model fitted (with the artefact when it was kept).
+    pub model: ExpDecay,
     pub fit: FitResult,
     pub lifetimes: Vec<Lifetime>,
+    /// The residual tests of the fit.
+    pub adequacy: Adequacy,
     pub notes: Vec<String>,
 }
 
@@ -94,6 +121,7 @@ pub fn plan(cfg: &TrConfig, scan: &Scan) -> Result<TrPlan> {
             let full = ExpDecay {
                 n_exp: cfg.n_exp,
                 baseline: Baseline::default(),
+                artefact: false,
             };
             let p = guess_decay(&full, t, y, cfg.irf_fwhm, cfg.t0);
             let cut = p.value("t0") - p.value("irf_fwhm");
@@ -113,6 +141,7 @@ pub fn plan(cfg: &TrConfig, scan: &Scan) -> Result<TrPlan> {
     let model = ExpDecay {
         n_exp: cfg.n_exp,
         baseline,
+        artefact: false,
     };
     let npar = model.template().0.len();
     if t.len() <= npar {
@@ -136,6 +165,8 @@ pub fn plan(cfg: &TrConfig, scan: &Scan) -> Result<TrPlan> {
         model,
         start,
         notes,
+        adequacy_alpha: cfg.adequacy_alpha,
+        artefact: cfg.artefact,
     })
 }
 
@@ -223,6 +254,57 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
         ));
         best = r;
     }
+    let mut model = plan.model;
+    // the coherent artefact, where the window covers the pulse overlap
+    let (t0, w) = (best.value("t0"), best.value("irf_fwhm"));
+    let overlap = t.iter().filter(|x| (*x - t0).abs() < w).count();
+    if plan.artefact != Choice::Off && !model.artefact {
+        if overlap >= 5 {
+            let with = ExpDecay {
+                artefact: true,
+                ..model
+            };
+            let mut p = with.template();
+            for q in p.0.iter_mut() {
+                if let Some(v) = best.params.get(&q.name) {
+                    *q = v.clone();
+                }
+            }
+            let mut r = fit(&with, t, y, s, &p, lm)?;
+            for (a, b) in degenerate_pairs(&with, &r) {
+                r.warnings.push(format!(
+                    "{a} and {b} cannot be told apart: fit fewer exponentials"
+                ));
+            }
+            let gain = best.bic - r.bic;
+            let keep = plan.artefact == Choice::On
+                || (r.termination.success() && r.covariance_ok && gain >= ARTEFACT_MARGIN);
+            notes.push(if keep {
+                format!("coherent artefact at t0 fitted (BIC lower by {gain:.1}; {overlap} points within one IRF width of t0)")
+            } else {
+                format!("coherent artefact at t0 not needed (BIC {} by {:.1}; kept when lower by {ARTEFACT_MARGIN})", if gain >= 0.0 { "lower" } else { "higher" }, gain.abs())
+            });
+            if keep {
+                best = r;
+                model = with;
+            }
+        } else if plan.artefact == Choice::On {
+            return Err(Error::input(
+                &scan.source,
+                format!(
+                    "a coherent artefact needs the pulse overlap in the window: {overlap} points lie within one IRF width ({w:.3} ps) of t0 = {t0:.3} ps"
+                ),
+            ));
+        }
+    }
+    let free_t0 = plan.start.get("t0").is_some_and(|p| p.vary);
+    if free_t0 && best.value("t0") + best.value("irf_fwhm") < t[0] {
+        best.warnings.push(format!(
+            "t0 = {:.3} ps falls before the first delay ({:.3} ps): the data start after the rise, so time zero and the IRF are not determined; give --t0 and --irf-fwhm",
+            best.value("t0"),
+            t[0]
+        ));
+    }
     for k in 0..plan.model.n_exp {
         let a = plan.model.names(k).0;
         let (v, e) = (best.value(&a), best.err(&a));
@@ -238,7 +320,11 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
             all.len()
         ));
     }
-    let mut lifetimes: Vec<Lifetime> = (0..plan.model.n_exp)
+    let adequacy = assess(t, &best.residual, s, plan.adequacy_alpha, false);
+    if let Some(w) = adequacy.warning() {
+        best.warnings.push(w);
+    }
+    let mut lifetimes: Vec<Lifetime> = (0..model.n_exp)
         .map(|k| {
             let (a, tn) = plan.model.names(k);
             let (tau, et) = (best.value(&tn), best.err(&tn));
@@ -251,8 +337,10 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
         .collect();
     lifetimes.sort_by(|a, b| a.tau.value.total_cmp(&b.tau.value));
     Ok(TrOutcome {
+        model,
         fit: best,
         lifetimes,
+        adequacy,
         notes,
     })
 }

@@ -1,20 +1,38 @@
-//! Larmor precession from TRFE/TRKR: one or two damped cosines, the number
-//! chosen from the data, and |g| per component from the field.
+//! Larmor precession from TRFE/TRKR: one or two damped cosines, the model
+//! chosen from the data, |g| per component from the field, and a test of
+//! the residuals.
 //!
-//! Selection between 1 and 2 cosines reports both information criteria and
-//! the F-test F = ((chi2_1 - chi2_2)/(p_2 - p_1)) / (chi2_2/(N - p_2)) with
-//! its p-value. The default rule is the lower BIC, provided the 2-cosine fit
-//! converged with resolvable, distinct frequencies.
+//! The model is chosen by the ladder of [`super::ladder`] (phase,
+//! exponential background, offset, envelope). A second cosine is a
+//! physical claim, accepted only when it passes every test:
+//! - evidence: its criterion beats the best one-component candidate,
+//!   including the richest one, by [`SECOND_COMPONENT_MARGIN`] (or the
+//!   F-test F = ((chi2_1 - chi2_2)/(p_2 - p_1)) / (chi2_2/(N - p_2)) gives
+//!   p < alpha);
+//! - converged: errors exist, nothing on a bound;
+//! - amplitude: both amplitudes above 3 sigma;
+//! - resolved: |omega_1 - omega_2| exceeds the wider line's half-width
+//!   (1/T2* for the exponential envelope, sqrt(2 ln 2)/T2* for the Gaussian)
+//!   and 3 standard errors of the difference;
+//! - dephasing: each T2* lasts at least [`MIN_T2_PERIODS`] of its period.
+//!
+//! Otherwise one component is reported with the test the second failed.
+//! The chosen fit's residuals are then tested ([`super::adequacy`]); a fit
+//! that fails is "model inadequate" and not trustworthy.
 
+use super::adequacy::{Adequacy, DEFAULT_ALPHA, assess};
 use super::guess::StartGrid;
-use super::lm::{self, LmOptions, fit};
+use super::ladder::{
+    Candidate, Freedom, Rung, Trace, climb, climb_from_simplest, f_test, finish_ladder,
+    fit_candidate, tried,
+};
+use super::lm::LmOptions;
 use super::precession::Precession;
 use super::result::FitResult;
 use super::spectrum::{Spectrum, spectrum};
 use crate::error::{Error, Result};
 use crate::physics::{Quantity, g_from_omega};
 use crate::scan::Scan;
-use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
 /// How many cosines to fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -65,13 +83,15 @@ impl std::fmt::Display for Criterion {
 pub struct TrfeConfig {
     pub components: Components,
     pub criterion: Criterion,
-    pub phase: bool,
-    pub decay: bool,
-    pub offset: bool,
+    /// Phase per cosine, exponential background, offset and envelope:
+    /// fixed, or chosen by the ladder ([`super::ladder`]).
+    pub freedom: Freedom,
     /// Magnetic field in T for |g| (from metadata or the command line).
     pub field_t: Option<f64>,
     /// Start points tried per model.
     pub max_starts: usize,
+    /// Significance level of the residual tests ([`super::adequacy`]).
+    pub adequacy_alpha: f64,
     pub lm: LmOptions,
 }
 
@@ -80,17 +100,66 @@ impl Default for TrfeConfig {
         TrfeConfig {
             components: Components::Auto,
             criterion: Criterion::Bic,
-            phase: false,
-            decay: false,
-            offset: true,
+            freedom: Freedom::default(),
             field_t: None,
             max_starts: 4,
+            adequacy_alpha: DEFAULT_ALPHA,
             lm: LmOptions::default(),
         }
     }
 }
 
-/// Statistics behind the choice of the number of cosines.
+impl TrfeConfig {
+    /// Check settings before any work.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_starts == 0 {
+            return Err(Error::setting("max_starts", "0, expected at least 1"));
+        }
+        if !(self.adequacy_alpha > 0.0 && self.adequacy_alpha < 1.0) {
+            return Err(Error::setting(
+                "adequacy_alpha",
+                format!("{}, expected a probability in (0, 1)", self.adequacy_alpha),
+            ));
+        }
+        if let Criterion::FTest(a) = self.criterion
+            && !(a > 0.0 && a < 1.0)
+        {
+            return Err(Error::setting(
+                "criterion",
+                format!("F-test level {a}, expected a probability in (0, 1)"),
+            ));
+        }
+        if let Some(b) = self.field_t
+            && !(b.is_finite() && b > 0.0)
+        {
+            return Err(Error::setting(
+                "field",
+                format!("{b} T; |g| needs a positive field"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The criterion gain a second cosine must reach over the best
+/// one-component candidate: 10 in BIC or AIC is "very strong" evidence on
+/// Kass and Raftery's scale. A second carrier is a physical claim.
+pub const SECOND_COMPONENT_MARGIN: f64 = 10.0;
+
+/// A dephasing time shorter than this fraction of the period is not an
+/// oscillation (the cosine has not reached its first zero).
+pub const MIN_T2_PERIODS: f64 = 0.25;
+
+/// One test a second component must pass.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// Statistics behind the choice of the number of cosines: the best
+/// one-component candidate against the best two-component one.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Selection {
     pub chosen: usize,
@@ -101,6 +170,8 @@ pub struct Selection {
     pub f_statistic: f64,
     pub p_value: f64,
     pub reason: String,
+    /// The tests of the second component, in order.
+    pub checks: Vec<Check>,
 }
 
 /// One precessing component.
@@ -121,98 +192,219 @@ pub struct TrfeOutcome {
     /// Components ordered by decreasing omega.
     pub carriers: Vec<Carrier>,
     pub selection: Option<Selection>,
+    /// Every candidate model fitted, with its statistics and verdict.
+    pub ladder: Vec<Rung>,
+    /// The residual tests of the chosen fit.
+    pub adequacy: Adequacy,
     pub spectrum: Spectrum,
     pub field_t: Option<f64>,
     pub notes: Vec<String>,
 }
 
-fn better(a: &FitResult, b: &FitResult) -> bool {
-    (a.success() && !b.success()) || (a.success() == b.success() && a.chisqr < b.chisqr)
-}
-
-/// Fit `n` cosines from several starts; the best result, components ordered
-/// by decreasing omega.
-pub fn fit_n(
-    cfg: &TrfeConfig,
-    n: usize,
-    t: &[f64],
-    y: &[f64],
-    sigma: Option<&[f64]>,
-    grid: &StartGrid,
-) -> Result<(Precession, FitResult)> {
-    let model = Precession {
-        n_cos: n,
-        phase: cfg.phase,
-        decay: cfg.decay,
-        offset: cfg.offset,
-    };
-    let starts = grid.starts(&model, t, y, cfg.max_starts);
-    let mut best: Option<FitResult> = None;
-    for s in &starts {
-        let r = fit(&model, t, y, sigma, s, &cfg.lm)?;
-        if best.as_ref().is_none_or(|b| better(&r, b)) {
-            best = Some(r);
+/// Tests of the two-component candidate `two` against the best
+/// one-component candidate `one`.
+fn second_checks(cfg: &TrfeConfig, one: &Candidate, two: &Candidate) -> Vec<Check> {
+    let f = &two.fit;
+    let mut v = vec![];
+    let (ok, detail) = match cfg.criterion {
+        Criterion::FTest(alpha) => {
+            let (fs, p) = f_test(&one.fit, f);
+            (
+                p < alpha,
+                format!(
+                    "F = {fs:.2}, p = {p:.2e} against the best one-component model (alpha {alpha})"
+                ),
+            )
         }
-    }
-    let mut best = best.ok_or_else(|| Error::Fit("no start values could be formed".into()))?;
-    if n == 2 && best.value("omega_1") < best.value("omega_2") {
-        // swap the blocks so that component 1 precesses faster
-        let per = 3 + model.phase as usize;
-        let mut p = best.params.clone();
-        for j in 0..per {
-            let v = p.0[j].value;
-            p.0[j].value = p.0[per + j].value;
-            p.0[per + j].value = v;
+        c => {
+            let g = one.score(c) - two.score(c);
+            (
+                g >= SECOND_COMPONENT_MARGIN,
+                format!(
+                    "{c} lower by {g:.1} than the best one-component model {} (needs {SECOND_COMPONENT_MARGIN})",
+                    one.model.name_short()
+                ),
+            )
         }
-        best = lm::finish(
-            &model,
-            t,
-            y,
-            sigma
-                .map(|s| s.iter().map(|v| 1.0 / v).collect::<Vec<_>>())
-                .as_deref(),
-            p,
-            best.termination.clone(),
-            best.nfev,
-            best.absolute_sigma,
-        );
-    }
-    Ok((model, best))
-}
-
-fn select(cfg: &TrfeConfig, one: &FitResult, two: &FitResult) -> Selection {
-    let n = one.ndata as f64;
-    let (p1, p2) = (one.nvarys as f64, two.nvarys as f64);
-    let f = ((one.chisqr - two.chisqr) / (p2 - p1)) / (two.chisqr / (n - p2));
-    let p_value = match FisherSnedecor::new(p2 - p1, n - p2) {
-        Ok(d) if f.is_finite() && f > 0.0 => 1.0 - d.cdf(f),
-        _ => 1.0,
     };
-    let (w1, w2) = (two.value("omega_1"), two.value("omega_2"));
+    v.push(Check {
+        name: "evidence",
+        passed: ok,
+        detail,
+    });
+    v.push(Check {
+        name: "converged",
+        passed: two.converged(),
+        detail: if two.converged() {
+            "converged with standard errors".into()
+        } else {
+            f.problems()
+        },
+    });
+    let m = &two.model;
+    let amp: Vec<Quantity> = (0..2)
+        .map(|k| {
+            let n = m.pname("amplitude", k);
+            Quantity::new(f.value(&n), f.err(&n), "signal")
+        })
+        .collect();
+    let weak: Vec<String> = amp
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.significant(3.0))
+        .map(|(k, a)| format!("amplitude {} = {a}", k + 1))
+        .collect();
+    v.push(Check {
+        name: "amplitude",
+        passed: weak.is_empty(),
+        detail: if weak.is_empty() {
+            "both amplitudes above 3 sigma".into()
+        } else {
+            format!("{} below 3 sigma", weak.join(", "))
+        },
+    });
+    let (w1, w2) = (f.value("omega_1"), f.value("omega_2"));
+    let (t1, t2) = (f.value("t2_1"), f.value("t2_2"));
     let sep = (w1 - w2).abs();
-    let sep_err = two.err("omega_1").hypot(two.err("omega_2"));
-    let resolvable = two.success()
-        && sep > 2.0 * sep_err
-        && two.value("amplitude_2").abs() > 2.0 * two.err("amplitude_2");
-    let prefers_two = match cfg.criterion {
-        Criterion::Bic => two.bic < one.bic,
-        Criterion::Aic => two.aic < one.aic,
-        Criterion::FTest(alpha) => p_value < alpha,
-    };
-    let (chosen, reason) = match (prefers_two, resolvable) {
-        (true, true) => (2, format!("{} prefers 2 cosines; frequencies differ by {:.2} rad/ns ({:.1} sigma)", cfg.criterion, sep, sep / sep_err)),
-        (true, false) => (1, "the 2-cosine fit improves chi-square but its second component is not resolved (did not converge, frequencies within 2 sigma, or amplitude not significant)".to_string()),
-        (false, _) => (1, format!("{} does not justify a second cosine", cfg.criterion)),
+    let width = m.envelope.hwhm(t1).max(m.envelope.hwhm(t2));
+    let sep_err = f.err("omega_1").hypot(f.err("omega_2"));
+    let resolved = sep > width && sep > 3.0 * sep_err;
+    v.push(Check {
+        name: "resolved",
+        passed: resolved,
+        detail: format!(
+            "frequencies {w1:.2} and {w2:.2} rad/ns differ by {sep:.2} rad/ns; the wider line's half-width is {width:.2} rad/ns, the error of the difference {sep_err:.2} rad/ns (needs more than the half-width and 3 errors)"
+        ),
+    });
+    let short: Vec<String> = [(w1, t1), (w2, t2)]
+        .iter()
+        .enumerate()
+        .filter(|(_, (w, t))| t * w * 1e-3 < MIN_T2_PERIODS * 2.0 * std::f64::consts::PI)
+        .map(|(k, (w, t))| {
+            format!(
+                "component {}: T2* = {t:.1} ps is {:.2} of its period",
+                k + 1,
+                t * w * 1e-3 / (2.0 * std::f64::consts::PI)
+            )
+        })
+        .collect();
+    v.push(Check {
+        name: "dephasing",
+        passed: short.is_empty(),
+        detail: if short.is_empty() {
+            format!("each T2* lasts at least {MIN_T2_PERIODS} of its period")
+        } else {
+            format!("{} (needs at least {MIN_T2_PERIODS})", short.join("; "))
+        },
+    });
+    v
+}
+
+fn selection(cfg: &TrfeConfig, one: &Candidate, two: &Candidate, checks: Vec<Check>) -> Selection {
+    let (f, p) = f_test(&one.fit, &two.fit);
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("{} ({})", c.name, c.detail))
+        .collect();
+    let (chosen, reason) = if failed.is_empty() {
+        (
+            2,
+            format!(
+                "a second cosine passes every test: {}",
+                checks
+                    .iter()
+                    .map(|c| c.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        )
+    } else {
+        (
+            1,
+            format!("one component: the second failed {}", failed.join("; ")),
+        )
     };
     Selection {
         chosen,
         criterion: cfg.criterion,
-        aic: [one.aic, two.aic],
-        bic: [one.bic, two.bic],
-        chisqr: [one.chisqr, two.chisqr],
+        aic: [one.fit.aic, two.fit.aic],
+        bic: [one.fit.bic, two.fit.bic],
+        chisqr: [one.fit.chisqr, two.fit.chisqr],
         f_statistic: f,
-        p_value,
+        p_value: p,
         reason,
+        checks,
+    }
+}
+
+fn same_features(a: &Precession, b: &Precession) -> bool {
+    a.phase == b.phase && a.decay == b.decay && a.offset == b.offset && a.envelope == b.envelope
+}
+
+/// Choose one or two cosines: climb the one-component ladder, check it
+/// against the richest one-component model, then try two cosines (with no
+/// free features and with the one-component choice), climb from the better,
+/// and test the second component.
+fn choose(
+    cfg: &TrfeConfig,
+    tr: &Trace,
+    rungs: &mut Vec<Rung>,
+) -> Result<(Candidate, Option<Selection>)> {
+    let crit = cfg.criterion;
+    let fr = &cfg.freedom;
+    match cfg.components {
+        Components::One => Ok((climb_from_simplest(tr, fr, crit, 1, rungs)?, None)),
+        Components::Two => Ok((climb_from_simplest(tr, fr, crit, 2, rungs)?, None)),
+        Components::Auto => {
+            let mut one = climb_from_simplest(tr, fr, crit, 1, rungs)?;
+            let rich = fr.richest(1, &one.model);
+            if !tried(rungs, &rich) {
+                let c = fit_candidate(tr, &rich, Some(&one))?;
+                let ok = c.converged() && c.score(crit) < one.score(crit);
+                rungs.push(c.rung(if ok {
+                    "kept: the richest one-component model does better than the climb".into()
+                } else {
+                    "dropped: the richest one-component model does not improve on the climb".into()
+                }));
+                if ok {
+                    one = c;
+                }
+            }
+            let mut twos = vec![fit_candidate(tr, &fr.simplest(2), None)?];
+            rungs.push(twos[0].rung("start of the two-component climb: no free features".into()));
+            let like = Precession {
+                n_cos: 2,
+                ..one.model
+            };
+            if !same_features(&like, &twos[0].model) {
+                let c = fit_candidate(tr, &like, None)?;
+                rungs.push(
+                    c.rung("start of the two-component climb: the one-component features".into()),
+                );
+                twos.push(c);
+            }
+            let mut two = twos
+                .into_iter()
+                .reduce(|a, b| {
+                    let better_b =
+                        b.converged() && (!a.converged() || b.score(crit) < a.score(crit));
+                    if better_b { b } else { a }
+                })
+                .expect("at least one two-component candidate");
+            // climb only when two cosines are in reach: a clear loss by the
+            // criterion ends the search (it cannot become a physical claim)
+            if two.converged() && one.score(crit) - two.score(crit) > 0.0 {
+                two = climb(tr, fr, crit, two, rungs)?;
+            }
+            let checks = second_checks(cfg, &one, &two);
+            let sel = selection(cfg, &one, &two, checks);
+            Ok(if sel.chosen == 2 {
+                (two, Some(sel))
+            } else {
+                (one, Some(sel))
+            })
+        }
     }
 }
 
@@ -228,42 +420,22 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
             ),
         ));
     }
-    if let Some(b) = cfg.field_t
-        && !(b.is_finite() && b > 0.0)
-    {
-        return Err(Error::setting(
-            "field",
-            format!("{b} T; |g| needs a positive field"),
-        ));
-    }
+    cfg.validate()?;
     let spec = spectrum(t, y);
-    let shape = Precession {
-        n_cos: 1,
-        phase: cfg.phase,
-        decay: cfg.decay,
-        offset: cfg.offset,
+    let grid = StartGrid::new(t, y, &spec);
+    let tr = Trace {
+        t,
+        y,
+        sigma: s,
+        grid: &grid,
+        lm: &cfg.lm,
+        max_starts: cfg.max_starts,
     };
-    let grid = StartGrid::new(&shape, t, y, &spec);
-    let (model, fit, selection) = match cfg.components {
-        Components::One => {
-            let (m, f) = fit_n(cfg, 1, t, y, s, &grid)?;
-            (m, f, None)
-        }
-        Components::Two => {
-            let (m, f) = fit_n(cfg, 2, t, y, s, &grid)?;
-            (m, f, None)
-        }
-        Components::Auto => {
-            let (m1, f1) = fit_n(cfg, 1, t, y, s, &grid)?;
-            let (m2, f2) = fit_n(cfg, 2, t, y, s, &grid)?;
-            let sel = select(cfg, &f1, &f2);
-            if sel.chosen == 2 {
-                (m2, f2, Some(sel))
-            } else {
-                (m1, f1, Some(sel))
-            }
-        }
-    };
+    let mut ladder = vec![];
+    let (chosen, selection) = choose(cfg, &tr, &mut ladder)?;
+    finish_ladder(&mut ladder, &chosen, cfg.criterion);
+    let Candidate { model, fit } = chosen;
+    let adequacy = assess(t, &fit.residual, s, cfg.adequacy_alpha, true);
     let carriers: Vec<Carrier> = (0..model.n_cos)
         .map(|k| {
             let q = |base: &str, unit: &'static str| {
@@ -282,6 +454,9 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
         })
         .collect();
     let mut fit = fit;
+    if let Some(w) = adequacy.warning() {
+        fit.warnings.push(w);
+    }
     for (k, c) in carriers.iter().enumerate() {
         let a = &c.amplitude;
         if !a.significant(3.0) {
@@ -311,6 +486,8 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
         model,
         carriers,
         selection,
+        ladder,
+        adequacy,
         spectrum: spec,
         field_t: cfg.field_t,
         notes,

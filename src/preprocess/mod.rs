@@ -1,5 +1,13 @@
 //! Preprocessing between reading and fitting: ordering and merging of
-//! repeated delays, fit windows, and the spin polarisation degree.
+//! repeated delays, fit windows, the spin polarisation degree, and a check
+//! that the SC and CC channels carry a signal at all.
+//!
+//! Dead channels: a channel that is zero, constant, or pure noise is a lab
+//! fault, not a lifetime. Pure noise is told by von Neumann's ratio of the
+//! mean square successive difference to the variance,
+//! eta = sum (x_{i+1} - x_i)^2 / sum (x_i - xbar)^2, which is 2 (sd 2/sqrt n)
+//! for white noise and far below 2 for any signal that changes slowly
+//! compared with the delay step.
 //!
 //! Merging: the points of a repeated delay (interleaved sweeps) are replaced
 //! by their mean. The scatter of the repeats gives a pooled noise estimate
@@ -149,6 +157,52 @@ pub fn window(
     Ok(())
 }
 
+/// Refuse a TR scan whose SC or CC channel is dead: zero, constant, or
+/// pure noise (von Neumann ratio within 3 sd of white noise's 2). Call
+/// after [`sort_and_merge`], so that the channels are in delay order.
+pub fn check_channels(scan: &Scan) -> Result<()> {
+    let Some((sc, cc)) = &scan.sc_cc else {
+        return Ok(());
+    };
+    for (name, x) in [("SC", sc), ("CC", cc)] {
+        let n = x.len();
+        if n < 8 {
+            continue;
+        }
+        let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if scale == 0.0 {
+            return Err(Error::input(
+                &scan.source,
+                format!(
+                    "channel {name} is zero at every delay: the channel is dead or unplugged; fit the other channel alone with --signal, or check the detector"
+                ),
+            ));
+        }
+        let mean = x.iter().sum::<f64>() / n as f64;
+        let var: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
+        if var <= (1e-12 * scale).powi(2) * n as f64 {
+            return Err(Error::input(
+                &scan.source,
+                format!(
+                    "channel {name} is constant ({mean:e}) at every delay: saturated or stuck; check the detector and lock-in"
+                ),
+            ));
+        }
+        let succ: f64 = x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
+        let eta = succ / var;
+        let floor = 2.0 - 3.0 * 2.0 / (n as f64).sqrt();
+        if eta > floor {
+            return Err(Error::input(
+                &scan.source,
+                format!(
+                    "channel {name} is pure noise: its successive-difference ratio is {eta:.2}, white noise gives 2 (a signal is far below {floor:.2}); the channel is dead or sees no pump-probe signal"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Replace a TR signal by the polarisation degree P = (SC - CC) / (SC + CC).
 /// Points where |SC + CC| is below 1 % of its maximum are dropped (P is
 /// undefined where there is no population), and the count is noted.
@@ -189,6 +243,35 @@ pub fn polarisation_degree(scan: &mut Scan) -> Result<()> {
 mod tests {
     use super::*;
     use crate::scan::{Metadata, ScanKind};
+
+    #[test]
+    fn dead_channels_are_refused_by_name() {
+        let n = 200;
+        let d: Vec<f64> = (0..n).map(|i| i as f64 * 0.1).collect();
+        let live: Vec<f64> = d
+            .iter()
+            .map(|t| (-t / 3.0).exp() + 0.01 * (t * 37.0).sin())
+            .collect();
+        // deterministic pseudo-noise: a scrambled sequence in [-1, 1]
+        let noise: Vec<f64> = (0..n)
+            .map(|i| ((i as f64 * 0.618_034_f64).fract() * 7919.0).fract() * 2.0 - 1.0)
+            .collect();
+        let mk = |cc: Vec<f64>| {
+            let mut s = scan(&d, &live);
+            s.kind = ScanKind::Tr;
+            s.sc_cc = Some((live.clone(), cc));
+            s
+        };
+        assert!(check_channels(&mk(live.iter().map(|v| 0.5 * v).collect())).is_ok());
+        for (cc, what) in [
+            (vec![0.0; n], "zero"),
+            (vec![0.37; n], "constant"),
+            (noise, "pure noise"),
+        ] {
+            let e = check_channels(&mk(cc)).unwrap_err().to_string();
+            assert!(e.contains("channel CC") && e.contains(what), "{e}");
+        }
+    }
 
     fn scan(d: &[f64], s: &[f64]) -> Scan {
         Scan {

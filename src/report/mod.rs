@@ -12,7 +12,14 @@
 //!              TRFE: {"field": {value, stderr, unit} | null,
 //!                     "components": [{"omega", "t2", "amplitude", "g"}]},
 //!   "selection": null | {"chosen", "criterion", "aic", "bic", "chisqr",
-//!                        "f_statistic", "p_value", "reason"},
+//!                        "f_statistic", "p_value", "reason",
+//!                        "checks": [{"name", "passed", "detail"}]},
+//!   "ladder": [{"model", "n_cos", "phase", "decay", "offset", "envelope",
+//!               "nvarys", "chisqr", "aic", "bic", "converged", "delta",
+//!               "verdict", "chosen"}]   (TRFE; [] for TR),
+//!   "adequacy": {"adequate", "alpha", "verdict", "peak_omega",
+//!                "tests": [{"name": "periodogram"|"ljung_box"|"runs",
+//!                           "statistic", "p_value", "passed"}]},
 //!   "profile": [{"name", "sigma_level", "lower", "upper"}],
 //!   "correlations": {"a,b": r, ...}  (|r| >= 0.1),
 //!   "notes": [...], "metadata": {...} }
@@ -24,6 +31,8 @@
 pub mod figures;
 pub mod session_out;
 
+use crate::fit::adequacy::Adequacy;
+use crate::fit::ladder::Rung;
 use crate::fit::profile::Interval;
 use crate::fit::result::FitResult;
 use crate::fit::tr::Lifetime;
@@ -43,6 +52,8 @@ pub enum Derived {
         carriers: Vec<Carrier>,
         field_t: Option<f64>,
         selection: Option<Selection>,
+        /// Every candidate model fitted, with its verdict.
+        ladder: Vec<Rung>,
     },
 }
 
@@ -56,6 +67,8 @@ pub struct FitRecord {
     pub fit: FitResult,
     pub derived: Derived,
     pub profile: Vec<Interval>,
+    /// The residual tests of the fit.
+    pub adequacy: Adequacy,
     pub notes: Vec<String>,
     pub meta: Metadata,
 }
@@ -97,15 +110,21 @@ impl FitRecord {
                 }
             }
         }
-        let (results, selection) = match &self.derived {
-            Derived::Tr { lifetimes } => (json!({ "lifetimes": lifetimes }), Value::Null),
+        let (results, selection, ladder) = match &self.derived {
+            Derived::Tr { lifetimes } => (
+                json!({ "lifetimes": lifetimes }),
+                Value::Null,
+                Value::Array(vec![]),
+            ),
             Derived::Trfe {
                 carriers,
                 field_t,
                 selection,
+                ladder,
             } => (
                 json!({"field": field_t.map(|b| Quantity::new(b, f64::NAN, "T")), "components": carriers}),
                 serde_json::to_value(selection).unwrap_or(Value::Null),
+                serde_json::to_value(ladder).unwrap_or(Value::Null),
             ),
         };
         json!({
@@ -123,6 +142,8 @@ impl FitRecord {
             "parameters": params,
             "results": results,
             "selection": selection,
+            "ladder": ladder,
+            "adequacy": serde_json::to_value(&self.adequacy).unwrap_or(Value::Null),
             "profile": self.profile,
             "correlations": correl,
             "notes": self.notes,
@@ -149,6 +170,12 @@ impl FitRecord {
             let _ = writeln!(s, "  - {n}");
         }
         let _ = write!(s, "{}", self.fit);
+        if let Derived::Trfe {
+            ladder, selection, ..
+        } = &self.derived
+        {
+            write_ladder(&mut s, ladder, selection.as_ref());
+        }
         let _ = writeln!(s, "[[Results]]");
         match &self.derived {
             Derived::Tr { lifetimes } => {
@@ -162,22 +189,24 @@ impl FitRecord {
                 carriers,
                 field_t,
                 selection,
+                ..
             } => {
                 if let Some(sel) = selection {
                     let _ = writeln!(
                         s,
-                        "    components: {} chosen ({})\n    1 vs 2 cosines: BIC {:.2} vs {:.2}, AIC {:.2} vs {:.2}, F = {:.3} (p {})",
+                        "    components: {} chosen ({})\n    best 1 vs best 2 cosines: BIC {:.2} vs {:.2}, AIC {:.2} vs {:.2}, {}",
                         sel.chosen,
                         sel.reason,
                         sel.bic[0],
                         sel.bic[1],
                         sel.aic[0],
                         sel.aic[1],
-                        sel.f_statistic,
-                        if sel.p_value < 1e-15 {
-                            "< 1e-15".to_string()
+                        if !sel.f_statistic.is_finite() {
+                            "F-test n/a (the models are not nested)".to_string()
+                        } else if sel.p_value < 1e-15 {
+                            format!("F = {:.3} (p < 1e-15)", sel.f_statistic)
                         } else {
-                            format!("= {:.3e}", sel.p_value)
+                            format!("F = {:.3} (p = {:.3e})", sel.f_statistic, sel.p_value)
                         }
                     );
                 }
@@ -223,6 +252,7 @@ impl FitRecord {
                 f(iv.upper)
             );
         }
+        write_adequacy(&mut s, &self.adequacy);
         if !self.fit.success() {
             let _ = writeln!(
                 s,
@@ -289,6 +319,65 @@ impl FitRecord {
         }
         row
     }
+}
+
+/// The model ladder: every candidate with chi-square, criterion and verdict.
+fn write_ladder(s: &mut String, ladder: &[Rung], sel: Option<&crate::fit::trfe::Selection>) {
+    if ladder.is_empty() {
+        return;
+    }
+    let crit = sel.map_or("BIC".to_string(), |x| match x.criterion {
+        crate::fit::trfe::Criterion::Aic => "AIC".to_string(),
+        _ => "BIC".to_string(),
+    });
+    let _ = writeln!(
+        s,
+        "[[Model ladder]] (simplest first; d{crit} = {crit} - chosen's {crit})"
+    );
+    let w = ladder
+        .iter()
+        .map(|r| r.model.len())
+        .max()
+        .unwrap_or(10)
+        .max(10);
+    for r in ladder {
+        let score = if crit == "AIC" { r.aic } else { r.bic };
+        let _ = writeln!(
+            s,
+            "    {} {:<w$}  chi2 = {:<11}  {crit} = {:<10}  d{crit} = {:>+9.2}  {}",
+            if r.chosen { "*" } else { " " },
+            r.model,
+            crate::fit::result::fmt_sig(r.chisqr, 5),
+            format!("{score:.2}"),
+            r.delta,
+            r.verdict
+        );
+    }
+}
+
+/// The residual tests, one line.
+fn write_adequacy(s: &mut String, a: &Adequacy) {
+    let tests: Vec<String> = a
+        .tests
+        .iter()
+        .map(|t| format!("{} p = {:.2e}", t.name.replace('_', "-"), t.p_value))
+        .collect();
+    let _ = writeln!(
+        s,
+        "    residuals: {}{}",
+        if a.tests.is_empty() {
+            a.verdict.clone()
+        } else if a.adequate {
+            format!("no structure left (alpha {:.0e})", a.alpha)
+        } else {
+            format!("MODEL INADEQUATE: {}", a.verdict)
+        },
+        if tests.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", tests.join(", "))
+        }
+    );
 }
 
 /// A CSV table over records whose columns are the union of their columns.

@@ -5,8 +5,20 @@
 //! - TR: SC = N(t) + S(t)/2 and CC = N(t) - S(t)/2, where S is the spin
 //!   signal (IRF-convolved exponentials + step, [`crate::fit::ExpDecay`])
 //!   and N an IRF-convolved population decay; so SC - CC = S.
-//! - TRFE: eq. (2), sum_i S_i cos(omega_i t) exp(-t/T2*_i) with
+//! - TRFE: eq. (2), sum_i S_i cos(omega_i t + phi_i) E(t; T2*_i) with
 //!   omega_i = |g_i| mu_B B / hbar, zero before the pump.
+//!
+//! What real scans carry, each optional and written to the header:
+//! - TRFE: a phase per carrier, a Gaussian envelope (a Gaussian g spread),
+//!   a non-oscillating exponential background, and the previous pulse's
+//!   spins at negative delays (repetition period T_rep: the signal at delay
+//!   t also holds the pulse of t + T_rep, resonant spin amplification);
+//! - TR: a coherent artefact at t0 (a Gaussian of the IRF width and its
+//!   first derivative, on both channels with opposite signs of the second,
+//!   as cross-phase modulation gives), a dead channel (zero, constant or
+//!   pure noise);
+//! - both: a slow baseline drift, linear in acquisition time (so repeated
+//!   sweeps disagree), and interleaved back-and-forth sweeps.
 //!
 //! Noise is Gaussian with standard deviation (peak |signal|) / SNR on each
 //! recorded channel; delays follow a stage-like grid, fine near time zero
@@ -15,6 +27,7 @@
 use crate::error::{Error, Result};
 use crate::fit::decay::{Baseline, ExpDecay, FWHM_PER_SIGMA, irf_exp};
 use crate::fit::model::Model;
+use crate::fit::precession::Envelope;
 use crate::physics::omega_from_g;
 use crate::scan::Metadata;
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -91,8 +104,34 @@ impl Grid {
     }
 }
 
+/// How a dead channel looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadKind {
+    /// Exactly zero (unplugged, or a digitiser that writes 0).
+    Zero,
+    /// One constant value (saturated, or a stuck lock-in).
+    Constant,
+    /// Noise with no signal (a detector that sees nothing).
+    Noise,
+}
+
+impl std::str::FromStr for DeadKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "zero" => Ok(DeadKind::Zero),
+            "constant" => Ok(DeadKind::Constant),
+            "noise" => Ok(DeadKind::Noise),
+            _ => Err(Error::setting(
+                "dead",
+                format!("`{s}`, expected zero, constant or noise"),
+            )),
+        }
+    }
+}
+
 /// Truth of a simulated TR scan.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrTruth {
     pub taus: Vec<f64>,
     pub amplitudes: Vec<f64>,
@@ -103,15 +142,61 @@ pub struct TrTruth {
     /// Population lifetime (ps) and amplitude of SC + CC.
     pub population_tau: f64,
     pub population_amplitude: f64,
+    /// Amplitude of the coherent artefact at t0 (0: none).
+    pub artefact: f64,
+    /// A dead channel: ("SC" or "CC", how it looks).
+    pub dead: Option<(String, DeadKind)>,
+    /// Baseline drift over the acquisition, first to last point (signal units).
+    pub drift: f64,
 }
 
 /// Truth of a simulated TRFE scan.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrfeTruth {
     pub field_t: f64,
     /// (|g|, T2* in ps, amplitude) per carrier.
     pub carriers: Vec<(f64, f64, f64)>,
     pub offset: f64,
+    /// Phase per carrier in rad (missing entries are 0).
+    pub phases: Vec<f64>,
+    pub envelope: Envelope,
+    /// Non-oscillating exponential under the cosines: (amplitude, lifetime in ps).
+    pub background: Option<(f64, f64)>,
+    /// Baseline drift over the acquisition, first to last point (signal units).
+    pub drift: f64,
+    /// Laser repetition period (ps): the previous pulse's spins at negative delays.
+    pub repetition_ps: Option<f64>,
+}
+
+impl TrfeTruth {
+    /// The noise-free signal at delay `x` (ps) after one pump pulse at 0.
+    fn pulse(&self, x: f64) -> f64 {
+        if x < 0.0 {
+            return 0.0;
+        }
+        let osc: f64 = self
+            .carriers
+            .iter()
+            .enumerate()
+            .map(|(k, &(g, t2, a))| {
+                let phi = self.phases.get(k).copied().unwrap_or(0.0);
+                a * (omega_from_g(g, self.field_t) * x * 1e-3 + phi).cos()
+                    * self.envelope.arg(x, t2).exp()
+            })
+            .sum();
+        osc + self.background.map_or(0.0, |(a, tau)| a * (-x / tau).exp())
+    }
+    /// The signal at delay `x`: this pulse, and the previous one when the
+    /// repetition period is given.
+    pub fn signal(&self, x: f64) -> f64 {
+        let prev = self.repetition_ps.map_or(0.0, |t| self.pulse(x + t));
+        self.pulse(x) + prev + self.offset
+    }
+}
+
+/// Drift added to point `i` of `n` in acquisition order.
+fn drift(total: f64, i: usize, n: usize) -> f64 {
+    total * (i as f64 / (n.max(2) - 1) as f64 - 0.5)
 }
 
 /// A simulated scan ready to be written.
@@ -175,6 +260,7 @@ pub fn simulate_tr(truth: &TrTruth, grid: &Grid, snr: f64, seed: u64) -> Result<
             offset: true,
             step: true,
         },
+        artefact: false,
     };
     let mut p = vec![];
     for (a, tau) in truth.amplitudes.iter().zip(&truth.taus) {
@@ -193,13 +279,71 @@ pub fn simulate_tr(truth: &TrTruth, grid: &Grid, snr: f64, seed: u64) -> Result<
     let peak = s.iter().chain(&pop).fold(0.0f64, |m, v| m.max(v.abs()));
     let sd = if snr.is_finite() { peak / snr } else { 0.0 };
     let nd = noise(&mut rng, sd.max(0.0))?;
-    let sc: Vec<f64> = (0..t.len())
-        .map(|i| pop[i] + s[i] / 2.0 + nd.sample(&mut rng))
+    // coherent artefact: G(u) and its first derivative (sigma G'), the same
+    // on both channels, so that SC - CC keeps only what differs (half of a
+    // second-derivative term of opposite sign on each channel)
+    let art: Vec<(f64, f64)> = t
+        .iter()
+        .map(|&x| {
+            let u = (x - truth.t0) / sigma;
+            let g = (-0.5 * u * u).exp();
+            (
+                truth.artefact * (g - 0.5 * u * g),
+                truth.artefact * 0.25 * (u * u - 1.0) * g,
+            )
+        })
         .collect();
-    let cc: Vec<f64> = (0..t.len())
-        .map(|i| pop[i] - s[i] / 2.0 + nd.sample(&mut rng))
+    let n = t.len();
+    let mut sc: Vec<f64> = (0..n)
+        .map(|i| {
+            pop[i]
+                + s[i] / 2.0
+                + art[i].0
+                + art[i].1
+                + drift(truth.drift, i, n)
+                + nd.sample(&mut rng)
+        })
         .collect();
+    let mut cc: Vec<f64> = (0..n)
+        .map(|i| {
+            pop[i] - s[i] / 2.0 + art[i].0 - art[i].1
+                + drift(truth.drift, i, n)
+                + nd.sample(&mut rng)
+        })
+        .collect();
+    if let Some((ch, how)) = &truth.dead {
+        let target = match ch.to_ascii_uppercase().as_str() {
+            "SC" => &mut sc,
+            "CC" => &mut cc,
+            _ => {
+                return Err(Error::setting(
+                    "dead",
+                    format!("channel `{ch}`, expected SC or CC"),
+                ));
+            }
+        };
+        for v in target.iter_mut() {
+            *v = match how {
+                DeadKind::Zero => 0.0,
+                DeadKind::Constant => 0.37,
+                DeadKind::Noise => nd.sample(&mut rng),
+            };
+        }
+    }
     let mut meta = base_meta("tr", snr, seed, sd);
+    if truth.artefact != 0.0 {
+        meta.insert("truth.artefact", &format!("{}", truth.artefact));
+    }
+    if let Some((ch, how)) = &truth.dead {
+        meta.insert(
+            "truth.dead_channel",
+            &format!("{ch} ({how:?})").to_lowercase(),
+        );
+    }
+    if truth.drift != 0.0 {
+        meta.insert("truth.drift", &format!("{}", truth.drift));
+    }
+    meta.insert("sweeps", &format!("{}", grid.sweeps.max(1)));
     for (k, (a, tau)) in truth.amplitudes.iter().zip(&truth.taus).enumerate() {
         let sfx = if truth.taus.len() == 1 {
             String::new()
@@ -231,24 +375,21 @@ pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Res
     if truth.carriers.is_empty() || truth.carriers.len() > 2 {
         return Err(Error::setting("carriers", "1 or 2 precessing carriers"));
     }
+    if let Some(t) = truth.repetition_ps
+        && !(t.is_finite() && t > 0.0)
+    {
+        return Err(Error::setting(
+            "repetition",
+            format!("{t} ps, expected a positive period"),
+        ));
+    }
     let mut rng = StdRng::seed_from_u64(seed);
     let t = grid.delays(&mut rng);
+    let n = t.len();
     let y: Vec<f64> = t
         .iter()
-        .map(|&x| {
-            let osc: f64 = if x < 0.0 {
-                0.0
-            } else {
-                truth
-                    .carriers
-                    .iter()
-                    .map(|&(g, t2, a)| {
-                        a * (omega_from_g(g, truth.field_t) * x * 1e-3).cos() * (-x / t2).exp()
-                    })
-                    .sum()
-            };
-            osc + truth.offset
-        })
+        .enumerate()
+        .map(|(i, &x)| truth.signal(x) + drift(truth.drift, i, n))
         .collect();
     let peak = truth.carriers.iter().map(|c| c.2.abs()).sum::<f64>();
     let sd = if snr.is_finite() { peak / snr } else { 0.0 };
@@ -265,8 +406,26 @@ pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Res
         );
         meta.insert(&format!("truth.t2{sfx}"), &format!("{t2} ps"));
         meta.insert(&format!("truth.amplitude{sfx}"), &format!("{a}"));
+        let phi = truth.phases.get(k).copied().unwrap_or(0.0);
+        if phi != 0.0 {
+            meta.insert(&format!("truth.phase{sfx}"), &format!("{phi} rad"));
+        }
     }
     meta.insert("truth.offset", &format!("{}", truth.offset));
+    if truth.envelope != Envelope::Exponential {
+        meta.insert("truth.envelope", &truth.envelope.to_string());
+    }
+    if let Some((a, tau)) = truth.background {
+        meta.insert("truth.background_amplitude", &format!("{a}"));
+        meta.insert("truth.background_tau", &format!("{tau} ps"));
+    }
+    if truth.drift != 0.0 {
+        meta.insert("truth.drift", &format!("{}", truth.drift));
+    }
+    if let Some(rep) = truth.repetition_ps {
+        meta.insert("truth.repetition_period", &format!("{rep} ps"));
+    }
+    meta.insert("sweeps", &format!("{}", grid.sweeps.max(1)));
     Ok(Simulated {
         names: vec!["delay_ps".into(), "signal".into()],
         columns: vec![t, y],
@@ -331,6 +490,7 @@ mod tests {
             offset: 0.0,
             population_tau: 50.0,
             population_amplitude: 2.0,
+            ..Default::default()
         };
         let sim = simulate_tr(&truth, &Grid::uniform(-2.0, 40.0, 50), f64::INFINITY, 1).unwrap();
         let (t, sc, cc) = (&sim.columns[0], &sim.columns[1], &sim.columns[2]);
@@ -340,6 +500,7 @@ mod tests {
                 offset: true,
                 step: true,
             },
+            artefact: false,
         };
         let mut s = vec![0.0; t.len()];
         m.eval(&[1.0, 7.76, 0.0, 0.3, 0.05, 0.0], t, &mut s);

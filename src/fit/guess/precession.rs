@@ -19,7 +19,7 @@ fn basis(model: &Precession, omega: f64, t2: f64, t: &[f64]) -> Vec<Vec<f64>> {
     let (mut c, mut s) = (Vec::with_capacity(t.len()), Vec::with_capacity(t.len()));
     for &x in t {
         let (sn, cs) = sin_cos(omega * x * 1e-3);
-        let e = exp(-x / t2);
+        let e = exp(model.envelope.arg(x, t2));
         c.push(cs * e);
         s.push(sn * e);
     }
@@ -145,7 +145,10 @@ fn assign(model: &Precession, p: &mut Params, c: &[f64]) {
 }
 
 /// The frequency-grid normal equations of one trace, computed once and
-/// shared by the 1- and 2-cosine models (they use the same basis).
+/// shared by every candidate model: the basis holds the cosine and sine of
+/// each grid frequency and both extra terms, and a model scores the columns
+/// it uses (no sine without phases, no exponential or offset unless it has
+/// them).
 pub struct StartGrid {
     omegas: Vec<f64>,
     step: f64,
@@ -160,8 +163,15 @@ pub struct StartGrid {
 }
 
 impl StartGrid {
-    /// Build the grid for the basis of `shape` (n_cos is ignored).
-    pub fn new(shape: &Precession, t: &[f64], y: &[f64], spec: &Spectrum) -> StartGrid {
+    /// Build the grid of one trace.
+    pub fn new(t: &[f64], y: &[f64], spec: &Spectrum) -> StartGrid {
+        let shape = Precession {
+            n_cos: 1,
+            phase: true,
+            decay: true,
+            offset: true,
+            envelope: Default::default(),
+        };
         let span = (t[t.len() - 1] - t[0]).max(1e-9);
         let tmax = t[t.len() - 1].max(span);
         let peaks = spec.peaks(0.5 * spec.resolution);
@@ -191,12 +201,10 @@ impl StartGrid {
             let mut cols: Vec<Vec<f64>> = vec![];
             for (c, sn) in &trig {
                 cols.push(damp(c));
-                if shape.phase {
-                    cols.push(damp(sn));
-                }
+                cols.push(damp(sn));
             }
             nb = cols.len();
-            cols.extend(extras(shape, decay_tau, t));
+            cols.extend(extras(&shape, decay_tau, t));
             // Gram matrix and right-hand side as matrix products (blocked,
             // vectorised gemm): ~100 columns of ~400 points each
             let basis = DMatrix::from_fn(t.len(), cols.len(), |i, j| cols[j][i]);
@@ -216,6 +224,11 @@ impl StartGrid {
         }
     }
 
+    /// Start value of a non-oscillating exponential's lifetime (ps).
+    pub fn decay_tau(&self) -> f64 {
+        self.decay_tau
+    }
+
     /// Candidate start points for `model` (1 or 2 cosines), best first.
     pub fn starts(
         &self,
@@ -226,12 +239,19 @@ impl StartGrid {
     ) -> Vec<Params> {
         let per = 1 + model.phase as usize;
         let mut scored: Vec<(f64, Vec<f64>, f64)> = vec![]; // (chi2, omegas, t2)
+        // the grid's columns: cos, sin per frequency, then exponential, offset
+        let mut extra: Vec<usize> = vec![];
+        if model.decay {
+            extra.push(self.nb);
+        }
+        if model.offset {
+            extra.push(self.nb + 1);
+        }
         for (t2, gram, rhs) in &self.grams {
-            let extra: Vec<usize> = (self.nb..gram.ncols()).collect();
             let with = |ws: &[usize]| -> Vec<usize> {
                 let mut c: Vec<usize> = ws
                     .iter()
-                    .flat_map(|&w| (0..per).map(move |q| w * per + q))
+                    .flat_map(|&w| (0..per).map(move |q| w * 2 + q))
                     .collect();
                 c.extend(&extra);
                 c
@@ -311,7 +331,7 @@ pub fn precession_starts(
     spec: &Spectrum,
     max_starts: usize,
 ) -> Vec<Params> {
-    StartGrid::new(model, t, y, spec).starts(model, t, y, max_starts)
+    StartGrid::new(t, y, spec).starts(model, t, y, max_starts)
 }
 
 #[cfg(test)]
@@ -330,6 +350,7 @@ mod tests {
             phase: true,
             decay: true,
             offset: true,
+            envelope: Default::default(),
         };
         let mut cols = basis(&m, 50.0, 300.0, &t);
         cols.extend(basis(&m, 20.0, 300.0, &t));

@@ -1,0 +1,320 @@
+//! Is the model adequate? Tests of the residuals for structure the model
+//! left behind, run after every fit.
+//!
+//! The residuals r_i = f(t_i) - y_i (divided by sigma_i when per-point
+//! errors are known), in delay order, should be white noise. Three tests:
+//!
+//! - Ljung-Box: Q = n (n + 2) sum_{k=1}^{h} rho_k^2 / (n - k) over the first
+//!   h = min(20, n / 5) autocorrelations rho_k; under white noise Q follows
+//!   chi^2 with h degrees of freedom.
+//! - Wald-Wolfowitz runs test on the signs: R runs among n+ positive and n-
+//!   negative residuals, E[R] = 2 n+ n- / n + 1,
+//!   Var[R] = 2 n+ n- (2 n+ n- - n) / (n^2 (n - 1)); too few runs (a one-sided
+//!   normal p-value) means the fit sits above or below the data in stretches.
+//! - Residual periodogram (precession only): P(omega_k) = |sum r_i exp(-i
+//!   omega_k t_i)|^2 / (n s^2) at the independent frequencies omega_k =
+//!   2 pi k / span, k = 1..M, M = n / 2. Under white noise each P is
+//!   exponential with mean 1, so the largest of M exceeds x with
+//!   probability 1 - (1 - e^-x)^M (Schuster's / Fisher's test with known
+//!   variance). A significant peak names what is left, e.g. "residual
+//!   oscillation at 8.6 rad/ns".
+//!
+//! A fit fails when any test's p-value is below alpha (default 1e-3: real
+//! scans are judged, not nitpicked).
+
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
+
+/// One residual test.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ResidualTest {
+    pub name: &'static str,
+    pub statistic: f64,
+    pub p_value: f64,
+    pub passed: bool,
+}
+
+/// The verdict on a fit's residuals.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Adequacy {
+    pub adequate: bool,
+    pub alpha: f64,
+    pub tests: Vec<ResidualTest>,
+    /// What is left in the residuals, in words ("" when adequate).
+    pub verdict: String,
+    /// Angular frequency (rad/ns) of the largest residual periodogram peak.
+    pub peak_omega: Option<f64>,
+}
+
+impl Adequacy {
+    fn untested(alpha: f64, why: &str) -> Adequacy {
+        Adequacy {
+            adequate: true,
+            alpha,
+            tests: vec![],
+            verdict: why.to_string(),
+            peak_omega: None,
+        }
+    }
+    /// The warning a failed fit carries ("" when adequate).
+    pub fn warning(&self) -> Option<String> {
+        (!self.adequate).then(|| format!("model inadequate: {}", self.verdict))
+    }
+}
+
+/// Default significance level of the residual tests.
+pub const DEFAULT_ALPHA: f64 = 1e-3;
+
+fn ljung_box(r: &[f64]) -> (f64, f64, usize) {
+    let n = r.len();
+    let h = (n / 5).clamp(1, 20);
+    let mean = r.iter().sum::<f64>() / n as f64;
+    let c0: f64 = r.iter().map(|v| (v - mean).powi(2)).sum();
+    let mut q = 0.0;
+    for k in 1..=h {
+        let ck: f64 = (k..n).map(|i| (r[i] - mean) * (r[i - k] - mean)).sum();
+        let rho = ck / c0;
+        q += rho * rho / (n - k) as f64;
+    }
+    let q = q * (n * (n + 2)) as f64;
+    let p = ChiSquared::new(h as f64).map_or(1.0, |d| 1.0 - d.cdf(q));
+    (q, p, h)
+}
+
+fn runs(r: &[f64]) -> (f64, f64) {
+    let signs: Vec<bool> = r.iter().filter(|v| **v != 0.0).map(|v| *v > 0.0).collect();
+    let n = signs.len() as f64;
+    let np = signs.iter().filter(|s| **s).count() as f64;
+    let nm = n - np;
+    if np < 2.0 || nm < 2.0 {
+        return (f64::NAN, if n >= 20.0 { 0.0 } else { 1.0 });
+    }
+    let runs = 1.0 + signs.windows(2).filter(|w| w[0] != w[1]).count() as f64;
+    let mean = 2.0 * np * nm / n + 1.0;
+    let var = 2.0 * np * nm * (2.0 * np * nm - n) / (n * n * (n - 1.0));
+    let z = (runs - mean) / var.sqrt();
+    let p = Normal::standard().cdf(z);
+    (z, p)
+}
+
+/// Largest periodogram ordinate over the independent frequencies, its
+/// angular frequency in rad/ns (t in ps) and the number of frequencies.
+fn periodogram_peak(t: &[f64], r: &[f64]) -> (f64, f64, usize) {
+    let n = r.len();
+    let span = t[n - 1] - t[0];
+    let m = n / 2;
+    let mean = r.iter().sum::<f64>() / n as f64;
+    let s2 = r.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+    let dw = 2.0 * std::f64::consts::PI / span; // rad/ps
+    // exp(-i k dw t) by repeated rotation: no trigonometry inside the loop
+    let (rot_c, rot_s): (Vec<f64>, Vec<f64>) =
+        t.iter().map(|&x| ((dw * x).cos(), -(dw * x).sin())).unzip();
+    let (mut c, mut s) = (rot_c.clone(), rot_s.clone());
+    let mut power = Vec::with_capacity(m);
+    for _k in 1..=m {
+        let (mut re, mut im) = (0.0, 0.0);
+        for i in 0..n {
+            re += (r[i] - mean) * c[i];
+            im += (r[i] - mean) * s[i];
+            let (cn, sn) = (
+                c[i] * rot_c[i] - s[i] * rot_s[i],
+                c[i] * rot_s[i] + s[i] * rot_c[i],
+            );
+            c[i] = cn;
+            s[i] = sn;
+        }
+        power.push((re * re + im * im) / (n as f64 * s2));
+    }
+    let (k, &pmax) = power
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap_or((0, &0.0));
+    // the peak's position, refined on a fine grid between its neighbours
+    // (the test itself uses the independent frequencies only)
+    let at = |w: f64| -> f64 {
+        let (mut re, mut im) = (0.0, 0.0);
+        for (x, v) in t.iter().zip(r) {
+            let (sn, cs) = (w * x).sin_cos();
+            re += (v - mean) * cs;
+            im += (v - mean) * sn;
+        }
+        re * re + im * im
+    };
+    let centre = (k + 1) as f64 * dw;
+    let fine = (0..=64)
+        .map(|j| centre + (j as f64 / 32.0 - 1.0) * dw)
+        .filter(|w| *w > 0.0)
+        .max_by(|a, b| at(*a).total_cmp(&at(*b)))
+        .unwrap_or(centre);
+    (pmax, fine * 1e3, m)
+}
+
+/// Test the residuals `residual` (model - data) at delays `t` (ps,
+/// ascending), weighted by `sigma` when given. `periodogram` adds the
+/// residual-oscillation test (for precession traces).
+pub fn assess(
+    t: &[f64],
+    residual: &[f64],
+    sigma: Option<&[f64]>,
+    alpha: f64,
+    periodogram: bool,
+) -> Adequacy {
+    let n = residual.len();
+    if n < 20 {
+        return Adequacy::untested(alpha, "too few points (< 20) to test the residuals");
+    }
+    let r: Vec<f64> = match sigma {
+        Some(s) => residual.iter().zip(s).map(|(r, s)| r / s).collect(),
+        None => residual.to_vec(),
+    };
+    let scale = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if !(scale.is_finite() && scale > 0.0) {
+        return Adequacy::untested(alpha, "residuals are zero or not finite: nothing to test");
+    }
+    let mut tests = vec![];
+    let mut what = vec![];
+    let mut peak_omega = None;
+    if periodogram {
+        let (pmax, w, m) = periodogram_peak(t, &r);
+        let p = 1.0 - (1.0 - (-pmax).exp()).powi(m as i32);
+        let passed = p >= alpha;
+        let resolution = 2.0 * std::f64::consts::PI / (t[n - 1] - t[0]) * 1e3;
+        if !passed {
+            what.push(if w < 1.6 * resolution {
+                format!(
+                    "slow residual trend or drift (periodogram peak at {w:.2} rad/ns, the lowest frequency the window resolves; p = {p:.1e})"
+                )
+            } else {
+                format!("residual oscillation at {w:.2} rad/ns (periodogram peak p = {p:.1e})")
+            });
+        }
+        peak_omega = Some(w);
+        tests.push(ResidualTest {
+            name: "periodogram",
+            statistic: pmax,
+            p_value: p,
+            passed,
+        });
+    }
+    let (q, p, h) = ljung_box(&r);
+    let passed = p >= alpha;
+    if !passed && what.is_empty() {
+        what.push(format!(
+            "correlated residuals (Ljung-Box Q = {q:.1} over {h} lags, p = {p:.1e})"
+        ));
+    }
+    tests.push(ResidualTest {
+        name: "ljung_box",
+        statistic: q,
+        p_value: p,
+        passed,
+    });
+    let (z, p) = runs(&r);
+    let passed = p >= alpha;
+    if !passed && what.is_empty() {
+        what.push(format!(
+            "the fit lies above or below the data in long stretches (runs test z = {z:.1}, p = {p:.1e})"
+        ));
+    }
+    tests.push(ResidualTest {
+        name: "runs",
+        statistic: z,
+        p_value: p,
+        passed,
+    });
+    Adequacy {
+        adequate: what.is_empty(),
+        alpha,
+        tests,
+        verdict: what.join("; "),
+        peak_omega,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{SeedableRng, rngs::StdRng};
+    use rand_distr::{Distribution, Normal as N};
+
+    fn noise(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let d = N::new(0.0, 1.0).unwrap();
+        (0..n).map(|_| d.sample(&mut rng)).collect()
+    }
+
+    #[test]
+    fn white_noise_passes_at_the_stated_rate() {
+        // under white noise each test's p-value is uniform: at alpha = 0.05
+        // about 5 % of draws fail each test
+        let t: Vec<f64> = (0..300).map(|i| i as f64 * 4.0).collect();
+        let mut fails = [0usize; 3];
+        let draws = 400;
+        for seed in 0..draws {
+            let a = assess(&t, &noise(300, seed), None, 0.05, true);
+            for (k, tst) in a.tests.iter().enumerate() {
+                fails[k] += !tst.passed as usize;
+            }
+        }
+        for (k, f) in fails.iter().enumerate() {
+            let rate = *f as f64 / draws as f64;
+            assert!(
+                (0.015..=0.09).contains(&rate),
+                "test {k}: {rate} of white-noise draws fail at alpha 0.05"
+            );
+        }
+    }
+
+    #[test]
+    fn a_left_over_oscillation_is_named_with_its_frequency() {
+        let t: Vec<f64> = (0..400).map(|i| i as f64 * 5.0).collect();
+        let mut r = noise(400, 7);
+        for (v, x) in r.iter_mut().zip(&t) {
+            *v += 0.5 * (8.6e-3 * x).cos();
+        }
+        let a = assess(&t, &r, None, DEFAULT_ALPHA, true);
+        assert!(!a.adequate);
+        let w = a.peak_omega.unwrap();
+        assert!((w - 8.6).abs() < 0.3, "peak at {w} rad/ns");
+        assert!(
+            a.verdict.contains("residual oscillation at 8."),
+            "{}",
+            a.verdict
+        );
+    }
+
+    #[test]
+    fn correlated_noise_and_a_trend_fail() {
+        let t: Vec<f64> = (0..300).map(|i| i as f64).collect();
+        // AR(1) with rho = 0.6
+        let e = noise(300, 3);
+        let mut r = vec![0.0; 300];
+        for i in 1..300 {
+            r[i] = 0.6 * r[i - 1] + e[i];
+        }
+        let a = assess(&t, &r, None, DEFAULT_ALPHA, false);
+        assert!(
+            !a.adequate && a.verdict.contains("Ljung-Box"),
+            "{}",
+            a.verdict
+        );
+        // a slow trend: the periodogram puts it at the lowest frequencies
+        let r: Vec<f64> = noise(300, 4)
+            .iter()
+            .zip(&t)
+            .map(|(v, x)| v + 1.5 * (x / 150.0 - 1.0))
+            .collect();
+        let a = assess(&t, &r, None, DEFAULT_ALPHA, true);
+        assert!(!a.adequate && a.verdict.contains("trend"), "{}", a.verdict);
+    }
+
+    #[test]
+    fn runs_statistic_matches_the_closed_form() {
+        // + + - - + - : 4 runs, n+ = 3, n- = 3
+        let (z, _) = runs(&[1.0, 2.0, -1.0, -3.0, 0.5, -0.2]);
+        let (np, nm, n) = (3.0, 3.0, 6.0);
+        let mean = 2.0 * np * nm / n + 1.0;
+        let var: f64 = 2.0 * np * nm * (2.0 * np * nm - n) / (n * n * (n - 1.0));
+        assert!((z - (4.0 - mean) / var.sqrt()).abs() < 1e-12);
+    }
+}

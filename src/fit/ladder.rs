@@ -1,0 +1,442 @@
+//! Model choice for precession traces: a ladder of nested candidates.
+//!
+//! Real traces carry more than eq. 2: a phase per cosine (a window that
+//! starts after the pump, a time-zero offset, a detuned probe), a
+//! non-oscillating exponential, an offset, and an envelope between the
+//! exponential (Lorentzian g spread) and the Gaussian one. Each of these is
+//! a feature the user may fix (`On`/`Off`) or leave to the data (`Auto`).
+//!
+//! The climb starts at the simplest candidate (every free feature off,
+//! exponential envelope) and, step by step, tries flipping each free
+//! feature not yet flipped; the flip that lowers the criterion most is
+//! kept, and the climb stops when no flip lowers it. With BIC (default) or
+//! AIC the score is the criterion itself; with an F-test a flip that adds
+//! parameters is kept when p < alpha, one that keeps their number when it
+//! lowers chi-square. Every candidate fitted is a [`Rung`] with its
+//! chi-square, BIC and verdict, printed as the ladder.
+//!
+//! Each candidate starts from its parent's optimum (linear parameters
+//! re-solved) and from the best points of the trace's frequency grid.
+
+use super::guess::{StartGrid, linear_amplitudes};
+use super::lm::{self, LmOptions, fit};
+use super::model::Model;
+use super::precession::{Envelope, Precession};
+use super::result::FitResult;
+use super::trfe::Criterion;
+use crate::error::{Error, Result};
+use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+
+/// A model feature: chosen from the data, or fixed on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Choice {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl std::str::FromStr for Choice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Choice::Auto),
+            "on" | "yes" | "true" | "1" => Ok(Choice::On),
+            "off" | "no" | "false" | "0" => Ok(Choice::Off),
+            _ => Err(Error::setting(
+                "feature",
+                format!("`{s}`, expected auto, on or off"),
+            )),
+        }
+    }
+}
+
+/// Which features of the precession model are fixed and which are free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Freedom {
+    pub phase: Choice,
+    pub decay: Choice,
+    pub offset: Choice,
+    /// `None`: exponential or Gaussian, chosen from the data.
+    pub envelope: Option<Envelope>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feature {
+    Phase,
+    Decay,
+    Offset,
+    Envelope,
+}
+
+impl Feature {
+    fn flip(self, m: &Precession) -> Precession {
+        let mut m = *m;
+        match self {
+            Feature::Phase => m.phase = !m.phase,
+            Feature::Decay => m.decay = !m.decay,
+            Feature::Offset => m.offset = !m.offset,
+            Feature::Envelope => {
+                m.envelope = match m.envelope {
+                    Envelope::Exponential => Envelope::Gaussian,
+                    Envelope::Gaussian => Envelope::Exponential,
+                }
+            }
+        }
+        m
+    }
+}
+
+impl Freedom {
+    fn free(&self) -> Vec<Feature> {
+        let mut v = vec![];
+        for (c, f) in [
+            (self.phase, Feature::Phase),
+            (self.decay, Feature::Decay),
+            (self.offset, Feature::Offset),
+        ] {
+            if c == Choice::Auto {
+                v.push(f);
+            }
+        }
+        if self.envelope.is_none() {
+            v.push(Feature::Envelope);
+        }
+        v
+    }
+    /// The simplest candidate with `n_cos` cosines: free features off.
+    pub fn simplest(&self, n_cos: usize) -> Precession {
+        Precession {
+            n_cos,
+            phase: self.phase == Choice::On,
+            decay: self.decay == Choice::On,
+            offset: self.offset == Choice::On,
+            envelope: self.envelope.unwrap_or_default(),
+        }
+    }
+    /// The richest candidate with `n_cos` cosines: free features on, the
+    /// envelope of `like`.
+    pub fn richest(&self, n_cos: usize, like: &Precession) -> Precession {
+        Precession {
+            n_cos,
+            phase: self.phase != Choice::Off,
+            decay: self.decay != Choice::Off,
+            offset: self.offset != Choice::Off,
+            envelope: self.envelope.unwrap_or(like.envelope),
+        }
+    }
+}
+
+/// One fitted candidate model.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rung {
+    pub model: String,
+    pub n_cos: usize,
+    pub phase: bool,
+    pub decay: bool,
+    pub offset: bool,
+    pub envelope: Envelope,
+    pub nvarys: usize,
+    pub chisqr: f64,
+    pub aic: f64,
+    pub bic: f64,
+    /// Converged with standard errors, off its bounds.
+    pub converged: bool,
+    /// Its criterion minus the chosen model's (0 for the chosen one).
+    pub delta: f64,
+    pub verdict: String,
+    pub chosen: bool,
+}
+
+/// The data a ladder is climbed on.
+pub struct Trace<'a> {
+    pub t: &'a [f64],
+    pub y: &'a [f64],
+    pub sigma: Option<&'a [f64]>,
+    pub grid: &'a StartGrid,
+    pub lm: &'a LmOptions,
+    pub max_starts: usize,
+}
+
+/// A fitted candidate.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub model: Precession,
+    pub fit: FitResult,
+}
+
+impl Candidate {
+    /// Usable for comparison: converged, errors exist, nothing on a bound.
+    pub fn converged(&self) -> bool {
+        self.fit.termination.success() && self.fit.covariance_ok && self.fit.at_bounds().is_empty()
+    }
+    pub fn score(&self, c: Criterion) -> f64 {
+        match c {
+            Criterion::Aic => self.fit.aic,
+            Criterion::Bic | Criterion::FTest(_) => self.fit.bic,
+        }
+    }
+    /// Its line in the ladder.
+    pub fn rung(&self, verdict: String) -> Rung {
+        let m = &self.model;
+        Rung {
+            model: m.name_short(),
+            n_cos: m.n_cos,
+            phase: m.phase,
+            decay: m.decay,
+            offset: m.offset,
+            envelope: m.envelope,
+            nvarys: self.fit.nvarys,
+            chisqr: self.fit.chisqr,
+            aic: self.fit.aic,
+            bic: self.fit.bic,
+            converged: self.converged(),
+            delta: f64::NAN,
+            verdict,
+            chosen: false,
+        }
+    }
+}
+
+impl Precession {
+    /// The candidate's name in a ladder, e.g. "1 cos + phase + offset".
+    pub fn name_short(&self) -> String {
+        let mut s = format!("{} cos", self.n_cos);
+        if self.phase {
+            s.push_str(" + phase");
+        }
+        if self.decay {
+            s.push_str(" + exp");
+        }
+        if self.offset {
+            s.push_str(" + offset");
+        }
+        if self.envelope == Envelope::Gaussian {
+            s.push_str(", Gaussian envelope");
+        }
+        s
+    }
+}
+
+/// F-test of nested fits `small` in `big`: (F, p).
+pub fn f_test(small: &FitResult, big: &FitResult) -> (f64, f64) {
+    let n = small.ndata as f64;
+    let (p1, p2) = (small.nvarys as f64, big.nvarys as f64);
+    if p2 <= p1 || n <= p2 {
+        return (f64::NAN, 1.0);
+    }
+    let f = ((small.chisqr - big.chisqr) / (p2 - p1)) / (big.chisqr / (n - p2));
+    let p = match FisherSnedecor::new(p2 - p1, n - p2) {
+        Ok(d) if f.is_finite() && f > 0.0 => 1.0 - d.cdf(f),
+        _ => 1.0,
+    };
+    (f, p)
+}
+
+/// Does `cand` improve on `parent` under `crit`? The gain (positive is
+/// better; for the F-test, -log10 p when parameters are added).
+fn gain(crit: Criterion, parent: &Candidate, cand: &Candidate) -> (bool, f64) {
+    match crit {
+        Criterion::FTest(alpha) if cand.fit.nvarys > parent.fit.nvarys => {
+            let (_, p) = f_test(&parent.fit, &cand.fit);
+            (p < alpha, -p.max(1e-300).log10())
+        }
+        Criterion::FTest(_) => {
+            let d = parent.fit.chisqr - cand.fit.chisqr;
+            (d > 0.0, d)
+        }
+        _ => {
+            let d = parent.score(crit) - cand.score(crit);
+            (d > 0.0, d)
+        }
+    }
+}
+
+fn better(a: &FitResult, b: &FitResult) -> bool {
+    (a.success() && !b.success()) || (a.success() == b.success() && a.chisqr < b.chisqr)
+}
+
+/// Put the faster cosine first (parameters swapped, statistics redone).
+fn order(model: &Precession, tr: &Trace, best: FitResult) -> FitResult {
+    if model.n_cos != 2 || best.value("omega_1") >= best.value("omega_2") {
+        return best;
+    }
+    let per = 3 + model.phase as usize;
+    let mut p = best.params.clone();
+    for j in 0..per {
+        let v = p.0[j].value;
+        p.0[j].value = p.0[per + j].value;
+        p.0[per + j].value = v;
+    }
+    let w: Option<Vec<f64>> = tr.sigma.map(|s| s.iter().map(|v| 1.0 / v).collect());
+    lm::finish(
+        model,
+        tr.t,
+        tr.y,
+        w.as_deref(),
+        p,
+        best.termination.clone(),
+        best.nfev,
+        best.absolute_sigma,
+    )
+}
+
+/// Fit `model` from its grid starts and, when given, from `warm`'s optimum.
+pub fn fit_candidate(
+    tr: &Trace,
+    model: &Precession,
+    warm: Option<&Candidate>,
+) -> Result<Candidate> {
+    let mut starts = vec![];
+    if let Some(w) = warm {
+        let mut p = model.template();
+        for q in p.0.iter_mut() {
+            if let Some(v) = w.fit.params.get(&q.name) {
+                q.value = v.value.clamp(q.min, q.max);
+            } else if q.name == "decay_tau" {
+                q.value = tr.grid.decay_tau();
+            }
+        }
+        if w.model.n_cos == model.n_cos && linear_amplitudes(model, &mut p, tr.t, tr.y).is_some() {
+            starts.push(p);
+        }
+    }
+    let n_grid = if starts.is_empty() { tr.max_starts } else { 2 };
+    starts.extend(tr.grid.starts(model, tr.t, tr.y, n_grid));
+    let mut best: Option<FitResult> = None;
+    for s in &starts {
+        let r = fit(model, tr.t, tr.y, tr.sigma, s, tr.lm)?;
+        if best.as_ref().is_none_or(|b| better(&r, b)) {
+            best = Some(r);
+        }
+    }
+    let best = best.ok_or_else(|| Error::Fit("no start values could be formed".into()))?;
+    Ok(Candidate {
+        model: *model,
+        fit: order(model, tr, best),
+    })
+}
+
+fn describe(crit: Criterion, g: f64) -> String {
+    match crit {
+        Criterion::FTest(_) => format!("F-test -log10 p = {g:.1}"),
+        c if g >= 0.0 => format!("{c} lower by {g:.1}"),
+        c => format!("{c} higher by {:.1}", -g),
+    }
+}
+
+/// Climb from `start` by flipping free features one at a time; every
+/// candidate is appended to `rungs`. Returns the best candidate reached.
+pub fn climb(
+    tr: &Trace,
+    freedom: &Freedom,
+    crit: Criterion,
+    start: Candidate,
+    rungs: &mut Vec<Rung>,
+) -> Result<Candidate> {
+    let mut free = freedom.free();
+    let mut cur = start;
+    while !free.is_empty() {
+        let mut cands = vec![];
+        for (k, f) in free.iter().enumerate() {
+            let m = f.flip(&cur.model);
+            cands.push((k, fit_candidate(tr, &m, Some(&cur))?));
+        }
+        let best = cands
+            .iter()
+            .filter(|(_, c)| c.converged())
+            .map(|(k, c)| (*k, gain(crit, &cur, c)))
+            .filter(|(_, (ok, _))| *ok)
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1));
+        let cur_name = cur.model.name_short();
+        match best {
+            Some((kb, (_, g))) => {
+                let kept_name = cands
+                    .iter()
+                    .find(|(k, _)| *k == kb)
+                    .map(|(_, c)| c.model.name_short())
+                    .unwrap_or_default();
+                let mut next = None;
+                for (k, c) in cands {
+                    if k == kb {
+                        rungs.push(c.rung(format!("kept: {} than {cur_name}", describe(crit, g))));
+                        next = Some(c);
+                    } else {
+                        let why = if c.converged() {
+                            format!("dropped: {kept_name} does better")
+                        } else {
+                            "dropped: did not converge, or a parameter is undetermined or on a bound"
+                                .into()
+                        };
+                        rungs.push(c.rung(why));
+                    }
+                }
+                free.remove(kb);
+                cur = next.expect("the kept candidate is among the candidates");
+            }
+            None => {
+                for (_, c) in cands {
+                    let why = if c.converged() {
+                        let (_, g) = gain(crit, &cur, &c);
+                        format!("dropped: no better than {cur_name} ({})", describe(crit, g))
+                    } else {
+                        "dropped: did not converge, or a parameter is undetermined or on a bound"
+                            .into()
+                    };
+                    rungs.push(c.rung(why));
+                }
+                break;
+            }
+        }
+    }
+    Ok(cur)
+}
+
+/// Start a climb at the simplest candidate with `n_cos` cosines.
+pub fn climb_from_simplest(
+    tr: &Trace,
+    freedom: &Freedom,
+    crit: Criterion,
+    n_cos: usize,
+    rungs: &mut Vec<Rung>,
+) -> Result<Candidate> {
+    let start = fit_candidate(tr, &freedom.simplest(n_cos), None)?;
+    rungs.push(start.rung("start: the simplest candidate".into()));
+    climb(tr, freedom, crit, start, rungs)
+}
+
+/// Has a candidate of this shape been fitted already?
+pub fn tried(rungs: &[Rung], m: &Precession) -> bool {
+    rungs.iter().any(|r| {
+        r.n_cos == m.n_cos
+            && r.phase == m.phase
+            && r.decay == m.decay
+            && r.offset == m.offset
+            && r.envelope == m.envelope
+    })
+}
+
+/// Fill each rung's delta (its criterion minus the chosen candidate's) and
+/// mark the chosen one.
+pub fn finish_ladder(rungs: &mut [Rung], chosen: &Candidate, crit: Criterion) {
+    let score = |r: &Rung| match crit {
+        Criterion::Aic => r.aic,
+        _ => r.bic,
+    };
+    let best = chosen.score(crit);
+    let mut marked = false;
+    for r in rungs.iter_mut() {
+        r.delta = score(r) - best;
+        let same = r.n_cos == chosen.model.n_cos
+            && r.phase == chosen.model.phase
+            && r.decay == chosen.model.decay
+            && r.offset == chosen.model.offset
+            && r.envelope == chosen.model.envelope
+            && r.chisqr == chosen.fit.chisqr;
+        if same && !marked {
+            r.chosen = true;
+            marked = true;
+        }
+    }
+}
