@@ -517,3 +517,146 @@ fn lab_artefacts_give_the_truth_or_a_named_refusal() {
         ),
     );
 }
+
+/// Fit a simulated TR scan through the pipeline (channel check, window,
+/// rise pinning, artefact choice) and judge tau against the truth.
+fn judge_tr(sim: &Simulated, from: Option<f64>, tau: f64) -> Result<Outcome, String> {
+    let scan = to_scan(sim, ScanKind::Tr);
+    let job = spinfit::pipeline::TrJob {
+        from,
+        ..Default::default()
+    };
+    let rec = spinfit::pipeline::fit_tr(scan, &job)
+        .map_err(|e| e.to_string())?
+        .record;
+    let f = &rec.fit;
+    Ok(if !rec.adequacy.adequate {
+        assert!(
+            f.problems().contains("model inadequate"),
+            "{}",
+            f.problems()
+        );
+        Outcome::Inadequate
+    } else if !f.success() {
+        Outcome::Untrustworthy(f.problems())
+    } else if (f.value("tau") - tau).abs() <= 2.0 * f.err("tau") {
+        Outcome::Recovered
+    } else {
+        Outcome::Wrong(format!(
+            "tau {} +/- {} vs {tau} [{}] {:?}",
+            f.value("tau"),
+            f.err("tau"),
+            f.model,
+            rec.notes.last()
+        ))
+    })
+}
+
+fn tr_case(name: &str, truth: &TrTruth, from: Option<f64>, min_recovered: usize) {
+    let (mut rec, mut wrong, mut other) = (0, vec![], vec![]);
+    let draws = 30;
+    for seed in 0..draws {
+        let sim = simulate_tr(truth, &tr_grid(truth.taus[0]), 40.0, 40_000 + seed).unwrap();
+        match judge_tr(&sim, from, truth.taus[0]).unwrap() {
+            Outcome::Recovered => rec += 1,
+            Outcome::Wrong(w) => wrong.push(w),
+            o => other.push(format!("{o:?}")),
+        }
+    }
+    assert!(
+        wrong.len() <= 5,
+        "{name}: {} confident wrong answers of {draws}: {wrong:?}",
+        wrong.len()
+    );
+    assert!(
+        rec >= min_recovered,
+        "{name}: only {rec} of {draws} recovered; others {other:?}, wrong {wrong:?}"
+    );
+}
+
+#[test]
+fn tr_coherent_artefact_is_fitted_not_turned_into_a_lifetime() {
+    // an artefact as large as the spin signal at t0, under a 0.3 ps IRF
+    let truth = TrTruth {
+        artefact: 0.8,
+        ..tr_truth(7.76, 0.3)
+    };
+    tr_case("coherent artefact", &truth, None, 24);
+    // without the artefact term the same traces leave structure behind
+    let sim = simulate_tr(&truth, &tr_grid(7.76), 40.0, 40_001).unwrap();
+    let scan = to_scan(&sim, ScanKind::Tr);
+    let mut job = spinfit::pipeline::TrJob::default();
+    job.config.artefact = spinfit::fit::ladder::Choice::Off;
+    let off = spinfit::pipeline::fit_tr(scan.clone(), &job)
+        .unwrap()
+        .record;
+    let on = spinfit::pipeline::fit_tr(scan, &Default::default())
+        .unwrap()
+        .record;
+    assert!(
+        on.fit.model.contains("coherent artefact"),
+        "{}",
+        on.fit.model
+    );
+    assert!(on.fit.bic + 10.0 < off.fit.bic);
+}
+
+#[test]
+fn tr_window_after_the_rise_pins_t0_and_the_irf_from_the_full_trace() {
+    // fit from 2 ps: t0 and the IRF come from the whole trace, tau is right
+    tr_case("window from 2 ps", &tr_truth(7.76, 0.3), Some(2.0), 24);
+    let sim = simulate_tr(&tr_truth(7.76, 0.3), &tr_grid(7.76), 40.0, 3).unwrap();
+    let scan = to_scan(&sim, ScanKind::Tr);
+    let job = spinfit::pipeline::TrJob {
+        from: Some(2.0),
+        ..Default::default()
+    };
+    let rec = spinfit::pipeline::fit_tr(scan, &job).unwrap().record;
+    assert!(
+        rec.notes
+            .iter()
+            .any(|n| n.contains("fixed from the full trace")),
+        "{:?}",
+        rec.notes
+    );
+    let t0 = rec.fit.params.get("t0").unwrap();
+    assert!(!t0.vary && t0.value.abs() < 0.05, "t0 {t0:?}");
+    // a file that itself starts after the rise cannot pin anything: refused
+    let late = Grid {
+        start: 3.0,
+        ..tr_grid(7.76)
+    };
+    let sim = simulate_tr(&tr_truth(7.76, 0.3), &late, 40.0, 4).unwrap();
+    let e = judge_tr(&sim, Some(5.0), 7.76).unwrap_err();
+    assert!(
+        e.contains("starts after its rise") && e.contains("--t0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn tr_dead_channels_are_refused_by_name_not_turned_into_a_lifetime() {
+    use spinfit::simulate::DeadKind;
+    for how in [DeadKind::Zero, DeadKind::Constant, DeadKind::Noise] {
+        for ch in ["SC", "CC"] {
+            let truth = TrTruth {
+                dead: Some((ch.to_string(), how)),
+                ..tr_truth(7.76, 0.3)
+            };
+            for seed in 0..5 {
+                let sim = simulate_tr(&truth, &tr_grid(7.76), 40.0, 50 + seed).unwrap();
+                let e = judge_tr(&sim, None, 7.76).unwrap_err();
+                assert!(e.contains(&format!("channel {ch}")), "{how:?} {ch}: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn tr_baseline_drift_gives_the_truth_or_a_named_refusal() {
+    let truth = TrTruth {
+        drift: 0.05,
+        ..tr_truth(7.76, 0.3)
+    };
+    tr_case("baseline drift", &truth, None, 0);
+}

@@ -63,6 +63,10 @@ pub struct Common {
     /// Add 1-sigma profile-likelihood intervals of the main parameters.
     #[arg(long)]
     pub profile: bool,
+    /// Significance level below which a residual test (periodogram,
+    /// Ljung-Box, runs) calls the model inadequate (exit 3).
+    #[arg(long, default_value = "1e-3")]
+    pub residual_alpha: f64,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +94,11 @@ pub struct TrArgs {
     /// Fit the polarisation degree (SC - CC)/(SC + CC) instead of SC - CC.
     #[arg(long)]
     pub polarisation: bool,
+    /// Coherent artefact at t0 (a Gaussian of the IRF width and its first
+    /// two derivatives): auto (kept when the window covers the pulse
+    /// overlap and BIC drops by 10), on or off.
+    #[arg(long, default_value = "auto")]
+    pub artefact: String,
 }
 
 #[derive(Debug, Args)]
@@ -123,10 +132,6 @@ pub struct TrfeArgs {
     /// or gaussian (a Gaussian g spread).
     #[arg(long, default_value = "auto")]
     pub envelope: String,
-    /// Significance level below which a residual test calls the model
-    /// inadequate (exit 3).
-    #[arg(long, default_value = "1e-3")]
-    pub residual_alpha: f64,
 }
 
 fn read_options(c: &Common) -> anyhow::Result<ReadOptions> {
@@ -191,6 +196,8 @@ fn tr_job(a: &TrArgs) -> anyhow::Result<TrJob> {
         baseline,
         irf_fwhm: parse_opt::<Time>("irf-fwhm", &a.irf_fwhm)?.map(Time::ps),
         t0: parse_opt::<Time>("t0", &a.t0)?.map(Time::ps),
+        artefact: a.artefact.parse::<Choice>().context("--artefact")?,
+        adequacy_alpha: a.common.residual_alpha,
         ..TrConfig::default()
     };
     config.validate()?;
@@ -212,7 +219,7 @@ fn trfe_job(a: &TrfeArgs) -> anyhow::Result<TrfeJob> {
         other => bail!("--criterion `{other}`: expected bic, aic or ftest"),
     };
     let (from, to) = window(&a.common)?;
-    Ok(TrfeJob {
+    let job = TrfeJob {
         read: read_options(&a.common)?,
         from,
         to,
@@ -233,11 +240,13 @@ fn trfe_job(a: &TrfeArgs) -> anyhow::Result<TrfeJob> {
                     e => Some(e.parse::<Envelope>().context("--envelope")?),
                 },
             },
-            adequacy_alpha: a.residual_alpha,
+            adequacy_alpha: a.common.residual_alpha,
             ..TrfeConfig::default()
         },
         profile: a.common.profile,
-    })
+    };
+    job.config.validate()?;
+    Ok(job)
 }
 
 /// Path of the figure for scan `i` of `n`.

@@ -256,8 +256,16 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
     }
     let mut model = plan.model;
     // the coherent artefact, where the window covers the pulse overlap
+    // (an artefact left out of the model narrows the fitted IRF, so the
+    // overlap is judged on at least three delay steps either side of t0)
     let (t0, w) = (best.value("t0"), best.value("irf_fwhm"));
-    let overlap = t.iter().filter(|x| (*x - t0).abs() < w).count();
+    let k0 = t.partition_point(|v| *v < t0).clamp(1, t.len() - 1);
+    let reach = w.max(3.0 * (t[k0] - t[k0 - 1]));
+    let overlap = if t[0] < t0 {
+        t.iter().filter(|x| (*x - t0).abs() < reach).count()
+    } else {
+        0
+    };
     if plan.artefact != Choice::Off && !model.artefact {
         if overlap >= 5 {
             let with = ExpDecay {
@@ -280,7 +288,7 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
             let keep = plan.artefact == Choice::On
                 || (r.termination.success() && r.covariance_ok && gain >= ARTEFACT_MARGIN);
             notes.push(if keep {
-                format!("coherent artefact at t0 fitted (BIC lower by {gain:.1}; {overlap} points within one IRF width of t0)")
+                format!("coherent artefact at t0 fitted (BIC lower by {gain:.1}; {overlap} points within {reach:.3} ps of t0)")
             } else {
                 format!("coherent artefact at t0 not needed (BIC {} by {:.1}; kept when lower by {ARTEFACT_MARGIN})", if gain >= 0.0 { "lower" } else { "higher" }, gain.abs())
             });
@@ -292,7 +300,7 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
             return Err(Error::input(
                 &scan.source,
                 format!(
-                    "a coherent artefact needs the pulse overlap in the window: {overlap} points lie within one IRF width ({w:.3} ps) of t0 = {t0:.3} ps"
+                    "a coherent artefact needs the pulse overlap in the window: {overlap} points lie within {reach:.3} ps of t0 = {t0:.3} ps"
                 ),
             ));
         }
