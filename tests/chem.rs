@@ -1,6 +1,6 @@
 //! Descriptors from molecules (RDKit + PySCF through scripts/chem/cation.py,
 //! in the environment scripts/setup creates) against the paper's sheet
-//! (../shared/data/srr/, Chem. Sci. 2025, MIT licence), the cache, and
+//! (fixtures/srr/, Chem. Sci. 2025, MIT licence), the cache, and
 //! screening candidates given as SMILES. The sheet's own single-cation rows
 //! give each cation's reference values.
 

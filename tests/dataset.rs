@@ -1,4 +1,4 @@
-//! The descriptor dataset on the paper's real sheet (../shared/data/srr/,
+//! The descriptor dataset on the paper's real sheet (fixtures/srr/,
 //! Chem. Sci. 2025, MIT licence) and appends of measured lifetimes.
 
 mod common;

@@ -1,6 +1,6 @@
 //! Tuning with nested CV, splits by rows and by a column, spread over seeds,
 //! saved models and screening grids, on the paper's real sheet
-//! (../shared/data/srr/, Chem. Sci. 2025, MIT licence).
+//! (fixtures/srr/, Chem. Sci. 2025, MIT licence).
 
 mod common;
 use common::*;

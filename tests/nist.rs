@@ -1,4 +1,4 @@
-//! NIST StRD nonlinear regression problems (../shared/data/nist-strd/),
+//! NIST StRD nonlinear regression problems (fixtures/nist-strd/),
 //! solved from both certified starting points and compared with the
 //! certified parameters and standard deviations.
 //!
@@ -24,7 +24,7 @@ struct Problem {
 }
 
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nist-strd")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/nist-strd")
 }
 
 fn parse(path: &std::path::Path) -> Problem {
@@ -185,7 +185,7 @@ fn solve(p: &Problem, start: usize, solver: Solver) -> f64 {
 /// count >= 4 digits).
 fn certify(solver: Solver) -> (String, usize, usize) {
     let mut files: Vec<_> = std::fs::read_dir(data_dir())
-        .expect("../shared/data/nist-strd present beside the project")
+        .expect("fixtures/nist-strd in the repository")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "dat"))
         .collect();

@@ -1,5 +1,5 @@
 //! The real Glotaran-format transient-absorption map in
-//! ../shared/data/glotaran-ta/ (Hippius et al., J. Phys. Chem. C 111, 13988
+//! fixtures/glotaran-ta/ (Hippius et al., J. Phys. Chem. C 111, 13988
 //! (2007), via pyglotaran-examples, MIT): read, a band selected, fitted.
 
 use spinfit::pipeline::{TrJob, fit_tr};
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 fn path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/glotaran-ta/demo_data_Hippius_etal_JPCC2007_111_13988_Figs5_9.ascii")
+        .join("fixtures/glotaran-ta/demo_data_Hippius_etal_JPCC2007_111_13988_Figs5_9.ascii")
 }
 
 #[test]
@@ -86,4 +86,52 @@ fn a_band_of_the_real_map_is_fitted_to_its_noise_level() {
         rms < 2.0 * noise && rms > 0.5 * noise,
         "residual rms {rms:e} vs pre-t0 noise {noise:e}"
     );
+}
+
+fn band_scan() -> Scan {
+    let m = map::read(&path(), None).unwrap();
+    let table = m.trace("580nm:600nm".parse().unwrap()).unwrap();
+    Scan::from_table(&table, ScanKind::Tr, &Default::default()).unwrap()
+}
+
+#[test]
+fn the_real_bands_coherent_artefact_is_needed_and_found() {
+    // measured data: without the artefact term the residuals keep the
+    // pulse-overlap signal and the fit is refused as inadequate
+    let mut job = TrJob::default();
+    job.config.n_exp = 2;
+    job.config.artefact = spinfit::fit::ladder::Choice::Off;
+    let off = fit_tr(band_scan(), &job).unwrap().record;
+    assert!(!off.adequacy.adequate, "{}", off.fit);
+    assert!(off.fit.problems().contains("model inadequate"));
+    job.config.artefact = spinfit::fit::ladder::Choice::Auto;
+    let auto = fit_tr(band_scan(), &job).unwrap().record;
+    assert!(
+        auto.fit.model.contains("coherent artefact"),
+        "{}",
+        auto.fit.model
+    );
+    assert!(auto.adequacy.adequate && auto.fit.success(), "{}", auto.fit);
+}
+
+#[test]
+fn a_window_after_the_real_rise_pins_t0_instead_of_letting_it_wander() {
+    let mut job = TrJob::default();
+    job.config.n_exp = 2;
+    let full = fit_tr(band_scan(), &job).unwrap().record.fit;
+    job.from = Some(2.0);
+    let late = fit_tr(band_scan(), &job).unwrap().record;
+    let t0 = late.fit.params.get("t0").unwrap();
+    assert!(!t0.vary, "t0 must be fixed from the full trace");
+    assert!((t0.value - full.value("t0")).abs() < 1e-6);
+    assert!(
+        late.notes.iter().any(|n| n.contains("after the rise")),
+        "{:?}",
+        late.notes
+    );
+    assert!(late.fit.success(), "{}", late.fit);
+    // the slow lifetime agrees with the full-window fit within errors
+    let (a, b) = (late.fit.value("tau_2"), full.value("tau_2"));
+    let e = late.fit.err("tau_2").hypot(full.err("tau_2"));
+    assert!((a - b).abs() < 2.0 * e, "{a} vs {b} +/- {e}");
 }

@@ -4,7 +4,7 @@ Reads one JSON request on stdin, writes one JSON answer on stdout:
   {"smiles": "C[NH3+]", "rule": "lowest" | "extended", "conformers": 30,
    "spread": 3, "window_kcal": 3.0, "seed": 42, "basis": "6-311G**"}
 
-Recipe (how the Chem. Sci. 2025 sheet was built, ../shared/physics.md s. 5):
+Recipe (how the Chem. Sci. 2025 sheet was built, the physics notes, s. 5 "How the paper's descriptors are built"):
 - RDKit: explicit hydrogens, `conformers` ETKDG embeddings, each optimised
   with the MMFF94 force field; duplicates (RMSD < 0.1 A) and mirror images
   (equal energy and extent, so equal descriptors) dropped.

@@ -16,9 +16,9 @@ pub fn example(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The paper's sheet beside the project (../shared/data/srr/).
+/// The paper's sheet in the repository (fixtures/srr/).
 pub fn sheet() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/srr/data.xlsx")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/srr/data.xlsx")
 }
 
 /// Require exit code 0, showing the command's stderr otherwise.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct ReproduceArgs {
     /// The paper's sheet (data.xlsx of the SRR repository).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/srr/data.xlsx"))]
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/srr/data.xlsx"))]
     pub sheet: PathBuf,
     /// Also tune the ANN inside every training set (nested CV; ~15 s).
     #[arg(long)]
