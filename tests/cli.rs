@@ -379,3 +379,125 @@ fn demo_session_fits_every_example_and_recovers_truth() {
     );
     assert!(dir.path().join("g_spectrum.png").exists() && dir.path().join("results.h5").exists());
 }
+
+/// Simulate into `dir/name` with `args` after `simulate KIND`.
+fn simulated(dir: &Path, name: &str, kind: &str, args: &[&str]) -> std::path::PathBuf {
+    let p = dir.join(name);
+    spinfit()
+        .args(["simulate", kind])
+        .args(args)
+        .arg("--out")
+        .arg(&p)
+        .assert()
+        .success();
+    p
+}
+
+#[test]
+fn an_inadequate_model_exits_3_and_names_what_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    // a Gaussian g spread at high SNR, forced into eq. 2's exponential envelope
+    let f = simulated(
+        dir.path(),
+        "gauss.csv",
+        "trfe",
+        &[
+            "--field",
+            "300mT",
+            "--carrier",
+            "0.91:250ps:1",
+            "--envelope",
+            "gaussian",
+            "--snr",
+            "200",
+            "--points",
+            "400",
+        ],
+    );
+    let header = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        header.contains("# truth.envelope = gaussian") && header.contains("# synthetic = true")
+    );
+    let forced = spinfit()
+        .args([
+            "fit",
+            "trfe",
+            "--json",
+            "--envelope",
+            "exponential",
+            "--phase",
+            "off",
+            "--decay",
+            "off",
+        ])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(
+        forced.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let j: Value = serde_json::from_slice(&forced.stdout).unwrap();
+    assert_eq!(j["adequacy"]["adequate"], false);
+    assert!(
+        j["problems"].as_str().unwrap().contains("model inadequate"),
+        "{}",
+        j["problems"]
+    );
+    let tests = j["adequacy"]["tests"].as_array().unwrap();
+    assert!(
+        tests
+            .iter()
+            .any(|t| t["passed"] == false && t["p_value"].as_f64().unwrap() < 1e-3)
+    );
+    // the default ladder finds the Gaussian envelope: exit 0, truth within 2 sigma
+    let auto = spinfit()
+        .args(["fit", "trfe", "--json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_ok(&auto);
+    let j: Value = serde_json::from_slice(&auto.stdout).unwrap();
+    let chosen: Vec<&Value> = j["ladder"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["chosen"] == true)
+        .collect();
+    assert_eq!(chosen.len(), 1);
+    assert_eq!(chosen[0]["envelope"], "gaussian", "{}", chosen[0]);
+    assert_eq!(chosen[0]["delta"].as_f64(), Some(0.0));
+    let (g, e) = quantity(&j["results"]["components"][0]["g"]);
+    assert!((g - 0.91).abs() <= 2.0 * e, "{g} +/- {e}");
+    let (t2, e) = quantity(&j["results"]["components"][0]["t2"]);
+    assert!((t2 - 250.0).abs() <= 2.0 * e, "{t2} +/- {e}");
+    // the text report prints the ladder and the residual verdict
+    let text = spinfit().args(["fit", "trfe"]).arg(&f).output().unwrap();
+    let s = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        s.contains("[[Model ladder]]") && s.contains("residuals: no structure left"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_dead_channel_is_refused_with_exit_1_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for how in ["zero", "constant", "noise"] {
+        let f = simulated(
+            dir.path(),
+            &format!("dead_{how}.csv"),
+            "tr",
+            &["--tau", "7.76ps", "--dead", &format!("CC:{how}")],
+        );
+        let out = spinfit().args(["fit", "tr"]).arg(&f).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("channel CC") && err.contains(&format!("dead_{how}.csv")),
+            "{err}"
+        );
+    }
+}
