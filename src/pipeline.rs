@@ -11,7 +11,6 @@ use crate::fit::trfe::{self, TrfeConfig};
 use crate::preprocess;
 use crate::report::{Derived, FitRecord};
 use crate::scan::{ReadOptions, Scan, ScanKind, read_scans};
-use crate::units::Field;
 use std::path::Path;
 
 /// Settings for fitting TR scans.
@@ -176,24 +175,10 @@ pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
     })
 }
 
-/// The field for a scan: the command line's, else metadata `field`/`b`.
+/// The field for a scan in T (sign kept): the command line's, else the
+/// header's or the file name's ([`crate::scan::vocab::scan_field`]).
 pub fn field_of(scan: &Scan, cli: Option<f64>, notes: &mut Vec<String>) -> Result<Option<f64>> {
-    let meta: Option<Field> = scan
-        .meta
-        .parse(&scan.source, &["field", "b", "magnetic_field", "b_field"])?;
-    Ok(match (cli, meta) {
-        (Some(c), Some(m)) if (c - m.tesla()).abs() > 1e-9 => {
-            notes.push(format!(
-                "field from the command line ({} mT) overrides the file's {} mT",
-                c * 1e3,
-                m.tesla() * 1e3
-            ));
-            Some(c)
-        }
-        (Some(c), _) => Some(c),
-        (None, Some(m)) => Some(m.tesla()),
-        (None, None) => None,
-    })
+    crate::scan::vocab::scan_field(scan, cli, notes)
 }
 
 /// Fit one TRFE scan.
@@ -212,7 +197,11 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
         field_t,
         ..job.config.clone()
     };
-    let out = trfe::run(&cfg, &scan)?;
+    let out = if field_t == Some(0.0) {
+        trfe::run_zero_field(&cfg, &scan)?
+    } else {
+        trfe::run(&cfg, &scan)?
+    };
     notes.extend(out.notes.clone());
     let profile = if job.profile {
         let names: Vec<String> = (0..out.model.n_cos)
@@ -233,6 +222,7 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
                 field_t,
                 selection: out.selection,
                 ladder: out.ladder,
+                zero_field_tau: out.zero_field_tau,
             },
             fit: out.fit,
             adequacy: out.adequacy,

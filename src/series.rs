@@ -43,23 +43,16 @@ impl Default for SeriesConfig {
     }
 }
 
-/// Field in T from a file name token such as `_420mT` or `0.43T`.
+/// Field in T (sign kept) from a file name token such as `_420mT`,
+/// `B420mT` or `-200mT` ([`crate::scan::vocab::name_field`]).
 ///
 /// ```
 /// use spinfit::series::field_from_name;
 /// assert_eq!(field_from_name("trfe_CsPbI3_1.911eV_420mT.csv"), Some(0.42));
-/// assert_eq!(field_from_name("scan_B=0.3T.dat"), Some(0.3));
 /// assert_eq!(field_from_name("scan_7.csv"), None);
 /// ```
 pub fn field_from_name(name: &str) -> Option<f64> {
-    let stem = std::path::Path::new(name)
-        .file_stem()?
-        .to_string_lossy()
-        .to_string();
-    stem.split(['_', '-', ' ', '=', ','])
-        .filter_map(|tok| tok.parse::<crate::units::Field>().ok())
-        .map(|f| f.tesla())
-        .next_back()
+    crate::scan::vocab::name_field(name).map(|f| f.value)
 }
 
 /// One trace of the series.
@@ -89,6 +82,10 @@ pub struct SeriesResult {
     pub traces: Vec<TraceResult>,
     pub carriers: Vec<CarrierSeries>,
     pub global: Option<(FitResult, Vec<GlobalCarrier>, GlobalSeries)>,
+    /// Traces at B = 0, fitted as the zero-field spin decay.
+    pub zero_field: Vec<Fitted>,
+    /// The zero-field lifetime: the weighted mean over the B = 0 traces.
+    pub zero_field_tau: Option<Quantity>,
     /// Files that could not be used, with the reason.
     pub failures: Vec<(String, String)>,
     pub notes: Vec<String>,
@@ -97,10 +94,7 @@ pub struct SeriesResult {
 /// The field of `scan`: `--field`-style override, metadata, or file name.
 pub fn scan_field(scan: &Scan) -> Result<f64> {
     let mut notes = vec![];
-    if let Some(b) = field_of(scan, None, &mut notes)? {
-        return Ok(b);
-    }
-    field_from_name(&scan.source).ok_or_else(|| {
+    field_of(scan, None, &mut notes)?.ok_or_else(|| {
         Error::input(&scan.source, "no magnetic field: add `# field = 420 mT` to the header or put e.g. `420mT` in the file name")
     })
 }
@@ -118,18 +112,16 @@ pub fn analyse_with(
 ) -> Result<SeriesResult> {
     let mut failures = vec![];
     let mut notes = vec![];
-    let sample = scans.iter().find_map(|s| s.meta.0.get("sample").cloned());
-    let photon_energy_ev = scans.iter().find_map(|s| {
-        s.meta
-            .parse::<crate::units::Energy>(&s.source, &["photon_energy", "energy", "laser_energy"])
-            .ok()
-            .flatten()
-            .map(|e| e.ev())
-    });
-    let distinct: std::collections::BTreeSet<String> = scans
+    use crate::scan::vocab;
+    let samples: Vec<String> = scans
         .iter()
-        .filter_map(|s| s.meta.0.get("sample").cloned())
+        .filter_map(|s| vocab::sample(&s.meta, &s.source).ok().flatten())
         .collect();
+    let sample = samples.first().cloned();
+    let photon_energy_ev = scans
+        .iter()
+        .find_map(|s| vocab::photon_energy(&s.meta, &s.source).ok().flatten());
+    let distinct: std::collections::BTreeSet<String> = samples.into_iter().collect();
     if distinct.len() > 1 {
         notes.push(format!(
             "traces name {} different samples ({}): treated as one series",
@@ -153,15 +145,40 @@ pub fn analyse_with(
         })
         .collect();
     let mut ok: Vec<(f64, Fitted)> = vec![];
+    let mut zero: Vec<Fitted> = vec![];
     for (src, r) in fitted {
         match r {
-            Ok((b, f)) if f.record.fit.success() => ok.push((b, f)),
+            Ok((b, f)) if f.record.fit.success() && b == 0.0 => zero.push(f),
+            // reversing B leaves omega_L = |g| mu_B |B| / hbar
+            Ok((b, f)) if f.record.fit.success() => ok.push((b.abs(), f)),
             Ok((_, f)) => failures.push((
                 src,
                 format!("fit not trustworthy: {}", f.record.fit.problems()),
             )),
             Err(e) => failures.push((src, e.to_string())),
         }
+    }
+    let zero_field_tau = zero_field_mean(&zero);
+    if zero.len() > 1 {
+        notes.push(format!(
+            "{} traces at zero field: their lifetimes averaged (inverse-variance weights)",
+            zero.len()
+        ));
+    }
+    if ok.is_empty() && !zero.is_empty() {
+        notes.push("only zero-field traces: no precession, no g".into());
+        return Ok(SeriesResult {
+            sample,
+            photon_energy_ev,
+            min_field_t: cfg.min_field_t,
+            traces: vec![],
+            carriers: vec![],
+            global: None,
+            zero_field: zero,
+            zero_field_tau,
+            failures,
+            notes,
+        });
     }
     if ok.is_empty() {
         return Err(Error::Fit(format!(
@@ -231,9 +248,33 @@ pub fn analyse_with(
         traces,
         carriers,
         global,
+        zero_field: zero,
+        zero_field_tau,
         failures,
         notes,
     })
+}
+
+/// Inverse-variance weighted mean of the zero-field lifetimes.
+fn zero_field_mean(zero: &[Fitted]) -> Option<Quantity> {
+    let taus: Vec<Quantity> = zero
+        .iter()
+        .filter_map(|f| match &f.record.derived {
+            Derived::Trfe { zero_field_tau, .. } => *zero_field_tau,
+            _ => None,
+        })
+        .filter(|q| q.stderr.is_finite() && q.stderr > 0.0)
+        .collect();
+    if taus.is_empty() {
+        return None;
+    }
+    let w: f64 = taus.iter().map(|q| q.stderr.powi(-2)).sum();
+    let m = taus
+        .iter()
+        .map(|q| q.value * q.stderr.powi(-2))
+        .sum::<f64>()
+        / w;
+    Some(Quantity::new(m, w.sqrt().recip(), "ps"))
 }
 
 /// All traces at or above the threshold fitted at once, started from the
@@ -302,6 +343,18 @@ fn global_fit(
 }
 
 impl SeriesResult {
+    /// Number of distinct non-zero |B| (to 1 uT) among the fitted traces.
+    pub fn distinct_fields(&self) -> usize {
+        let mut b: Vec<i64> = self
+            .traces
+            .iter()
+            .map(|t| (t.field_t * 1e6).round() as i64)
+            .collect();
+        b.sort_unstable();
+        b.dedup();
+        b.len()
+    }
+
     /// JSON document of schema `spinfit.gfactor/1`.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::json;
@@ -318,6 +371,8 @@ impl SeriesResult {
                 "labels": t.labels.iter().map(|(l, c)| json!({"carrier": l, "component": c + 1})).collect::<Vec<_>>(),
                 "fit": t.fitted.record.to_json(),
             })).collect::<Vec<_>>(),
+            "zero_field": self.zero_field_tau.map(|t| json!({"tau": t, "traces": self.zero_field.iter().map(|f| f.record.file.clone()).collect::<Vec<_>>()})),
+            "distinct_fields": self.distinct_fields(),
             "failures": self.failures.iter().map(|(f, r)| json!({"file": f, "reason": r})).collect::<Vec<_>>(),
             "notes": self.notes,
         })
@@ -336,10 +391,19 @@ impl SeriesResult {
         );
         let _ = writeln!(
             s,
-            "    {} traces fitted; fields below {} mT left out of the slopes",
+            "    {} traces at {} distinct non-zero fields fitted; fields below {} mT left out of the slopes",
             self.traces.len(),
+            self.distinct_fields(),
             self.min_field_t * 1e3
         );
+        if let Some(t) = &self.zero_field_tau {
+            let _ = writeln!(
+                s,
+                "    zero field: spin decay tau = {t} ({} trace{})",
+                self.zero_field.len(),
+                if self.zero_field.len() == 1 { "" } else { "s" }
+            );
+        }
         for t in &self.traces {
             let labels: Vec<String> = t
                 .labels

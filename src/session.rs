@@ -98,9 +98,7 @@ pub fn classify(t: &Table) -> Result<ScanKind> {
     if t.find_by_role(&["sc"]).is_some() && t.find_by_role(&["cc"]).is_some() {
         return Ok(ScanKind::Tr);
     }
-    if t.meta
-        .get_any(&["field", "b", "magnetic_field", "b_field"])
-        .is_some()
+    if crate::scan::vocab::header_field(&t.meta, &t.source)?.is_some()
         || field_from_name(&t.source).is_some()
     {
         return Ok(ScanKind::Trfe);

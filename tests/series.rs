@@ -100,3 +100,112 @@ fn missing_field_is_reported_per_trace() {
         r.failures
     );
 }
+
+#[path = "common/mod.rs"]
+mod common;
+
+/// A lab's series as files: fields in `# B_T = ...` headers and `B420mT`
+/// names (one reversed field), and a zero-field trace (the 230 ps decay).
+#[test]
+fn a_lab_series_with_b_t_headers_names_and_zero_field_goes_through_gfactor() {
+    let dir = tempfile::tempdir().unwrap();
+    for mt in [0.0, 180.0, 270.0, -350.0, 420.0] {
+        let b: f64 = mt * 1e-3;
+        let t2e = 1.0 / (1.0 / 330.0 + 0.22 * K * b.abs() / 1000.0);
+        let carriers = if mt == 0.0 {
+            vec![(1.41, 230.0, 1.0)]
+        } else {
+            vec![(1.41, t2e, 1.0), (0.91, 260.0, 0.6)]
+        };
+        let truth = TrfeTruth {
+            field_t: b,
+            carriers,
+            ..Default::default()
+        };
+        let mut sim = simulate_trfe(
+            &truth,
+            &Grid::uniform(-50.0, 1800.0, 500),
+            30.0,
+            1300 + mt.abs() as u64,
+        )
+        .unwrap();
+        sim.meta.0.remove("field");
+        let sim = sim.with_meta("B_T", &format!("{b}"));
+        sim.write_csv(&dir.path().join(format!("trfe_B{mt}mT.csv")))
+            .unwrap();
+    }
+    let out = common::spinfit()
+        .args(["gfactor", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    common::assert_ok(&out);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j = if j.is_array() { j[0].clone() } else { j };
+    assert_eq!(
+        j["failures"].as_array().map_or(0, |f| f.len()),
+        0,
+        "{}",
+        j["failures"]
+    );
+    assert_eq!(j["distinct_fields"], 4);
+    let q = |v: &serde_json::Value| (v["value"].as_f64().unwrap(), v["stderr"].as_f64().unwrap());
+    let carrier = |name: &str| {
+        j["carriers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["carrier"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {}", j["carriers"]))
+            .clone()
+    };
+    let (g, e) = q(&carrier("electron")["g"]);
+    within("g_e", g, e, 1.41);
+    let (g, e) = q(&carrier("hole")["g"]);
+    within("g_h", g, e, 0.91);
+    let (d, e) = q(&carrier("electron")["dg"]);
+    within("dg_e", d, e, 0.22);
+    let (t, e) = q(&j["zero_field"]["tau"]);
+    within("zero-field tau", t, e, 230.0);
+}
+
+#[test]
+fn header_and_file_name_that_disagree_are_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = TrfeTruth {
+        field_t: 0.27,
+        carriers: vec![(0.91, 260.0, 1.0)],
+        ..Default::default()
+    };
+    let sim = simulate_trfe(&truth, &Grid::uniform(-50.0, 1500.0, 300), 30.0, 1).unwrap();
+    let f = dir.path().join("scan_420mT.csv");
+    sim.write_csv(&f).unwrap();
+    let out = common::spinfit()
+        .args(["fit", "trfe"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("field = 270 mT") && err.contains("420mT"),
+        "{err}"
+    );
+    // two header lines that disagree
+    let text = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("# field = 270 mT", "# field = 420 mT\n# field = 200 mT");
+    let g = dir.path().join("scan.csv");
+    std::fs::write(&g, text).unwrap();
+    let out = common::spinfit()
+        .args(["fit", "trfe"])
+        .arg(&g)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line") && err.contains("420 mT") && err.contains("200 mT"),
+        "{err}"
+    );
+}

@@ -202,6 +202,13 @@ impl Candidate {
 impl Precession {
     /// The candidate's name in a ladder, e.g. "1 cos + phase + offset".
     pub fn name_short(&self) -> String {
+        if self.n_cos == 0 {
+            return if self.offset {
+                "exp + offset".into()
+            } else {
+                "exp".into()
+            };
+        }
         let mut s = format!("{} cos", self.n_cos);
         if self.phase {
             s.push_str(" + phase");

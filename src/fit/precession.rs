@@ -108,6 +108,12 @@ impl Precession {
 
 impl Model for Precession {
     fn name(&self) -> String {
+        if self.n_cos == 0 {
+            return format!(
+                "exponential decay (no precession){}",
+                if self.offset { " + offset" } else { "" }
+            );
+        }
         let mut s = format!(
             "{} damped cosine{}{}",
             self.n_cos,

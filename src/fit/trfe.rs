@@ -21,12 +21,14 @@
 //! that fails is "model inadequate" and not trustworthy.
 
 use super::adequacy::{Adequacy, DEFAULT_ALPHA, assess};
-use super::guess::StartGrid;
+use super::guess::{StartGrid, linear_amplitudes};
 use super::ladder::{
-    Candidate, Freedom, Rung, Trace, climb, climb_from_simplest, f_test, finish_ladder,
+    Candidate, Choice, Freedom, Rung, Trace, climb, climb_from_simplest, f_test, finish_ladder,
     fit_candidate, tried,
 };
 use super::lm::LmOptions;
+use super::lm::fit;
+use super::model::Model;
 use super::precession::Precession;
 use super::result::FitResult;
 use super::spectrum::{Spectrum, spectrum};
@@ -130,11 +132,13 @@ impl TrfeConfig {
             ));
         }
         if let Some(b) = self.field_t
-            && !(b.is_finite() && b > 0.0)
+            && !(b.is_finite() && b != 0.0)
         {
             return Err(Error::setting(
                 "field",
-                format!("{b} T; |g| needs a positive field"),
+                format!(
+                    "{b} T; |g| needs a non-zero field (at B = 0 the trace is a decay: fit it with a series, or as TR)"
+                ),
             ));
         }
         Ok(())
@@ -196,6 +200,8 @@ pub struct TrfeOutcome {
     pub ladder: Vec<Rung>,
     /// The residual tests of the chosen fit.
     pub adequacy: Adequacy,
+    /// At zero field: the lifetime of the decay (no precession).
+    pub zero_field_tau: Option<Quantity>,
     pub spectrum: Spectrum,
     pub field_t: Option<f64>,
     pub notes: Vec<String>,
@@ -408,6 +414,107 @@ fn choose(
     }
 }
 
+/// At B = 0 there is no precession (eq. 1 gives omega_L = 0): the trace is
+/// the zero-field spin decay A exp(-t / tau) [+ c] (230 ps for sample #4 of
+/// the Nanoscale paper). The offset is kept when it lowers BIC (unless
+/// fixed); the residuals are tested as for any fit.
+pub fn run_zero_field(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
+    let (t, y, s) = (&scan.delay[..], &scan.signal[..], scan.sigma.as_deref());
+    if t.len() < 12 {
+        return Err(Error::input(
+            &scan.source,
+            format!(
+                "{} points are too few to fit a decay (need at least 12)",
+                t.len()
+            ),
+        ));
+    }
+    let span = (t[t.len() - 1] - t[0]).max(1e-9);
+    let offsets: &[bool] = match cfg.freedom.offset {
+        Choice::On => &[true],
+        Choice::Off => &[false],
+        Choice::Auto => &[false, true],
+    };
+    let mut best: Option<(Precession, FitResult)> = None;
+    let mut ladder = vec![];
+    for &offset in offsets {
+        let model = Precession {
+            n_cos: 0,
+            phase: false,
+            decay: true,
+            offset,
+            envelope: Default::default(),
+        };
+        for tau in [span / 10.0, span / 3.0, span] {
+            let mut p = model.template();
+            p.get_mut("decay_tau")?.value = tau;
+            if linear_amplitudes(&model, &mut p, t, y).is_none() {
+                continue;
+            }
+            let r = fit(&model, t, y, s, &p, &cfg.lm)?;
+            let better = best.as_ref().is_none_or(|(_, b)| {
+                (r.success() && !b.success()) || (r.success() == b.success() && r.bic < b.bic)
+            });
+            if better {
+                best = Some((model, r));
+            }
+        }
+        if let Some((m, f)) = &best
+            && m.offset == offset
+        {
+            ladder.push(
+                Candidate {
+                    model: *m,
+                    fit: f.clone(),
+                }
+                .rung(String::new()),
+            );
+        }
+    }
+    let (model, mut fit) =
+        best.ok_or_else(|| Error::Fit("no start values could be formed".into()))?;
+    for r in ladder.iter_mut() {
+        r.verdict = if r.offset == model.offset {
+            "kept".into()
+        } else {
+            "dropped: higher BIC".into()
+        };
+    }
+    let adequacy = assess(t, &fit.residual, s, cfg.adequacy_alpha, true);
+    if let Some(w) = adequacy.warning() {
+        fit.warnings.push(w);
+    }
+    let a = Quantity::new(
+        fit.value("decay_amplitude"),
+        fit.err("decay_amplitude"),
+        "signal",
+    );
+    if !a.significant(3.0) {
+        fit.warnings.push(format!(
+            "decay amplitude {a} is not significant (< 3 sigma): no spin signal"
+        ));
+    }
+    let tau = Quantity::new(fit.value("decay_tau"), fit.err("decay_tau"), "ps");
+    let spec = spectrum(t, y);
+    let chosen = Candidate {
+        model,
+        fit: fit.clone(),
+    };
+    finish_ladder(&mut ladder, &chosen, cfg.criterion);
+    Ok(TrfeOutcome {
+        fit,
+        model,
+        carriers: vec![],
+        selection: None,
+        ladder,
+        adequacy,
+        zero_field_tau: Some(tau),
+        spectrum: spec,
+        field_t: Some(0.0),
+        notes: vec!["zero field: no precession; fitted as the zero-field spin decay".into()],
+    })
+}
+
 /// Fit a TRFE scan (already windowed) with 1, 2 or an automatic number of cosines.
 pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
     let (t, y, s) = (&scan.delay[..], &scan.signal[..], scan.sigma.as_deref());
@@ -447,7 +554,7 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
                 amplitude: q("amplitude", "signal"),
                 g: cfg
                     .field_t
-                    .map(|b| g_from_omega(omega.value, omega.stderr, b)),
+                    .map(|b| g_from_omega(omega.value, omega.stderr, b.abs())),
                 omega,
                 t2: q("t2", "ps"),
             }
@@ -488,6 +595,7 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
         selection,
         ladder,
         adequacy,
+        zero_field_tau: None,
         spectrum: spec,
         field_t: cfg.field_t,
         notes,

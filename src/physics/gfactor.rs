@@ -113,7 +113,21 @@ pub struct CarrierSeries {
     /// Points used (at or above the threshold) and left out (below it).
     pub used: Vec<Point>,
     pub excluded: Vec<Point>,
+    /// Distinct fields among the used points (repeat scans at one field
+    /// count once): a free-intercept line or eq. (3) needs two.
+    pub distinct_fields: usize,
     pub convention: &'static str,
+}
+
+/// Number of distinct fields (to 1 uT) among `points`.
+pub fn distinct_fields(points: &[Point]) -> usize {
+    let mut b: Vec<i64> = points
+        .iter()
+        .map(|p| (p.field_t * 1e6).round() as i64)
+        .collect();
+    b.sort_unstable();
+    b.dedup();
+    b.len()
 }
 
 /// Analyse one carrier: slopes above `min_field_t`, eq. (3) fit.
@@ -133,9 +147,10 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
     let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
     let origin = weighted_line(&b, &w, &sw, true, ("rad/ns", "rad/ns/T"))?;
     let g = Quantity::new(origin.slope.value / k, origin.slope.stderr / k, "");
+    let nb = distinct_fields(&used);
     let intercept_check = weighted_line(&b, &w, &sw, false, ("rad/ns", "rad/ns/T"))
         .ok()
-        .filter(|_| used.len() >= 3)
+        .filter(|_| used.len() >= 3 && nb >= 2)
         .map(|l| {
             (
                 l.intercept,
@@ -144,7 +159,7 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
         });
     let inv: Vec<f64> = used.iter().map(|p| 1.0 / p.t2).collect();
     let sinv: Vec<f64> = used.iter().map(|p| p.t2_err / (p.t2 * p.t2)).collect();
-    let t2line = if used.len() >= 3 {
+    let t2line = if used.len() >= 3 && nb >= 2 {
         weighted_line(&b, &inv, &sinv, false, ("1/ps", "1/ps/T")).ok()
     } else {
         None
@@ -176,6 +191,7 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
         redchi_t2,
         used,
         excluded,
+        distinct_fields: nb,
         convention: DG_CONVENTION,
     })
 }

@@ -93,6 +93,17 @@ pub fn series_figures(r: &SeriesResult, dir: &Path, stem: &str) -> Result<Vec<Pa
             });
         }
     }
+    if let Some(t) = &r.zero_field_tau {
+        // the zero-field spin decay, drawn at B = 0 beside the T2*(B) points
+        t_fig.points.push(Points {
+            label: format!("zero-field decay tau = {:.0} ps", t.value),
+            x: vec![0.0],
+            y: vec![t.value],
+            err: vec![t.stderr],
+            color: COLORS[2],
+            hollow: false,
+        });
+    }
     if let Some((_, gc, _)) = &r.global {
         for (k, c) in gc.iter().enumerate() {
             w_fig.curves.push(Curve {
@@ -105,13 +116,15 @@ pub fn series_figures(r: &SeriesResult, dir: &Path, stem: &str) -> Result<Vec<Pa
         }
     }
     let panels: Vec<Panel> = r
-        .traces
+        .zero_field
         .iter()
-        .map(|t| Panel {
-            title: format!("{:.0} mT", t.field_t * 1e3),
-            x: t.fitted.record.fit.x.clone(),
-            y: t.fitted.record.fit.y.clone(),
-            curve: t.fitted.curve.clone(),
+        .map(|f| (0.0, f))
+        .chain(r.traces.iter().map(|t| (t.field_t, &t.fitted)))
+        .map(|(b, f)| Panel {
+            title: format!("{:.0} mT", b * 1e3),
+            x: f.record.fit.x.clone(),
+            y: f.record.fit.y.clone(),
+            curve: f.curve.clone(),
         })
         .collect();
     let files = [

@@ -54,6 +54,8 @@ pub enum Derived {
         selection: Option<Selection>,
         /// Every candidate model fitted, with its verdict.
         ladder: Vec<Rung>,
+        /// At zero field: the decay's lifetime.
+        zero_field_tau: Option<Quantity>,
     },
 }
 
@@ -121,8 +123,10 @@ impl FitRecord {
                 field_t,
                 selection,
                 ladder,
+                zero_field_tau,
             } => (
-                json!({"field": field_t.map(|b| Quantity::new(b, f64::NAN, "T")), "components": carriers}),
+                json!({"field": field_t.map(|b| Quantity::new(b, f64::NAN, "T")), "components": carriers,
+                       "zero_field": zero_field_tau.map(|t| json!({"tau": t}))}),
                 serde_json::to_value(selection).unwrap_or(Value::Null),
                 serde_json::to_value(ladder).unwrap_or(Value::Null),
             ),
@@ -189,6 +193,7 @@ impl FitRecord {
                 carriers,
                 field_t,
                 selection,
+                zero_field_tau,
                 ..
             } => {
                 if let Some(sel) = selection {
@@ -221,6 +226,9 @@ impl FitRecord {
                     None => {
                         let _ = writeln!(s, "    field unknown: |g| not computed");
                     }
+                }
+                if let Some(t) = zero_field_tau {
+                    let _ = writeln!(s, "    zero-field spin decay: tau = {t}");
                 }
                 for (k, c) in carriers.iter().enumerate() {
                     let _ = write!(

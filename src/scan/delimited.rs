@@ -52,6 +52,9 @@ pub fn parse(text: &str, source: &str) -> Result<Table> {
     let mut columns: Vec<Vec<f64>> = Vec::new();
     let mut delim = None;
     let mut first_row_line = 0;
+    // the line each metadata key came from: a key given twice with two
+    // values is refused, not silently overwritten
+    let mut meta_line: std::collections::BTreeMap<String, (usize, String)> = Default::default();
     for (ln0, raw) in text.lines().enumerate() {
         let ln = ln0 + 1;
         let line = raw.trim_start_matches('\u{feff}').trim();
@@ -61,6 +64,20 @@ pub fn parse(text: &str, source: &str) -> Result<Table> {
         if line.starts_with('#') || line.starts_with('%') {
             if let Some((k, v)) = parse_meta_line(line) {
                 meta.insert(&k, &v);
+                let key = Metadata::canonical(&k);
+                let val = meta.0[&key].clone();
+                if let Some((l0, v0)) = meta_line.get(&key)
+                    && *v0 != val
+                {
+                    return Err(Error::at_line(
+                        source,
+                        ln,
+                        format!(
+                            "metadata `{k}` = `{val}` contradicts line {l0}, which says `{v0}`: keep one"
+                        ),
+                    ));
+                }
+                meta_line.insert(key, (ln, val));
             }
             continue;
         }
@@ -83,6 +100,19 @@ pub fn parse(text: &str, source: &str) -> Result<Table> {
                         ln,
                         format!("header column {} has no name", i + 1),
                     ));
+                }
+                for (i, a) in n.iter().enumerate() {
+                    if let Some(j) = n[..i].iter().position(|b| b.eq_ignore_ascii_case(a)) {
+                        return Err(Error::at_line(
+                            source,
+                            ln,
+                            format!(
+                                "columns {} and {} are both named `{a}`: rename one (names are compared without case)",
+                                j + 1,
+                                i + 1
+                            ),
+                        ));
+                    }
                 }
                 columns = vec![Vec::new(); n.len()];
                 names = Some(n);
@@ -147,6 +177,26 @@ pub fn parse(text: &str, source: &str) -> Result<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicated_columns_and_contradicting_metadata_are_refused() {
+        let e = parse("delay_ps,SC,sc\n0,1,2\n1,2,3\n", "f.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("f.csv") && e.contains("line 1") && e.contains("columns 2 and 3"),
+            "{e}"
+        );
+        let e = parse("# field = 420 mT\n# field = 200 mT\nt,s\n0,1\n", "g.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("line 1") && e.contains("420 mT"),
+            "{e}"
+        );
+        // the same value twice is harmless
+        assert!(parse("# field = 420 mT\n# field = 420 mT\nt,s\n0,1\n", "h.csv").is_ok());
+    }
 
     #[test]
     fn reads_csv_with_metadata_header_and_trailing_delims() {

@@ -10,6 +10,7 @@ pub mod delimited;
 pub mod h5;
 pub mod map;
 pub mod table;
+pub mod vocab;
 
 pub use map::{Band, Map};
 pub use table::{ColumnSpec, Metadata, Table};

@@ -1,0 +1,309 @@
+//! One metadata vocabulary, used by every reader, fit, field series,
+//! session grouping and the JSON.
+//!
+//! | quantity | header keys (any case; spaces and dashes read as `_`) | file name |
+//! |---|---|---|
+//! | field | `field`, `b`, `bfield`, `b_field`, `magnetic_field` with a unit (`420 mT`); the same keys with the unit as suffix and a bare number: `b_t`, `b_mt`, `field_mt`, `bfield_g`, ... | `420mT`, `B420mT`, `0.42T`, `B=0.3T`, `-200mT` (sign kept) |
+//! | photon energy | `photon_energy`, `energy`, `laser_energy`, `excitation_energy` (`1.911 eV` or `649 nm`); `photon_energy_ev`, `energy_ev`; `wavelength`, `lambda`, `laser_wavelength` (nm), `wavelength_nm` | |
+//! | temperature | `temperature`, `temp` (`6 K`), `temperature_k`, `temp_k` | |
+//! | sample | `sample`, `sample_name`, `sample_id` | |
+//! | fluence | `fluence` (`3.48 uJ/cm2`), `fluence_uj_cm2` | |
+//! | kind | `kind`, `measurement`, `technique` (`tr`, `trfe`, `trkr`) | |
+//!
+//! Every value is parsed with its unit. Two sources that disagree (two
+//! keys, or the header and the file name) are an error naming both; the
+//! command line (`--field`) overrides them, and says so.
+
+use super::Scan;
+use super::table::Metadata;
+use crate::error::{Error, Result};
+use crate::units::{Energy, Field};
+
+const FIELD_BASES: &[&str] = &["field", "b", "bfield", "b_field", "magnetic_field"];
+const FIELD_UNITS: &[(&str, &str)] = &[("t", "T"), ("mt", "mT"), ("g", "G"), ("kg", "kG")];
+
+/// A value and where it came from, for messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found<T> {
+    pub value: T,
+    pub from: String,
+}
+
+fn agree(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 + 1e-6 * a.abs().max(b.abs())
+}
+
+/// Every header entry that gives a field, parsed, in T.
+fn header_fields(meta: &Metadata, source: &str) -> Result<Vec<Found<f64>>> {
+    let mut out = vec![];
+    for base in FIELD_BASES {
+        if let Some(v) = meta.0.get(*base) {
+            let f: Field = v
+                .parse()
+                .map_err(|e| Error::input(source, format!("metadata `{base}` = `{v}`: {e}")))?;
+            out.push(Found {
+                value: f.tesla(),
+                from: format!("header `{base} = {v}`"),
+            });
+        }
+        for (sfx, unit) in FIELD_UNITS {
+            let key = format!("{base}_{sfx}");
+            if let Some(v) = meta.0.get(&key) {
+                let f: Field = format!("{v}{unit}").parse().map_err(|e| {
+                    Error::input(
+                        source,
+                        format!("metadata `{key}` = `{v}`: expected a bare number in {unit}: {e}"),
+                    )
+                })?;
+                out.push(Found {
+                    value: f.tesla(),
+                    from: format!("header `{key} = {v}`"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The field (T, sign kept) given by the header, if any; two entries that
+/// disagree are an error naming both.
+pub fn header_field(meta: &Metadata, source: &str) -> Result<Option<Found<f64>>> {
+    let all = header_fields(meta, source)?;
+    if let Some(b) = all.iter().find(|f| !agree(f.value, all[0].value)) {
+        return Err(Error::input(
+            source,
+            format!(
+                "the header gives two fields: {} and {}; keep one",
+                all[0].from, b.from
+            ),
+        ));
+    }
+    Ok(all.into_iter().next())
+}
+
+/// Field in T (sign kept) from a file name token such as `420mT`,
+/// `B420mT`, `0.42T`, `B=0.3T` or `-200mT`.
+///
+/// ```
+/// use spinfit::scan::vocab::name_field;
+/// let f = |n: &str| name_field(n).map(|f| f.value);
+/// assert_eq!(f("trfe_CsPbI3_1.911eV_420mT.csv"), Some(0.42));
+/// assert_eq!(f("trfe_B420mT.csv"), Some(0.42));
+/// assert_eq!(f("scan_B=0.3T.dat"), Some(0.3));
+/// assert_eq!(f("scan_-200mT.csv"), Some(-0.2));
+/// assert_eq!(f("scan_0mT.csv"), Some(0.0));
+/// assert_eq!(f("scan_7.csv"), None);
+/// ```
+pub fn name_field(name: &str) -> Option<Found<f64>> {
+    let stem = std::path::Path::new(name)
+        .file_stem()?
+        .to_string_lossy()
+        .to_string();
+    stem.split(['_', ' ', '=', ','])
+        .filter_map(|tok| {
+            let t = tok
+                .strip_prefix("B")
+                .or_else(|| tok.strip_prefix("b"))
+                .unwrap_or(tok);
+            // a field token is a number and a field unit only (no other text)
+            let f = t.parse::<Field>().ok()?;
+            Some(Found {
+                value: f.tesla(),
+                from: format!("file name token `{tok}`"),
+            })
+        })
+        .next_back()
+}
+
+/// The field of a scan in T (sign kept): the command line's, else the
+/// header's or the file name's, which must agree. `notes` records an
+/// override.
+pub fn scan_field(scan: &Scan, cli: Option<f64>, notes: &mut Vec<String>) -> Result<Option<f64>> {
+    let head = header_field(&scan.meta, &scan.source)?;
+    let name = name_field(&scan.source);
+    if let Some(c) = cli {
+        for f in head.iter().chain(name.iter()) {
+            if !agree(c, f.value) {
+                notes.push(format!(
+                    "field from the command line ({} mT) overrides the {} ({} mT)",
+                    c * 1e3,
+                    f.from,
+                    f.value * 1e3
+                ));
+            }
+        }
+        return Ok(Some(c));
+    }
+    match (head, name) {
+        (Some(h), Some(n)) if !agree(h.value, n.value) => Err(Error::input(
+            &scan.source,
+            format!(
+                "the {} ({} mT) and the {} ({} mT) disagree: fix one, or give --field",
+                h.from,
+                h.value * 1e3,
+                n.from,
+                n.value * 1e3
+            ),
+        )),
+        (Some(h), _) => Ok(Some(h.value)),
+        (None, Some(n)) => Ok(Some(n.value)),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The first of `keys` present, or an error when two present disagree
+/// (compared by `same`).
+fn one_of<T: Clone>(
+    meta: &Metadata,
+    source: &str,
+    keys: &[(&str, &dyn Fn(&str) -> Result<T>)],
+    same: impl Fn(&T, &T) -> bool,
+) -> Result<Option<T>> {
+    let mut first: Option<(String, T)> = None;
+    for (key, parse) in keys {
+        let Some(v) = meta.0.get(*key) else { continue };
+        let x =
+            parse(v).map_err(|e| Error::input(source, format!("metadata `{key}` = `{v}`: {e}")))?;
+        match &first {
+            Some((k0, x0)) if !same(x0, &x) => {
+                return Err(Error::input(
+                    source,
+                    format!(
+                        "metadata `{k0}` = `{}` and `{key}` = `{v}` disagree; keep one",
+                        meta.0[k0]
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => first = Some((key.to_string(), x)),
+        }
+    }
+    Ok(first.map(|f| f.1))
+}
+
+/// Photon (laser) energy in eV from the header.
+pub fn photon_energy(meta: &Metadata, source: &str) -> Result<Option<f64>> {
+    let energy = |v: &str| v.parse::<Energy>().map(Energy::ev);
+    let ev = |v: &str| format!("{v}eV").parse::<Energy>().map(Energy::ev);
+    let nm = |v: &str| format!("{v}nm").parse::<Energy>().map(Energy::ev);
+    let lambda = |v: &str| {
+        // a wavelength with or without its unit
+        v.parse::<Energy>()
+            .or_else(|_| format!("{v}nm").parse::<Energy>())
+            .map(Energy::ev)
+    };
+    one_of(
+        meta,
+        source,
+        &[
+            ("photon_energy", &energy),
+            ("energy", &energy),
+            ("laser_energy", &energy),
+            ("excitation_energy", &energy),
+            ("photon_energy_ev", &ev),
+            ("energy_ev", &ev),
+            ("wavelength", &lambda),
+            ("lambda", &lambda),
+            ("laser_wavelength", &lambda),
+            ("wavelength_nm", &nm),
+        ],
+        |a, b| (a - b).abs() <= 5e-4 * a.abs(),
+    )
+}
+
+/// Sample name from the header.
+pub fn sample(meta: &Metadata, source: &str) -> Result<Option<String>> {
+    let s = |v: &str| Ok(v.trim().to_string());
+    one_of(
+        meta,
+        source,
+        &[("sample", &s), ("sample_name", &s), ("sample_id", &s)],
+        |a, b| a == b,
+    )
+}
+
+/// Temperature in K from the header (`6 K`, or a bare number for `_k` keys).
+pub fn temperature(meta: &Metadata, source: &str) -> Result<Option<f64>> {
+    let with_unit = |v: &str| -> Result<f64> {
+        let t = v.trim();
+        let num = t.strip_suffix('K').unwrap_or(t).trim();
+        num.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .ok_or_else(|| Error::setting("temperature", format!("`{v}`, expected e.g. `6 K`")))
+    };
+    one_of(
+        meta,
+        source,
+        &[
+            ("temperature", &with_unit),
+            ("temp", &with_unit),
+            ("temperature_k", &with_unit),
+            ("temp_k", &with_unit),
+        ],
+        |a, b| (a - b).abs() < 1e-9,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(kv: &[(&str, &str)]) -> Metadata {
+        let mut m = Metadata::default();
+        for (k, v) in kv {
+            m.insert(k, v);
+        }
+        m
+    }
+
+    #[test]
+    fn field_keys_with_the_unit_in_the_name() {
+        for (k, v) in [
+            ("B_T", "0.42"),
+            ("B_mT", "420"),
+            ("field_mT", "420"),
+            ("Bfield", "0.42 T"),
+            ("magnetic field", "4200 G"),
+        ] {
+            let f = header_field(&meta(&[(k, v)]), "s").unwrap().unwrap();
+            assert!((f.value - 0.42).abs() < 1e-12, "{k} = {v}: {f:?}");
+        }
+        assert!(header_field(&meta(&[("B_T", "0.42 T")]), "s").is_err());
+        let e = header_field(&meta(&[("field", "420 mT"), ("B_T", "0.2")]), "s")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`field = 420 mT`") && e.contains("`b_t = 0.2`"),
+            "{e}"
+        );
+        // the same value twice is fine
+        assert!(header_field(&meta(&[("field", "420 mT"), ("B_T", "0.42")]), "s").is_ok());
+    }
+
+    #[test]
+    fn photon_energy_from_any_key_and_conflicts_named() {
+        let e = photon_energy(&meta(&[("wavelength_nm", "648.8")]), "s")
+            .unwrap()
+            .unwrap();
+        assert!((e - 1239.841984 / 648.8).abs() < 1e-9);
+        assert_eq!(
+            photon_energy(&meta(&[("photon_energy", "1.911 eV")]), "s").unwrap(),
+            Some(1.911)
+        );
+        let err = photon_energy(
+            &meta(&[("photon_energy", "1.911 eV"), ("wavelength", "500 nm")]),
+            "s",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("photon_energy") && err.contains("wavelength"),
+            "{err}"
+        );
+        assert_eq!(
+            temperature(&meta(&[("temperature", "6 K")]), "s").unwrap(),
+            Some(6.0)
+        );
+    }
+}
