@@ -141,8 +141,8 @@ fn periodogram_peak(t: &[f64], r: &[f64]) -> (f64, f64, usize) {
         re * re + im * im
     };
     let centre = (k + 1) as f64 * dw;
-    let fine = (0..=64)
-        .map(|j| centre + (j as f64 / 32.0 - 1.0) * dw)
+    let fine = (0..=24)
+        .map(|j| centre + (j as f64 / 12.0 - 1.0) * dw)
         .filter(|w| *w > 0.0)
         .max_by(|a, b| at(*a).total_cmp(&at(*b)))
         .unwrap_or(centre);

@@ -157,6 +157,29 @@ pub struct Trace<'a> {
     pub grid: &'a StartGrid,
     pub lm: &'a LmOptions,
     pub max_starts: usize,
+    /// Candidates fitted so far: a model reached twice is fitted once.
+    pub seen: std::cell::RefCell<Vec<Candidate>>,
+}
+
+impl<'a> Trace<'a> {
+    pub fn new(
+        t: &'a [f64],
+        y: &'a [f64],
+        sigma: Option<&'a [f64]>,
+        grid: &'a StartGrid,
+        lm: &'a LmOptions,
+        max_starts: usize,
+    ) -> Trace<'a> {
+        Trace {
+            t,
+            y,
+            sigma,
+            grid,
+            lm,
+            max_starts,
+            seen: Default::default(),
+        }
+    }
 }
 
 /// A fitted candidate.
@@ -289,12 +312,26 @@ fn order(model: &Precession, tr: &Trace, best: FitResult) -> FitResult {
     )
 }
 
+/// Evaluation budgets (per free parameter + 1) of a candidate's first
+/// start and of its further start points.
+const CANDIDATE_PATIENCE: usize = 40;
+const SHORT_PATIENCE: usize = 25;
+
 /// Fit `model` from its grid starts and, when given, from `warm`'s optimum.
 pub fn fit_candidate(
     tr: &Trace,
     model: &Precession,
     warm: Option<&Candidate>,
 ) -> Result<Candidate> {
+    if let Some(c) = tr.seen.borrow().iter().find(|c| c.model == *model) {
+        return Ok(c.clone());
+    }
+    let c = fit_fresh(tr, model, warm)?;
+    tr.seen.borrow_mut().push(c.clone());
+    Ok(c)
+}
+
+fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result<Candidate> {
     let mut starts = vec![];
     if let Some(w) = warm {
         let mut p = model.template();
@@ -309,11 +346,27 @@ pub fn fit_candidate(
             starts.push(p);
         }
     }
+    // a candidate's first start (its parent's optimum, or the grid's best
+    // point) gets CANDIDATE_PATIENCE evaluations per parameter, the other
+    // grid points SHORT_PATIENCE: they are insurance against a wrong basin
+    // (used when the parent's optimum does not converge), and a start that
+    // needs thousands of evaluations is in one
+    let warm_starts = starts.len();
     let n_grid = if starts.is_empty() { tr.max_starts } else { 2 };
     starts.extend(tr.grid.starts(model, tr.t, tr.y, n_grid));
+    let budget = |p: usize| LmOptions {
+        patience: tr.lm.patience.min(p),
+        ..*tr.lm
+    };
+    let (first, rest) = (budget(CANDIDATE_PATIENCE), budget(SHORT_PATIENCE));
     let mut best: Option<FitResult> = None;
-    for s in &starts {
-        let r = fit(model, tr.t, tr.y, tr.sigma, s, tr.lm)?;
+    for (i, s) in starts.iter().enumerate() {
+        let lm = if i == 0 { &first } else { &rest };
+        // a converged fit from the parent's optimum needs no insurance
+        if i >= warm_starts && warm_starts > 0 && best.as_ref().is_some_and(FitResult::success) {
+            break;
+        }
+        let r = fit(model, tr.t, tr.y, tr.sigma, s, lm)?;
         if best.as_ref().is_none_or(|b| better(&r, b)) {
             best = Some(r);
         }

@@ -11,9 +11,9 @@
 //!   p < alpha);
 //! - converged: errors exist, nothing on a bound;
 //! - amplitude: both amplitudes above 3 sigma;
-//! - resolved: |omega_1 - omega_2| exceeds the wider line's half-width
-//!   (1/T2* for the exponential envelope, sqrt(2 ln 2)/T2* for the Gaussian)
-//!   and 3 standard errors of the difference;
+//! - resolved: |omega_1 - omega_2| exceeds the mean of the two lines'
+//!   half-widths (1/T2* for the exponential envelope, sqrt(2 ln 2)/T2* for
+//!   the Gaussian) and 3 standard errors of the difference;
 //! - dephasing: each T2* lasts at least [`MIN_T2_PERIODS`] of its period.
 //!
 //! Otherwise one component is reported with the test the second failed.
@@ -272,14 +272,17 @@ fn second_checks(cfg: &TrfeConfig, one: &Candidate, two: &Candidate) -> Vec<Chec
     let (w1, w2) = (f.value("omega_1"), f.value("omega_2"));
     let (t1, t2) = (f.value("t2_1"), f.value("t2_2"));
     let sep = (w1 - w2).abs();
-    let width = m.envelope.hwhm(t1).max(m.envelope.hwhm(t2));
+    // the mean of the two half-widths: two Lorentzians of half-widths
+    // g1, g2 show two maxima only when they are further apart than about
+    // (g1 + g2) / 2 (for equal heights)
+    let width = 0.5 * (m.envelope.hwhm(t1) + m.envelope.hwhm(t2));
     let sep_err = f.err("omega_1").hypot(f.err("omega_2"));
     let resolved = sep > width && sep > 3.0 * sep_err;
     v.push(Check {
         name: "resolved",
         passed: resolved,
         detail: format!(
-            "frequencies {w1:.2} and {w2:.2} rad/ns differ by {sep:.2} rad/ns; the wider line's half-width is {width:.2} rad/ns, the error of the difference {sep_err:.2} rad/ns (needs more than the half-width and 3 errors)"
+            "frequencies {w1:.2} and {w2:.2} rad/ns differ by {sep:.2} rad/ns; the lines' mean half-width is {width:.2} rad/ns, the error of the difference {sep_err:.2} rad/ns (needs more than the mean half-width and 3 errors)"
         ),
     });
     let short: Vec<String> = [(w1, t1), (w2, t2)]
@@ -384,7 +387,7 @@ fn choose(
                 ..one.model
             };
             if !same_features(&like, &twos[0].model) {
-                let c = fit_candidate(tr, &like, None)?;
+                let c = fit_candidate(tr, &like, Some(&twos[0]))?;
                 rungs.push(
                     c.rung("start of the two-component climb: the one-component features".into()),
                 );
@@ -530,14 +533,7 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
     cfg.validate()?;
     let spec = spectrum(t, y);
     let grid = StartGrid::new(t, y, &spec);
-    let tr = Trace {
-        t,
-        y,
-        sigma: s,
-        grid: &grid,
-        lm: &cfg.lm,
-        max_starts: cfg.max_starts,
-    };
+    let tr = Trace::new(t, y, s, &grid, &cfg.lm, cfg.max_starts);
     let mut ladder = vec![];
     let (chosen, selection) = choose(cfg, &tr, &mut ladder)?;
     finish_ladder(&mut ladder, &chosen, cfg.criterion);
