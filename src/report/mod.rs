@@ -43,6 +43,9 @@ use serde_json::{Value, json};
 use std::fmt::Write as _;
 
 /// Physics derived from a fit.
+// one per fitted scan, moved rarely: boxing the larger TRFE variant would
+// only add an indirection
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Derived {
     Tr {

@@ -151,12 +151,15 @@ pub fn scan_field(scan: &Scan, cli: Option<f64>, notes: &mut Vec<String>) -> Res
     }
 }
 
+/// A value parser for one metadata key.
+type Parser<'a, T> = &'a dyn Fn(&str) -> Result<T>;
+
 /// The first of `keys` present, or an error when two present disagree
 /// (compared by `same`).
 fn one_of<T: Clone>(
     meta: &Metadata,
     source: &str,
-    keys: &[(&str, &dyn Fn(&str) -> Result<T>)],
+    keys: &[(&str, Parser<T>)],
     same: impl Fn(&T, &T) -> bool,
 ) -> Result<Option<T>> {
     let mut first: Option<(String, T)> = None;
