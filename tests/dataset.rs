@@ -105,20 +105,72 @@ fn fit_json(dir: &Path) -> PathBuf {
 fn appending_twice_adds_one_row_with_provenance() {
     let dir = tempfile::tempdir().unwrap();
     let (d, fit, compound) = apd_measurement(dir.path());
-    for _ in 0..2 {
+    // the example scan is synthetic: refused from an experimental dataset
+    let out = spinfit()
+        .args(["dataset", "append"])
+        .arg(&d)
+        .arg("--fit")
+        .arg(&fit)
+        .args(["--compound", &compound, "--date", "2026-11-23"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SYNTHETIC") && err.contains("--allow-synthetic") && err.contains("fit.json"),
+        "{err}"
+    );
+    assert_eq!(dataset::read(&d).unwrap().records.len(), 52);
+    // a fit made with a relative path, appended from two working
+    // directories: one record (the id is the data's content hash)
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let out = spinfit()
+        .current_dir(&examples)
+        .args(["fit", "tr", "--json", "tr_APD_PbI4.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rel = dir.path().join("rel.json");
+    std::fs::write(&rel, out.stdout).unwrap();
+    for cwd in [examples.as_path(), dir.path()] {
         spinfit()
+            .current_dir(cwd)
             .args(["dataset", "append"])
             .arg(&d)
             .arg("--fit")
-            .arg(&fit)
-            .args(["--compound", &compound, "--date", "2026-11-23"])
+            .arg(&rel)
+            .args([
+                "--compound",
+                &compound,
+                "--date",
+                "2026-11-23",
+                "--allow-synthetic",
+            ])
             .assert()
             .success();
     }
+    spinfit()
+        .args(["dataset", "append"])
+        .arg(&d)
+        .arg("--fit")
+        .arg(&fit)
+        .args([
+            "--compound",
+            &compound,
+            "--date",
+            "2026-11-23",
+            "--allow-synthetic",
+        ])
+        .assert()
+        .success();
     let after = dataset::read(&d).unwrap();
     assert_eq!(after.records.len(), 53);
     let new = after.records.last().unwrap();
-    assert!(new.source.starts_with("measurement: ") && new.source.contains("tr_APD_PbI4.csv"));
+    assert!(
+        new.source.starts_with("SYNTHETIC measurement: ") && new.source.contains("tr_APD_PbI4.csv"),
+        "{}",
+        new.source
+    );
     assert_eq!(new.source_sha256.len(), 64);
     assert!(new.fit_settings.contains("Gaussian IRF"));
     assert!(
@@ -133,7 +185,13 @@ fn appending_twice_adds_one_row_with_provenance() {
         .arg(&d)
         .arg("--fit")
         .arg(&fit)
-        .args(["--compound", "Unknown", "--date", "2026-11-23"])
+        .args([
+            "--compound",
+            "Unknown",
+            "--date",
+            "2026-11-23",
+            "--allow-synthetic",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -155,7 +213,13 @@ fn two_appends_at_once_leave_one_row_and_an_intact_file() {
                 .arg(&d)
                 .arg("--fit")
                 .arg(&fit)
-                .args(["--compound", &compound, "--date", "2026-11-23"])
+                .args([
+                    "--compound",
+                    &compound,
+                    "--date",
+                    "2026-11-23",
+                    "--allow-synthetic",
+                ])
                 .stdout(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()

@@ -24,10 +24,23 @@ const TAIL: [&str; 4] = ["source_sha256", "fit_settings", "date", "record_id"];
 
 /// Stable id of a record: compound, rate and source.
 pub fn record_id(r: &Record) -> String {
-    let key = format!(
+    short_hash(&format!(
         "{}|{:e}|{:e}|{}|{}",
         r.compound, r.rate, r.rate_err, r.source, r.source_sha256
-    );
+    ))
+}
+
+/// Stable id of a measurement: compound, rate and the content hash of the
+/// fitted data, not its path, so that the same measurement is one record
+/// wherever it is appended from.
+pub fn measurement_id(r: &Record) -> String {
+    short_hash(&format!(
+        "measurement|{}|{:e}|{:e}|{}",
+        r.compound, r.rate, r.rate_err, r.source_sha256
+    ))
+}
+
+fn short_hash(key: &str) -> String {
     Sha256::digest(key.as_bytes())
         .iter()
         .take(8)
@@ -178,8 +191,19 @@ pub fn append_measurement(
     compound: &str,
     source_sha256: &str,
     date: &str,
+    allow_synthetic: bool,
 ) -> Result<bool> {
     let what = "fit result";
+    let synthetic = fit["metadata"]["synthetic"] == "true";
+    if synthetic && !allow_synthetic {
+        return Err(Error::input(
+            what,
+            format!(
+                "the fitted data `{}` is SYNTHETIC (simulated): not appended to an experimental dataset; pass --allow-synthetic to add it as a row marked synthetic",
+                fit["file"].as_str().unwrap_or("")
+            ),
+        ));
+    }
     if fit["schema"] != "spinfit.fit/1" || fit["kind"] != "tr" {
         return Err(Error::input(
             what,
@@ -228,7 +252,11 @@ pub fn append_measurement(
     let mut r = Record {
         rate,
         rate_err,
-        source: format!("measurement: {}", fit["file"].as_str().unwrap_or("")),
+        source: format!(
+            "{}measurement: {}",
+            if synthetic { "SYNTHETIC " } else { "" },
+            fit["file"].as_str().unwrap_or("")
+        ),
         source_sha256: source_sha256.to_string(),
         fit_settings: format!(
             "{}; reduced chi-square {}",
@@ -239,7 +267,7 @@ pub fn append_measurement(
         record_id: String::new(),
         ..template
     };
-    r.record_id = record_id(&r);
+    r.record_id = measurement_id(&r);
     if d.records.iter().any(|x| x.record_id == r.record_id) {
         return Ok(false);
     }

@@ -3,7 +3,8 @@
 //!
 //! JSON schema `spinfit.fit/1` (one object per scan; a list for several):
 //! ```text
-//! { "schema": "spinfit.fit/1", "file", "kind": "tr"|"trfe", "model",
+//! { "schema": "spinfit.fit/1", "file", "input_sha256" (of the data file,
+//!   null when not a regular file), "kind": "tr"|"trfe", "model",
 //!   "success": bool, "termination": {"reason", "message"},
 //!   "statistics": {"ndata", "nvarys", "nfev", "chisqr", "redchi", "aic", "bic",
 //!                  "errors": "absolute"|"scaled"},
@@ -74,6 +75,8 @@ pub struct FitRecord {
     pub profile: Vec<Interval>,
     /// The residual tests of the fit.
     pub adequacy: Adequacy,
+    /// SHA-256 of the input file, when it is a regular file.
+    pub input_sha256: Option<String>,
     pub notes: Vec<String>,
     pub meta: Metadata,
 }
@@ -137,6 +140,7 @@ impl FitRecord {
         json!({
             "schema": "spinfit.fit/1",
             "file": self.file,
+            "input_sha256": self.input_sha256,
             "kind": self.kind,
             "signal": self.signal,
             "model": f.model,
