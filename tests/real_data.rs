@@ -135,3 +135,89 @@ fn a_window_after_the_real_rise_pins_t0_instead_of_letting_it_wander() {
     let e = late.fit.err("tau_2").hypot(full.err("tau_2"));
     assert!((a - b).abs() < 2.0 * e, "{a} vs {b} +/- {e}");
 }
+
+/// The real map written as a matrix in both orientations, as lab programs
+/// and KiMoPack write it.
+fn write_matrices(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    let m = map::read(&path(), None).unwrap();
+    let rows_wl = dir.join("rows_wavelength.csv");
+    let mut s = String::from("wavelength_nm/delay_ps");
+    for d in &m.delay_ps {
+        s.push_str(&format!(",{d}"));
+    }
+    s.push('\n');
+    for (i, w) in m.wavelength_nm.iter().enumerate() {
+        s.push_str(&format!("{w}"));
+        for j in 0..m.delay_ps.len() {
+            s.push_str(&format!(",{}", m.data[[i, j]]));
+        }
+        s.push('\n');
+    }
+    std::fs::write(&rows_wl, s).unwrap();
+    let rows_t = dir.join("kimopack.SIA");
+    let mut s = String::from("Time in ps");
+    for w in &m.wavelength_nm {
+        s.push_str(&format!("\t{w}"));
+    }
+    s.push('\n');
+    for (j, d) in m.delay_ps.iter().enumerate() {
+        s.push_str(&format!("{d}"));
+        for i in 0..m.wavelength_nm.len() {
+            s.push_str(&format!("\t{}", m.data[[i, j]]));
+        }
+        s.push('\n');
+    }
+    std::fs::write(&rows_t, s).unwrap();
+    (rows_wl, rows_t)
+}
+
+#[test]
+fn both_map_orientations_give_the_same_band_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = write_matrices(dir.path());
+    let band: map::Band = "500nm:520nm".parse().unwrap();
+    let glotaran = map::read(&path(), None).unwrap().trace(band).unwrap();
+    for f in [&a, &b] {
+        let m = map::read(f, None).unwrap();
+        assert_eq!(m.wavelength_nm.len(), 346, "{}: {:?}", f.display(), m.notes);
+        let t = m.trace(band).unwrap();
+        assert_eq!(t.columns[0], glotaran.columns[0]);
+        for (x, y) in t.columns[1].iter().zip(&glotaran.columns[1]) {
+            assert!((x - y).abs() <= 1e-12 * y.abs().max(1e-12), "{x} vs {y}");
+        }
+    }
+    // a forced wrong layout reads the delays (from -0.001 ps) as wavelengths:
+    // refused, with the way out named
+    let e = map::read_with(&b, None, Some(map::Layout::RowsWavelength))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not a wavelength") && e.contains("--layout"),
+        "{e}"
+    );
+    // an undecidable corner and axes
+    let c = dir.path().join("plain.csv");
+    std::fs::write(&c, "x,1,2,3\n4,0.1,0.2,0.3\n5,0.2,0.3,0.4\n").unwrap();
+    let e = map::read(&c, Some(spinfit::units::TimeUnit::Ps))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--layout rows=time"), "{e}");
+}
+
+#[test]
+fn a_band_or_wavelength_outside_the_map_is_an_error_with_the_axis_range() {
+    let m = map::read(&path(), None).unwrap();
+    for b in ["900nm", "300nm:330nm", "1.2eV"] {
+        let e = m.trace(b.parse().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("spans 378.0-854.4 nm"), "{b}: {e}");
+    }
+    // the CLI says the same, exit 1
+    let out = assert_cmd::Command::cargo_bin("spinfit")
+        .unwrap()
+        .args(["fit", "tr", "--band", "900nm"])
+        .arg(path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the map"));
+}

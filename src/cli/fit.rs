@@ -8,6 +8,7 @@ use crate::fit::tr::TrConfig;
 use crate::fit::trfe::{Components, Criterion, TrfeConfig};
 use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_file};
 use crate::report::{FitRecord, csv_table};
+use crate::scan::map::Layout;
 use crate::scan::{Band, ColumnSpec, ReadOptions, ScanKind};
 use crate::units::{Field, Time, TimeUnit};
 use anyhow::{Context, bail};
@@ -43,8 +44,12 @@ pub struct Common {
     #[arg(long, value_name = "fs|ps|ns")]
     pub delay_unit: Option<String>,
     /// For 2-D maps: a probe wavelength or band, e.g. 560nm, 2.2eV, 550nm:570nm.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub band: Option<String>,
+    /// For matrix maps: which axis runs down the rows, rows=time or
+    /// rows=wavelength (default: from the corner cell and the axes).
+    #[arg(long)]
+    pub layout: Option<String>,
     /// Start of the fit window, e.g. 50ps.
     #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,
@@ -106,7 +111,7 @@ pub struct TrfeArgs {
     #[command(flatten)]
     pub common: Common,
     /// Magnetic field, e.g. 430mT (overrides the file's `field` metadata).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub field: Option<String>,
     /// Number of damped cosines: 1, 2 or auto.
     #[arg(long, default_value = "auto")]
@@ -148,6 +153,7 @@ fn read_options(c: &Common) -> anyhow::Result<ReadOptions> {
         sigma: spec("sigma", &c.sigma)?,
         delay_unit: parse_opt::<TimeUnit>("delay-unit", &c.delay_unit)?,
         band: parse_opt::<Band>("band", &c.band)?,
+        layout: parse_opt::<Layout>("layout", &c.layout)?,
     })
 }
 

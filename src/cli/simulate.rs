@@ -78,7 +78,7 @@ pub struct SimTr {
 pub struct SimTrfe {
     #[command(flatten)]
     pub common: SimCommon,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub field: String,
     /// Carrier as G:T2:AMPLITUDE, e.g. 1.41:150ps:1 (repeat for two).
     #[arg(long, required = true)]

@@ -1,6 +1,15 @@
 //! 2-D pump-probe maps (probe wavelength x delay): Glotaran's "Time
-//! explicit" / "Wavelength explicit" ASCII and a plain matrix CSV, and the
-//! choice of one wavelength or the mean over a band.
+//! explicit" / "Wavelength explicit" ASCII and plain matrix CSV/TSV files in
+//! either orientation (wavelengths down the rows, or time down the rows as
+//! KiMoPack and many lab programs write), and the choice of one wavelength
+//! or the mean over a band.
+//!
+//! A matrix's orientation comes from `--layout`, else from its corner cell
+//! (`Time in ps`, `delay_ps`: time runs down the rows; `wavelength_nm`,
+//! `lambda/delay`, `nm`, `eV`: wavelength does; the part before a `/` names
+//! the rows), else from the axes (delays go negative before time zero,
+//! wavelengths lie in 100-5000 nm); an undecidable file is refused with a
+//! message saying how to choose.
 
 use super::delimited;
 use super::table::{Metadata, Table};
@@ -18,6 +27,80 @@ pub struct Map {
     pub data: Array2<f64>,
     pub meta: Metadata,
     pub notes: Vec<String>,
+}
+
+/// Which axis runs down the rows of a matrix file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One row per probe wavelength, one column per delay.
+    RowsWavelength,
+    /// One row per delay, one column per probe wavelength.
+    RowsTime,
+}
+
+impl std::str::FromStr for Layout {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Layout> {
+        match s.trim().to_ascii_lowercase().replace(' ', "").as_str() {
+            "rows=time" | "time" | "rows=delay" => Ok(Layout::RowsTime),
+            "rows=wavelength" | "wavelength" | "rows=energy" => Ok(Layout::RowsWavelength),
+            _ => Err(Error::setting(
+                "layout",
+                format!("`{s}`, expected rows=time or rows=wavelength"),
+            )),
+        }
+    }
+}
+
+fn tokens(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// What the corner cell says the rows are: Some(RowsTime), Some(RowsWavelength) or None.
+fn corner_layout(corner: &str) -> Option<Layout> {
+    let rows = corner.split(['/', '\\']).next().unwrap_or(corner);
+    let t = tokens(rows);
+    let time = t.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "time" | "delay" | "t" | "ps" | "fs" | "ns" | "delays"
+        )
+    });
+    let wl = t.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "wavelength" | "wavelengths" | "lambda" | "wl" | "nm" | "ev" | "energy"
+        )
+    });
+    match (time, wl) {
+        (true, false) => Some(Layout::RowsTime),
+        (false, true) => Some(Layout::RowsWavelength),
+        _ => None,
+    }
+}
+
+fn looks_like_wavelengths(v: &[f64]) -> bool {
+    let inc = v.windows(2).all(|w| w[1] > w[0]) || v.windows(2).all(|w| w[1] < w[0]);
+    inc && v.iter().all(|x| (100.0..=5000.0).contains(x))
+}
+
+fn has_negative(v: &[f64]) -> bool {
+    v.iter().any(|x| *x < 0.0)
+}
+
+/// The delay unit named in the corner cell (`delay_ps`, `Time in fs`).
+fn corner_unit(corner: &str) -> Option<TimeUnit> {
+    TimeUnit::from_column_name(corner).or_else(|| {
+        tokens(corner).iter().find_map(|w| match w.as_str() {
+            "fs" => Some(TimeUnit::Fs),
+            "ps" => Some(TimeUnit::Ps),
+            "ns" => Some(TimeUnit::Ns),
+            _ => None,
+        })
+    })
 }
 
 /// Which probe wavelengths make up a trace.
@@ -54,10 +137,33 @@ impl std::fmt::Display for Band {
 }
 
 impl Map {
+    /// The smallest and largest probe wavelength (nm).
+    pub fn axis_range(&self) -> (f64, f64) {
+        self.wavelength_nm
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &w| {
+                (a.min(w), b.max(w))
+            })
+    }
+
     /// The trace for `band` as a two-column table (`delay_ps`, `signal`).
     pub fn trace(&self, band: Band) -> Result<Table> {
         let rows: Vec<usize> = match band {
             Band::At(w) => {
+                let (lo, hi) = self.axis_range();
+                // half a step beyond the outer rows still picks the edge row
+                let step = (hi - lo) / (self.wavelength_nm.len().max(2) - 1) as f64;
+                if w < lo - 0.5 * step || w > hi + 0.5 * step {
+                    return Err(Error::input(
+                        &self.source,
+                        format!(
+                            "the probe wavelength {w:.1} nm ({:.4} eV) lies outside the map, which spans {lo:.1}-{hi:.1} nm ({:.4}-{:.4} eV)",
+                            Energy::from_nm(w).ev(),
+                            Energy::from_nm(hi).ev(),
+                            Energy::from_nm(lo).ev()
+                        ),
+                    ));
+                }
                 let i = (0..self.wavelength_nm.len())
                     .min_by(|&a, &b| {
                         (self.wavelength_nm[a] - w)
@@ -81,7 +187,7 @@ impl Map {
             return Err(Error::input(
                 &self.source,
                 format!(
-                    "no probe wavelength in the band {band:?} nm; the map spans {wmin:.1}-{wmax:.1} nm"
+                    "no probe wavelength in the band {band}; the map spans {wmin:.1}-{wmax:.1} nm"
                 ),
             ));
         }
@@ -228,53 +334,115 @@ pub fn parse_glotaran(text: &str, source: &str, delay_unit: TimeUnit) -> Result<
     })
 }
 
-/// Parse a matrix CSV: first row = corner label then delays, each further
-/// row = wavelength (nm) then values. The delay unit comes from the corner
-/// label suffix (e.g. `wavelength_nm/delay_ps`) or `delay_unit`.
-pub fn parse_matrix(text: &str, source: &str, delay_unit: Option<TimeUnit>) -> Result<Map> {
+/// Parse a matrix CSV/TSV in either orientation ([`Layout`]): the first
+/// row is the corner label then one axis, each further row a value of the
+/// other axis then the data. The delay unit comes from the corner label
+/// (`wavelength_nm/delay_ps`, `Time in ps`) or `delay_unit`.
+pub fn parse_matrix(
+    text: &str,
+    source: &str,
+    delay_unit: Option<TimeUnit>,
+    layout: Option<Layout>,
+) -> Result<Map> {
     let t = delimited::parse(text, source)?;
-    let corner = &t.names[0];
-    let unit = TimeUnit::from_column_name(corner).or(delay_unit).ok_or_else(|| {
-        Error::input(
-            source,
-            format!("cannot tell the delay unit of the map: the corner cell `{corner}` has no _fs/_ps/_ns suffix; give --delay-unit"),
-        )
-    })?;
-    let delay: Vec<f64> = t.names[1..]
+    let corner = t.names[0].clone();
+    let head: Vec<f64> = t.names[1..]
         .iter()
-        .map(|s| {
-            s.parse::<f64>()
-                .map(|v| v * unit.to_ps())
-                .map_err(|_| Error::at_line(source, 1, format!("delay `{s}` is not a number")))
+        .enumerate()
+        .map(|(k, s)| {
+            s.trim().parse::<f64>().map_err(|_| {
+                Error::at_line(
+                    source,
+                    1,
+                    format!("header cell {} `{s}` is not a number (a matrix's first row holds its column axis)", k + 2),
+                )
+            })
         })
         .collect::<Result<_>>()?;
-    let m = t.columns[0].len();
-    let n = delay.len();
-    if m < 2 || n < 2 {
+    let rows = t.columns[0].clone();
+    if rows.len() < 2 || head.len() < 2 {
         return Err(Error::input(
             source,
             "a map needs at least 2 wavelengths and 2 delays",
         ));
     }
-    let data = Array2::from_shape_fn((m, n), |(i, j)| t.columns[j + 1][i]);
+    let layout = match layout.or_else(|| corner_layout(&corner)) {
+        Some(l) => l,
+        None if has_negative(&rows) && looks_like_wavelengths(&head) => Layout::RowsTime,
+        None if has_negative(&head) && looks_like_wavelengths(&rows) => Layout::RowsWavelength,
+        None => {
+            return Err(Error::input(
+                source,
+                format!(
+                    "cannot tell which axis of the map is time: the corner cell `{corner}` names neither, and the axes do not say (rows {:.4}..{:.4}, columns {:.4}..{:.4}); give --layout rows=time or --layout rows=wavelength",
+                    rows[0],
+                    rows[rows.len() - 1],
+                    head[0],
+                    head[head.len() - 1]
+                ),
+            ));
+        }
+    };
+    let unit = corner_unit(&corner).or(delay_unit).ok_or_else(|| {
+        Error::input(
+            source,
+            format!("cannot tell the delay unit of the map: the corner cell `{corner}` names none (e.g. `delay_ps`, `Time in ps`); give --delay-unit"),
+        )
+    })?;
+    let (wl, delays) = match layout {
+        Layout::RowsWavelength => (rows, head),
+        Layout::RowsTime => (head, rows),
+    };
+    if let Some(w) = wl.iter().find(|w| **w <= 0.0) {
+        return Err(Error::input(
+            source,
+            format!(
+                "the wavelength axis ({}) holds {w}, not a wavelength: is the layout right? (--layout rows=time or rows=wavelength)",
+                match layout {
+                    Layout::RowsTime => "the first row",
+                    Layout::RowsWavelength => "the first column",
+                }
+            ),
+        ));
+    }
+    let delay: Vec<f64> = delays.iter().map(|v| v * unit.to_ps()).collect();
+    let (m, n) = (wl.len(), delay.len());
+    let data = match layout {
+        Layout::RowsWavelength => Array2::from_shape_fn((m, n), |(i, j)| t.columns[j + 1][i]),
+        Layout::RowsTime => Array2::from_shape_fn((m, n), |(i, j)| t.columns[i + 1][j]),
+    };
+    let notes = vec![format!(
+        "map read with {} down the rows ({m} wavelengths {:.1}-{:.1} nm x {n} delays, {unit:?})",
+        match layout {
+            Layout::RowsTime => "time",
+            Layout::RowsWavelength => "wavelength",
+        },
+        wl.iter().copied().fold(f64::INFINITY, f64::min),
+        wl.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    )];
     Ok(Map {
         source: source.to_string(),
-        wavelength_nm: t.columns[0].clone(),
+        wavelength_nm: wl,
         delay_ps: delay,
         data,
         meta: t.meta,
-        notes: vec![],
+        notes,
     })
 }
 
 /// Read a map file, Glotaran or matrix CSV by its content.
 pub fn read(path: &Path, delay_unit: Option<TimeUnit>) -> Result<Map> {
+    read_with(path, delay_unit, None)
+}
+
+/// [`read`] with the matrix orientation given.
+pub fn read_with(path: &Path, delay_unit: Option<TimeUnit>, layout: Option<Layout>) -> Result<Map> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let src = path.display().to_string();
     if is_glotaran(&text) {
         parse_glotaran(&text, &src, delay_unit.unwrap_or(TimeUnit::Ps))
     } else {
-        parse_matrix(&text, &src, delay_unit)
+        parse_matrix(&text, &src, delay_unit, layout)
     }
 }
 
@@ -324,11 +492,11 @@ mod tests {
             e.contains("g.ascii, line 7") && e.contains("expected 1 + 3 values"),
             "{e}"
         );
-        let e = parse_matrix("nm,0,1\n500,1,2\n510,1,2\n", "m.csv", None)
+        let e = parse_matrix("nm,0,1\n500,1,2\n510,1,2\n", "m.csv", None, None)
             .unwrap_err()
             .to_string();
         assert!(e.contains("delay unit"), "{e}");
-        let m = parse_matrix("nm/delay_fs,0,100\n500,1,2\n510,1,2\n", "m.csv", None).unwrap();
+        let m = parse_matrix("nm/delay_fs,0,100\n500,1,2\n510,1,2\n", "m.csv", None, None).unwrap();
         assert_eq!(m.delay_ps, [0.0, 0.1]);
     }
 }

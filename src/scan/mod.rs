@@ -42,6 +42,8 @@ pub struct ReadOptions {
     pub delay_unit: Option<TimeUnit>,
     /// Wavelength or band of a 2-D map.
     pub band: Option<Band>,
+    /// Orientation of a matrix map (None: from its header and axes).
+    pub layout: Option<map::Layout>,
 }
 
 /// One trace ready for preprocessing: delays in ps and a signal.
@@ -92,7 +94,7 @@ pub fn read_tables(path: &Path, opts: &ReadOptions) -> Result<Vec<Table>> {
         let m = if map::is_glotaran(&text) {
             map::parse_glotaran(&text, &src, opts.delay_unit.unwrap_or(TimeUnit::Ps))?
         } else {
-            map::parse_matrix(&text, &src, opts.delay_unit)?
+            map::parse_matrix(&text, &src, opts.delay_unit, opts.layout)?
         };
         let band = opts.band.ok_or_else(|| {
             Error::input(
