@@ -22,6 +22,7 @@ pub mod descriptors;
 pub mod error;
 pub mod fit;
 pub mod io_util;
+pub mod labconfig;
 pub mod ml;
 pub mod physics;
 pub mod pipeline;

@@ -19,6 +19,12 @@ pub struct SessionConfig {
     pub read: ReadOptions,
     pub tr: TrJob,
     pub series: SeriesConfig,
+    /// The kind of scans whose files do not say (`--kind`, config `kind`).
+    pub kind: Option<ScanKind>,
+    /// (file-name pattern, kind), first match wins over everything else.
+    pub kinds: Vec<(String, ScanKind)>,
+    /// Where each setting came from, for the summary.
+    pub settings: Vec<String>,
 }
 
 /// One input scan with its provenance.
@@ -38,6 +44,8 @@ pub struct SessionResult {
     /// (file or scan, reason) of everything that could not be fitted.
     pub failures: Vec<(String, String)>,
     pub n_inputs: usize,
+    /// Where each setting came from (flag, config file), for the summary.
+    pub settings: Vec<String>,
 }
 
 /// A TRFE scan waiting for its group: scan, input hash, field (T) if known.
@@ -144,7 +152,21 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
     let mut tr = vec![];
     let mut groups: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
     for inp in inputs {
-        let scan = classify(&inp.table).and_then(|k| Scan::from_table(&inp.table, k, &cfg.read));
+        let name = inp
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let by_pattern = cfg
+            .kinds
+            .iter()
+            .find(|(p, _)| crate::labconfig::glob_match(p, &name))
+            .map(|(_, k)| *k);
+        let kind = match by_pattern {
+            Some(k) => Ok(k),
+            None => classify(&inp.table).or_else(|e| cfg.kind.ok_or(e)),
+        };
+        let scan = kind.and_then(|k| Scan::from_table(&inp.table, k, &cfg.read));
         match scan {
             Err(e) => {
                 failures.push((inp.table.source.clone(), e.to_string()));
@@ -152,11 +174,21 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
             }
             Ok(s) if s.kind == ScanKind::Tr => tr.push((s, inp.sha256)),
             Ok(s) => {
+                use crate::scan::vocab;
                 let key = (
-                    s.meta.0.get("sample").cloned().unwrap_or_default(),
-                    s.meta.0.get("photon_energy").cloned().unwrap_or_default(),
+                    vocab::sample(&s.meta, &s.source)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default(),
+                    vocab::photon_energy(&s.meta, &s.source)
+                        .ok()
+                        .flatten()
+                        .map_or(String::new(), |e| format!("{e:.4}")),
                 );
-                let field = crate::series::scan_field(&s).ok();
+                // the field of the command line or config, else the file's
+                let field = crate::pipeline::field_of(&s, cfg.series.trfe.field_t, &mut vec![])
+                    .ok()
+                    .flatten();
                 groups.entry(key).or_default().push((s, inp.sha256, field));
             }
         }
@@ -236,5 +268,6 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
         series,
         failures,
         n_inputs,
+        settings: cfg.settings.clone(),
     }
 }

@@ -297,3 +297,130 @@ fn gfactor_and_gspectrum_commands() {
             .contains("bulk k.p")
     );
 }
+
+/// Raw lab scans: TSV with `scancoord` (ps) and `lockin2x` columns, no
+/// metadata at all, five interleaved sweeps, one sample at 200 mT.
+fn raw_tsv_folder(dir: &Path) -> Vec<f64> {
+    let mut truths = vec![];
+    for k in 0..3u64 {
+        let truth = TrfeTruth {
+            field_t: 0.2,
+            carriers: vec![(0.91, 260.0, 1.0)],
+            phases: vec![0.4],
+            ..Default::default()
+        };
+        let mut grid = Grid::uniform(-50.0, 1500.0, 200);
+        grid.sweeps = 5;
+        let sim = simulate_trfe(&truth, &grid, 20.0, 600 + k).unwrap();
+        let mut s = String::from("scancoord\tlockin2x\n");
+        for (t, y) in sim.columns[0].iter().zip(&sim.columns[1]) {
+            s.push_str(&format!("{t}\t{y}\n"));
+        }
+        std::fs::write(dir.join(format!("scan_{k:02}.tsv")), s).unwrap();
+        truths.push(0.91);
+    }
+    truths
+}
+
+fn gs_of(results: &Path) -> Vec<(f64, f64)> {
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("results.json")).unwrap())
+            .unwrap();
+    j.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let g = &r["results"]["components"][0]["g"];
+            (g["value"].as_f64().unwrap(), g["stderr"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn raw_tsv_scans_go_through_session_with_flags_or_a_spinfit_toml() {
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("day");
+    std::fs::create_dir(&data).unwrap();
+    raw_tsv_folder(&data);
+    // as the user typed it, with flags
+    let out1 = dir.path().join("out1");
+    let o = spinfit()
+        .arg("session")
+        .arg(&data)
+        .args([
+            "--kind",
+            "trfe",
+            "--delay",
+            "scancoord",
+            "--signal",
+            "lockin2x",
+            "--delay-unit",
+            "ps",
+            "--field",
+            "200mT",
+            "--from",
+            "50ps",
+            "--out",
+        ])
+        .arg(&out1)
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    let g1 = gs_of(&out1);
+    assert_eq!(g1.len(), 3);
+    for (g, e) in &g1 {
+        assert!((g - 0.91).abs() <= 2.0 * e, "|g| {g} +/- {e}");
+    }
+    // the same conventions written once in the folder
+    std::fs::write(
+        data.join("spinfit.toml"),
+        "delay = \"scancoord\"\nsignal = \"lockin2x\"\ndelay_unit = \"ps\"\nkind = \"trfe\"\nfield = \"200mT\"\nfrom = \"50ps\"\n",
+    )
+    .unwrap();
+    let out2 = dir.path().join("out2");
+    let o = spinfit()
+        .arg("session")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out2)
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    assert_eq!(gs_of(&out2), g1, "config and flags give the same fits");
+    let summary = std::fs::read_to_string(out2.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("--delay = scancoord (") && summary.contains("spinfit.toml)"),
+        "{summary}"
+    );
+    // a flag overrides the config, and the summary says so
+    let out3 = dir.path().join("out3");
+    let o = spinfit()
+        .arg("session")
+        .arg(&data)
+        .args(["--from", "100ps", "--out"])
+        .arg(&out3)
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    let summary = std::fs::read_to_string(out3.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("--from = 100ps (command line)"),
+        "{summary}"
+    );
+    // a config with a typo is refused naming the file and the key
+    std::fs::write(data.join("spinfit.toml"), "delya = \"scancoord\"\n").unwrap();
+    let o = spinfit()
+        .arg("session")
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("out4"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("spinfit.toml") && err.contains("unknown key `delya`"),
+        "{err}"
+    );
+}

@@ -23,6 +23,11 @@ pub fn run(a: DemoArgs) -> anyhow::Result<i32> {
         path: a.data,
         out: a.out.clone(),
         global: true,
+        kind: None,
+        min_field: None,
+        read: Default::default(),
+        tr: Default::default(),
+        trfe: Default::default(),
     })?;
     let summary = std::fs::read_to_string(a.out.join("summary.md"))?;
     println!("{summary}");

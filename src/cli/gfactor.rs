@@ -1,11 +1,10 @@
 //! `spinfit gfactor FILE...|DIR`: |g|, T2*(0) and dg per carrier from a field series.
 
-use super::{EXIT_ERROR, EXIT_OK, parse_opt};
-use crate::fit::trfe::Components;
-use crate::pipeline::TrfeJob;
-use crate::scan::{ReadOptions, ScanKind, read_scans};
+use super::options::{ReadArgs, Resolver, TrfeFitArgs, config_for};
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::scan::{ScanKind, read_scans};
 use crate::series::{SeriesConfig, analyse_with};
-use crate::units::{Field, Time, TimeUnit};
+use crate::units::Field;
 use anyhow::{Context, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -16,9 +15,10 @@ pub struct GfactorArgs {
     /// a folder, or an HDF5 file (field from metadata or the file name, e.g. _420mT).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Fields below this are fitted but left out of the slopes (Overhauser field).
-    #[arg(long, default_value = "100mT")]
-    pub min_field: String,
+    /// Fields below this are fitted but left out of the slopes (Overhauser
+    /// field; default 100mT).
+    #[arg(long)]
+    pub min_field: Option<String>,
     /// Also fit all traces at once with shared g, T2*(0), dg.
     #[arg(long)]
     pub global: bool,
@@ -28,20 +28,10 @@ pub struct GfactorArgs {
     /// Name of the carrier when every trace shows one component.
     #[arg(long, default_value = "hole")]
     pub single: String,
-    /// Start of the fit window of each trace (default: 0 ps, the pump).
-    #[arg(long, allow_hyphen_values = true)]
-    pub from: Option<String>,
-    #[arg(long, allow_hyphen_values = true)]
-    pub to: Option<String>,
-    #[arg(long)]
-    pub delay: Option<String>,
-    #[arg(long)]
-    pub signal: Option<String>,
-    #[arg(long)]
-    pub delay_unit: Option<String>,
-    /// Number of cosines per trace: 1, 2 or auto.
-    #[arg(long, default_value = "auto")]
-    pub components: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub fit: TrfeFitArgs,
     /// Print JSON (schema spinfit.gfactor/1).
     #[arg(long)]
     pub json: bool,
@@ -51,22 +41,10 @@ pub struct GfactorArgs {
 }
 
 pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
-    let read = ReadOptions {
-        delay: a
-            .delay
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .context("--delay")?,
-        signal: a
-            .signal
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .context("--signal")?,
-        delay_unit: parse_opt::<TimeUnit>("delay-unit", &a.delay_unit)?,
-        ..Default::default()
-    };
+    let lab = config_for(&a.read.config, &a.inputs)?;
+    let res = Resolver::new(&lab);
+    let trfe = res.trfe_job(&a.read, &a.fit, false)?;
+    let read = trfe.read.clone();
     let labels = match a.larger.as_str() {
         "electron" => ["electron".to_string(), "hole".to_string()],
         "hole" => ["hole".to_string(), "electron".to_string()],
@@ -75,7 +53,12 @@ pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
     if !["electron", "hole"].contains(&a.single.as_str()) {
         bail!("--single `{}`: expected electron or hole", a.single);
     }
-    let min: Field = a.min_field.parse().context("--min-field")?;
+    let min: Field = res
+        .get("min_field", &a.min_field)
+        .as_deref()
+        .unwrap_or("100mT")
+        .parse()
+        .context("--min-field")?;
     let mut files = vec![];
     for p in &a.inputs {
         files.extend(crate::session::discover(p)?);
@@ -91,13 +74,6 @@ pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let mut trfe = TrfeJob {
-        read: read.clone(),
-        from: parse_opt::<Time>("from", &a.from)?.map(Time::ps),
-        to: parse_opt::<Time>("to", &a.to)?.map(Time::ps),
-        ..Default::default()
-    };
-    trfe.config.components = a.components.parse::<Components>()?;
     let cfg = SeriesConfig {
         min_field_t: min.tesla(),
         labels,

@@ -8,6 +8,7 @@ mod fit;
 mod gfactor;
 mod gspectrum;
 mod ml;
+mod options;
 mod session;
 mod simulate;
 

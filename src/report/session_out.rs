@@ -187,6 +187,17 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
         r.series.len(),
         r.failures.len()
     );
+    if !r.settings.is_empty() {
+        let _ = writeln!(
+            md,
+            "Settings (where each came from; the rest are defaults):
+"
+        );
+        for s in &r.settings {
+            let _ = writeln!(md, "- `{s}`");
+        }
+        let _ = writeln!(md);
+    }
     let synthetic = records
         .iter()
         .any(|x| x.meta.0.get("synthetic").is_some_and(|v| v == "true"));
