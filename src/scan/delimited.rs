@@ -194,6 +194,15 @@ mod tests {
             e.contains("line 2") && e.contains("line 1") && e.contains("420 mT"),
             "{e}"
         );
+        // a header unit that contradicts the column's suffix
+        let t = parse("# delay_unit = fs\ndelay_ps,signal\n0,1\n1,2\n", "u.csv").unwrap();
+        let e = crate::scan::Scan::from_table(&t, crate::scan::ScanKind::Trfe, &Default::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("u.csv") && e.contains("delay_ps") && e.contains("Fs"),
+            "{e}"
+        );
         // the same value twice is harmless
         assert!(parse("# field = 420 mT\n# field = 420 mT\nt,s\n0,1\n", "h.csv").is_ok());
     }

@@ -148,6 +148,16 @@ fn delay_column(t: &Table, opts: &ReadOptions) -> Result<(usize, Vec<f64>, Strin
         })?),
         None => None,
     };
+    if let (Some(a), Some(b)) = (from_name, from_meta)
+        && a != b
+    {
+        return Err(Error::input(
+            &t.source,
+            format!(
+                "delay column `{name}` is in {a:?} by its name, but the header's `delay_unit` says {b:?}: fix one"
+            ),
+        ));
+    }
     let found = from_name.or(from_meta);
     let unit = match (found, opts.delay_unit) {
         (Some(a), Some(b)) if a != b => {
