@@ -101,19 +101,24 @@ fn fit_json(dir: &Path) -> PathBuf {
     p
 }
 
+/// `spinfit dataset append D --fit FIT --compound C --date 2026-11-23 [extra]`.
+fn append(d: &Path, fit: &Path, compound: &str, extra: &[&str]) -> assert_cmd::Command {
+    let mut c = spinfit();
+    c.args(["dataset", "append"])
+        .arg(d)
+        .arg("--fit")
+        .arg(fit)
+        .args(["--compound", compound, "--date", "2026-11-23"])
+        .args(extra);
+    c
+}
+
 #[test]
 fn appending_twice_adds_one_row_with_provenance() {
     let dir = tempfile::tempdir().unwrap();
     let (d, fit, compound) = apd_measurement(dir.path());
     // the example scan is synthetic: refused from an experimental dataset
-    let out = spinfit()
-        .args(["dataset", "append"])
-        .arg(&d)
-        .arg("--fit")
-        .arg(&fit)
-        .args(["--compound", &compound, "--date", "2026-11-23"])
-        .output()
-        .unwrap();
+    let out = append(&d, &fit, &compound, &[]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -133,34 +138,12 @@ fn appending_twice_adds_one_row_with_provenance() {
     let rel = dir.path().join("rel.json");
     std::fs::write(&rel, out.stdout).unwrap();
     for cwd in [examples.as_path(), dir.path()] {
-        spinfit()
+        append(&d, &rel, &compound, &["--allow-synthetic"])
             .current_dir(cwd)
-            .args(["dataset", "append"])
-            .arg(&d)
-            .arg("--fit")
-            .arg(&rel)
-            .args([
-                "--compound",
-                &compound,
-                "--date",
-                "2026-11-23",
-                "--allow-synthetic",
-            ])
             .assert()
             .success();
     }
-    spinfit()
-        .args(["dataset", "append"])
-        .arg(&d)
-        .arg("--fit")
-        .arg(&fit)
-        .args([
-            "--compound",
-            &compound,
-            "--date",
-            "2026-11-23",
-            "--allow-synthetic",
-        ])
+    append(&d, &fit, &compound, &["--allow-synthetic"])
         .assert()
         .success();
     let after = dataset::read(&d).unwrap();
@@ -180,18 +163,7 @@ fn appending_twice_adds_one_row_with_provenance() {
         new.rate_err
     );
     // a compound without descriptors is refused
-    let out = spinfit()
-        .args(["dataset", "append"])
-        .arg(&d)
-        .arg("--fit")
-        .arg(&fit)
-        .args([
-            "--compound",
-            "Unknown",
-            "--date",
-            "2026-11-23",
-            "--allow-synthetic",
-        ])
+    let out = append(&d, &fit, "Unknown", &["--allow-synthetic"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -196,32 +196,35 @@ pub fn assess(
             passed,
         });
     }
+    // each test: its row, and (the first failure only) what it found
+    let mut record = |name: &'static str, statistic: f64, p: f64, found: String| {
+        let passed = p >= alpha;
+        if !passed && what.is_empty() {
+            what.push(found);
+        }
+        tests.push(ResidualTest {
+            name,
+            statistic,
+            p_value: p,
+            passed,
+        });
+    };
     let (q, p, h) = ljung_box(&r);
-    let passed = p >= alpha;
-    if !passed && what.is_empty() {
-        what.push(format!(
-            "correlated residuals (Ljung-Box Q = {q:.1} over {h} lags, p = {p:.1e})"
-        ));
-    }
-    tests.push(ResidualTest {
-        name: "ljung_box",
-        statistic: q,
-        p_value: p,
-        passed,
-    });
+    record(
+        "ljung_box",
+        q,
+        p,
+        format!("correlated residuals (Ljung-Box Q = {q:.1} over {h} lags, p = {p:.1e})"),
+    );
     let (z, p) = runs(&r);
-    let passed = p >= alpha;
-    if !passed && what.is_empty() {
-        what.push(format!(
+    record(
+        "runs",
+        z,
+        p,
+        format!(
             "the fit lies above or below the data in long stretches (runs test z = {z:.1}, p = {p:.1e})"
-        ));
-    }
-    tests.push(ResidualTest {
-        name: "runs",
-        statistic: z,
-        p_value: p,
-        passed,
-    });
+        ),
+    );
     Adequacy {
         adequate: what.is_empty(),
         alpha,

@@ -386,6 +386,9 @@ fn describe(crit: Criterion, g: f64) -> String {
     }
 }
 
+const NOT_CONVERGED: &str =
+    "dropped: did not converge, or a parameter is undetermined or on a bound";
+
 /// Climb from `start` by flipping free features one at a time; every
 /// candidate is appended to `rungs`. Returns the best candidate reached.
 pub fn climb(
@@ -426,8 +429,7 @@ pub fn climb(
                         let why = if c.converged() {
                             format!("dropped: {kept_name} does better")
                         } else {
-                            "dropped: did not converge, or a parameter is undetermined or on a bound"
-                                .into()
+                            NOT_CONVERGED.into()
                         };
                         rungs.push(c.rung(why));
                     }
@@ -441,8 +443,7 @@ pub fn climb(
                         let (_, g) = gain(crit, &cur, &c);
                         format!("dropped: no better than {cur_name} ({})", describe(crit, g))
                     } else {
-                        "dropped: did not converge, or a parameter is undetermined or on a bound"
-                            .into()
+                        NOT_CONVERGED.into()
                     };
                     rungs.push(c.rung(why));
                 }
