@@ -47,6 +47,7 @@ pub const KEYS: &[&str] = &[
     "polarisation",
     "artefact",
     "field",
+    "field_from",
     "components",
     "criterion",
     "phase",

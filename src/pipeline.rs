@@ -10,6 +10,7 @@ use crate::fit::tr::{self, TrConfig};
 use crate::fit::trfe::{self, TrfeConfig};
 use crate::preprocess;
 use crate::report::{Derived, FitRecord};
+use crate::scan::vocab::FieldSource;
 use crate::scan::{ReadOptions, Scan, ScanKind, read_scans};
 use std::path::Path;
 
@@ -35,6 +36,8 @@ pub struct TrfeJob {
     pub to: Option<f64>,
     /// Field from the command line; overrides metadata.
     pub field_t: Option<f64>,
+    /// Which of header and file name wins when they disagree.
+    pub field_from: Option<FieldSource>,
     pub config: TrfeConfig,
     pub profile: bool,
 }
@@ -189,8 +192,13 @@ pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
 
 /// The field for a scan in T (sign kept): the command line's, else the
 /// header's or the file name's ([`crate::scan::vocab::scan_field`]).
-pub fn field_of(scan: &Scan, cli: Option<f64>, notes: &mut Vec<String>) -> Result<Option<f64>> {
-    crate::scan::vocab::scan_field(scan, cli, notes)
+pub fn field_of(
+    scan: &Scan,
+    cli: Option<f64>,
+    prefer: Option<FieldSource>,
+    notes: &mut Vec<String>,
+) -> Result<Option<f64>> {
+    crate::scan::vocab::scan_field(scan, cli, prefer, notes)
 }
 
 /// Fit one TRFE scan.
@@ -204,7 +212,7 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
     }
     preprocess::window(&mut scan, Some(from), job.to, 12)?;
     let mut notes = scan.notes.clone();
-    let field_t = field_of(&scan, job.field_t, &mut notes)?;
+    let field_t = field_of(&scan, job.field_t, job.field_from, &mut notes)?;
     let cfg = TrfeConfig {
         field_t,
         ..job.config.clone()

@@ -92,9 +92,9 @@ pub struct SeriesResult {
 }
 
 /// The field of `scan`: `--field`-style override, metadata, or file name.
-pub fn scan_field(scan: &Scan) -> Result<f64> {
+pub fn scan_field(scan: &Scan, prefer: Option<crate::scan::vocab::FieldSource>) -> Result<f64> {
     let mut notes = vec![];
-    field_of(scan, None, &mut notes)?.ok_or_else(|| {
+    field_of(scan, None, prefer, &mut notes)?.ok_or_else(|| {
         Error::input(&scan.source, "no magnetic field: add `# field = 420 mT` to the header or put e.g. `420mT` in the file name")
     })
 }
@@ -133,7 +133,7 @@ pub fn analyse_with(
         .into_par_iter()
         .map(|s| {
             let src = s.source.clone();
-            let r = scan_field(&s).and_then(|b| {
+            let r = scan_field(&s, cfg.trfe.field_from).and_then(|b| {
                 let job = TrfeJob {
                     field_t: Some(b),
                     ..cfg.trfe.clone()

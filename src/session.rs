@@ -186,9 +186,14 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
                         .map_or(String::new(), |e| format!("{e:.4}")),
                 );
                 // the field of the command line or config, else the file's
-                let field = crate::pipeline::field_of(&s, cfg.series.trfe.field_t, &mut vec![])
-                    .ok()
-                    .flatten();
+                let field = crate::pipeline::field_of(
+                    &s,
+                    cfg.series.trfe.field_t,
+                    cfg.series.trfe.field_from,
+                    &mut vec![],
+                )
+                .ok()
+                .flatten();
                 groups.entry(key).or_default().push((s, inp.sha256, field));
             }
         }
@@ -242,7 +247,9 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
             // without a field there is no |g|: report it rather than fit
             let r = match b {
                 Some(_) => fit_trfe(s, &job),
-                None => crate::series::scan_field(&s).and_then(|_| fit_trfe(s, &job)),
+                None => {
+                    crate::series::scan_field(&s, job.field_from).and_then(|_| fit_trfe(s, &job))
+                }
             };
             tick();
             (src, r, h)

@@ -191,6 +191,24 @@ fn header_and_file_name_that_disagree_are_refused_naming_both() {
         err.contains("field = 270 mT") && err.contains("420mT"),
         "{err}"
     );
+    // unless the user says which wins
+    let out = common::spinfit()
+        .args(["fit", "trfe", "--json", "--field-from", "header"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    common::assert_ok(&out);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["results"]["field"]["value"].as_f64(), Some(0.27));
+    assert!(
+        j["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("--field-from")),
+        "{}",
+        j["notes"]
+    );
     // two header lines that disagree
     let text = std::fs::read_to_string(&f)
         .unwrap()

@@ -12,6 +12,7 @@ use crate::fit::trfe::{Components, Criterion, TrfeConfig};
 use crate::labconfig::LabConfig;
 use crate::pipeline::{TrJob, TrfeJob};
 use crate::scan::map::Layout;
+use crate::scan::vocab::FieldSource;
 use crate::scan::{Band, ColumnSpec, ReadOptions};
 use crate::units::{Field, Time, TimeUnit};
 use anyhow::{Context, bail};
@@ -94,6 +95,10 @@ pub struct TrfeFitArgs {
     /// Magnetic field, e.g. 430mT or -200mT (overrides the file's header and name).
     #[arg(long, allow_hyphen_values = true)]
     pub field: Option<String>,
+    /// When a file's header and name give different fields: which wins,
+    /// header or name (default: neither, the file is refused).
+    #[arg(long)]
+    pub field_from: Option<String>,
     /// Number of damped cosines: 1, 2 or auto (default).
     #[arg(long)]
     pub components: Option<String>,
@@ -296,6 +301,7 @@ impl<'a> Resolver<'a> {
             from,
             to,
             field_t: self.parse::<Field>("field", &a.field)?.map(Field::tesla),
+            field_from: self.parse::<FieldSource>("field_from", &a.field_from)?,
             config: TrfeConfig {
                 components: self
                     .get("components", &a.components)

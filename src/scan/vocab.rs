@@ -115,10 +115,37 @@ pub fn name_field(name: &str) -> Option<Found<f64>> {
         .next_back()
 }
 
+/// Which source of the field wins when the header and the file name
+/// disagree (`--field-from`, config `field_from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldSource {
+    Header,
+    Name,
+}
+
+impl std::str::FromStr for FieldSource {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "header" => Ok(FieldSource::Header),
+            "name" | "file_name" | "filename" => Ok(FieldSource::Name),
+            _ => Err(Error::setting(
+                "field_from",
+                format!("`{s}`, expected header or name"),
+            )),
+        }
+    }
+}
+
 /// The field of a scan in T (sign kept): the command line's, else the
-/// header's or the file name's, which must agree. `notes` records an
-/// override.
-pub fn scan_field(scan: &Scan, cli: Option<f64>, notes: &mut Vec<String>) -> Result<Option<f64>> {
+/// header's or the file name's, which must agree unless `prefer` says
+/// which wins. `notes` records an override.
+pub fn scan_field(
+    scan: &Scan,
+    cli: Option<f64>,
+    prefer: Option<FieldSource>,
+    notes: &mut Vec<String>,
+) -> Result<Option<f64>> {
     let head = header_field(&scan.meta, &scan.source)?;
     let name = name_field(&scan.source);
     if let Some(c) = cli {
@@ -135,10 +162,24 @@ pub fn scan_field(scan: &Scan, cli: Option<f64>, notes: &mut Vec<String>) -> Res
         return Ok(Some(c));
     }
     match (head, name) {
+        (Some(h), Some(n)) if !agree(h.value, n.value) && prefer.is_some() => {
+            let (win, lose) = match prefer {
+                Some(FieldSource::Header) => (h, n),
+                _ => (n, h),
+            };
+            notes.push(format!(
+                "the {} ({} mT) is used over the {} ({} mT), as --field-from says",
+                win.from,
+                win.value * 1e3,
+                lose.from,
+                lose.value * 1e3
+            ));
+            Ok(Some(win.value))
+        }
         (Some(h), Some(n)) if !agree(h.value, n.value) => Err(Error::input(
             &scan.source,
             format!(
-                "the {} ({} mT) and the {} ({} mT) disagree: fix one, or give --field",
+                "the {} ({} mT) and the {} ({} mT) disagree: fix one, give --field, or say which wins with --field-from header|name",
                 h.from,
                 h.value * 1e3,
                 n.from,
