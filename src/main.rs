@@ -5,6 +5,16 @@
 use clap::Parser;
 
 fn main() {
+    // Rust ignores SIGPIPE, so a closed stdout (`spinfit ... | head`) turns
+    // every later print into a panic with a backtrace. Restore the default
+    // action, as cat and ripgrep do: the command ends quietly, killed by
+    // SIGPIPE, the usual exit for a writer whose reader has gone.
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; it only
+    // sets the disposition of one signal to its default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = spinfit::cli::Cli::parse();
     let code = match spinfit::cli::run(cli) {
         Ok(code) => code,

@@ -501,3 +501,41 @@ fn a_dead_channel_is_refused_with_exit_1_naming_it() {
         );
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(example(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("trfe_")
+        })
+        .collect();
+    let mut args = vec![];
+    for _ in 0..4 {
+        args.extend(files.iter().cloned());
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("spinfit"))
+        .args(["fit", "trfe", "--json"])
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once, as `| head -c 0` does
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        out.status.signal() == Some(13) || out.status.code() == Some(0),
+        "{:?}",
+        out.status
+    );
+}

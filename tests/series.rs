@@ -200,6 +200,9 @@ fn header_and_file_name_that_disagree_are_refused_naming_both() {
     common::assert_ok(&out);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["results"]["field"]["value"].as_f64(), Some(0.27));
+    // the parsed conditions: the header's field (the raw header stays in metadata)
+    assert_eq!(j["conditions"]["field"]["value"].as_f64(), Some(0.27));
+    assert_eq!(j["conditions"]["field"]["unit"], "T");
     assert!(
         j["notes"]
             .as_array()

@@ -23,7 +23,11 @@
 //!                           "statistic", "p_value", "passed"}]},
 //!   "profile": [{"name", "sigma_level", "lower", "upper"}],
 //!   "correlations": {"a,b": r, ...}  (|r| >= 0.1),
-//!   "notes": [...], "metadata": {...} }
+//!   "notes": [...],
+//!   "conditions": {"field", "photon_energy", "temperature", "fluence":
+//!                  quantity | null, "sample": string | null} (parsed by the
+//!                  metadata vocabulary, src/scan/vocab.rs),
+//!   "metadata": {...} }
 //! ```
 //! Every physical quantity is `{"value", "stderr", "unit"}`; `stderr` is
 //! null when it could not be determined. Times are ps, omega rad/ns, rate
@@ -158,6 +162,7 @@ impl FitRecord {
             "profile": self.profile,
             "correlations": correl,
             "notes": self.notes,
+            "conditions": crate::scan::vocab::conditions(&self.meta, &self.file),
             "metadata": self.meta.0,
         })
     }

@@ -289,6 +289,70 @@ pub fn temperature(meta: &Metadata, source: &str) -> Result<Option<f64>> {
     )
 }
 
+/// Pump fluence in uJ/cm^2 from the header (`3.48 uJ/cm2`, `34.8 J/m2`,
+/// or a bare number for `fluence_uj_cm2`).
+pub fn fluence(meta: &Metadata, source: &str) -> Result<Option<f64>> {
+    let with_unit = |v: &str| -> Result<f64> {
+        let t = v
+            .trim()
+            .replace(['\u{b5}', '\u{3bc}'], "u")
+            .replace('\u{b2}', "2")
+            .replace('^', "");
+        let units = [
+            ("uj/cm2", 1.0),
+            ("mj/cm2", 1e3),
+            ("nj/cm2", 1e-3),
+            ("j/m2", 0.1),
+        ];
+        let lower = t.to_ascii_lowercase();
+        let (num, scale) = units
+            .iter()
+            .find_map(|(u, f)| lower.strip_suffix(u).map(|n| (n.trim().to_string(), *f)))
+            .ok_or_else(|| {
+                Error::setting("fluence", format!("`{v}`, expected a unit such as uJ/cm2"))
+            })?;
+        num.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .map(|x| x * scale)
+            .ok_or_else(|| Error::setting("fluence", format!("`{v}`, expected e.g. 3.48 uJ/cm2")))
+    };
+    let bare = |v: &str| -> Result<f64> {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .ok_or_else(|| Error::setting("fluence", format!("`{v}`, expected a number in uJ/cm2")))
+    };
+    one_of(
+        meta,
+        source,
+        &[("fluence", &with_unit), ("fluence_uj_cm2", &bare)],
+        |a, b| (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+    )
+}
+
+/// The measurement conditions of a scan as JSON: each quantity parsed with
+/// its unit (null when absent or unreadable; the raw header stays in
+/// `metadata`).
+pub fn conditions(meta: &Metadata, source: &str) -> serde_json::Value {
+    use serde_json::json;
+    let q =
+        |v: Option<f64>, unit: &str| v.map(|x| json!({"value": x, "stderr": null, "unit": unit}));
+    let field = header_field(meta, source)
+        .ok()
+        .flatten()
+        .map(|f| f.value)
+        .or_else(|| name_field(source).map(|f| f.value));
+    json!({
+        "field": q(field, "T"),
+        "photon_energy": q(photon_energy(meta, source).ok().flatten(), "eV"),
+        "temperature": q(temperature(meta, source).ok().flatten(), "K"),
+        "fluence": q(fluence(meta, source).ok().flatten(), "uJ/cm^2"),
+        "sample": sample(meta, source).ok().flatten(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,5 +413,13 @@ mod tests {
             temperature(&meta(&[("temperature", "6 K")]), "s").unwrap(),
             Some(6.0)
         );
+        let fl = |v: &str| fluence(&meta(&[("fluence", v)]), "s").unwrap();
+        assert_eq!(fl("3.48 \u{b5}J/cm\u{b2}"), Some(3.48));
+        assert_eq!(fl("3.48 uJ/cm^2"), Some(3.48));
+        assert_eq!(
+            fluence(&meta(&[("fluence_uJ_cm2", "3.87")]), "s").unwrap(),
+            Some(3.87)
+        );
+        assert!(fluence(&meta(&[("fluence", "3.48")]), "s").is_err());
     }
 }
