@@ -432,6 +432,11 @@ pub fn run_zero_field(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
             ),
         ));
     }
+    TrfeConfig {
+        field_t: None,
+        ..cfg.clone()
+    }
+    .validate()?;
     let span = (t[t.len() - 1] - t[0]).max(1e-9);
     let offsets: &[bool] = match cfg.freedom.offset {
         Choice::On => &[true],
