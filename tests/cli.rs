@@ -539,3 +539,50 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
         out.status
     );
 }
+
+#[test]
+fn impossible_settings_are_refused_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.csv");
+    let f = example("trfe_CsPbI3_6_2.25eV_270mT.csv");
+    for (args, what) in [
+        (vec!["simulate", "tr", "--tau=-1ps"], "`tau`"),
+        (
+            vec!["simulate", "tr", "--tau", "1ps", "--points", "4000000000"],
+            "`points`",
+        ),
+        (
+            vec![
+                "simulate",
+                "trfe",
+                "--field",
+                "420mT",
+                "--carrier",
+                "0.91:-5ps:1",
+            ],
+            "`carrier`",
+        ),
+    ] {
+        let o = spinfit()
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(what),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!out.exists(), "{args:?} wrote a file");
+    }
+    // a field below 1 uT is a units mistake, not a g-factor of 1e300
+    let o = spinfit()
+        .args(["fit", "trfe", "--field", "1e-300T"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("below 1 uT"));
+}

@@ -132,6 +132,18 @@ impl TrfeConfig {
             ));
         }
         if let Some(b) = self.field_t
+            && b.is_finite()
+            && b != 0.0
+            && b.abs() < 1e-6
+        {
+            return Err(Error::setting(
+                "field",
+                format!(
+                    "{b:e} T is below 1 uT: |g| would come out above 1e4 for any precession; is the unit right (e.g. 420mT)?"
+                ),
+            ));
+        }
+        if let Some(b) = self.field_t
             && !(b.is_finite() && b != 0.0)
         {
             return Err(Error::setting(

@@ -212,7 +212,18 @@ fn noise(rng: &mut StdRng, sd: f64) -> Result<Normal<f64>> {
     Normal::new(0.0, sd).map_err(|e| Error::setting("snr", e.to_string()))
 }
 
+/// Most delays a simulated scan may have (points x sweeps): far beyond any
+/// stage scan, and small enough to allocate.
+pub const MAX_DELAYS: usize = 10_000_000;
+
 fn check_grid(g: &Grid) -> Result<()> {
+    let total = (g.n_fine.saturating_add(g.n_coarse)).saturating_mul(g.sweeps.max(1));
+    if total > MAX_DELAYS {
+        return Err(Error::setting(
+            "points",
+            format!("{total} delays (points x sweeps); a simulated scan has at most {MAX_DELAYS}"),
+        ));
+    }
     if g.n_fine + g.n_coarse < 4 || g.n_fine < 2 {
         return Err(Error::setting(
             "points",
@@ -246,6 +257,17 @@ fn check_snr(snr: f64) -> Result<()> {
 pub fn simulate_tr(truth: &TrTruth, grid: &Grid, snr: f64, seed: u64) -> Result<Simulated> {
     check_snr(snr)?;
     check_grid(grid)?;
+    for (name, v) in truth.taus.iter().map(|t| ("tau", *t)).chain([
+        ("irf_fwhm", truth.irf_fwhm),
+        ("population_tau", truth.population_tau),
+    ]) {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(Error::setting(
+                name,
+                format!("{v} ps, expected a positive time"),
+            ));
+        }
+    }
     if truth.taus.len() != truth.amplitudes.len() || truth.taus.is_empty() || truth.taus.len() > 3 {
         return Err(Error::setting(
             "taus",
@@ -374,6 +396,14 @@ pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Res
     check_grid(grid)?;
     if truth.carriers.is_empty() || truth.carriers.len() > 2 {
         return Err(Error::setting("carriers", "1 or 2 precessing carriers"));
+    }
+    for &(g, t2, a) in &truth.carriers {
+        if !(g.is_finite() && t2.is_finite() && t2 > 0.0 && a.is_finite()) {
+            return Err(Error::setting(
+                "carrier",
+                format!("|g| {g}, T2* {t2} ps, amplitude {a}: expected finite values and T2* > 0"),
+            ));
+        }
     }
     if let Some(t) = truth.repetition_ps
         && !(t.is_finite() && t > 0.0)
