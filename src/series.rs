@@ -345,14 +345,7 @@ fn global_fit(
 impl SeriesResult {
     /// Number of distinct non-zero |B| (to 1 uT) among the fitted traces.
     pub fn distinct_fields(&self) -> usize {
-        let mut b: Vec<i64> = self
-            .traces
-            .iter()
-            .map(|t| (t.field_t * 1e6).round() as i64)
-            .collect();
-        b.sort_unstable();
-        b.dedup();
-        b.len()
+        crate::physics::gfactor::distinct_fields(self.traces.iter().map(|t| t.field_t))
     }
 
     /// JSON document of schema `spinfit.gfactor/1`.

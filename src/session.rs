@@ -217,12 +217,7 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
     let mut series = vec![];
     let mut singles = vec![];
     for (_, members) in groups {
-        let fields: std::collections::BTreeSet<i64> = members
-            .iter()
-            .filter_map(|m| m.2)
-            .map(|b| (b * 1e6).round() as i64)
-            .collect();
-        if fields.len() >= 2 {
+        if crate::physics::gfactor::distinct_fields(members.iter().filter_map(|m| m.2)) >= 2 {
             let scans: Vec<Scan> = members.into_iter().map(|m| m.0).collect();
             let srcs: Vec<String> = scans.iter().map(|s| s.source.clone()).collect();
             match analyse_with(scans, &cfg.series, tick) {

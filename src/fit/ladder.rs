@@ -467,15 +467,20 @@ pub fn climb_from_simplest(
     climb(tr, freedom, crit, start, rungs)
 }
 
+impl Rung {
+    /// Is this the rung of model `m`?
+    pub fn describes(&self, m: &Precession) -> bool {
+        self.n_cos == m.n_cos
+            && self.phase == m.phase
+            && self.decay == m.decay
+            && self.offset == m.offset
+            && self.envelope == m.envelope
+    }
+}
+
 /// Has a candidate of this shape been fitted already?
 pub fn tried(rungs: &[Rung], m: &Precession) -> bool {
-    rungs.iter().any(|r| {
-        r.n_cos == m.n_cos
-            && r.phase == m.phase
-            && r.decay == m.decay
-            && r.offset == m.offset
-            && r.envelope == m.envelope
-    })
+    rungs.iter().any(|r| r.describes(m))
 }
 
 /// Fill each rung's delta (its criterion minus the chosen candidate's) and
@@ -489,12 +494,7 @@ pub fn finish_ladder(rungs: &mut [Rung], chosen: &Candidate, crit: Criterion) {
     let mut marked = false;
     for r in rungs.iter_mut() {
         r.delta = score(r) - best;
-        let same = r.n_cos == chosen.model.n_cos
-            && r.phase == chosen.model.phase
-            && r.decay == chosen.model.decay
-            && r.offset == chosen.model.offset
-            && r.envelope == chosen.model.envelope
-            && r.chisqr == chosen.fit.chisqr;
+        let same = r.describes(&chosen.model) && r.chisqr == chosen.fit.chisqr;
         if same && !marked {
             r.chosen = true;
             marked = true;

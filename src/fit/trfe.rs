@@ -359,10 +359,6 @@ fn selection(cfg: &TrfeConfig, one: &Candidate, two: &Candidate, checks: Vec<Che
     }
 }
 
-fn same_features(a: &Precession, b: &Precession) -> bool {
-    a.phase == b.phase && a.decay == b.decay && a.offset == b.offset && a.envelope == b.envelope
-}
-
 /// Choose one or two cosines: climb the one-component ladder, check it
 /// against the richest one-component model, then try two cosines (with no
 /// free features and with the one-component choice), climb from the better,
@@ -398,7 +394,7 @@ fn choose(
                 n_cos: 2,
                 ..one.model
             };
-            if !same_features(&like, &twos[0].model) {
+            if like != twos[0].model {
                 let c = fit_candidate(tr, &like, Some(&twos[0]))?;
                 rungs.push(
                     c.rung("start of the two-component climb: the one-component features".into()),
@@ -455,8 +451,12 @@ pub fn run_zero_field(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
         Choice::Off => &[false],
         Choice::Auto => &[false, true],
     };
-    let mut best: Option<(Precession, FitResult)> = None;
-    let mut ladder = vec![];
+    // the same model from three lifetimes: keep the best; then the better
+    // of the offset candidates (success first, then BIC)
+    let better = |r: &FitResult, b: &FitResult| {
+        (r.success() && !b.success()) || (r.success() == b.success() && r.bic < b.bic)
+    };
+    let mut cands: Vec<Candidate> = vec![];
     for &offset in offsets {
         let model = Precession {
             n_cos: 0,
@@ -465,6 +465,7 @@ pub fn run_zero_field(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
             offset,
             envelope: Default::default(),
         };
+        let mut best: Option<FitResult> = None;
         for tau in [span / 10.0, span / 3.0, span] {
             let mut p = model.template();
             p.get_mut("decay_tau")?.value = tau;
@@ -472,34 +473,30 @@ pub fn run_zero_field(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
                 continue;
             }
             let r = fit(&model, t, y, s, &p, &cfg.lm)?;
-            let better = best.as_ref().is_none_or(|(_, b)| {
-                (r.success() && !b.success()) || (r.success() == b.success() && r.bic < b.bic)
-            });
-            if better {
-                best = Some((model, r));
+            if best.as_ref().is_none_or(|b| better(&r, b)) {
+                best = Some(r);
             }
         }
-        if let Some((m, f)) = &best
-            && m.offset == offset
-        {
-            ladder.push(
-                Candidate {
-                    model: *m,
-                    fit: f.clone(),
-                }
-                .rung(String::new()),
-            );
+        if let Some(fit) = best {
+            cands.push(Candidate { model, fit });
         }
     }
-    let (model, mut fit) =
-        best.ok_or_else(|| Error::Fit("no start values could be formed".into()))?;
-    for r in ladder.iter_mut() {
-        r.verdict = if r.offset == model.offset {
-            "kept".into()
-        } else {
-            "dropped: higher BIC".into()
-        };
-    }
+    let chosen = cands
+        .iter()
+        .reduce(|a, b| if better(&b.fit, &a.fit) { b } else { a })
+        .cloned()
+        .ok_or_else(|| Error::Fit("no start values could be formed".into()))?;
+    let mut ladder: Vec<Rung> = cands
+        .iter()
+        .map(|c| {
+            c.rung(if c.model == chosen.model {
+                "kept".into()
+            } else {
+                "dropped: higher BIC".into()
+            })
+        })
+        .collect();
+    let Candidate { model, mut fit } = chosen.clone();
     let adequacy = assess(t, &fit.residual, s, cfg.adequacy_alpha, true);
     if let Some(w) = adequacy.warning() {
         fit.warnings.push(w);
@@ -516,10 +513,6 @@ pub fn run_zero_field(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
     }
     let tau = Quantity::new(fit.value("decay_tau"), fit.err("decay_tau"), "ps");
     let spec = spectrum(t, y);
-    let chosen = Candidate {
-        model,
-        fit: fit.clone(),
-    };
     finish_ladder(&mut ladder, &chosen, cfg.criterion);
     Ok(TrfeOutcome {
         fit,

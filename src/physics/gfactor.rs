@@ -119,11 +119,12 @@ pub struct CarrierSeries {
     pub convention: &'static str,
 }
 
-/// Number of distinct fields (to 1 uT) among `points`.
-pub fn distinct_fields(points: &[Point]) -> usize {
-    let mut b: Vec<i64> = points
-        .iter()
-        .map(|p| (p.field_t * 1e6).round() as i64)
+/// Number of distinct fields (T, compared to 1 uT): repeat scans at one
+/// field count once.
+pub fn distinct_fields(fields: impl IntoIterator<Item = f64>) -> usize {
+    let mut b: Vec<i64> = fields
+        .into_iter()
+        .map(|f| (f * 1e6).round() as i64)
         .collect();
     b.sort_unstable();
     b.dedup();
@@ -147,7 +148,7 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
     let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
     let origin = weighted_line(&b, &w, &sw, true, ("rad/ns", "rad/ns/T"))?;
     let g = Quantity::new(origin.slope.value / k, origin.slope.stderr / k, "");
-    let nb = distinct_fields(&used);
+    let nb = distinct_fields(used.iter().map(|p| p.field_t));
     let intercept_check = weighted_line(&b, &w, &sw, false, ("rad/ns", "rad/ns/T"))
         .ok()
         .filter(|_| used.len() >= 3 && nb >= 2)
