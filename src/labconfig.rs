@@ -134,7 +134,7 @@ impl LabConfig {
                 format!("{} bytes; a config file is at most {MAX_BYTES}", meta.len()),
             ));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io_util::read_text(path)?;
         let mut c = LabConfig::parse(&text, &src)?;
         c.path = Some(path.to_path_buf());
         Ok(c)

@@ -104,6 +104,34 @@ pub fn analyse(scans: Vec<Scan>, cfg: &SeriesConfig) -> Result<SeriesResult> {
     analyse_with(scans, cfg, &|| {})
 }
 
+/// Keep one of traces whose delays and signal are identical bit for bit
+/// (the same file given twice, or a copy): counted twice, a trace would
+/// shrink the error of g. Each repeat is listed as a failure naming the
+/// trace it repeats.
+fn drop_repeats(scans: Vec<Scan>, failures: &mut Vec<(String, String)>) -> Vec<Scan> {
+    use sha2::{Digest, Sha256};
+    let mut seen: std::collections::HashMap<Vec<u8>, String> = Default::default();
+    let mut kept = vec![];
+    for s in scans {
+        let mut h = Sha256::new();
+        for v in s.delay.iter().chain(&s.signal) {
+            h.update(v.to_bits().to_le_bytes());
+        }
+        let key = h.finalize().to_vec();
+        match seen.get(&key) {
+            Some(first) => failures.push((
+                s.source.clone(),
+                format!("the same trace as `{first}` (identical delays and signal): counted once, not twice"),
+            )),
+            None => {
+                seen.insert(key, s.source.clone());
+                kept.push(s);
+            }
+        }
+    }
+    kept
+}
+
 /// [`analyse`], calling `tick` after each trace is fitted (for progress bars).
 pub fn analyse_with(
     scans: Vec<Scan>,
@@ -129,6 +157,7 @@ pub fn analyse_with(
             distinct.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }
+    let scans = drop_repeats(scans, &mut failures);
     let fitted: Vec<(String, Result<(f64, Fitted)>)> = scans
         .into_par_iter()
         .map(|s| {

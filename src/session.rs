@@ -43,6 +43,8 @@ pub struct SessionResult {
     pub series: Vec<SeriesResult>,
     /// (file or scan, reason) of everything that could not be fitted.
     pub failures: Vec<(String, String)>,
+    /// (entry, reason) of folder entries not read (see [`discover`]).
+    pub skipped: Vec<(String, String)>,
     pub n_inputs: usize,
     /// Where each setting came from (flag, config file), for the summary.
     pub settings: Vec<String>,
@@ -53,33 +55,92 @@ type Member = (Scan, String, Option<f64>);
 
 const DATA_EXT: &[&str] = &["csv", "tsv", "txt", "dat", "ascii", "h5", "hdf5"];
 
+/// The data files of a session, and what was passed over with why.
+#[derive(Debug, Clone, Default)]
+pub struct Discovered {
+    pub files: Vec<PathBuf>,
+    /// (entry, reason): symlinks leading out of the folder, special files.
+    pub skipped: Vec<(String, String)>,
+}
+
 /// Files of a session: the folder's data files (sorted), or the one file.
-pub fn discover(path: &Path) -> Result<Vec<PathBuf>> {
+/// The session stays inside its folder: an entry that is a symlink to
+/// somewhere outside it is skipped and listed unless `follow_symlinks`, and
+/// what is not a regular file (a FIFO, a device, a socket) is skipped.
+pub fn discover(path: &Path, follow_symlinks: bool) -> Result<Discovered> {
     if path.is_dir() {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| Error::io(path, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_file()
-                    && p.extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| DATA_EXT.contains(&e.to_ascii_lowercase().as_str()))
-            })
-            .collect();
-        v.sort();
-        if v.is_empty() {
+        let root = path.canonicalize().map_err(|e| Error::io(path, e))?;
+        let mut found = Discovered::default();
+        for e in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+            let p = e.map_err(|e| Error::io(path, e))?.path();
+            let data_ext = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| DATA_EXT.contains(&e.to_ascii_lowercase().as_str()));
+            if !data_ext {
+                continue;
+            }
+            let skip = |why: String| (p.display().to_string(), why);
+            let link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+            if link && !follow_symlinks {
+                match p.canonicalize() {
+                    Ok(t) if t.starts_with(&root) => {}
+                    Ok(t) => {
+                        found.skipped.push(skip(format!(
+                            "symlink to `{}`, outside the input folder (--follow-symlinks to read it)",
+                            t.display()
+                        )));
+                        continue;
+                    }
+                    Err(_) => {
+                        found.skipped.push(skip("broken symlink".into()));
+                        continue;
+                    }
+                }
+            }
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_file() => found.files.push(p),
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => found
+                    .skipped
+                    .push(skip("not a regular file (a FIFO, device or socket)".into())),
+                Err(e) => found.skipped.push(skip(e.to_string())),
+            }
+        }
+        found.files.sort();
+        found.skipped.sort();
+        if found.files.is_empty() {
             return Err(Error::input(
                 path.display().to_string(),
-                format!("no data files ({}) in this folder", DATA_EXT.join(", ")),
+                format!(
+                    "no data files ({}) in this folder{}",
+                    DATA_EXT.join(", "),
+                    if found.skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; skipped: {}",
+                            found
+                                .skipped
+                                .iter()
+                                .map(|(f, w)| format!("{f} ({w})"))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    }
+                ),
             ));
         }
-        Ok(v)
+        Ok(found)
     } else if path.exists()
         || path.to_string_lossy().contains(".h5:")
         || path.to_string_lossy().contains(".hdf5:")
     {
         // a file, or `file.h5:/group` naming scans inside an HDF5 file
-        Ok(vec![path.to_path_buf()])
+        Ok(Discovered {
+            files: vec![path.to_path_buf()],
+            skipped: vec![],
+        })
     } else {
         Err(Error::io(
             path,
@@ -269,6 +330,7 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
         fits,
         series,
         failures,
+        skipped: vec![],
         n_inputs,
         settings: cfg.settings.clone(),
     }

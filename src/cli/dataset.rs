@@ -85,8 +85,7 @@ pub fn run(c: DatasetCommand) -> anyhow::Result<i32> {
             Ok(if f.is_empty() { EXIT_OK } else { EXIT_ERROR })
         }
         DatasetCommand::Append(a) => {
-            let text = std::fs::read_to_string(&a.fit)
-                .with_context(|| format!("reading {}", a.fit.display()))?;
+            let text = crate::io_util::read_text(&a.fit)?;
             let mut j: serde_json::Value = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not JSON", a.fit.display()))?;
             // provenance: the content hash and canonical path of the data file
@@ -111,6 +110,7 @@ pub fn run(c: DatasetCommand) -> anyhow::Result<i32> {
             };
             let added = dataset::append_measurement(
                 &a.dataset,
+                &a.fit,
                 &j,
                 &a.compound,
                 &hash,

@@ -25,11 +25,12 @@ pub fn run(a: DemoArgs) -> anyhow::Result<i32> {
         global: true,
         kind: None,
         min_field: None,
+        follow_symlinks: false,
         read: Default::default(),
         tr: Default::default(),
         trfe: Default::default(),
     })?;
-    let summary = std::fs::read_to_string(a.out.join("summary.md"))?;
+    let summary = crate::io_util::read_text(&a.out.join("summary.md"))?;
     println!("{summary}");
     Ok(code)
 }

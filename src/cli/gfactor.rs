@@ -61,7 +61,7 @@ pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
         .context("--min-field")?;
     let mut files = vec![];
     for p in &a.inputs {
-        files.extend(crate::session::discover(p)?);
+        files.extend(crate::session::discover(p, false)?.files);
     }
     let mut scans = vec![];
     let mut code = EXIT_OK;
@@ -90,8 +90,8 @@ pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
         print!("{}", r.to_text());
     }
     if let Some(dir) = &a.plot_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for f in crate::report::figures::series_figures(&r, dir, "gfactor")? {
+        let dir = crate::io_util::OutDir::create(dir)?;
+        for f in crate::report::figures::series_figures(&r, &dir, "gfactor")? {
             eprintln!("wrote {}", f.display());
         }
     }

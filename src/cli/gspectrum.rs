@@ -57,8 +57,7 @@ pub fn run(a: GspectrumArgs) -> anyhow::Result<i32> {
     let (se, sh) = (sign(&a.sign_e, "sign-e")?, sign(&a.sign_h, "sign-h")?);
     let mut rows = vec![];
     for p in &a.results {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let text = crate::io_util::read_text(p)?;
         let j: Value =
             serde_json::from_str(&text).with_context(|| format!("{}: not JSON", p.display()))?;
         if j["schema"] != "spinfit.gfactor/1" {

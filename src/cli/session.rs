@@ -27,6 +27,10 @@ pub struct SessionArgs {
     /// Fields below this are fitted but left out of the slopes (default 100mT).
     #[arg(long)]
     pub min_field: Option<String>,
+    /// Read files that are symlinks to places outside the input folder
+    /// (skipped and listed by default).
+    #[arg(long)]
+    pub follow_symlinks: bool,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
@@ -44,7 +48,8 @@ fn kind(s: &str) -> anyhow::Result<ScanKind> {
 }
 
 pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
-    let files = discover(&a.path)?;
+    let found = discover(&a.path, a.follow_symlinks)?;
+    let files = found.files;
     let lab = config_for(&a.read.config, std::slice::from_ref(&a.path))?;
     let res = Resolver::new(&lab);
     let mut cfg = SessionConfig {
@@ -75,6 +80,7 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
     bar.finish_and_clear();
     r.failures.extend(read_failures);
     r.failures.sort();
+    r.skipped = found.skipped;
     crate::report::session_out::write(&r, &a.path, &a.out)?;
     let n_series: usize = r.series.iter().map(|s| s.traces.len()).sum();
     eprintln!(
@@ -88,6 +94,9 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
     );
     for (f, why) in &r.failures {
         eprintln!("  failed: {f}: {why}");
+    }
+    for (f, why) in &r.skipped {
+        eprintln!("  skipped: {f}: {why}");
     }
     Ok(if r.failures.is_empty() {
         EXIT_OK

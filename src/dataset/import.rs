@@ -88,6 +88,7 @@ pub(crate) fn rows_of(path: &Path) -> Result<Vec<Vec<Cell>>> {
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     if ["xlsx", "xlsm", "xls", "ods"].contains(&ext.as_str()) {
+        crate::io_util::check_readable(path)?;
         let mut wb = open_workbook_auto(path)
             .map_err(|e| Error::input(&src, format!("cannot open the workbook: {e}")))?;
         let range = wb
@@ -102,8 +103,7 @@ pub(crate) fn rows_of(path: &Path) -> Result<Vec<Vec<Cell>>> {
         let mut rd = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_path(path)
-            .map_err(|e| Error::input(&src, e.to_string()))?;
+            .from_reader(std::io::Cursor::new(crate::io_util::read_bytes(path)?));
         rd.records()
             .map(|r| {
                 r.map(|rec| {

@@ -16,12 +16,14 @@ pub(crate) mod check;
 pub mod composition;
 pub mod correlation;
 pub(crate) mod import;
+mod measurement;
 pub mod rules;
 mod store;
 
 pub use check::{Finding, check};
 pub use import::{ImportReport, import};
-pub use store::{append_measurement, read, write};
+pub use measurement::{RATE_RANGE, append_measurement, check_date};
+pub use store::{read, write};
 
 /// The ten intrinsic descriptors, in the paper's order: (column, unit, sheet headers).
 pub const DESCRIPTORS: [(&str, &str, &[&str]); 10] = [

@@ -1,16 +1,19 @@
 //! Reading and writing the dataset CSV; appending measured lifetimes.
 //!
-//! Writes are atomic (temporary file + rename). Appends take a lock file
-//! (`DATASET.lock`, created exclusively), so two appends at once are
-//! serialised, and are idempotent: a record's id is the hash of compound,
-//! rate and source, and a record already present is not added again.
+//! Writes are atomic and keep the file's mode, owner and symlink (see
+//! [`crate::io_util`]) and are made under the dataset's lock
+//! (`DATASET.lock`, an `flock` the kernel releases if the writer dies), so
+//! an import never interleaves with an append.
 
 use super::{DESCRIPTORS, Dataset, Record};
 use crate::error::{Error, Result};
-use crate::io_util::write_atomic;
+use crate::io_util::{Lock, remove_stale_temps, write_atomic};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a writer waits for another one's lock.
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(30);
 
 const HEAD: [&str; 6] = [
     "compound",
@@ -87,8 +90,22 @@ pub fn to_csv(d: &Dataset) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-/// Write atomically.
+/// Write atomically, under the dataset's lock.
 pub fn write(path: &Path, d: &Dataset) -> Result<()> {
+    let _lock = take_lock(path)?;
+    write_locked(path, d)
+}
+
+/// Take the dataset's lock and clear temporary files that a killed writer
+/// left (only a lock holder writes them, so any found now are stale).
+pub(crate) fn take_lock(path: &Path) -> Result<Lock> {
+    let lock = Lock::take(path, LOCK_WAIT)?;
+    remove_stale_temps(path);
+    Ok(lock)
+}
+
+/// Write atomically; the caller holds the lock.
+pub(crate) fn write_locked(path: &Path, d: &Dataset) -> Result<()> {
     write_atomic(path, to_csv(d).as_bytes())
 }
 
@@ -140,138 +157,4 @@ pub fn read(path: &Path) -> Result<Dataset> {
         });
     }
     Ok(Dataset { records })
-}
-
-/// An exclusive lock file, removed when dropped.
-struct Lock(PathBuf);
-
-impl Lock {
-    fn take(dataset: &Path, wait: Duration) -> Result<Lock> {
-        let p = PathBuf::from(format!("{}.lock", dataset.display()));
-        let start = Instant::now();
-        loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&p)
-            {
-                Ok(_) => return Ok(Lock(p)),
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::AlreadyExists && start.elapsed() < wait =>
-                {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(Error::input(
-                        p.display().to_string(),
-                        format!(
-                            "the dataset is locked by another append (waited {wait:?}); if no append is running, remove this lock file"
-                        ),
-                    ));
-                }
-                Err(e) => return Err(Error::io(&p, e)),
-            }
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Append the lifetime of a TR fit (JSON of schema `spinfit.fit/1`) to the
-/// dataset as a measurement of `compound`, whose descriptors are copied
-/// from an existing row. Returns false when the same measurement is already
-/// there (nothing written).
-pub fn append_measurement(
-    dataset: &Path,
-    fit: &serde_json::Value,
-    compound: &str,
-    source_sha256: &str,
-    date: &str,
-    allow_synthetic: bool,
-) -> Result<bool> {
-    let what = "fit result";
-    let synthetic = fit["metadata"]["synthetic"] == "true";
-    if synthetic && !allow_synthetic {
-        return Err(Error::input(
-            what,
-            format!(
-                "the fitted data `{}` is SYNTHETIC (simulated): not appended to an experimental dataset; pass --allow-synthetic to add it as a row marked synthetic",
-                fit["file"].as_str().unwrap_or("")
-            ),
-        ));
-    }
-    if fit["schema"] != "spinfit.fit/1" || fit["kind"] != "tr" {
-        return Err(Error::input(
-            what,
-            "expected the JSON of `spinfit fit tr --json` (schema spinfit.fit/1, kind tr)",
-        ));
-    }
-    if fit["success"] != true {
-        return Err(Error::input(
-            what,
-            format!(
-                "the fit is not trustworthy ({}): not appended",
-                fit["problems"].as_str().unwrap_or("see its report")
-            ),
-        ));
-    }
-    let lifetimes = fit["results"]["lifetimes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    if lifetimes.len() != 1 {
-        return Err(Error::input(
-            what,
-            format!(
-                "{} lifetimes in the fit; append a single-exponential fit",
-                lifetimes.len()
-            ),
-        ));
-    }
-    let rate = lifetimes[0]["rate"]["value"]
-        .as_f64()
-        .ok_or_else(|| Error::input(what, "no rate in the fit"))?;
-    let rate_err = lifetimes[0]["rate"]["stderr"].as_f64().unwrap_or(f64::NAN);
-    let _lock = Lock::take(dataset, Duration::from_secs(30))?;
-    let mut d = read(dataset)?;
-    let template = d
-        .records
-        .iter()
-        .find(|r| r.compound == compound && r.descriptors.iter().all(|v| v.is_finite()))
-        .cloned()
-        .ok_or_else(|| {
-            Error::input(
-                dataset.display().to_string(),
-                format!("no row of compound `{compound}` with all ten descriptors: add its descriptors first (spinfit dataset import), then append the measurement"),
-            )
-        })?;
-    let mut r = Record {
-        rate,
-        rate_err,
-        source: format!(
-            "{}measurement: {}",
-            if synthetic { "SYNTHETIC " } else { "" },
-            fit["file"].as_str().unwrap_or("")
-        ),
-        source_sha256: source_sha256.to_string(),
-        fit_settings: format!(
-            "{}; reduced chi-square {}",
-            fit["model"].as_str().unwrap_or(""),
-            fit["statistics"]["redchi"]
-        ),
-        date: date.to_string(),
-        record_id: String::new(),
-        ..template
-    };
-    r.record_id = measurement_id(&r);
-    if d.records.iter().any(|x| x.record_id == r.record_id) {
-        return Ok(false);
-    }
-    d.records.push(r);
-    write(dataset, &d)?;
-    Ok(true)
 }

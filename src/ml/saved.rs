@@ -125,7 +125,7 @@ impl SavedModel {
     /// Read a file written by [`SavedModel::save`].
     pub fn load(path: &Path) -> Result<Self> {
         let src = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io_util::read_text(path)?;
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| Error::input(&src, format!("not JSON: {e}")))?;
         match v.get("schema").and_then(|s| s.as_str()) {

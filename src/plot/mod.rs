@@ -181,7 +181,11 @@ pub(crate) fn to_file(
     svg: impl for<'b> FnOnce(DrawingArea<SVGBackend<'b>, Shift>) -> DrawResult,
 ) -> Result<()> {
     fonts();
-    let r = match path
+    let plot_err = |e: Box<dyn std::error::Error>| Error::Plot {
+        path: path.to_path_buf(),
+        msg: e.to_string(),
+    };
+    match path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
@@ -190,20 +194,17 @@ pub(crate) fn to_file(
         Some("png") => {
             let mut buf = vec![255u8; size.0 as usize * size.1 as usize * 3];
             png(BitMapBackend::with_buffer(&mut buf, size).into_drawing_area())
-                .and_then(|()| encode_png(path, size, &buf))
+                .map_err(plot_err)?;
+            crate::io_util::write_with(path, |tmp| encode_png(tmp, size, &buf).map_err(plot_err))
         }
-        Some("svg") => svg(SVGBackend::new(path, size).into_drawing_area()),
-        _ => {
-            return Err(Error::Plot {
-                path: path.to_path_buf(),
-                msg: "unknown figure format: use a .png or .svg file name".into(),
-            });
-        }
-    };
-    r.map_err(|e| Error::Plot {
-        path: path.to_path_buf(),
-        msg: e.to_string(),
-    })
+        Some("svg") => crate::io_util::write_with(path, |tmp| {
+            svg(SVGBackend::new(tmp, size).into_drawing_area()).map_err(plot_err)
+        }),
+        _ => Err(Error::Plot {
+            path: path.to_path_buf(),
+            msg: "unknown figure format: use a .png or .svg file name".into(),
+        }),
+    }
 }
 
 fn encode_png(path: &Path, size: (u32, u32), rgb: &[u8]) -> DrawResult {

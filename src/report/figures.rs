@@ -2,6 +2,7 @@
 //! (the curves are the fitted relations, evaluated here for drawing).
 
 use crate::error::Result;
+use crate::io_util::OutDir;
 use crate::physics::MU_B_OVER_HBAR_RAD_PER_NS_T as K;
 use crate::physics::kp::{KpParams, g_bulk};
 use crate::pipeline::Fitted;
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 const COLORS: [(u8, u8, u8); 3] = [(210, 50, 40), (40, 90, 200), (40, 150, 60)];
 
 /// omega_L(B), T2*(B) and the grid of traces; returns the files written.
-pub fn series_figures(r: &SeriesResult, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<PathBuf>> {
     let bmax = r.traces.iter().map(|t| t.field_t).fold(0.0, f64::max) * 1.05;
     let grid_b: Vec<f64> = (0..=50).map(|i| bmax * i as f64 / 50.0).collect();
     let (mut w_fig, mut t_fig) = (
@@ -128,9 +129,9 @@ pub fn series_figures(r: &SeriesResult, dir: &Path, stem: &str) -> Result<Vec<Pa
         })
         .collect();
     let files = [
-        dir.join(format!("{stem}_omega_vs_field.png")),
-        dir.join(format!("{stem}_t2_vs_field.png")),
-        dir.join(format!("{stem}_traces.png")),
+        dir.path(&format!("{stem}_omega_vs_field.png"))?,
+        dir.path(&format!("{stem}_t2_vs_field.png"))?,
+        dir.path(&format!("{stem}_traces.png"))?,
     ];
     draw_xy(&files[0], &w_fig)?;
     draw_xy(&files[1], &t_fig)?;

@@ -8,7 +8,7 @@
 use super::figures::{GRow, gspectrum_figure, series_figures};
 use super::{FitRecord, csv_table};
 use crate::error::{Error, Result};
-use crate::io_util::write_atomic;
+use crate::io_util::{OutDir, write_atomic};
 use crate::physics::Quantity;
 use crate::physics::kp::KpParams;
 use crate::report::Derived;
@@ -51,10 +51,13 @@ fn attr(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
 
 /// Write the HDF5 results file atomically.
 fn write_h5(r: &SessionResult, path: &Path) -> Result<()> {
-    let tmp = path.with_extension("h5.tmp");
-    let e = h5e(&tmp);
+    crate::io_util::write_with(path, |tmp| write_h5_into(r, tmp))
+}
+
+fn write_h5_into(r: &SessionResult, tmp: &Path) -> Result<()> {
+    let e = h5e(tmp);
     {
-        let f = create_strong(&tmp).map_err(&e)?;
+        let f = create_strong(tmp).map_err(&e)?;
         attr(&f, "format", "spinfit-results").map_err(&e)?;
         attr(&f, "version", "1").map_err(&e)?;
         attr(
@@ -121,7 +124,7 @@ fn write_h5(r: &SessionResult, path: &Path) -> Result<()> {
             attr(&g, "gfactor_json", &s.to_json().to_string()).map_err(&e)?;
         }
     }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    Ok(())
 }
 
 /// g rows (positive signs, as the paper takes) of every series with an energy.
@@ -145,8 +148,12 @@ pub fn g_rows(r: &SessionResult) -> Vec<GRow> {
 }
 
 /// Write all outputs of `r` into `out`.
+///
+/// Outputs are written into `out`, never through it: a symlink at an
+/// output's name is replaced by the file (its target untouched) and listed
+/// in the summary.
 pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let out = OutDir::create(out)?;
     let records: Vec<FitRecord> = r
         .fits
         .iter()
@@ -157,24 +164,24 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
                 .flat_map(|s| s.traces.iter().map(|t| t.fitted.record.clone())),
         )
         .collect();
-    write_atomic(&out.join("results.csv"), csv_table(&records).as_bytes())?;
+    write_atomic(&out.path("results.csv")?, csv_table(&records).as_bytes())?;
     let json: Vec<_> = records.iter().map(FitRecord::to_json).collect();
     write_atomic(
-        &out.join("results.json"),
+        &out.path("results.json")?,
         serde_json::to_string_pretty(&json)
             .unwrap_or_default()
             .as_bytes(),
     )?;
-    write_h5(r, &out.join("results.h5"))?;
+    write_h5(r, &out.path("results.h5")?)?;
     // figures are the slow part of the output: draw them in parallel
     r.fits.par_iter().try_for_each(|(f, _)| {
-        super::figures::fit_figure(&out.join(format!("{}.png", stem(&f.record.file))), f)
+        super::figures::fit_figure(&out.path(&format!("{}.png", stem(&f.record.file)))?, f)
     })?;
     let series_figs: Vec<Vec<std::path::PathBuf>> = r
         .series
         .par_iter()
         .enumerate()
-        .map(|(i, s)| series_figures(s, out, &format!("series_{:02}", i + 1)))
+        .map(|(i, s)| series_figures(s, &out, &format!("series_{:02}", i + 1)))
         .collect::<Result<_>>()?;
     let mut md = String::new();
     let _ = writeln!(md, "# spinfit session summary\n");
@@ -240,7 +247,7 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
     for (i, s) in r.series.iter().enumerate() {
         let figs = &series_figs[i];
         write_atomic(
-            &out.join(format!("gfactor_{:02}.json", i + 1)),
+            &out.path(&format!("gfactor_{:02}.json", i + 1))?,
             serde_json::to_string_pretty(&s.to_json())
                 .unwrap_or_default()
                 .as_bytes(),
@@ -264,7 +271,7 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
     }
     let rows = g_rows(r);
     if !rows.is_empty() {
-        gspectrum_figure(&rows, &KpParams::default(), &out.join("g_spectrum.png"))?;
+        gspectrum_figure(&rows, &KpParams::default(), &out.path("g_spectrum.png")?)?;
         let _ = writeln!(
             md,
             "## g-factors vs photon energy (signs taken positive)\n\n| energy (eV) | sample | g_e | g_h | g_BX = g_e + g_h |\n|---|---|---|---|---|"
@@ -314,5 +321,24 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
         md,
         "\nFiles: `results.csv`, `results.json`, `results.h5` (fits, residuals, parameters with errors, input SHA-256), `gfactor_*.json`."
     );
-    write_atomic(&out.join("summary.md"), md.as_bytes())
+    if !r.skipped.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Skipped (not read)\n\n| entry | reason |\n|---|---|"
+        );
+        for (f, why) in &r.skipped {
+            let _ = writeln!(md, "| `{f}` | {} |", why.replace('|', "/"));
+        }
+    }
+    let replaced = out.replaced();
+    if !replaced.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nSymlinks in the output folder replaced by files (their targets untouched):\n"
+        );
+        for (link, to) in &replaced {
+            let _ = writeln!(md, "- `{}` (pointed to `{}`)", link.display(), to.display());
+        }
+    }
+    write_atomic(&out.path("summary.md")?, md.as_bytes())
 }

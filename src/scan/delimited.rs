@@ -41,7 +41,7 @@ fn strip_quotes(s: &str) -> &str {
 
 /// Read a delimited text file into a [`Table`].
 pub fn read(path: &Path) -> Result<Table> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::io_util::read_text(path)?;
     parse(&text, &path.display().to_string())
 }
 

@@ -66,12 +66,15 @@ pub struct ScanRecord<'a> {
     pub meta: &'a Metadata,
 }
 
-/// Write scans to `path` atomically (a temporary file renamed into place).
+/// Write scans to `path` atomically (see [`crate::io_util::write_with`]).
 pub fn write(path: &Path, scans: &[ScanRecord]) -> Result<()> {
-    let tmp = path.with_extension("h5.tmp");
-    let e = h5err(&tmp, "/");
+    crate::io_util::write_with(path, |tmp| write_into(tmp, scans))
+}
+
+fn write_into(tmp: &Path, scans: &[ScanRecord]) -> Result<()> {
+    let e = h5err(tmp, "/");
     {
-        let f = create_strong(&tmp).map_err(&e)?;
+        let f = create_strong(tmp).map_err(&e)?;
         write_str_attr(&f, "format", "spinfit-scans").map_err(&e)?;
         f.new_attr::<i64>()
             .create("version")
@@ -81,7 +84,7 @@ pub fn write(path: &Path, scans: &[ScanRecord]) -> Result<()> {
         let root = f.create_group("scans").map_err(&e)?;
         for s in scans {
             let obj = format!("/scans/{}", s.name);
-            let e = h5err(&tmp, &obj);
+            let e = h5err(tmp, &obj);
             let g = root.create_group(s.name).map_err(&e)?;
             for (k, v) in &s.meta.0 {
                 write_str_attr(&g, k, v).map_err(&e)?;
@@ -108,7 +111,36 @@ pub fn write(path: &Path, scans: &[ScanRecord]) -> Result<()> {
             }
         }
     }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    Ok(())
+}
+
+/// Only real numbers are signal: booleans, enums, strings and compounds
+/// are refused (a boolean mask would otherwise be read as 0/1 signal), and
+/// a dataset larger than the input limit is not read.
+fn check_numeric(d: &hdf5::Dataset, src: &str) -> Result<()> {
+    use hdf5::types::TypeDescriptor as T;
+    let t = d
+        .dtype()
+        .and_then(|t| t.to_descriptor())
+        .map_err(|e| Error::input(src, format!("unreadable data type: {e}")))?;
+    if !matches!(t, T::Float(_) | T::Integer(_) | T::Unsigned(_)) {
+        return Err(Error::input(
+            src,
+            format!("holds {t} values, expected real numbers (float or integer)"),
+        ));
+    }
+    let limit = crate::io_util::max_input_bytes();
+    if (d.size() as u64).saturating_mul(8) > limit {
+        return Err(Error::input(
+            src,
+            format!(
+                "{} values exceed the input limit of {} MiB (raise it with --max-input-mb)",
+                d.size(),
+                limit >> 20
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn read_group(path: &Path, g: &hdf5::Group) -> Result<Table> {
@@ -124,6 +156,12 @@ fn read_group(path: &Path, g: &hdf5::Group) -> Result<Table> {
     if !g.link_exists("delay") {
         return Err(Error::input(&source, "scan group has no `delay` dataset"));
     }
+    if g.dataset("delay").is_err() {
+        return Err(Error::input(
+            format!("{source}/delay"),
+            "is not a dataset (a group or a broken link): expected a 1-D array of delays",
+        ));
+    }
     let mut names = vec!["delay_ps".to_string()];
     let mut columns = vec![];
     let mut members = g.member_names().map_err(&e)?;
@@ -133,6 +171,7 @@ fn read_group(path: &Path, g: &hdf5::Group) -> Result<Table> {
     for m in members {
         let Ok(d) = g.dataset(&m) else { continue };
         let ds_src = format!("{source}/{m}");
+        check_numeric(&d, &ds_src)?;
         if d.ndim() != 1 {
             return Err(Error::input(
                 &ds_src,
@@ -190,6 +229,7 @@ fn read_group(path: &Path, g: &hdf5::Group) -> Result<Table> {
 /// under `/scans` (sorted by name) is read.
 pub fn read(path: &Path, object: Option<&str>) -> Result<Vec<Table>> {
     let e = h5err(path, "/");
+    crate::io_util::check_readable(path)?;
     let f = hdf5::File::open(path).map_err(&e)?;
     if let Some(obj) = object {
         let g = f.group(obj).map_err(h5err(path, obj))?;

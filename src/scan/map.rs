@@ -437,7 +437,7 @@ pub fn read(path: &Path, delay_unit: Option<TimeUnit>) -> Result<Map> {
 
 /// [`read`] with the matrix orientation given.
 pub fn read_with(path: &Path, delay_unit: Option<TimeUnit>, layout: Option<Layout>) -> Result<Map> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::io_util::read_text(path)?;
     let src = path.display().to_string();
     if is_glotaran(&text) {
         parse_glotaran(&text, &src, delay_unit.unwrap_or(TimeUnit::Ps))

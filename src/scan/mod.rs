@@ -89,7 +89,7 @@ pub fn read_tables(path: &Path, opts: &ReadOptions) -> Result<Vec<Table>> {
     if matches!(ext.as_str(), "h5" | "hdf5" | "hdf" | "nxs") {
         return h5::read(&file, object.as_deref());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::io_util::read_text(path)?;
     if map::is_glotaran(&text) || opts.band.is_some() {
         let m = if map::is_glotaran(&text) {
             map::parse_glotaran(&text, &src, opts.delay_unit.unwrap_or(TimeUnit::Ps))?
