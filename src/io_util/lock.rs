@@ -33,7 +33,7 @@ impl Lock {
             if try_lock(&file).map_err(|e| Error::io(&path, e))? {
                 if same_file(&file, &path) {
                     let _ = file.set_len(0);
-                    let _ = write!(file, "pid {} host {}\n", std::process::id(), host());
+                    let _ = writeln!(file, "pid {} host {}", std::process::id(), host());
                     return Ok(Lock { file, path });
                 }
                 continue; // released and removed while we waited: retry

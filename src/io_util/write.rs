@@ -230,10 +230,10 @@ impl OutDir {
     /// Path of output `name`, with any symlink there removed.
     pub fn path(&self, name: &str) -> Result<PathBuf> {
         let p = self.dir.join(name);
-        if let Some(to) = detach_symlink(&p)? {
-            if let Ok(mut v) = self.replaced.lock() {
-                v.push((p.clone(), to));
-            }
+        if let Some(to) = detach_symlink(&p)?
+            && let Ok(mut v) = self.replaced.lock()
+        {
+            v.push((p.clone(), to));
         }
         Ok(p)
     }
