@@ -111,11 +111,12 @@ pub fn read_text(path: &Path) -> Result<String> {
     })
 }
 
+/// A CSV reader over a file's bytes (read within the input limit).
+pub type CsvReader = csv::Reader<std::io::Cursor<Vec<u8>>>;
+
 /// Open a CSV file with a header row: (name for messages, reader, trimmed
 /// header names).
-pub fn open_csv(
-    path: &Path,
-) -> Result<(String, csv::Reader<std::io::Cursor<Vec<u8>>>, Vec<String>)> {
+pub fn open_csv(path: &Path) -> Result<(String, CsvReader, Vec<String>)> {
     let src = path.display().to_string();
     let bytes = read_bytes(path)?;
     let mut rd = csv::Reader::from_reader(std::io::Cursor::new(bytes));
