@@ -27,6 +27,9 @@ pub const EXIT_FIT_FAILED: i32 = 3;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Largest input file read, MiB (default 256; also SPINFIT_MAX_INPUT_MB).
+    #[arg(long, global = true, value_name = "MB", value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub max_input_mb: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +60,9 @@ pub enum Command {
 
 /// Run a parsed command; returns the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Some(mb) = cli.max_input_mb {
+        crate::io_util::set_max_input_bytes(mb << 20);
+    }
     match cli.command {
         Command::Fit(c) => fit::run(c),
         Command::Simulate(c) => simulate::run(c),

@@ -4,28 +4,40 @@
 //! RDKit and PySCF do the chemistry; nothing of it is re-implemented here.
 //! Each request (SMILES and settings) is keyed by the SHA-256 of the request
 //! and of the helper's own text, so a cation is computed once per recipe and
-//! a changed recipe never reuses old numbers. Cache entries are written
-//! atomically. Missing cations run in parallel, one process per core, the
-//! cores shared out as OpenMP threads.
+//! a changed recipe never reuses old numbers. Missing cations run in
+//! parallel, one process per core, the cores shared out as OpenMP threads.
+//!
+//! Nothing in the cache is ever run or trusted. The helper's code comes
+//! from this binary only: it is passed to `python -I -c` (isolated mode:
+//! no PYTHON* variables, no user site, no current folder on the import
+//! path), never written to or read from the cache folder. A cache entry
+//! ([`CACHE_SCHEMA`]) carries the request it answers, the helper's hash and
+//! the SHA-256 of its result; an entry whose schema, request, helper or
+//! hash does not match, or whose values are not physical (see
+//! [`Cation::check`]), is computed again. The helper's own answers are
+//! checked the same way before they are used or cached.
 
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// The helper's source, as shipped with this build.
 pub const SCRIPT: &str = include_str!("../../scripts/chem/cation.py");
 
-/// First 12 hex digits of the SHA-256 of the helper's text.
+/// Schema of a cache entry.
+pub const CACHE_SCHEMA: &str = "spinfit.cation-cache/1";
+
+/// SHA-256 of the helper's text, hex.
 fn script_hash() -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(SCRIPT.as_bytes())
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::io_util::sha256_hex(SCRIPT.as_bytes())
 }
+
+/// Plausible ranges of the helper's numbers (a cation of a perovskite).
+const DIPOLE_MAX_D: f64 = 100.0;
+const POLARISABILITY_MAX_BOHR3: f64 = 1e4;
+const ORBITAL_MAX_EV: f64 = 100.0;
 
 /// How a conformer is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -147,6 +159,60 @@ pub struct Cation {
 }
 
 impl Cation {
+    /// Refuse numbers no molecule has: non-finite values, a dipole outside
+    /// 0..100 D, a polarisability outside (0, 1e4] bohr^3, orbital energies
+    /// beyond +-100 eV or a LUMO below the HOMO, an empty geometry, or an
+    /// answer for another molecule than `smiles`.
+    pub fn check(&self, smiles: &str) -> std::result::Result<(), String> {
+        if self.smiles != smiles {
+            return Err(format!("answers `{}`, not `{smiles}`", self.smiles));
+        }
+        if self.conformers.is_empty() {
+            return Err("no conformer".into());
+        }
+        if self.canonical_smiles.is_empty() || self.formula.is_empty() {
+            return Err("no canonical SMILES or formula".into());
+        }
+        for (i, c) in self.conformers.iter().enumerate() {
+            let hf = &c.hf;
+            let bad =
+                |what: &str, v: f64| Err(format!("conformer {i}: {what} = {v} is not physical"));
+            if !(hf.dipole_d.is_finite() && (0.0..=DIPOLE_MAX_D).contains(&hf.dipole_d)) {
+                return bad("dipole (D)", hf.dipole_d);
+            }
+            if !(hf.polarisability_bohr3.is_finite()
+                && hf.polarisability_bohr3 > 0.0
+                && hf.polarisability_bohr3 <= POLARISABILITY_MAX_BOHR3)
+            {
+                return bad("polarisability (bohr^3)", hf.polarisability_bohr3);
+            }
+            for (what, v) in [("HOMO (eV)", hf.homo_ev), ("LUMO (eV)", hf.lumo_ev)] {
+                if !(v.is_finite() && v.abs() <= ORBITAL_MAX_EV) {
+                    return bad(what, v);
+                }
+            }
+            if hf.lumo_ev <= hf.homo_ev {
+                return Err(format!(
+                    "conformer {i}: LUMO {} eV not above HOMO {} eV",
+                    hf.lumo_ev, hf.homo_ev
+                ));
+            }
+            if !(c.scf_energy_hartree.is_finite() && c.mmff_kcal_above_lowest.is_finite()) {
+                return bad("energy", c.scf_energy_hartree);
+            }
+            if c.geometry.is_empty()
+                || c.geometry.iter().any(|a| {
+                    ![a.1, a.2, a.3]
+                        .iter()
+                        .all(|x| x.is_finite() && x.abs() < 1e3)
+                })
+            {
+                return Err(format!("conformer {i}: empty or non-finite geometry"));
+            }
+        }
+        Ok(())
+    }
+
     /// The chosen conformer's descriptors.
     pub fn descriptors(&self) -> Values {
         self.conformers[0].values()
@@ -196,13 +262,39 @@ impl Helper {
         self.cache.join(format!("{}.json", r.key()))
     }
 
-    /// A cached answer, if there is a usable one (an unreadable or empty
-    /// entry counts as missing and is computed again).
+    /// A cached answer, if there is a trustworthy one: the entry's schema,
+    /// request, helper hash and result hash match and its values pass
+    /// [`Cation::check`]. Anything else counts as missing.
     pub fn cached(&self, r: &Request) -> Option<Cation> {
-        let text = std::fs::read_to_string(self.entry(r)).ok()?;
-        serde_json::from_str::<Cation>(&text)
-            .ok()
-            .filter(|c| !c.conformers.is_empty())
+        let text = crate::io_util::read_text(&self.entry(r)).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let request: Request = serde_json::from_value(v.get("request")?.clone()).ok()?;
+        let result = v.get("result")?;
+        let ok = v["schema"] == CACHE_SCHEMA
+            && request == *r
+            && v["helper_sha256"] == script_hash().as_str()
+            && v["result_sha256"]
+                == crate::io_util::sha256_hex(result.to_string().as_bytes()).as_str();
+        if !ok {
+            return None;
+        }
+        let c: Cation = serde_json::from_value(result.clone()).ok()?;
+        c.check(&r.smiles).is_ok().then_some(c)
+    }
+
+    /// Write a checked answer to the cache.
+    fn store(&self, r: &Request, c: &Cation) -> Result<()> {
+        let result = serde_json::to_value(c).map_err(|e| Error::setting("cache", e.to_string()))?;
+        let entry = serde_json::json!({
+            "schema": CACHE_SCHEMA,
+            "request": r,
+            "helper_sha256": script_hash(),
+            "result_sha256": crate::io_util::sha256_hex(result.to_string().as_bytes()),
+            "result": result,
+        });
+        let text = serde_json::to_string_pretty(&entry)
+            .map_err(|e| Error::setting("cache", e.to_string()))?;
+        crate::io_util::write_atomic(&self.entry(r), text.as_bytes())
     }
 
     /// Compute every request (cached ones are read back); `tick` after each.
@@ -215,14 +307,6 @@ impl Helper {
                 .map(|_| Err(Error::setting("cache", msg.clone())))
                 .collect();
         }
-        let script = self
-            .cache
-            .join(format!("cation-helper-{}.py", script_hash()));
-        let ready = if script.exists() {
-            Ok(())
-        } else {
-            crate::io_util::write_atomic(&script, SCRIPT.as_bytes())
-        };
         // each cache entry is read once; the missing ones share the cores
         // as OpenMP threads
         let cached: Vec<Option<Cation>> = reqs.iter().map(|r| self.cached(r)).collect();
@@ -233,10 +317,9 @@ impl Helper {
             .zip(cached)
             .with_max_len(1)
             .map(|(r, hit)| {
-                let out = match (&ready, hit) {
-                    (_, Some(c)) => Ok(c),
-                    (Err(e), None) => Err(Error::setting("helper", e.to_string())),
-                    (Ok(()), None) => self.run(&script, r, threads),
+                let out = match hit {
+                    Some(c) => Ok(c),
+                    None => self.run(r, threads),
                 };
                 tick();
                 out
@@ -244,7 +327,7 @@ impl Helper {
             .collect()
     }
 
-    fn run(&self, script: &Path, r: &Request, threads: usize) -> Result<Cation> {
+    fn run(&self, r: &Request, threads: usize) -> Result<Cation> {
         use std::io::Write;
         let what = format!("cation `{}`", r.smiles);
         if !self.python.exists() {
@@ -257,7 +340,7 @@ impl Helper {
             ));
         }
         let mut child = Command::new(&self.python)
-            .arg(script)
+            .args(["-I", "-c", SCRIPT])
             .env("OMP_NUM_THREADS", threads.to_string())
             .env("PYTHONHASHSEED", "0")
             .stdin(Stdio::piped())
@@ -293,12 +376,9 @@ impl Helper {
         }
         let c: Cation =
             serde_json::from_value(v).map_err(|e| Error::setting(&what, e.to_string()))?;
-        if c.conformers.is_empty() {
-            return Err(Error::setting(&what, "the helper returned no conformer"));
-        }
-        let text =
-            serde_json::to_string_pretty(&c).map_err(|e| Error::setting(&what, e.to_string()))?;
-        crate::io_util::write_atomic(&self.entry(r), text.as_bytes())?;
+        c.check(&r.smiles)
+            .map_err(|e| Error::setting(&what, format!("the helper's answer is refused: {e}")))?;
+        self.store(r, &c)?;
         Ok(c)
     }
 }
@@ -307,25 +387,81 @@ impl Helper {
 mod tests {
     use super::*;
 
+    fn sample(smiles: &str) -> Cation {
+        let hf = SinglePoint {
+            homo_ev: -15.0,
+            lumo_ev: -3.0,
+            dipole_d: 2.0,
+            polarisability_bohr3: 30.0,
+        };
+        Cation {
+            smiles: smiles.into(),
+            canonical_smiles: smiles.into(),
+            formula: "CH6N+".into(),
+            charge: 1,
+            settings: serde_json::Value::Null,
+            distinct_conformers: 1,
+            in_window: 1,
+            conformers: vec![Conformer {
+                hf,
+                scf_energy_hartree: -95.0,
+                mmff_kcal_above_lowest: 0.0,
+                geometry: vec![("C".into(), 0.0, 0.0, 0.0), ("N".into(), 1.5, 0.0, 0.0)],
+            }],
+            packages: serde_json::Value::Null,
+        }
+    }
+
     #[test]
-    fn a_damaged_cache_entry_counts_as_missing() {
+    fn cache_entries_are_trusted_only_when_every_check_passes() {
         let dir = tempfile::tempdir().unwrap();
         let h = Helper {
             python: PathBuf::from("/nonexistent/python"),
             cache: dir.path().to_path_buf(),
         };
         let r = Request::new("C[NH3+]", Rule::Lowest);
-        let empty = serde_json::json!({
-            "smiles": "C[NH3+]", "canonical_smiles": "C[NH3+]", "formula": "CH6N+",
-            "charge": 1, "settings": null, "distinct_conformers": 1, "in_window": 1,
-            "conformers": [], "packages": null,
-        });
-        std::fs::write(h.entry(&r), empty.to_string()).unwrap();
+        h.store(&r, &sample("C[NH3+]")).unwrap();
+        assert_eq!(h.cached(&r), Some(sample("C[NH3+]")));
+        let entry: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(h.entry(&r)).unwrap()).unwrap();
+        let tampered = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut e = entry.clone();
+            f(&mut e);
+            std::fs::write(h.entry(&r), e.to_string()).unwrap();
+            h.cached(&r)
+        };
+        // a value edited without its hash, an old schema, another request,
+        // another helper: all count as missing
+        assert!(tampered(&|e| e["result"]["conformers"][0]["dipole_D"] = 1e300.into()).is_none());
+        assert!(tampered(&|e| e["schema"] = "spinfit.cation-cache/0".into()).is_none());
+        assert!(tampered(&|e| e["request"]["seed"] = 7.into()).is_none());
+        assert!(tampered(&|e| e["helper_sha256"] = "0".repeat(64).into()).is_none());
+        // unphysical values are refused even with a matching hash
+        let mut bad = sample("C[NH3+]");
+        bad.conformers[0].hf.polarisability_bohr3 = -5.0;
+        h.store(&r, &bad).unwrap();
+        assert!(h.cached(&r).is_none());
+        // an answer for another molecule is refused
+        h.store(&r, &sample("CC[NH3+]")).unwrap();
         assert!(h.cached(&r).is_none());
         std::fs::write(h.entry(&r), "{ not json").unwrap();
         assert!(h.cached(&r).is_none());
-        // and a missing entry is computed: here, with no Python, a clear error
+        // a missing entry is computed: here, with no Python, a clear error
         let e = h.compute(&[r], &|| {}).remove(0).unwrap_err().to_string();
         assert!(e.contains("scripts/setup"), "{e}");
+    }
+
+    #[test]
+    fn physical_checks_name_what_is_wrong() {
+        let mut c = sample("C[NH3+]");
+        assert!(c.check("C[NH3+]").is_ok());
+        c.conformers[0].hf.dipole_d = 1e300;
+        assert!(c.check("C[NH3+]").unwrap_err().contains("dipole"));
+        let mut c = sample("C[NH3+]");
+        c.conformers[0].hf.lumo_ev = -20.0;
+        assert!(c.check("C[NH3+]").unwrap_err().contains("LUMO"));
+        let mut c = sample("C[NH3+]");
+        c.conformers[0].geometry[0].1 = f64::NAN;
+        assert!(c.check("C[NH3+]").unwrap_err().contains("geometry"));
     }
 }

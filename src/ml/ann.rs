@@ -29,6 +29,20 @@ pub struct Mlp {
     pub max_iters: u64,
 }
 
+/// Largest hidden layer accepted.
+pub const MAX_HIDDEN: usize = 10_000;
+
+impl Mlp {
+    /// Every setting in its range, named in the error.
+    pub fn validate(&self) -> Result<()> {
+        use super::checked::{in_range, positive};
+        in_range("ann:hidden", self.hidden, 1, MAX_HIDDEN)?;
+        positive("ann:alpha", self.alpha, true)?;
+        in_range("ann:seeds", self.seeds, 1, 1000)?;
+        in_range("ann:max_iters", self.max_iters, 1, 1_000_000)
+    }
+}
+
 impl Default for Mlp {
     fn default() -> Self {
         Mlp {
@@ -209,6 +223,29 @@ impl Regressor for Mlp {
 impl Predictor for FittedMlp {
     fn state(&self) -> Result<serde_json::Value> {
         super::state_of(self)
+    }
+    fn check(&self, p: usize) -> std::result::Result<(), String> {
+        use super::checked::{bad, finite_len};
+        if self.p != p {
+            return Err(bad(
+                "state.p",
+                format!("{}, but the model has {p} features", self.p),
+            ));
+        }
+        if self.h == 0 || self.h > MAX_HIDDEN {
+            return Err(bad(
+                "state.h",
+                format!("{} hidden units, expected 1..={MAX_HIDDEN}", self.h),
+            ));
+        }
+        if self.nets.is_empty() {
+            return Err(bad("state.nets", "no networks"));
+        }
+        for (i, t) in self.nets.iter().enumerate() {
+            finite_len(&format!("state.nets[{i}]"), t, self.h * p + 2 * self.h + 1)?;
+        }
+        self.scaler.check("state.scaler", p)?;
+        super::scale::check_target_scale("state.ys", self.ys)
     }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         let xs = self.scaler.apply(x);

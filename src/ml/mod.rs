@@ -6,6 +6,7 @@
 //! out-of-fold predictions -> [`metrics::Metrics`].
 
 pub mod ann;
+pub(crate) mod checked;
 pub mod curve;
 pub mod cv;
 pub mod data;
@@ -43,6 +44,10 @@ pub trait Predictor: Send + Sync {
     /// Everything the predictions depend on, for a saved model
     /// (read back by [`spec::ModelSpec::restore`]).
     fn state(&self) -> Result<serde_json::Value>;
+    /// Whether a model read from a file is whole for `n_features` inputs:
+    /// shapes, indices and finite numbers (see [`checked`]); the error
+    /// names the field.
+    fn check(&self, n_features: usize) -> std::result::Result<(), String>;
 }
 
 /// [`Predictor::state`] of a serialisable trained model.

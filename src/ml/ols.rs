@@ -41,6 +41,9 @@ impl Predictor for FittedOls {
     fn state(&self) -> Result<serde_json::Value> {
         super::state_of(self)
     }
+    fn check(&self, p: usize) -> std::result::Result<(), String> {
+        super::checked::finite_len("state.coef", &self.coef, p + 1)
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         design(x) * DVector::from_column_slice(&self.coef)
     }

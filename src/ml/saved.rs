@@ -20,6 +20,10 @@ use std::path::Path;
 
 pub const SCHEMA: &str = "spinfit.model/1";
 
+/// Most training rows a saved model may carry: its bootstrap uncertainty
+/// retrains on all of them, once per ensemble member.
+pub const MAX_TRAINING_ROWS: usize = 20_000;
+
 /// Range and moments of one column of the training rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSummary {
@@ -145,22 +149,65 @@ impl SavedModel {
         }
         let m: SavedModel = serde_json::from_value(v)
             .map_err(|e| Error::input(&src, format!("saved model: {e}")))?;
-        let t = &m.training;
-        if t.x.len() != t.rows
-            || t.y.len() != t.rows
-            || t.x.iter().any(|r| r.len() != m.features.len())
-        {
-            return Err(Error::input(
-                &src,
-                "field `training`: rows do not match the feature list",
+        m.check().map_err(|e| Error::input(&src, e))?;
+        Ok(m)
+    }
+
+    /// Everything a loaded file must satisfy before it is used: settings in
+    /// range, 2..=[`MAX_TRAINING_ROWS`] training rows of finite numbers
+    /// matching the feature list, and a trained state whole for those
+    /// features. The message names the field.
+    fn check(&self) -> std::result::Result<(), String> {
+        use super::checked::bad;
+        self.spec.validate().map_err(|e| bad("spec", e))?;
+        let p = self.features.len();
+        if p == 0 {
+            return Err(bad("features", "empty"));
+        }
+        let t = &self.training;
+        if !(2..=MAX_TRAINING_ROWS).contains(&t.rows) {
+            return Err(bad(
+                "training.rows",
+                format!(
+                    "{}: expected 2..={MAX_TRAINING_ROWS} (the bootstrap retrains on every row)",
+                    t.rows
+                ),
             ));
         }
-        Ok(m)
+        if t.x.len() != t.rows || t.y.len() != t.rows || t.ids.len() != t.rows {
+            return Err(bad(
+                "training",
+                format!(
+                    "rows = {} but x has {}, y {} and ids {}",
+                    t.rows,
+                    t.x.len(),
+                    t.y.len(),
+                    t.ids.len()
+                ),
+            ));
+        }
+        for (i, r) in t.x.iter().enumerate() {
+            super::checked::finite_len(&format!("training.x[{i}]"), r, p)?;
+        }
+        super::checked::finite_len("training.y", &t.y, t.rows)?;
+        if self.log_target && t.y.iter().any(|v| *v <= 0.0) {
+            return Err(bad("training.y", "values <= 0 with log_target"));
+        }
+        if t.features.len() != p {
+            return Err(bad(
+                "training.features",
+                format!("{} summaries for {p} features", t.features.len()),
+            ));
+        }
+        self.spec
+            .restore(&self.state, p)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// The trained model.
     pub fn predictor(&self) -> Result<Box<dyn Predictor>> {
-        self.spec.restore(&self.state)
+        self.spec.restore(&self.state, self.features.len())
     }
 
     /// Predictions of the target (back from ln when the target was logged).

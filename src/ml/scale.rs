@@ -24,10 +24,33 @@ impl Scaler {
             .collect();
         Scaler { mean, sd }
     }
+    /// `p` finite means and positive finite sds (a saved model's scaler).
+    pub fn check(&self, field: &str, p: usize) -> std::result::Result<(), String> {
+        use super::checked::{bad, finite_len};
+        finite_len(&format!("{field}.mean"), &self.mean, p)?;
+        finite_len(&format!("{field}.sd"), &self.sd, p)?;
+        match self.sd.iter().position(|s| *s <= 0.0) {
+            Some(i) => Err(bad(format!("{field}.sd[{i}]"), "not positive")),
+            None => Ok(()),
+        }
+    }
+
     pub fn apply(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
         DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
             (x[(i, j)] - self.mean[j]) / self.sd[j]
         })
+    }
+}
+
+/// A saved (mean, sd) of the target: finite, sd > 0.
+pub fn check_target_scale(field: &str, ys: (f64, f64)) -> std::result::Result<(), String> {
+    if ys.0.is_finite() && ys.1.is_finite() && ys.1 > 0.0 {
+        Ok(())
+    } else {
+        Err(super::checked::bad(
+            field,
+            format!("({}, {}): expected a finite mean and sd > 0", ys.0, ys.1),
+        ))
     }
 }
 

@@ -46,6 +46,14 @@ impl std::str::FromStr for ModelSpec {
         if settings.is_empty() {
             return Ok(spec);
         }
+        let spec = Self::with_settings(spec, kind, settings, s)?;
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+impl ModelSpec {
+    fn with_settings(spec: ModelSpec, kind: &str, settings: &str, s: &str) -> Result<ModelSpec> {
         // override the defaults through their serde form, so every setting
         // the struct has can be given and nothing else can
         let mut v =
@@ -71,9 +79,18 @@ impl std::str::FromStr for ModelSpec {
         }
         serde_json::from_value(v).map_err(|e| Error::setting("model", format!("`{s}`: {e}")))
     }
-}
 
-impl ModelSpec {
+    /// Every setting in its range (see each family's `validate`).
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            ModelSpec::Ols => Ok(()),
+            ModelSpec::Rf(m) => m.validate(),
+            ModelSpec::Gbt(m) => m.validate(),
+            ModelSpec::Svr(m) => m.validate(),
+            ModelSpec::Ann(m) => m.validate(),
+        }
+    }
+
     /// The command-line kind.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -179,8 +196,13 @@ impl ModelSpec {
         out
     }
 
-    /// A trained model read back from [`Predictor::state`].
-    pub fn restore(&self, state: &serde_json::Value) -> Result<Box<dyn Predictor>> {
+    /// A trained model read back from a saved state for `n_features`
+    /// inputs, checked whole ([`Predictor::check`]) before it is used.
+    pub fn restore(
+        &self,
+        state: &serde_json::Value,
+        n_features: usize,
+    ) -> Result<Box<dyn Predictor>> {
         fn de<T: serde::de::DeserializeOwned + Predictor + 'static>(
             v: &serde_json::Value,
         ) -> Result<Box<dyn Predictor>> {
@@ -188,13 +210,16 @@ impl ModelSpec {
                 .map(|t| Box::new(t) as Box<dyn Predictor>)
                 .map_err(|e| Error::setting("trained model", format!("unreadable state: {e}")))
         }
-        match self {
+        let m = match self {
             ModelSpec::Ols => de::<super::ols::FittedOls>(state),
             ModelSpec::Rf(_) => de::<super::trees::FittedForest>(state),
             ModelSpec::Gbt(_) => de::<super::trees::FittedBoosted>(state),
             ModelSpec::Svr(_) => de::<super::trees::FittedSvr>(state),
             ModelSpec::Ann(_) => de::<super::ann::FittedMlp>(state),
-        }
+        }?;
+        m.check(n_features)
+            .map_err(|e| Error::setting("trained model", e))?;
+        Ok(m)
     }
 }
 
@@ -246,7 +271,9 @@ mod tests {
             let spec: ModelSpec = kind.parse().unwrap();
             let f = spec.fit(&x, &y).unwrap();
             let text = serde_json::to_string(&f.state().unwrap()).unwrap();
-            let back = spec.restore(&serde_json::from_str(&text).unwrap()).unwrap();
+            let back = spec
+                .restore(&serde_json::from_str(&text).unwrap(), 3)
+                .unwrap();
             let (a, b) = (f.predict(&x), back.predict(&x));
             assert!(
                 a.iter().zip(b.iter()).all(|(p, q)| p == q),

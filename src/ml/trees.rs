@@ -40,6 +40,24 @@ pub struct Forest {
     pub seed: u64,
 }
 
+impl Forest {
+    /// Every setting in its range, named in the error.
+    pub fn validate(&self) -> Result<()> {
+        use super::checked::in_range;
+        in_range("rf:n_trees", self.n_trees, 1, 100_000)?;
+        in_range("rf:min_samples_leaf", self.min_samples_leaf, 1, 1_000_000)?;
+        if let Some(f) = self.max_features {
+            if !(f > 0.0 && f <= 1.0) {
+                return Err(Error::setting(
+                    "rf:max_features",
+                    format!("{f}: expected a fraction of the features in (0, 1]"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Forest {
     fn default() -> Self {
         Forest {
@@ -90,6 +108,9 @@ impl Predictor for FittedForest {
     fn state(&self) -> Result<serde_json::Value> {
         super::state_of(self)
     }
+    fn check(&self, p: usize) -> std::result::Result<(), String> {
+        super::checked::forest(&self.state().map_err(|e| e.to_string())?, p)
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         predict_rows(x, "random forest", |d| self.0.predict(d))
     }
@@ -103,6 +124,17 @@ pub struct Boosted {
     pub learning_rate: f64,
     pub max_depth: u16,
     pub seed: u64,
+}
+
+impl Boosted {
+    /// Every setting in its range, named in the error.
+    pub fn validate(&self) -> Result<()> {
+        use super::checked::{MAX_TREE_DEPTH, in_range, positive};
+        in_range("gbt:n_estimators", self.n_estimators, 1, 100_000)?;
+        positive("gbt:learning_rate", self.learning_rate, false)?;
+        in_range("gbt:learning_rate", self.learning_rate, 0.0, 1.0)?;
+        in_range("gbt:max_depth", self.max_depth as usize, 1, MAX_TREE_DEPTH)
+    }
 }
 
 impl Default for Boosted {
@@ -145,6 +177,9 @@ impl Predictor for FittedBoosted {
     fn state(&self) -> Result<serde_json::Value> {
         super::state_of(self)
     }
+    fn check(&self, p: usize) -> std::result::Result<(), String> {
+        super::checked::boosted(&self.state().map_err(|e| e.to_string())?, p)
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         predict_rows(x, "boosted trees", |d| self.0.predict(d))
     }
@@ -158,6 +193,19 @@ pub struct Svr {
     pub epsilon: f64,
     /// RBF gamma on standardised inputs; None = 1 / features.
     pub gamma: Option<f64>,
+}
+
+impl Svr {
+    /// Every setting in its range, named in the error.
+    pub fn validate(&self) -> Result<()> {
+        use super::checked::positive;
+        positive("svr:c", self.c, false)?;
+        positive("svr:epsilon", self.epsilon, true)?;
+        if let Some(g) = self.gamma {
+            positive("svr:gamma", g, false)?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for Svr {
@@ -229,6 +277,23 @@ impl Regressor for Svr {
 impl Predictor for FittedSvr {
     fn state(&self) -> Result<serde_json::Value> {
         super::state_of(self)
+    }
+    fn check(&self, p: usize) -> std::result::Result<(), String> {
+        use super::checked::{bad, finite_len};
+        if self.x.is_empty() {
+            return Err(bad("state.x", "no support rows"));
+        }
+        for (i, r) in self.x.iter().enumerate() {
+            finite_len(&format!("state.x[{i}]"), r, p)?;
+        }
+        finite_len("state.y", &self.y, self.x.len())?;
+        self.scaler.check("state.scaler", p)?;
+        super::scale::check_target_scale("state.ys", self.ys)?;
+        self.svr.validate().map_err(|e| bad("state.svr", e))?;
+        if !(self.gamma.is_finite() && self.gamma > 0.0) {
+            return Err(bad("state.gamma", format!("{}: expected > 0", self.gamma)));
+        }
+        Ok(())
     }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         let p = dense(&self.scaler.apply(x)).and_then(|d| {
