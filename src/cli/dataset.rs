@@ -129,6 +129,7 @@ pub fn run(c: DatasetCommand) -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
         DatasetCommand::Correlate(a) => {
+            correlation::check_threshold(a.threshold)?;
             let d = dataset::read(&a.dataset)?;
             let r = correlation::pearson(&d);
             let (kept, pairs) = correlation::filter(&r, a.threshold);

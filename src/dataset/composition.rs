@@ -182,16 +182,59 @@ pub fn formula_mw(f: &str) -> Result<f64> {
         .sum()
 }
 
-fn count(s: &[char], i: &mut usize) -> f64 {
+/// Longest formula read, characters.
+pub const MAX_FORMULA_CHARS: usize = 256;
+/// Deepest nesting of brackets read.
+pub const MAX_FORMULA_DEPTH: usize = 8;
+
+/// The count after an element or group: none is 1; otherwise a positive
+/// finite number of at most 1000 (`(BA)0PbI4` is an error, not NaN).
+fn count(s: &[char], i: &mut usize, f: &str) -> Result<f64> {
     let start = *i;
     while *i < s.len() && (s[*i].is_ascii_digit() || s[*i] == '.') {
         *i += 1;
     }
-    s[start..*i]
-        .iter()
-        .collect::<String>()
-        .parse()
-        .unwrap_or(1.0)
+    if start == *i {
+        return Ok(1.0);
+    }
+    let text: String = s[start..*i].iter().collect();
+    match text.parse::<f64>() {
+        Ok(k) if k > 0.0 && k <= 1000.0 => Ok(k),
+        _ => Err(Error::setting(
+            "formula",
+            format!("`{f}`: count `{text}` must be a number in (0, 1000]"),
+        )),
+    }
+}
+
+/// Refuse formulas longer than [`MAX_FORMULA_CHARS`] or nested deeper than
+/// [`MAX_FORMULA_DEPTH`] before any recursive walk.
+fn check_size(f: &str) -> Result<()> {
+    let n = f.chars().count();
+    if n > MAX_FORMULA_CHARS {
+        return Err(Error::setting(
+            "formula",
+            format!("{n} characters: longer than the {MAX_FORMULA_CHARS} a composition needs"),
+        ));
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in f.chars() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_FORMULA_DEPTH {
+        return Err(Error::setting(
+            "formula",
+            format!("brackets nested {deepest} deep: at most {MAX_FORMULA_DEPTH}"),
+        ));
+    }
+    Ok(())
 }
 
 /// (element, count) of an element-only formula.
@@ -203,7 +246,7 @@ fn parse_atoms(f: &str) -> Result<Vec<(String, f64)>> {
             if c == '(' || c == '[' {
                 *i += 1;
                 let inner = group(s, i, f)?;
-                let k = count(s, i);
+                let k = count(s, i, f)?;
                 out.extend(inner.into_iter().map(|(e, n)| (e, n * k)));
             } else if c == ')' || c == ']' {
                 *i += 1;
@@ -215,7 +258,7 @@ fn parse_atoms(f: &str) -> Result<Vec<(String, f64)>> {
                     e.push(s[*i]);
                     *i += 1;
                 }
-                let k = count(s, i);
+                let k = count(s, i, f)?;
                 out.push((e, k));
             } else {
                 return Err(Error::setting(
@@ -226,6 +269,7 @@ fn parse_atoms(f: &str) -> Result<Vec<(String, f64)>> {
         }
         Ok(out)
     }
+    check_size(f)?;
     let s: Vec<char> = f.chars().filter(|c| !c.is_whitespace()).collect();
     group(&s, &mut 0, f)
 }
@@ -331,7 +375,7 @@ fn walk(s: &[char], mult: f64, found: &mut Found, f: &str) -> Result<()> {
             .max_by_key(|(a, _)| a.len())
         {
             i += abbr.chars().count();
-            let k = count(s, &mut i) * mult;
+            let k = count(s, &mut i, f)? * mult;
             found.cations.push(Cation::new(abbr, form, k)?);
             continue;
         }
@@ -341,7 +385,7 @@ fn walk(s: &[char], mult: f64, found: &mut Found, f: &str) -> Result<()> {
             let end = closing(s, i, f)?;
             let inner: String = s[i + 1..end].iter().collect();
             let mut j = end + 1;
-            let k = count(s, &mut j) * mult;
+            let k = count(s, &mut j, f)? * mult;
             let only_elements = parse_atoms(&inner).is_ok()
                 && !CATIONS.iter().any(|(a, _)| inner == *a)
                 && !B_SITE.iter().any(|e| inner.contains(e));
@@ -384,7 +428,7 @@ fn walk(s: &[char], mult: f64, found: &mut Found, f: &str) -> Result<()> {
                 e.push(s[i]);
                 i += 1;
             }
-            let k = count(s, &mut i) * mult;
+            let k = count(s, &mut i, f)? * mult;
             let (total, seen) = if B_SITE.contains(&e.as_str()) {
                 (&mut found.b, &mut found.metals)
             } else if ["I", "Br", "Cl", "F"].contains(&e.as_str()) {
@@ -423,6 +467,7 @@ pub fn composition_by_name(formula: &str) -> Result<Composition> {
 }
 
 fn parse(formula: &str, lenient: bool) -> Result<Composition> {
+    check_size(formula)?;
     let s: Vec<char> = formula.chars().filter(|c| !c.is_whitespace()).collect();
     let mut found = Found {
         lenient,

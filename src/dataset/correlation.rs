@@ -51,6 +51,18 @@ pub struct DroppedPair {
     pub dropped: &'static str,
 }
 
+/// A |r| threshold: a number in (0, 1).
+pub fn check_threshold(t: f64) -> crate::Result<f64> {
+    if t > 0.0 && t < 1.0 {
+        Ok(t)
+    } else {
+        Err(crate::Error::setting(
+            "--threshold",
+            format!("{t}: expected |r| strictly between 0 and 1 (the paper uses 0.9)"),
+        ))
+    }
+}
+
 /// Descriptors kept and pairs that caused a drop.
 pub fn filter(r: &[Vec<f64>], threshold: f64) -> (Vec<&'static str>, Vec<DroppedPair>) {
     let n = DESCRIPTORS.len();
