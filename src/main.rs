@@ -15,11 +15,12 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = spinfit::cli::Cli::parse();
+    let args = spinfit::cli::join_negative_values(std::env::args_os().collect());
+    let cli = spinfit::cli::Cli::parse_from(args);
     let code = match spinfit::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", spinfit::cli::describe(&e));
             spinfit::cli::EXIT_ERROR
         }
     };

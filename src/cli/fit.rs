@@ -104,7 +104,7 @@ fn run_files(kind: ScanKind, common: &Common, tr: &TrJob, trfe: &TrfeJob) -> any
         match r {
             Ok(f) => ok.push(f),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", super::describe_lib(e));
                 if !e.to_string().contains(&path.display().to_string()) {
                     eprintln!("  (while reading {})", path.display());
                 }

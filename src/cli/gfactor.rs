@@ -58,7 +58,7 @@ pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
         .as_deref()
         .unwrap_or("100mT")
         .parse()
-        .context("--min-field")?;
+        .with_context(|| res.label("min_field"))?;
     let mut files = vec![];
     for p in &a.inputs {
         files.extend(crate::session::discover(p, false)?.files);
@@ -69,7 +69,7 @@ pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
         match read_scans(f, ScanKind::Trfe, &read) {
             Ok(s) => scans.extend(s),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", super::describe_lib(&e));
                 code = EXIT_ERROR;
             }
         }

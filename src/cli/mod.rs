@@ -76,6 +76,87 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// The command-line flag of a library setting, for error messages.
+fn flag_of(setting: &str) -> Option<String> {
+    let table = [
+        ("adequacy_alpha", "--residual-alpha"),
+        ("from/to", "--from/--to"),
+        ("tune", "--tune/--inner-folds"),
+        ("taus", "--tau"),
+        ("carriers", "--carrier"),
+        ("points", "--points/--sweeps"),
+        ("organic radius", "--radius"),
+        ("trained model", "the saved model"),
+    ];
+    if setting.starts_with("--") || setting.contains(':') {
+        return None;
+    }
+    if let Some((_, f)) = table.iter().find(|(s, _)| *s == setting) {
+        return Some(f.to_string());
+    }
+    setting
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+        .then(|| format!("--{}", setting.replace('_', "-")))
+}
+
+/// An error as printed: the whole chain, and for an invalid library
+/// setting the flag (or config key) that sets it.
+pub fn describe(e: &anyhow::Error) -> String {
+    let mut s = format!("error: {e:#}");
+    for cause in e.chain() {
+        if let Some(lib) = cause.downcast_ref::<crate::Error>() {
+            s += &flag_hint(lib, &s);
+        }
+    }
+    s
+}
+
+/// [`describe`] of a library error.
+pub fn describe_lib(e: &crate::Error) -> String {
+    let s = format!("error: {e}");
+    let hint = flag_hint(e, &s);
+    s + &hint
+}
+
+fn flag_hint(e: &crate::Error, said: &str) -> String {
+    match e {
+        crate::Error::Setting { name, .. } => match flag_of(name) {
+            Some(flag) if !said.contains(&flag) => {
+                format!("\n  (set by {flag}, or the same key in spinfit.toml)")
+            }
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// Join `--flag -1ps` into `--flag=-1ps`: a value that starts with a minus
+/// and a digit (a negative number or quantity) is never a flag, but the
+/// argument parser would take it for one.
+pub fn join_negative_values(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out: Vec<std::ffi::OsString> = Vec::with_capacity(args.len());
+    let mut it = args.into_iter().peekable();
+    while let Some(a) = it.next() {
+        let is_flag = a
+            .to_str()
+            .is_some_and(|s| s.starts_with("--") && s.len() > 2 && !s.contains('='));
+        let next_negative = it.peek().and_then(|n| n.to_str()).is_some_and(|n| {
+            let b = n.as_bytes();
+            b.len() > 1 && b[0] == b'-' && (b[1].is_ascii_digit() || (b[1] == b'.' && b.len() > 2))
+        });
+        if is_flag && next_negative {
+            let mut joined = a;
+            joined.push("=");
+            joined.push(it.next().unwrap_or_default());
+            out.push(joined);
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
+
 /// Parse an optional quantity, naming the flag on error.
 fn parse_opt<T: std::str::FromStr<Err = crate::Error>>(
     flag: &str,

@@ -3,7 +3,6 @@
 //! lab's `spinfit.toml` ([`crate::labconfig`]) beneath the flags. Every
 //! value's origin (flag, config or default) is recorded for the report.
 
-use super::parse_opt;
 use crate::fit::Envelope;
 use crate::fit::decay::Baseline;
 use crate::fit::ladder::{Choice, Freedom};
@@ -158,7 +157,26 @@ impl<'a> Resolver<'a> {
         key: &str,
         flag: &Option<String>,
     ) -> anyhow::Result<Option<T>> {
-        parse_opt::<T>(&key.replace('_', "-"), &self.get(key, flag))
+        let v = self.get(key, flag);
+        v.as_deref()
+            .map(|s| s.parse::<T>().with_context(|| self.label(key)))
+            .transpose()
+    }
+
+    /// Where the value of `key` came from, for messages: `--min-field`, or
+    /// `min_field in lab/spinfit.toml`.
+    pub fn label(&self, key: &str) -> String {
+        let flag = format!("--{}", key.replace('_', "-"));
+        match self
+            .origins
+            .borrow()
+            .iter()
+            .rev()
+            .find(|o| o.0 == key.replace('_', "-"))
+        {
+            Some((_, _, o)) if o != "command line" => format!("{flag} (`{key}` in {o})"),
+            _ => flag,
+        }
     }
 
     /// Settings lines for a report: `--delay = scancoord (spinfit.toml)`.
@@ -173,7 +191,7 @@ impl<'a> Resolver<'a> {
     pub fn read_options(&self, r: &ReadArgs) -> anyhow::Result<ReadOptions> {
         let spec = |key: &str, v: &Option<String>| -> anyhow::Result<Option<ColumnSpec>> {
             self.get(key, v)
-                .map(|s| s.parse::<ColumnSpec>().with_context(|| format!("--{key}")))
+                .map(|s| s.parse::<ColumnSpec>().with_context(|| self.label(key)))
                 .transpose()
         };
         Ok(ReadOptions {
@@ -198,17 +216,14 @@ impl<'a> Resolver<'a> {
     fn alpha(&self, r: &ReadArgs) -> anyhow::Result<f64> {
         match self.get("residual_alpha", &r.residual_alpha) {
             None => Ok(crate::fit::adequacy::DEFAULT_ALPHA),
-            Some(s) => s
-                .parse::<f64>()
-                .with_context(|| format!("--residual-alpha `{s}`: expected a number")),
+            Some(s) => s.parse::<f64>().with_context(|| {
+                format!("{} `{s}`: expected a number", self.label("residual_alpha"))
+            }),
         }
     }
 
     fn choice(&self, key: &str, flag: &Option<String>) -> anyhow::Result<Choice> {
-        Ok(self
-            .parse::<Choice>(key, flag)
-            .with_context(|| format!("--{key}"))?
-            .unwrap_or_default())
+        Ok(self.parse::<Choice>(key, flag)?.unwrap_or_default())
     }
 
     pub fn tr_job(&self, r: &ReadArgs, a: &TrFitArgs, profile: bool) -> anyhow::Result<TrJob> {

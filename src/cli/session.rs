@@ -62,7 +62,10 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
     cfg.series.trfe = res.trfe_job(&a.read, &a.trfe, false)?;
     cfg.series.global = a.global;
     if let Some(m) = res.get("min_field", &a.min_field) {
-        cfg.series.min_field_t = m.parse::<Field>().context("--min-field")?.tesla();
+        cfg.series.min_field_t = m
+            .parse::<Field>()
+            .with_context(|| res.label("min_field"))?
+            .tesla();
     }
     let mut settings = res.report();
     settings.sort();

@@ -149,6 +149,15 @@ pub fn import(path: &Path, source_sha256: &str) -> Result<(Dataset, ImportReport
             ),
         ));
     }
+    if !cols.iter().any(|(_, c)| matches!(c, Col::Rate)) {
+        return Err(Error::input(
+            &src,
+            format!(
+                "no spin relaxation rate column (`rate`, `k`, `spin relaxation rate (ps-1)`) among the headers {:?}: a dataset needs its target",
+                header.iter().map(|h| h.0.as_str()).collect::<Vec<_>>()
+            ),
+        ));
+    }
     let mut records = vec![];
     for (ri, row) in rows.iter().enumerate().skip(header_idx + 1) {
         if row.iter().all(|c| c.0.trim().is_empty()) {

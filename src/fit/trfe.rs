@@ -131,27 +131,8 @@ impl TrfeConfig {
                 format!("F-test level {a}, expected a probability in (0, 1)"),
             ));
         }
-        if let Some(b) = self.field_t
-            && b.is_finite()
-            && b != 0.0
-            && b.abs() < 1e-6
-        {
-            return Err(Error::setting(
-                "field",
-                format!(
-                    "{b:e} T is below 1 uT: |g| would come out above 1e4 for any precession; is the unit right (e.g. 420mT)?"
-                ),
-            ));
-        }
-        if let Some(b) = self.field_t
-            && !(b.is_finite() && b != 0.0)
-        {
-            return Err(Error::setting(
-                "field",
-                format!(
-                    "{b} T; |g| needs a non-zero field (at B = 0 the trace is a decay: fit it with a series, or as TR)"
-                ),
-            ));
+        if let Some(b) = self.field_t {
+            crate::physics::check_field(b)?;
         }
         Ok(())
     }

@@ -128,28 +128,35 @@ impl SavedModel {
 
     /// Read a file written by [`SavedModel::save`].
     pub fn load(path: &Path) -> Result<Self> {
-        let src = path.display().to_string();
-        let text = crate::io_util::read_text(path)?;
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::input(&src, format!("not JSON: {e}")))?;
+        Self::parse(
+            &crate::io_util::read_text(path)?,
+            &path.display().to_string(),
+        )
+    }
+
+    /// A saved model from its JSON text (`src` names it in errors).
+    pub fn parse(text: &str, src: &str) -> Result<Self> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| Error::input(src, format!("not JSON: {e}")))?;
         match v.get("schema").and_then(|s| s.as_str()) {
             Some(SCHEMA) => {}
             Some(other) => {
                 return Err(Error::input(
-                    &src,
+                    src,
                     format!("field `schema` is `{other}`; this spinfit reads `{SCHEMA}`"),
                 ));
             }
             None => {
                 return Err(Error::input(
-                    &src,
+                    src,
                     format!("no field `schema`: not a saved model (expected `{SCHEMA}`)"),
                 ));
             }
         }
-        let m: SavedModel = serde_json::from_value(v)
-            .map_err(|e| Error::input(&src, format!("saved model: {e}")))?;
-        m.check().map_err(|e| Error::input(&src, e))?;
+        // the path of a bad value (`training.x[0][0]`) names the field
+        let m: SavedModel = serde_path_to_error::deserialize(v)
+            .map_err(|e| Error::input(src, format!("field `{}`: {}", e.path(), e.inner())))?;
+        m.check().map_err(|e| Error::input(src, e))?;
         Ok(m)
     }
 

@@ -126,7 +126,7 @@ pub fn window(
         return Err(Error::input(
             &scan.source,
             format!(
-                "only {} points in the fit window [{lo} ps, {hi} ps] (data span {:.4}-{:.4} ps); need at least {min_points}",
+                "only {} points in the fit window [{lo} ps, {hi} ps] (the delays span {:.4}-{:.4} ps); need at least {min_points} (set the window with --from/--to)",
                 keep.len(),
                 scan.delay.first().copied().unwrap_or(f64::NAN),
                 scan.delay.last().copied().unwrap_or(f64::NAN)

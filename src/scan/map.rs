@@ -157,7 +157,7 @@ impl Map {
                     return Err(Error::input(
                         &self.source,
                         format!(
-                            "the probe wavelength {w:.1} nm ({:.4} eV) lies outside the map, which spans {lo:.1}-{hi:.1} nm ({:.4}-{:.4} eV)",
+                            "--band: the probe wavelength {w:.1} nm ({:.4} eV) lies outside the map, which spans {lo:.1}-{hi:.1} nm ({:.4}-{:.4} eV)",
                             Energy::from_nm(w).ev(),
                             Energy::from_nm(hi).ev(),
                             Energy::from_nm(lo).ev()

@@ -184,6 +184,34 @@ fn delay_column(t: &Table, opts: &ReadOptions) -> Result<(usize, Vec<f64>, Strin
 impl Scan {
     /// Choose delay and signal columns of `t` for an experiment of `kind`.
     pub fn from_table(t: &Table, kind: ScanKind, opts: &ReadOptions) -> Result<Scan> {
+        // a file that says what it is is not read as the other kind
+        let said = t.meta.0.get("kind").map(|k| k.to_ascii_lowercase());
+        let other = match kind {
+            ScanKind::Tr => {
+                ["trfe", "trkr", "faraday", "kerr"].contains(&said.as_deref().unwrap_or(""))
+            }
+            ScanKind::Trfe => {
+                ["tr", "transient_reflection"].contains(&said.as_deref().unwrap_or(""))
+            }
+        };
+        if other {
+            return Err(Error::input(
+                &t.source,
+                format!(
+                    "metadata kind = `{}`, but it is read as a {} scan: use `fit {}`",
+                    said.unwrap_or_default(),
+                    if kind == ScanKind::Tr { "TR" } else { "TRFE" },
+                    if kind == ScanKind::Tr { "trfe" } else { "tr" }
+                ),
+            ));
+        }
+        // metadata that cannot be read is an error now, not a value
+        // silently dropped from the report later
+        vocab::header_field(&t.meta, &t.source)?;
+        vocab::photon_energy(&t.meta, &t.source)?;
+        vocab::temperature(&t.meta, &t.source)?;
+        vocab::fluence(&t.meta, &t.source)?;
+        vocab::sample(&t.meta, &t.source)?;
         let (di, delay, _) = delay_column(t, opts)?;
         let mut notes = t.notes.clone();
         let pick = |spec: &Option<ColumnSpec>, role: &[&str]| -> Result<Option<usize>> {

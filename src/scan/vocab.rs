@@ -252,7 +252,26 @@ pub fn photon_energy(meta: &Metadata, source: &str) -> Result<Option<f64>> {
             ("wavelength_nm", &nm),
         ],
         |a, b| (a - b).abs() <= 5e-4 * a.abs(),
-    )
+    )?
+    .map(|e| check_energy(e, source))
+    .transpose()
+}
+
+/// Photon energies a pump-probe laser has: 0.05-20 eV (25 um to 62 nm).
+pub const PHOTON_ENERGY_RANGE_EV: (f64, f64) = (0.05, 20.0);
+
+fn check_energy(e: f64, source: &str) -> Result<f64> {
+    let (lo, hi) = PHOTON_ENERGY_RANGE_EV;
+    if e.is_finite() && (lo..=hi).contains(&e) {
+        Ok(e)
+    } else {
+        Err(Error::input(
+            source,
+            format!(
+                "metadata photon_energy (or wavelength): {e} eV is outside {lo}-{hi} eV; is the unit right?"
+            ),
+        ))
+    }
 }
 
 /// Sample name from the header.

@@ -217,6 +217,9 @@ fn noise(rng: &mut StdRng, sd: f64) -> Result<Normal<f64>> {
 pub const MAX_DELAYS: usize = 10_000_000;
 
 fn check_grid(g: &Grid) -> Result<()> {
+    if g.sweeps == 0 {
+        return Err(Error::setting("sweeps", "0: a scan has at least one sweep"));
+    }
     let total = (g.n_fine.saturating_add(g.n_coarse)).saturating_mul(g.sweeps.max(1));
     if total > MAX_DELAYS {
         return Err(Error::setting(
@@ -394,6 +397,10 @@ pub fn simulate_tr(truth: &TrTruth, grid: &Grid, snr: f64, seed: u64) -> Result<
 pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Result<Simulated> {
     check_snr(snr)?;
     check_grid(grid)?;
+    // B = 0 is a zero-field decay; any other field must be one a g comes from
+    if truth.field_t != 0.0 {
+        crate::physics::check_field(truth.field_t)?;
+    }
     if truth.carriers.is_empty() || truth.carriers.len() > 2 {
         return Err(Error::setting("carriers", "1 or 2 precessing carriers"));
     }
@@ -500,8 +507,18 @@ impl Simulated {
         self.meta.insert(key, value);
         self
     }
-    /// Write as CSV atomically.
+    /// Write as CSV atomically (a `.csv`, `.tsv`, `.txt` or `.dat` name).
     pub fn write_csv(&self, path: &Path) -> Result<()> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if !matches!(ext.as_deref(), Some("csv" | "tsv" | "txt" | "dat")) {
+            return Err(Error::input(
+                path.display().to_string(),
+                "unknown output format: name it .csv (text) or .h5 (HDF5)",
+            ));
+        }
         crate::io_util::write_atomic(path, self.to_csv().as_bytes())
     }
 }
