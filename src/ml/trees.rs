@@ -46,13 +46,13 @@ impl Forest {
         use super::checked::in_range;
         in_range("rf:n_trees", self.n_trees, 1, 100_000)?;
         in_range("rf:min_samples_leaf", self.min_samples_leaf, 1, 1_000_000)?;
-        if let Some(f) = self.max_features {
-            if !(f > 0.0 && f <= 1.0) {
-                return Err(Error::setting(
-                    "rf:max_features",
-                    format!("{f}: expected a fraction of the features in (0, 1]"),
-                ));
-            }
+        if let Some(f) = self.max_features
+            && !(f > 0.0 && f <= 1.0)
+        {
+            return Err(Error::setting(
+                "rf:max_features",
+                format!("{f}: expected a fraction of the features in (0, 1]"),
+            ));
         }
         Ok(())
     }
