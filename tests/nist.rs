@@ -139,8 +139,15 @@ fn lre(est: f64, cert: f64) -> f64 {
 }
 
 /// Fit one problem from one start; returns the minimum LRE over parameters,
-/// standard deviations and the residual sum of squares.
-fn solve(p: &Problem, start: usize, solver: Solver) -> f64 {
+/// standard deviations and the residual sum of squares, and a note.
+///
+/// The RSS is held to the precision the data allow in f64: each y_i is
+/// stored with up to half an ulp of rounding, which moves the RSS by up to
+/// sum |r_i| |y_i| eps. For Lanczos1 (RSS 1.4e-25, residuals ~8e-14 on
+/// values ~1) that is 2.2 digits, so no f64 program can match its RSS to 6;
+/// there the RSS must reach the attainable digits and the parameters and
+/// standard deviations carry the 6-digit test.
+fn solve(p: &Problem, start: usize, solver: Solver) -> (f64, String) {
     let f = model(&p.name);
     let rows = p.x.clone();
     let y: Vec<f64> = if p.name == "Nelson" {
@@ -167,18 +174,49 @@ fn solve(p: &Problem, start: usize, solver: Solver) -> f64 {
         ..LmOptions::default()
     };
     let r = fit(&m, &idx, &y, None, &m.params, &opts).expect("fit runs");
-    let mut worst = lre(r.chisqr, p.cert_rss);
+    let noise: f64 = r
+        .residual
+        .iter()
+        .zip(&y)
+        .map(|(ri, yi)| ri.abs() * yi.abs() * f64::EPSILON)
+        .sum();
+    // digits the data allow: the RSS's, and the sds' (sd ~ sqrt(RSS), so
+    // half the relative error: log10(2) digits more)
+    let attainable = if noise > 0.0 {
+        -(noise / p.cert_rss).log10()
+    } else {
+        15.0
+    };
+    let floor = |digits: f64, allowed: f64| {
+        if allowed < 6.0 && digits >= allowed {
+            15.0
+        } else {
+            digits
+        }
+    };
+    let rss = lre(r.chisqr, p.cert_rss);
+    let mut worst = floor(rss, attainable);
+    let mut worst_sd = 15.0f64;
     for j in 0..p.cert.len() {
         worst = worst.min(lre(r.params.0[j].value, p.cert[j]));
-        worst = worst.min(lre(r.stderr[j].unwrap_or(f64::NAN), p.cert_sd[j]));
+        worst_sd = worst_sd.min(lre(r.stderr[j].unwrap_or(f64::NAN), p.cert_sd[j]));
     }
+    worst = worst.min(floor(worst_sd, attainable + 2f64.log10()));
+    let note = if attainable < 6.0 {
+        format!(
+            " (RSS {rss:.2} and sd {worst_sd:.2} digits, where f64 data allow {attainable:.2} and {:.2})",
+            attainable + 2f64.log10()
+        )
+    } else {
+        String::new()
+    };
     if std::env::var("NIST_DEBUG").is_ok_and(|v| v == p.name) {
         eprintln!(
             "{r}\ncert {:?} sd {:?} rss {}",
             p.cert, p.cert_sd, p.cert_rss
         );
     }
-    if worst.is_nan() { 0.0 } else { worst }
+    (if worst.is_nan() { 0.0 } else { worst }, note)
 }
 
 /// Solve all 27 problems from both starts; (report, count >= 6 digits,
@@ -201,11 +239,11 @@ fn certify(solver: Solver) -> (String, usize, usize) {
             p.name
         );
         for s in 0..2 {
-            let l = solve(&p, s, solver);
+            let (l, note) = solve(&p, s, solver);
             six += (l >= 6.0) as usize;
             four += (l >= 4.0) as usize;
             report.push_str(&format!(
-                "{:10} start {}: {:5.1} digits\n",
+                "{:10} start {}: {:5.2} digits{note}\n",
                 p.name,
                 s + 1,
                 l
@@ -230,5 +268,8 @@ fn nist_strd_marquardt() {
     println!(
         "{report}NIST StRD, Marquardt solver: {six}/54 fits match to 6 digits, {four}/54 to 4 digits"
     );
-    assert!(six >= 40, "too few NIST problems at 6 digits:\n{report}");
+    assert_eq!(
+        six, 54,
+        "the default solver must solve every NIST problem to 6 digits:\n{report}"
+    );
 }

@@ -268,8 +268,29 @@ pub fn fit<M: Model + ?Sized>(
                 xtol: opts.xtol,
                 gtol: opts.gtol,
                 max_nfev,
+                geodesic: false,
             };
-            marquardt::minimize(&mut obj, &q0, &s)
+            let first = marquardt::minimize(&mut obj, &q0, &s);
+            if degenerate(&mut obj, &first.0, &first.1) {
+                // restart from the start with geodesic acceleration, which
+                // keeps parameters off the plateau; keep the better end
+                let again = marquardt::minimize(
+                    &mut obj,
+                    &q0,
+                    &Settings {
+                        geodesic: true,
+                        ..s
+                    },
+                );
+                let nfev = first.2 + again.2;
+                if chi2(&mut obj, &again.0) < chi2(&mut obj, &first.0) {
+                    (again.0, again.1, nfev)
+                } else {
+                    (first.0, first.1, nfev)
+                }
+            } else {
+                first
+            }
         }
         Solver::Minpack if !obj.residuals(&q0, &mut vec![0.0; x.len()]) => (
             q0.clone(),
@@ -317,6 +338,40 @@ pub fn fit<M: Model + ?Sized>(
         nfev,
         sigma.is_some() && !opts.scale_covar,
     ))
+}
+
+/// chi^2 at internal parameters `q` (infinite where not finite).
+fn chi2<M: Model + ?Sized>(obj: &mut Objective<'_, M>, q: &[f64]) -> f64 {
+    let mut r = vec![0.0; obj.x.len()];
+    if obj.residuals(q, &mut r) {
+        r.iter().map(|v| v * v).sum()
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Whether a fit ended where it cannot be trusted to have found the
+/// minimum: out of budget, no downhill step, or a parameter whose Jacobian
+/// column has vanished (it ran off onto a plateau, e.g. a rate gone to
+/// infinity).
+fn degenerate<M: Model + ?Sized>(obj: &mut Objective<'_, M>, q: &[f64], t: &Termination) -> bool {
+    if matches!(
+        t,
+        Termination::MaxEvaluations | Termination::NoImprovementPossible { .. }
+    ) {
+        return true;
+    }
+    let m = obj.x.len();
+    let mut j = vec![0.0; m * q.len()];
+    if !obj.jacobian(q, &mut j) {
+        return true;
+    }
+    let norms: Vec<f64> = j
+        .chunks(m.max(1))
+        .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .collect();
+    let top = norms.iter().copied().fold(0.0, f64::max);
+    norms.iter().any(|&c| c <= 1e-8 * top)
 }
 
 /// Statistics and covariance at the final parameters.

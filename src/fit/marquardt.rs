@@ -15,8 +15,17 @@
 //! with L(0) - L(delta) = delta^T (mu D delta - g) / 2. Accept if rho > 0
 //! and set mu *= max(1/3, 1 - (2 rho - 1)^3); else mu *= nu, nu *= 2.
 //! Stops: max_k |g_k| / sqrt(A_kk chi^2) <= gtol (gradient), relative chi^2
-//! decrease <= ftol, |D^1/2 delta| <= xtol (|D^1/2 q| + xtol), or the
-//! evaluation budget.
+//! decrease <= ftol on two accepted steps in a row (one small decrease in a
+//! long curved valley is not convergence), |D^1/2 delta| <= xtol
+//! (|D^1/2 q| + xtol), or the evaluation budget.
+//!
+//! Geodesic acceleration (Transtrum & Sethna, arXiv:1201.5885), when asked
+//! for: the second directional derivative r'' ~ (2/h) ((r(q + h v) - r(q))/h
+//! - J v), h = 0.1, gives the acceleration a from (A + mu D) a = -J^T r'';
+//! the step is v + a/2, refused (mu raised) when 2 |a| / |v| > 0.75 in the
+//! scaled norm. It keeps parameters from running off along a plateau
+//! ("evaporating"), at one extra residual evaluation per step, so
+//! [`super::lm`] uses it only to restart a fit that ended degenerate.
 
 use super::fastmath::dot;
 use super::result::Termination;
@@ -42,7 +51,14 @@ pub struct Settings {
     pub xtol: f64,
     pub gtol: f64,
     pub max_nfev: usize,
+    /// Geodesic acceleration (see the module docs).
+    pub geodesic: bool,
 }
+
+/// Geodesic step: h of the finite difference along v, and the largest
+/// accepted acceleration ratio 2|a|/|v|.
+const GEODESIC_H: f64 = 0.1;
+const GEODESIC_ALPHA: f64 = 0.75;
 
 /// Minimise |r(q)|^2 from `q`; returns the final q, the termination reason
 /// and the number of residual evaluations.
@@ -78,6 +94,7 @@ pub fn minimize(
     let mut d = vec![0.0; n];
     let mut mu = -1.0;
     let mut nu = 2.0;
+    let mut small_decreases = 0;
     let mut fresh = true; // A and g must be formed from the J of a new q
     loop {
         if fresh {
@@ -119,7 +136,46 @@ pub fn minimize(
         };
         let rhs = DVector::from_fn(n, |k, _| -g[k] / sd[k]);
         let scaled = ch.solve(&rhs);
-        let delta = DVector::from_fn(n, |k, _| scaled[k] / sd[k]);
+        let v = DVector::from_fn(n, |k, _| scaled[k] / sd[k]);
+        let mut delta = v.clone();
+        if s.geodesic {
+            for k in 0..n {
+                qt[k] = q[k] + GEODESIC_H * v[k];
+            }
+            nfev += 1;
+            if !prob.residuals(&qt, &mut rt) {
+                mu *= nu;
+                nu *= 2.0;
+                continue;
+            }
+            // r'' along v, then (A + mu D) a = -J^T r'' in the scaled form
+            let rpp: Vec<f64> = (0..m)
+                .map(|i| {
+                    let jv: f64 = (0..n).map(|k| jac[k * m + i] * v[k]).sum();
+                    2.0 / GEODESIC_H * ((rt[i] - r[i]) / GEODESIC_H - jv)
+                })
+                .collect();
+            let rhs_a = DVector::from_fn(n, |k, _| -dot(&jac[k * m..(k + 1) * m], &rpp) / sd[k]);
+            let a_scaled = ch.solve(&rhs_a);
+            let (an, vn) = (a_scaled.norm(), scaled.norm());
+            if !(an.is_finite() && 2.0 * an <= GEODESIC_ALPHA * vn) {
+                mu *= nu;
+                nu *= 2.0;
+                if !mu.is_finite() {
+                    return (
+                        q,
+                        Termination::NoImprovementPossible {
+                            detail: "damping overflowed; no downhill step".into(),
+                        },
+                        nfev,
+                    );
+                }
+                continue;
+            }
+            for k in 0..n {
+                delta[k] += 0.5 * a_scaled[k] / sd[k];
+            }
+        }
         // step and parameters in the scaled norm |D^(1/2) v| (MINPACK's xtol)
         let qn = (0..n).map(|k| d[k] * q[k] * q[k]).sum::<f64>().sqrt();
         let dn = (0..n)
@@ -144,10 +200,8 @@ pub fn minimize(
         // accepted, and the model shares its exp/sin/cos between the two
         let ok = prob.residuals_jacobian(&qt, &mut rt, &mut jt);
         let chi_t = if ok { dot(&rt, &rt) } else { f64::INFINITY };
-        // predicted decrease of chi^2 = 2 (L(0) - L(delta))
-        let pred: f64 = (0..n)
-            .map(|k| delta[k] * (mu * d[k] * delta[k] - g[k]))
-            .sum();
+        // predicted decrease of chi^2 = 2 (L(0) - L(v)), of the linear model
+        let pred: f64 = (0..n).map(|k| v[k] * (mu * d[k] * v[k] - g[k])).sum();
         let rho = (chi - chi_t) / pred.max(f64::MIN_POSITIVE);
         if ok && rho > 0.0 {
             let decrease = chi - chi_t;
@@ -161,7 +215,12 @@ pub fn minimize(
             if chi == 0.0 {
                 return (q, Termination::ResidualsZero, nfev);
             }
-            if decrease <= s.ftol * chi {
+            small_decreases = if decrease <= s.ftol * chi {
+                small_decreases + 1
+            } else {
+                0
+            };
+            if small_decreases >= 2 {
                 return (
                     q,
                     Termination::Converged {
