@@ -20,8 +20,9 @@
 //! (|D^1/2 q| + xtol), or the evaluation budget.
 //!
 //! Geodesic acceleration (Transtrum & Sethna, arXiv:1201.5885), when asked
-//! for: the second directional derivative r'' ~ (2/h) ((r(q + h v) - r(q))/h
-//! - J v), h = 0.1, gives the acceleration a from (A + mu D) a = -J^T r'';
+//! for: the second directional derivative along the step v,
+//! r'' ~ (2/h) ((r(q + h v) - r(q)) / h - J v) with h = 0.1, gives the
+//! acceleration a from (A + mu D) a = -J^T r'';
 //! the step is v + a/2, refused (mu raised) when 2 |a| / |v| > 0.75 in the
 //! scaled norm. It keeps parameters from running off along a plateau
 //! ("evaporating"), at one extra residual evaluation per step, so
