@@ -214,6 +214,134 @@ fn two_appends_at_once_leave_one_row_and_an_intact_file() {
     );
 }
 
+/// Appends killed at random moments (SIGKILL and SIGTERM, while two others
+/// run): every append that said it appended has its row, none is there
+/// twice, the lock never blocks the next append, no temporary file is left,
+/// and the file keeps its mode and its symlink.
+#[test]
+fn appends_killed_at_random_lose_nothing_and_leave_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let (real, fit, compound) = apd_measurement(dir.path());
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let d = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&real, &d).unwrap();
+    let base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fit).unwrap()).unwrap();
+    // measurement k: the same fit with its own rate
+    let fit_k = |k: usize| {
+        let mut j = base.clone();
+        j["results"]["lifetimes"][0]["rate"]["value"] = serde_json::json!(0.1 + 1e-4 * k as f64);
+        let p = dir.path().join(format!("fit{k}.json"));
+        std::fs::write(&p, j.to_string()).unwrap();
+        p
+    };
+    let bin = assert_cmd::cargo::cargo_bin("spinfit");
+    let spawn = |k: usize| {
+        std::process::Command::new(&bin)
+            .args(["dataset", "append"])
+            .arg(&d)
+            .arg("--fit")
+            .arg(fit_k(k))
+            .args([
+                "--compound",
+                &compound,
+                "--date",
+                "2026-11-23",
+                "--allow-synthetic",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut state = 0x2545_f491_4f6c_dd1du64; // xorshift: random but repeatable moments
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut said_appended, mut killed) = (vec![], 0);
+    for round in 0..30 {
+        let ks = [3 * round, 3 * round + 1, 3 * round + 2];
+        let mut children: Vec<_> = ks.iter().map(|&k| (k, spawn(k))).collect();
+        std::thread::sleep(Duration::from_micros(next() % 12_000));
+        let victim = (next() % 3) as usize;
+        let signal = if next() % 2 == 0 {
+            libc::SIGKILL
+        } else {
+            libc::SIGTERM
+        };
+        // SAFETY: a child process of this test
+        unsafe { libc::kill(children[victim].1.id() as libc::pid_t, signal) };
+        for (k, c) in children {
+            let out = c.wait_with_output().unwrap();
+            killed += std::os::unix::process::ExitStatusExt::signal(&out.status).is_some() as usize;
+            if String::from_utf8_lossy(&out.stdout).contains("appended 1") {
+                said_appended.push(k);
+            }
+        }
+    }
+    // most kills must land while the append runs, or this tests nothing
+    assert!(
+        killed >= 15,
+        "only {killed} of 30 appends were still running when killed"
+    );
+    // the next append is not blocked by anything the killed ones left
+    let t = Instant::now();
+    let last = spawn(1000).wait_with_output().unwrap();
+    assert_eq!(
+        last.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "waited {:?} for a stale lock",
+        t.elapsed()
+    );
+    said_appended.push(1000);
+    let after = dataset::read(&real).unwrap();
+    let rates: Vec<f64> = after.records.iter().skip(52).map(|r| r.rate).collect();
+    for k in &said_appended {
+        let want = 0.1 + 1e-4 * *k as f64;
+        assert_eq!(
+            rates.iter().filter(|r| (**r - want).abs() < 1e-12).count(),
+            1,
+            "measurement {k}: {rates:?}"
+        );
+    }
+    let mut ids: Vec<&str> = after.records.iter().map(|r| r.record_id.as_str()).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "a record twice");
+    assert!(after.records.len() >= 52 + said_appended.len());
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains(".spinfit-") || n.ends_with(".lock"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "left behind: {left:?} ({killed} appends killed)"
+    );
+    assert!(
+        std::fs::symlink_metadata(&d)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
 #[test]
 fn ml_cv_reports_held_out_and_in_sample_separately() {
     let dir = tempfile::tempdir().unwrap();
