@@ -266,7 +266,7 @@ fn appends_killed_at_random_lose_nothing_and_leave_nothing() {
     let (mut said_appended, mut killed) = (vec![], 0);
     for round in 0..30 {
         let ks = [3 * round, 3 * round + 1, 3 * round + 2];
-        let mut children: Vec<_> = ks.iter().map(|&k| (k, spawn(k))).collect();
+        let children: Vec<_> = ks.iter().map(|&k| (k, spawn(k))).collect();
         std::thread::sleep(Duration::from_micros(next() % 12_000));
         let victim = (next() % 3) as usize;
         let signal = if next() % 2 == 0 {
