@@ -7,7 +7,7 @@ use common::*;
 use spinfit::scan::Metadata;
 use spinfit::scan::h5::{ScanRecord, write};
 use spinfit::simulate::{Grid, TrTruth, TrfeTruth, simulate_tr, simulate_trfe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The tests of this file run one at a time: HDF5 opens files without
 /// O_CLOEXEC, so a `spinfit` child forked by one test thread while another
@@ -423,4 +423,74 @@ fn raw_tsv_scans_go_through_session_with_flags_or_a_spinfit_toml() {
         err.contains("spinfit.toml") && err.contains("unknown key `delya`"),
         "{err}"
     );
+}
+
+/// A session stays inside its folder and writes into `--out`, never
+/// through it: a data file linked from outside is skipped and listed, and
+/// links planted in `--out` at the names it writes are replaced by files
+/// while their targets keep their contents.
+#[test]
+fn symlinks_neither_leak_inputs_nor_redirect_outputs() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    session_folder(&input);
+    let secret = dir.path().join("secret.csv");
+    std::fs::write(&secret, "delay_ps,signal\n# the first line is private\n").unwrap();
+    std::os::unix::fs::symlink(&secret, input.join("zz_leak.csv")).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let victims: Vec<PathBuf> = ["summary.md", "results.csv", "tr_a.png"]
+        .iter()
+        .map(|n| {
+            let v = dir.path().join(format!("victim_{n}"));
+            std::fs::write(&v, "precious").unwrap();
+            std::os::unix::fs::symlink(&v, out.join(n)).unwrap();
+            v
+        })
+        .collect();
+    let r = common::spinfit()
+        .args(["session"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("skipped") && err.contains("zz_leak.csv"),
+        "{err}"
+    );
+    for v in &victims {
+        assert_eq!(
+            std::fs::read_to_string(v).unwrap(),
+            "precious",
+            "{}",
+            v.display()
+        );
+    }
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        !std::fs::symlink_metadata(out.join("summary.md"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(summary.contains("outside the input folder") && !summary.contains("private"));
+    assert!(
+        summary.contains("Symlinks in the output folder replaced"),
+        "{summary}"
+    );
+    // with --follow-symlinks the linked file is read (and here refused as data)
+    let r = common::spinfit()
+        .args(["session", "--follow-symlinks"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&r.stderr).contains("zz_leak.csv"));
+    assert_eq!(r.status.code(), Some(1));
 }

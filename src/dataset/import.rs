@@ -134,6 +134,14 @@ pub fn import(path: &Path, source_sha256: &str) -> Result<(Dataset, ImportReport
         }
         match map_header(h) {
             Some((c, canon)) => {
+                if let Some((first, _)) = rep.mapped.iter().find(|(_, k)| k == canon) {
+                    return Err(Error::input(
+                        &src,
+                        format!(
+                            "headers `{first}` and `{h}` both map to `{canon}`: one would overwrite the other; rename or remove one"
+                        ),
+                    ));
+                }
                 rep.mapped.push((h.clone(), canon.to_string()));
                 cols.push((i, c));
             }

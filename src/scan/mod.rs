@@ -213,6 +213,28 @@ impl Scan {
         vocab::fluence(&t.meta, &t.source)?;
         vocab::sample(&t.meta, &t.source)?;
         let (di, delay, _) = delay_column(t, opts)?;
+        // one column cannot be two things (`--delay 1 --signal 1`)
+        let mut named = vec![("--delay", di)];
+        for (flag, spec) in [
+            ("--signal", &opts.signal),
+            ("--sc", &opts.sc),
+            ("--cc", &opts.cc),
+            ("--sigma", &opts.sigma),
+        ] {
+            if let Some(sp) = spec {
+                let i = t.find(sp)?;
+                if let Some((other, _)) = named.iter().find(|(_, j)| *j == i) {
+                    return Err(Error::input(
+                        &t.source,
+                        format!(
+                            "{other} and {flag} both name column `{}`: give each its own column",
+                            t.names[i]
+                        ),
+                    ));
+                }
+                named.push((flag, i));
+            }
+        }
         let mut notes = t.notes.clone();
         let pick = |spec: &Option<ColumnSpec>, role: &[&str]| -> Result<Option<usize>> {
             match spec {
