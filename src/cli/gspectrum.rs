@@ -53,7 +53,18 @@ fn quantity(v: &Value) -> Option<Quantity> {
     ))
 }
 
+/// Largest |g| read from a result: carriers in solids have |g| of a few.
+const MAX_ABS_G: f64 = 50.0;
+
 pub fn run(a: GspectrumArgs) -> anyhow::Result<i32> {
+    for (flag, v) in [("--delta", a.delta), ("--p2-m0", a.p2_m0)] {
+        if !(v.is_finite() && v > 0.0) {
+            bail!("{flag} {v}: expected a positive energy in eV");
+        }
+    }
+    if !a.dg_e.is_finite() {
+        bail!("--dg-e {}: expected a finite number", a.dg_e);
+    }
     let (se, sh) = (sign(&a.sign_e, "sign-e")?, sign(&a.sign_h, "sign-h")?);
     let mut rows = vec![];
     for p in &a.results {
@@ -72,6 +83,31 @@ pub fn run(a: GspectrumArgs) -> anyhow::Result<i32> {
                 p.display()
             );
         };
+        let (lo, hi) = crate::scan::vocab::PHOTON_ENERGY_RANGE_EV;
+        if !(lo..=hi).contains(&e) {
+            bail!(
+                "{}: field `photon_energy.value` = {e} eV is outside {lo}-{hi} eV",
+                p.display()
+            );
+        }
+        for (i, c) in j["carriers"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .enumerate()
+        {
+            if let Some(q) = quantity(&c["g"]) {
+                let sd_ok = q.stderr.is_nan() || (q.stderr.is_finite() && q.stderr >= 0.0);
+                if !(q.value.is_finite() && q.value.abs() <= MAX_ABS_G && sd_ok) {
+                    bail!(
+                        "{}: field `carriers[{i}].g` = {} +/- {}: expected a finite |g| <= {MAX_ABS_G} with a non-negative error",
+                        p.display(),
+                        q.value,
+                        q.stderr
+                    );
+                }
+            }
+        }
         let g = |name: &str, s: f64| {
             j["carriers"]
                 .as_array()?
