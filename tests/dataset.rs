@@ -173,30 +173,31 @@ fn appending_twice_adds_one_row_with_provenance() {
     );
 }
 
+/// A synthetic-allowed append running in the background, output piped.
+fn spawn_append(d: &Path, fit: &Path, compound: &str) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("spinfit"))
+        .args(["dataset", "append"])
+        .arg(d)
+        .arg("--fit")
+        .arg(fit)
+        .args([
+            "--compound",
+            compound,
+            "--date",
+            "2026-11-23",
+            "--allow-synthetic",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn two_appends_at_once_leave_one_row_and_an_intact_file() {
     let dir = tempfile::tempdir().unwrap();
     let (d, fit, compound) = apd_measurement(dir.path());
-    let bin = assert_cmd::cargo::cargo_bin("spinfit");
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            std::process::Command::new(&bin)
-                .args(["dataset", "append"])
-                .arg(&d)
-                .arg("--fit")
-                .arg(&fit)
-                .args([
-                    "--compound",
-                    &compound,
-                    "--date",
-                    "2026-11-23",
-                    "--allow-synthetic",
-                ])
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children: Vec<_> = (0..2).map(|_| spawn_append(&d, &fit, &compound)).collect();
     let outs: Vec<String> = children
         .into_iter()
         .map(|c| String::from_utf8_lossy(&c.wait_with_output().unwrap().stdout).to_string())
@@ -237,25 +238,7 @@ fn appends_killed_at_random_lose_nothing_and_leave_nothing() {
         std::fs::write(&p, j.to_string()).unwrap();
         p
     };
-    let bin = assert_cmd::cargo::cargo_bin("spinfit");
-    let spawn = |k: usize| {
-        std::process::Command::new(&bin)
-            .args(["dataset", "append"])
-            .arg(&d)
-            .arg("--fit")
-            .arg(fit_k(k))
-            .args([
-                "--compound",
-                &compound,
-                "--date",
-                "2026-11-23",
-                "--allow-synthetic",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = |k: usize| spawn_append(&d, &fit_k(k), &compound);
     let mut state = 0x2545_f491_4f6c_dd1du64; // xorshift: random but repeatable moments
     let mut next = || {
         state ^= state << 13;

@@ -37,6 +37,12 @@ impl Case {
         self.files.push((name.into(), bytes.into()));
         self
     }
+    fn files(mut self, files: &[(&str, &str)]) -> Case {
+        for (name, text) in files {
+            self = self.file(name, text.as_bytes());
+        }
+        self
+    }
     fn link(mut self, name: &str, to: &str) -> Case {
         self.links.push((name.into(), to.into()));
         self
@@ -1570,9 +1576,9 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
         1,
         &["--radius"],
     ));
-    v.push(case(
-        "--layers 0",
-        &[
+    // a cation request: the flags after `descriptors`, before the case's own
+    let cation = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
             "descriptors",
             "--cation",
             "C[NH3+]:1",
@@ -1580,34 +1586,43 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
             "Pb",
             "--halide",
             "I",
-            "--layers",
-            "0",
-            "--python",
-            "/nonexistent/python",
-        ],
-        1,
-        &["--layers"],
-    ));
-    v.push(case(
-        "a missing Python",
-        &[
-            "descriptors",
-            "--cation",
-            "C[NH3+]:1",
-            "--metal",
-            "Pb",
-            "--halide",
-            "I",
-            "--layers",
-            "1",
-            "--python",
-            "/nonexistent/python",
-            "--cache",
-            "c",
-        ],
-        1,
-        &["/nonexistent/python", "scripts/setup"],
-    ));
+        ]
+        .iter()
+        .chain(extra)
+        .chain(&["--python", "/nonexistent/python", "--cache", "c"])
+        .map(|s| s.to_string())
+        .collect();
+        v.dedup();
+        v
+    };
+    let planted = (
+        "c/cation-helper-000000000000.py",
+        "import os; open('PWNED', 'w').write('x')",
+    );
+    for (what, extra, says, files) in [
+        (
+            "--layers 0",
+            &["--layers", "0"][..],
+            &["--layers"][..],
+            &[][..],
+        ),
+        (
+            "a missing Python",
+            &["--layers", "1"],
+            &["/nonexistent/python", "scripts/setup"],
+            &[],
+        ),
+        (
+            "a planted helper script is never run",
+            &["--layers", "1"],
+            &["scripts/setup"],
+            &[planted],
+        ),
+    ] {
+        let args = cation(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        v.push(case(what, &args, 1, says).files(files));
+    }
     v.push(
         case(
             "candidates without columns",
@@ -1622,32 +1637,6 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
             &["c.csv", "cations"],
         )
         .file("c.csv", "name\nX\n"),
-    );
-    v.push(
-        case(
-            "a planted helper script is never run",
-            &[
-                "descriptors",
-                "--cation",
-                "C[NH3+]:1",
-                "--metal",
-                "Pb",
-                "--halide",
-                "I",
-                "--layers",
-                "1",
-                "--python",
-                "/nonexistent/python",
-                "--cache",
-                "c",
-            ],
-            1,
-            &["scripts/setup"],
-        )
-        .file(
-            "c/cation-helper-000000000000.py",
-            "import os; open('PWNED', 'w').write('x')",
-        ),
     );
     // gfactor and gspectrum
     let one = with_meta(
@@ -1670,60 +1659,56 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
         .file("b.csv", one.clone())
         .file("c.csv", one.clone()),
     );
-    v.push(
-        case(
+    for (what, args, code, says) in [
+        (
             "gfactor with one field says so",
-            &["gfactor", "a.csv"],
+            &["gfactor", "a.csv"][..],
             0,
-            &["1 distinct non-zero fields"],
-        )
-        .file("a.csv", one.clone()),
-    );
-    v.push(
-        case(
+            &["1 distinct non-zero fields"][..],
+        ),
+        (
             "gfactor --min-field nonsense",
             &["gfactor", "a.csv", "--min-field", "lots"],
             1,
             &["--min-field"],
-        )
-        .file("a.csv", one.clone()),
-    );
-    v.push(
-        case(
+        ),
+        (
             "gfactor --larger neither",
             &["gfactor", "a.csv", "--larger", "muon"],
             1,
             &["--larger"],
-        )
-        .file("a.csv", one.clone()),
-    );
-    v.push(
-        case(
-            "gspectrum of non-JSON",
-            &["gspectrum", "r.json"],
+        ),
+        (
+            "--kind is neither",
+            &["session", "in", "--kind", "nmr"],
             1,
-            &["r.json"],
-        )
-        .file("r.json", "not json"),
-    );
-    v.push(
-        case(
+            &["--kind"],
+        ),
+    ] {
+        v.push(case(what, args, code, says).files(&[("a.csv", &one), ("in/a.csv", &one)]));
+    }
+    for (what, args, says, json) in [
+        (
+            "gspectrum of non-JSON",
+            &["gspectrum", "r.json"][..],
+            &["r.json"][..],
+            "not json",
+        ),
+        (
             "gspectrum of another schema",
             &["gspectrum", "r.json"],
-            1,
             &["r.json", "schema"],
-        )
-        .file("r.json", "{\"schema\": \"spinfit.fit/1\"}"),
-    );
-    v.push(
-        case(
+            "{\"schema\": \"spinfit.fit/1\"}",
+        ),
+        (
             "gspectrum --sign-e x",
             &["gspectrum", "r.json", "--sign-e", "x"],
-            1,
             &["--sign-e"],
-        )
-        .file("r.json", "{}"),
-    );
+            "{}",
+        ),
+    ] {
+        v.push(case(what, args, 1, says).file("r.json", json));
+    }
     // sessions
     v.push(
         case(
@@ -1755,45 +1740,94 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
         .file("in/a.csv", one.clone())
         .file("o", "a file"),
     );
-    v.push(
-        case(
-            "--kind is neither",
-            &["session", "in", "--kind", "nmr"],
-            1,
-            &["--kind"],
-        )
-        .file("in/a.csv", one.clone()),
-    );
-    v.push(
-        case(
+    for (what, says, toml) in [
+        (
             "a config that is not TOML",
-            &["session", "in"],
-            1,
-            &["spinfit.toml"],
-        )
-        .file("in/a.csv", one.clone())
-        .file("in/spinfit.toml", "[read\ndelay_unit = "),
-    );
-    v.push(
-        case(
+            &["spinfit.toml"][..],
+            "[read\ndelay_unit = ",
+        ),
+        (
             "a config with an unknown key",
-            &["session", "in"],
-            1,
             &["spinfit.toml", "colour"],
+            "colour = \"blue\"\n",
+        ),
+        (
+            "a config value of the wrong type",
+            &["spinfit.toml", "min_field"],
+            "min_field = 3\n",
+        ),
+    ] {
+        v.push(
+            case(what, &["session", "in"], 1, says)
+                .files(&[("in/a.csv", &one), ("in/spinfit.toml", toml)]),
+        );
+    }
+    // more readers: a column named twice, a sheet header twice, g results
+    let tr = tr_text();
+    v.push(
+        case(
+            "--delay and --signal the same column",
+            &["fit", "tr", "x.csv", "--delay", "1", "--signal", "1"],
+            1,
+            &["x.csv", "--signal"],
         )
-        .file("in/a.csv", one.clone())
-        .file("in/spinfit.toml", "colour = \"blue\"\n"),
+        .file("x.csv", tr.as_bytes()),
     );
     v.push(
         case(
-            "a config value of the wrong type",
-            &["session", "in"],
+            "import of a sheet with a header twice",
+            &["dataset", "import", "s.csv", "--out", "o.csv"],
             1,
-            &["spinfit.toml", "min_field"],
+            &["s.csv", "`mu`", "overwrite"],
         )
-        .file("in/a.csv", one.clone())
-        .file("in/spinfit.toml", "min_field = 3\n"),
+        .file("s.csv", "sample,mu,MW,mu,rate\nA,1,2,3,0.5\n"),
     );
+    let gres = |e: f64, g: f64, sd: f64| {
+        json!({"schema": "spinfit.gfactor/1", "photon_energy": {"value": e, "unit": "eV"},
+               "carriers": [{"carrier": "electron", "g": {"value": g, "stderr": sd, "unit": ""}}]})
+        .to_string()
+    };
+    for (what, extra, code, says, json) in [
+        (
+            "gspectrum: a photon energy of 50 eV",
+            &[][..],
+            1,
+            &["r.json", "photon_energy"][..],
+            gres(50.0, 1.4, 0.01),
+        ),
+        (
+            "gspectrum: |g| = 1e300",
+            &[],
+            1,
+            &["r.json", "carriers[0].g"],
+            gres(1.9, 1e300, 0.01),
+        ),
+        (
+            "gspectrum: a negative g error",
+            &[],
+            1,
+            &["r.json", "carriers[0].g"],
+            gres(1.9, 1.4, -0.01),
+        ),
+        (
+            "gspectrum --delta -1.5",
+            &["--delta", "-1.5"],
+            1,
+            &["--delta"],
+            gres(1.9, 1.4, 0.01),
+        ),
+        (
+            "gspectrum: a good result",
+            &[],
+            0,
+            &["1.9"],
+            gres(1.9, 1.4, 0.01),
+        ),
+    ] {
+        let mut args = vec!["gspectrum", "r.json"];
+        args.extend(extra);
+        v.push(case(what, &args, code, says).file("r.json", json));
+    }
     v.push(case(
         "--max-input-mb 0",
         &["fit", "tr", "x.csv", "--max-input-mb", "0"],
@@ -1817,5 +1851,6 @@ fn hostile_inputs_get_clear_errors_and_the_right_exit_code() {
         all.extend(area());
     }
     assert!(all.len() >= 150, "only {} cases", all.len());
+    eprintln!("{} hostile cases", all.len());
     run_all(all);
 }

@@ -11,7 +11,8 @@
 //! test runs both solvers.
 //!
 //! Step: (A + mu diag(D)) delta = -g, A = J^T J, g = J^T r, D_k the running
-//! maximum of A_kk, solved in Jacobi-scaled form with mu starting at 1e-3. Gain ratio rho = (F(q) - F(q + delta)) / (L(0) - L(delta))
+//! maximum of A_kk, solved in Jacobi-scaled form with mu starting at 1e-3.
+//! Gain ratio rho = (F(q) - F(q + delta)) / (L(0) - L(delta))
 //! with L(0) - L(delta) = delta^T (mu D delta - g) / 2. Accept if rho > 0
 //! and set mu *= max(1/3, 1 - (2 rho - 1)^3); else mu *= nu, nu *= 2.
 //! Stops: max_k |g_k| / sqrt(A_kk chi^2) <= gtol (gradient), relative chi^2
@@ -131,8 +132,9 @@ pub fn minimize(
             a[(i, k)] / (sd[i] * sd[k]) + if i == k { mu } else { 0.0 }
         });
         let Some(ch) = damped.cholesky() else {
-            mu *= nu;
-            nu *= 2.0;
+            if !raise(&mut mu, &mut nu) {
+                return overflowed(q, nfev);
+            }
             continue;
         };
         let rhs = DVector::from_fn(n, |k, _| -g[k] / sd[k]);
@@ -145,8 +147,9 @@ pub fn minimize(
             }
             nfev += 1;
             if !prob.residuals(&qt, &mut rt) {
-                mu *= nu;
-                nu *= 2.0;
+                if !raise(&mut mu, &mut nu) {
+                    return overflowed(q, nfev);
+                }
                 continue;
             }
             // r'' along v, then (A + mu D) a = -J^T r'' in the scaled form
@@ -160,16 +163,8 @@ pub fn minimize(
             let a_scaled = ch.solve(&rhs_a);
             let (an, vn) = (a_scaled.norm(), scaled.norm());
             if !(an.is_finite() && 2.0 * an <= GEODESIC_ALPHA * vn) {
-                mu *= nu;
-                nu *= 2.0;
-                if !mu.is_finite() {
-                    return (
-                        q,
-                        Termination::NoImprovementPossible {
-                            detail: "damping overflowed; no downhill step".into(),
-                        },
-                        nfev,
-                    );
+                if !raise(&mut mu, &mut nu) {
+                    return overflowed(q, nfev);
                 }
                 continue;
             }
@@ -232,19 +227,29 @@ pub fn minimize(
                 );
             }
         } else {
-            mu *= nu;
-            nu *= 2.0;
-            if !mu.is_finite() {
-                return (
-                    q,
-                    Termination::NoImprovementPossible {
-                        detail: "damping overflowed; no downhill step".into(),
-                    },
-                    nfev,
-                );
+            if !raise(&mut mu, &mut nu) {
+                return overflowed(q, nfev);
             }
         }
     }
+}
+
+/// A refused step: raise the damping (mu *= nu, nu *= 2); false once it
+/// has overflowed.
+fn raise(mu: &mut f64, nu: &mut f64) -> bool {
+    *mu *= *nu;
+    *nu *= 2.0;
+    mu.is_finite()
+}
+
+fn overflowed(q: Vec<f64>, nfev: usize) -> (Vec<f64>, Termination, usize) {
+    (
+        q,
+        Termination::NoImprovementPossible {
+            detail: "damping overflowed; no downhill step".into(),
+        },
+        nfev,
+    )
 }
 
 /// A = J^T J and g = J^T r for a column-major m x n Jacobian.
