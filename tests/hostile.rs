@@ -1236,6 +1236,43 @@ fn ml_settings_and_saved_models() -> Vec<Case> {
             case(&format!("{flag} {value}"), &args, 1, &[says]).file("d.csv", s.dataset.clone()),
         );
     }
+    // ML tables: a number too large to square, an infinity, a word
+    let table = |cell: &str| {
+        let mut t = String::from("name,a,b,rate\n");
+        for i in 0..12 {
+            let rate = if i == 4 {
+                cell.to_string()
+            } else {
+                format!("{}", 0.1 + 0.01 * i as f64)
+            };
+            t += &format!(
+                "c{i},{},{},{rate}\n",
+                (i * 7 % 5) as f64,
+                (i * 3 % 4) as f64
+            );
+        }
+        t
+    };
+    for cell in ["1e308", "inf", "-inf", "fast", "NaN"] {
+        v.push(
+            case(
+                &format!("an ML target of {cell}"),
+                &["ml", "cv", "t.csv", "--model", "ols"],
+                1,
+                &["t.csv", "line 6", "rate"],
+            )
+            .file("t.csv", table(cell)),
+        );
+    }
+    v.push(
+        case(
+            "an empty ML cell is a missing value",
+            &["ml", "cv", "t.csv", "--model", "ols"],
+            0,
+            &["R2"],
+        )
+        .file("t.csv", table("")),
+    );
     // saved models, edited
     let model = |kind: &str| {
         s.models

@@ -152,6 +152,10 @@ pub fn load_candidates(path: &Path, features: &[String]) -> Result<(Vec<String>,
     ))
 }
 
+/// Largest magnitude of a value read as a feature or target: beyond it
+/// sums of squares overflow and every score is NaN.
+pub const MAX_ABS_VALUE: f64 = 1e100;
+
 /// Load `path`: a spinfit dataset (target default `rate_per_ps`), or any
 /// CSV with a header whose numeric columns are features unless named.
 pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Data> {
@@ -212,15 +216,30 @@ pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Da
         let id = id_col
             .and_then(|i| r.get(i).cloned())
             .unwrap_or_else(|| format!("row {line}"));
-        let num = |i: usize| {
-            r.get(i)
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|v| v.is_finite())
+        // an empty cell is missing (the row is dropped and listed); a cell
+        // that is there but not a usable number is an error
+        let num = |i: usize| -> Result<Option<f64>> {
+            let v = r.get(i).map_or("", |v| v.trim());
+            if v.is_empty() {
+                return Ok(None);
+            }
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() && x.abs() <= MAX_ABS_VALUE => Ok(Some(x)),
+                _ => Err(Error::at_line(
+                    &src,
+                    *line + 1,
+                    format!(
+                        "column `{}`: `{v}` is not a finite number of magnitude <= {MAX_ABS_VALUE:e} (leave the cell empty if it is missing)",
+                        header[i]
+                    ),
+                )),
+            }
         };
-        match (
-            fi.iter().map(|&i| num(i)).collect::<Option<Vec<f64>>>(),
-            num(ti),
-        ) {
+        let x = fi
+            .iter()
+            .map(|&i| num(i))
+            .collect::<Result<Vec<Option<f64>>>>()?;
+        match (x.into_iter().collect::<Option<Vec<f64>>>(), num(ti)?) {
             (Some(x), Some(y)) => {
                 xs.push(x);
                 ys.push(y);
@@ -231,6 +250,7 @@ pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Da
             _ => dropped.push(id),
         }
     }
+
     if xs.len() < 3 {
         return Err(Error::input(
             &src,
