@@ -402,6 +402,7 @@ fn scan_files_and_fit_flags() -> Vec<Case> {
         ("0T", 3, "model inadequate"),
         ("inf T", 1, "--field"),
         ("-270mT", 0, "\"success\": true"),
+        ("430T", 1, "--field"),
     ] {
         v.push(fit_trfe(
             &format!("--field {value}"),
