@@ -1800,6 +1800,26 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
                 .files(&[("in/a.csv", &one), ("in/spinfit.toml", toml)]),
         );
     }
+    for (what, line, says) in [
+        (
+            "a sample at 5000 K",
+            "# temperature = 5000 K",
+            "temperature",
+        ),
+        (
+            "a fluence of 10 J/cm2",
+            "# fluence = 10000 mJ/cm2",
+            "fluence",
+        ),
+        (
+            "a negative temperature",
+            "# temperature = -4 K",
+            "temperature",
+        ),
+    ] {
+        let t = with_meta(&tr_text(), &["# kind = tr", line]);
+        v.push(case(what, &["fit", "tr", "x.csv"], 1, &["x.csv", says]).file("x.csv", t));
+    }
     // more readers: a column named twice, a sheet header twice, g results
     let tr = tr_text();
     v.push(

@@ -286,14 +286,25 @@ pub fn sample(meta: &Metadata, source: &str) -> Result<Option<String>> {
 }
 
 /// Temperature in K from the header (`6 K`, or a bare number for `_k` keys).
+/// Hottest sample temperature read, K.
+pub const MAX_TEMPERATURE_K: f64 = 2000.0;
+/// Largest pump fluence read, uJ/cm^2 (1 J/cm^2, far past any damage
+/// threshold).
+pub const MAX_FLUENCE_UJ_CM2: f64 = 1e6;
+
 pub fn temperature(meta: &Metadata, source: &str) -> Result<Option<f64>> {
     let with_unit = |v: &str| -> Result<f64> {
         let t = v.trim();
         let num = t.strip_suffix('K').unwrap_or(t).trim();
         num.parse::<f64>()
             .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| Error::setting("temperature", format!("`{v}`, expected e.g. `6 K`")))
+            .filter(|x| x.is_finite() && (0.0..=MAX_TEMPERATURE_K).contains(x))
+            .ok_or_else(|| {
+                Error::setting(
+                    "temperature",
+                    format!("`{v}`, expected e.g. `6 K` (0-{MAX_TEMPERATURE_K} K)"),
+                )
+            })
     };
     one_of(
         meta,
@@ -332,15 +343,15 @@ pub fn fluence(meta: &Metadata, source: &str) -> Result<Option<f64>> {
             })?;
         num.parse::<f64>()
             .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0)
             .map(|x| x * scale)
+            .filter(|x| x.is_finite() && (0.0..=MAX_FLUENCE_UJ_CM2).contains(x))
             .ok_or_else(|| Error::setting("fluence", format!("`{v}`, expected e.g. 3.48 uJ/cm2")))
     };
     let bare = |v: &str| -> Result<f64> {
         v.trim()
             .parse::<f64>()
             .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0)
+            .filter(|x| x.is_finite() && (0.0..=MAX_FLUENCE_UJ_CM2).contains(x))
             .ok_or_else(|| Error::setting("fluence", format!("`{v}`, expected a number in uJ/cm2")))
     };
     one_of(
