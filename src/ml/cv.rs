@@ -39,18 +39,27 @@ pub enum Scheme {
     },
     /// A fixed split (the paper's 38 literature + 14 synthesised).
     Split(Train),
+    /// Rows grouped by a column's value, a group never split between
+    /// training and test: GroupKFold with `k` folds (scikit-learn's
+    /// assignment: largest group first, each to the fold with the fewest
+    /// rows so far, ties to the lower fold), or LeaveOneGroupOut (None).
+    Groups {
+        column: String,
+        k: Option<usize>,
+    },
 }
 
 impl std::str::FromStr for Scheme {
     type Err = Error;
     /// `loo`, `kfold:5`, `kfold:5x10` (10 repeats), `split:38`,
-    /// `split:rows=1-38`, `split:COLUMN=VALUE`.
+    /// `split:rows=1-38`, `split:COLUMN=VALUE`, `groups:COLUMN`
+    /// (LeaveOneGroupOut), `groupkfold:K:COLUMN`.
     fn from_str(s: &str) -> Result<Scheme> {
         let bad = || {
             Error::setting(
                 "cv",
                 format!(
-                    "`{s}`: expected loo, kfold:K, kfold:KxR, split:N, split:rows=A-B or split:COLUMN=VALUE"
+                    "`{s}`: expected loo, kfold:K, kfold:KxR, split:N, split:rows=A-B, split:COLUMN=VALUE, groups:COLUMN or groupkfold:K:COLUMN"
                 ),
             )
         };
@@ -70,6 +79,23 @@ impl std::str::FromStr for Scheme {
                 k,
                 repeats,
                 seed: 42,
+            });
+        }
+        if let Some(c) = s.strip_prefix("groups:").filter(|c| !c.is_empty()) {
+            return Ok(Scheme::Groups {
+                column: c.into(),
+                k: None,
+            });
+        }
+        if let Some(r) = s.strip_prefix("groupkfold:") {
+            let (k, c) = r.split_once(':').ok_or_else(bad)?;
+            let k: usize = k.parse().map_err(|_| bad())?;
+            if k < 2 || c.is_empty() {
+                return Err(bad());
+            }
+            return Ok(Scheme::Groups {
+                column: c.into(),
+                k: Some(k),
             });
         }
         if let Some(r) = s.strip_prefix("split:") {
@@ -111,8 +137,55 @@ impl Scheme {
             Scheme::Loo => n,
             Scheme::KFold { k, repeats, .. } => k * repeats,
             Scheme::Split(_) => 1,
+            Scheme::Groups { k: Some(k), .. } => *k,
+            Scheme::Groups { k: None, .. } => n, // at most one group per row
         }
     }
+}
+
+/// Test rows of each fold when rows are grouped by `labels` (see
+/// [`Scheme::Groups`]).
+pub fn group_folds(labels: &[String], k: Option<usize>) -> Result<Vec<Vec<usize>>> {
+    let mut groups: Vec<(String, Vec<usize>)> = vec![];
+    for (i, l) in labels.iter().enumerate() {
+        match groups.iter_mut().find(|g| g.0 == *l) {
+            Some(g) => g.1.push(i),
+            None => groups.push((l.clone(), vec![i])),
+        }
+    }
+    let Some(k) = k else {
+        if groups.len() < 2 {
+            return Err(Error::setting(
+                "cv",
+                format!(
+                    "{} group: leave-one-group-out needs at least 2",
+                    groups.len()
+                ),
+            ));
+        }
+        return Ok(groups.into_iter().map(|g| g.1).collect());
+    };
+    if groups.len() < k {
+        return Err(Error::setting(
+            "cv",
+            format!(
+                "{k} folds for {} groups: at most one fold per group",
+                groups.len()
+            ),
+        ));
+    }
+    // largest group first (stable for ties), to the lightest fold
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&a, &b| groups[b].1.len().cmp(&groups[a].1.len()));
+    let mut folds: Vec<Vec<usize>> = vec![vec![]; k];
+    for g in order {
+        let lightest = (0..k).min_by_key(|&f| (folds[f].len(), f)).unwrap_or(0);
+        folds[lightest].extend(&groups[g].1);
+    }
+    for f in &mut folds {
+        f.sort_unstable();
+    }
+    Ok(folds)
 }
 
 /// Resolve a fixed split to (train, test) row indices of `d`.
@@ -210,6 +283,17 @@ pub(crate) fn kfold_predictions(
             (train, test)
         })
         .collect();
+    fold_predictions(m, d, &folds, log, tick)
+}
+
+/// Pooled predictions of (train, test) folds trained in parallel.
+fn fold_predictions(
+    m: &dyn Regressor,
+    d: &Data,
+    folds: &[(Vec<usize>, Vec<usize>)],
+    log: bool,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<f64>> {
     let parts = folds
         .par_iter()
         .map(|(tr, te)| {
@@ -218,7 +302,7 @@ pub(crate) fn kfold_predictions(
             p
         })
         .collect::<Result<Vec<Vec<f64>>>>()?;
-    let mut pred = vec![f64::NAN; n];
+    let mut pred = vec![f64::NAN; d.y.len()];
     for ((_, te), p) in folds.iter().zip(parts) {
         for (t, v) in te.iter().zip(p) {
             pred[*t] = v;
@@ -307,6 +391,28 @@ pub fn validate_with(
                 first,
                 format!("{k}-fold x {repeats} (pooled per repeat, seed {seed})"),
             )
+        }
+        Scheme::Groups { column, k } => {
+            let tests = group_folds(d.column_text(column)?, *k)?;
+            let folds: Vec<(Vec<usize>, Vec<usize>)> = tests
+                .into_iter()
+                .map(|te| ((0..n).filter(|i| !te.contains(i)).collect(), te))
+                .collect();
+            if folds.iter().any(|(tr, _)| tr.len() < 2) {
+                return Err(Error::setting(
+                    "cv",
+                    format!("a group of `{column}` leaves fewer than 2 training rows"),
+                ));
+            }
+            let pred = fold_predictions(m, d, &folds, log_target, tick)?;
+            let label = match k {
+                Some(k) => format!("group {k}-fold by `{column}` (pooled)"),
+                None => format!(
+                    "leave-one-group-out by `{column}`, {} groups (pooled)",
+                    folds.len()
+                ),
+            };
+            (score(&y, &pred), None, pred, label)
         }
         Scheme::Split(t) => {
             let (tr, te, label) = split_rows(d, t)?;
@@ -407,6 +513,39 @@ pub(crate) mod tests {
                     .collect(),
             )],
         }
+    }
+
+    #[test]
+    fn group_kfold_equals_the_hand_made_split() {
+        // groups of 4, 3, 2, 1, 1 rows, interleaved; two folds by
+        // scikit-learn's rule: a (4) -> fold 0, b (3) -> fold 1, c (2) ->
+        // fold 1 (3 < 4), d (1) -> fold 0 (4 < 5), e (1) -> fold 0 (tie: lower)
+        let labels: Vec<String> = "a b a c b a d b c a e"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let folds = group_folds(&labels, Some(2)).unwrap();
+        assert_eq!(folds, vec![vec![0, 2, 5, 6, 9, 10], vec![1, 3, 4, 7, 8]]);
+        // leave-one-group-out: one fold per group, in order of appearance
+        let logo = group_folds(&labels, None).unwrap();
+        assert_eq!(logo.len(), 5);
+        assert_eq!(logo[0], vec![0, 2, 5, 9]);
+        assert!(group_folds(&labels, Some(6)).is_err());
+        // the CV's pooled predictions are those of the hand-made folds
+        let mut d = data(11, 0.2);
+        d.text = vec![("batch".into(), labels)];
+        let scheme: Scheme = "groupkfold:2:batch".parse().unwrap();
+        let r = validate(&Ols, &d, &scheme, false).unwrap();
+        for test in &folds {
+            let train: Vec<usize> = (0..11).filter(|i| !test.contains(i)).collect();
+            let p = train_predict(&Ols, &d, &train, test, false).unwrap();
+            for (i, v) in test.iter().zip(p) {
+                assert!((r.predictions[*i] - v).abs() < 1e-12, "row {i}");
+            }
+        }
+        assert!(
+            "groups:".parse::<Scheme>().is_err() && "groupkfold:1:batch".parse::<Scheme>().is_err()
+        );
     }
 
     #[test]

@@ -15,9 +15,13 @@ pub struct CvArgs {
     #[command(flatten)]
     pub m: ModelData,
     /// loo, kfold:K, kfold:KxR (R repeats), split:N (first N rows train),
-    /// split:rows=A-B (data rows A-B of the file train), split:COLUMN=VALUE.
+    /// split:rows=A-B (data rows A-B of the file train), split:COLUMN=VALUE,
+    /// groups:COLUMN (leave one group out), groupkfold:K:COLUMN (GroupKFold).
     #[arg(long, default_value = "loo")]
     pub cv: String,
+    /// Seed of the k-fold shuffle (default 42).
+    #[arg(long)]
+    pub cv_seed: Option<u64>,
     #[command(flatten)]
     pub t: super::TuneArgs,
     /// Repeat the validation with N seeds (model and shuffles) and report
@@ -57,7 +61,13 @@ fn regressor(spec: &ModelSpec, a: &CvArgs, seed: u64) -> crate::Result<Box<dyn R
 }
 
 pub fn run(a: CvArgs) -> anyhow::Result<i32> {
-    let scheme: Scheme = a.cv.parse()?;
+    let mut scheme: Scheme = a.cv.parse()?;
+    if let Some(seed) = a.cv_seed {
+        if !matches!(scheme, Scheme::KFold { .. }) {
+            anyhow::bail!("--cv-seed: only a k-fold split is shuffled (--cv kfold:K)");
+        }
+        scheme = scheme.with_seed(seed);
+    }
     let (spec, d) = a.m.load()?;
     let n = d.y.len();
     let model = regressor(&spec, &a, spec.seed())?;
