@@ -233,6 +233,9 @@ pub struct CvResult {
     pub in_sample: Metrics,
     /// Pooled out-of-fold predictions of the first repeat (NaN where a row was only trained on).
     pub predictions: Vec<f64>,
+    /// Held-out scores of each fold of the first repeat (k-fold, groups,
+    /// a split; empty for leave-one-out, whose folds are single rows).
+    pub per_fold: Vec<Metrics>,
 }
 
 fn subset(d: &Data, rows: &[usize]) -> (DMatrix<f64>, DVector<f64>) {
@@ -267,7 +270,7 @@ pub(crate) fn kfold_predictions(
     rng: &mut StdRng,
     log: bool,
     tick: &(dyn Fn() + Sync),
-) -> Result<Vec<f64>> {
+) -> Result<(Vec<f64>, Vec<Vec<usize>>)> {
     let n = d.y.len();
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(rng);
@@ -283,7 +286,8 @@ pub(crate) fn kfold_predictions(
             (train, test)
         })
         .collect();
-    fold_predictions(m, d, &folds, log, tick)
+    let pred = fold_predictions(m, d, &folds, log, tick)?;
+    Ok((pred, folds.into_iter().map(|f| f.1).collect()))
 }
 
 /// Pooled predictions of (train, test) folds trained in parallel.
@@ -340,6 +344,8 @@ pub fn validate_with(
     );
     tick();
     let y: Vec<f64> = d.y.iter().copied().collect();
+    // test rows of each fold (first repeat), for the per-fold scores
+    let mut fold_tests: Vec<Vec<usize>> = vec![];
     let (held_out, sd, predictions, name) = match scheme {
         Scheme::Loo => {
             let pred = (0..n)
@@ -366,10 +372,11 @@ pub fn validate_with(
             let mut scores = vec![];
             let mut first = vec![];
             for _ in 0..*repeats {
-                let pred = kfold_predictions(m, d, *k, &mut rng, log_target, tick)?;
+                let (pred, tests) = kfold_predictions(m, d, *k, &mut rng, log_target, tick)?;
                 scores.push(score(&y, &pred));
                 if first.is_empty() {
                     first = pred;
+                    fold_tests = tests;
                 }
             }
             let r = scores.len() as f64;
@@ -405,6 +412,7 @@ pub fn validate_with(
                 ));
             }
             let pred = fold_predictions(m, d, &folds, log_target, tick)?;
+            fold_tests = folds.iter().map(|f| f.1.clone()).collect();
             let label = match k {
                 Some(k) => format!("group {k}-fold by `{column}` (pooled)"),
                 None => format!(
@@ -417,6 +425,7 @@ pub fn validate_with(
         Scheme::Split(t) => {
             let (tr, te, label) = split_rows(d, t)?;
             let p = train_predict(m, d, &tr, &te, log_target)?;
+            fold_tests = vec![te.clone()];
             tick();
             let mut pred = vec![f64::NAN; n];
             for (t, v) in te.iter().zip(&p) {
@@ -426,7 +435,16 @@ pub fn validate_with(
             (score(&yt, &p), None, pred, label)
         }
     };
+    let per_fold = fold_tests
+        .iter()
+        .map(|te| {
+            let yt: Vec<f64> = te.iter().map(|&i| y[i]).collect();
+            let pt: Vec<f64> = te.iter().map(|&i| predictions[i]).collect();
+            score(&yt, &pt)
+        })
+        .collect();
     Ok(CvResult {
+        per_fold,
         model: m.name(),
         scheme: name,
         log_target,

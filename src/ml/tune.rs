@@ -62,7 +62,7 @@ impl Tuned {
             .map(|m| {
                 // the same folds for every setting: differences are the settings'
                 let mut rng = StdRng::seed_from_u64(self.seed);
-                let p = kfold_predictions(m, &d, k, &mut rng, false, &|| {})?;
+                let (p, _) = kfold_predictions(m, &d, k, &mut rng, false, &|| {})?;
                 Ok(score(y.as_slice(), &p).mse)
             })
             .collect()

@@ -124,6 +124,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
                 "log_target": r.log_target, "rows": n, "rows_dropped": d.dropped,
                 "metrics": metrics,
                 "held_out_r2_sd_over_repeats": r.held_out_r2_sd,
+                "folds": r.per_fold.iter().enumerate().map(|(i, m)| json!({"fold": i + 1, "rows": m.n, "r2": m.r2, "mse": m.mse, "mae": m.mae})).collect::<Vec<_>>(),
                 "tuning": a.t.tune.then(|| json!({
                     "nested": true, "inner_folds": a.t.inner_folds,
                     "chosen_settings": choices.iter().map(|(s, k)| json!({"model": s, "times": k})).collect::<Vec<_>>(),
@@ -175,6 +176,14 @@ fn print_text(
         "  {label}:  R2 = {:.3}{sd}, MSE = {:.4}, RMSE = {:.4}, MAE = {:.4}",
         r.held_out.r2, r.held_out.mse, r.held_out.rmse, r.held_out.mae
     );
+    if !r.per_fold.is_empty() {
+        let r2: Vec<String> = r
+            .per_fold
+            .iter()
+            .map(|m| format!("{:.3} ({} rows)", m.r2, m.n))
+            .collect();
+        println!("  held-out R2 per fold: {}", r2.join(", "));
+    }
     if let Some((name, m)) = optimistic {
         println!(
             "  tuned on all rows: R2 = {:.3}, MSE = {:.4}   (optimistic: settings chosen by this same score; {name})",
