@@ -561,6 +561,14 @@ pub(crate) mod tests {
                 assert!((r.predictions[*i] - v).abs() < 1e-12, "row {i}");
             }
         }
+        // per-fold scores are each fold's own held-out rows
+        assert_eq!(r.per_fold.len(), 2);
+        for (m, test) in r.per_fold.iter().zip(&folds) {
+            let yt: Vec<f64> = test.iter().map(|&i| d.y[i]).collect();
+            let pt: Vec<f64> = test.iter().map(|&i| r.predictions[i]).collect();
+            assert_eq!(m.n, test.len());
+            assert!((m.mse - crate::ml::metrics::score(&yt, &pt).mse).abs() < 1e-15);
+        }
         assert!(
             "groups:".parse::<Scheme>().is_err() && "groupkfold:1:batch".parse::<Scheme>().is_err()
         );
