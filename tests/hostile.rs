@@ -1887,6 +1887,12 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
         v.push(case(what, &args, code, says).file("r.json", json));
     }
     v.push(case(
+        "--jobs 0",
+        &["fit", "tr", "x.csv", "--jobs", "0"],
+        2,
+        &["--jobs"],
+    ));
+    v.push(case(
         "--max-input-mb 0",
         &["fit", "tr", "x.csv", "--max-input-mb", "0"],
         2,

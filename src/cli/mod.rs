@@ -27,6 +27,10 @@ pub const EXIT_FIT_FAILED: i32 = 3;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Worker threads for parallel fits and model training (default: one
+    /// per core; RAYON_NUM_THREADS also works).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     /// Largest input file read, MiB (default 256; also SPINFIT_MAX_INPUT_MB).
     #[arg(long, global = true, value_name = "MB", value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
     pub max_input_mb: Option<u64>,
@@ -60,6 +64,12 @@ pub enum Command {
 
 /// Run a parsed command; returns the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Some(n) = cli.jobs {
+        // fails only if a pool exists already (a second call in one process)
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global();
+    }
     if let Some(mb) = cli.max_input_mb {
         crate::io_util::set_max_input_bytes(mb << 20);
     }
