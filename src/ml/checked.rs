@@ -289,6 +289,24 @@ mod tests {
         }
     }
 
+    /// Boosting starts from the training mean (xgboost's estimated base
+    /// score), not smartcore's fixed 0.5: one near-zero-rate tree predicts
+    /// the mean; and a saved setting without the newer fields still loads.
+    #[test]
+    fn boosting_starts_from_the_mean_and_old_settings_load() {
+        let x = DMatrix::from_fn(20, 2, |i, j| (i * (j + 2)) as f64);
+        let y = DVector::from_fn(20, |i, _| 40.0 + i as f64);
+        let spec: ModelSpec = "gbt:n_estimators=1,learning_rate=1e-9".parse().unwrap();
+        let p = spec.fit(&x, &y).unwrap().predict(&x);
+        let mean = y.mean();
+        assert!(p.iter().all(|v| (v - mean).abs() < 1e-6), "{p}");
+        let old: ModelSpec = serde_json::from_str(
+            r#"{"kind": "gbt", "n_estimators": 5, "learning_rate": 0.1, "max_depth": 2, "seed": 1}"#,
+        )
+        .unwrap();
+        assert!(old.validate().is_ok());
+    }
+
     #[test]
     fn nonsense_settings_name_the_setting_and_its_range() {
         for (s, name) in [
@@ -302,6 +320,8 @@ mod tests {
             ("ann:hidden=0", "ann:hidden"),
             ("ann:seeds=0", "ann:seeds"),
             ("ann:alpha=-1", "ann:alpha"),
+            ("gbt:subsample=1.5", "gbt:subsample"),
+            ("gbt:lambda=-1", "gbt:lambda"),
         ] {
             let e = s.parse::<ModelSpec>().unwrap_err().to_string();
             assert!(e.contains(name), "{s}: {e}");

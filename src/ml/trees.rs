@@ -124,6 +124,29 @@ pub struct Boosted {
     pub learning_rate: f64,
     pub max_depth: u16,
     pub seed: u64,
+    /// L2 penalty on leaf weights (xgboost's `lambda`, default 1).
+    #[serde(default = "one")]
+    pub lambda: f64,
+    /// Smallest loss reduction for a split (xgboost's `gamma`, default 0).
+    #[serde(default)]
+    pub gamma: f64,
+    /// Smallest hessian sum (rows, for squared loss) in a child (default 1).
+    #[serde(default = "one_usize")]
+    pub min_child_weight: usize,
+    /// Fraction of rows drawn for each tree (default 1: all).
+    #[serde(default = "one")]
+    pub subsample: f64,
+    /// Starting prediction; None (the default) = the training mean.
+    #[serde(default)]
+    pub base_score: Option<f64>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn one_usize() -> usize {
+    1
 }
 
 impl Boosted {
@@ -133,7 +156,16 @@ impl Boosted {
         in_range("gbt:n_estimators", self.n_estimators, 1, 100_000)?;
         positive("gbt:learning_rate", self.learning_rate, false)?;
         in_range("gbt:learning_rate", self.learning_rate, 0.0, 1.0)?;
-        in_range("gbt:max_depth", self.max_depth as usize, 1, MAX_TREE_DEPTH)
+        in_range("gbt:max_depth", self.max_depth as usize, 1, MAX_TREE_DEPTH)?;
+        positive("gbt:lambda", self.lambda, true)?;
+        positive("gbt:gamma", self.gamma, true)?;
+        in_range("gbt:min_child_weight", self.min_child_weight, 0, 1_000_000)?;
+        positive("gbt:subsample", self.subsample, false)?;
+        in_range("gbt:subsample", self.subsample, 0.0, 1.0)?;
+        if let Some(b) = self.base_score {
+            positive("gbt:base_score", b.abs(), true)?;
+        }
+        Ok(())
     }
 }
 
@@ -144,6 +176,11 @@ impl Default for Boosted {
             learning_rate: 0.05,
             max_depth: 3,
             seed: 7,
+            lambda: 1.0,
+            gamma: 0.0,
+            min_child_weight: 1,
+            subsample: 1.0,
+            base_score: None,
         }
     }
 }
@@ -162,11 +199,19 @@ impl Regressor for Boosted {
     }
     fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Box<dyn Predictor>> {
         use smartcore::xgboost::xgb_regressor::XGRegressorParameters as P;
+        let base = self
+            .base_score
+            .unwrap_or_else(|| y.iter().sum::<f64>() / y.len().max(1) as f64);
         let p = P::default()
             .with_n_estimators(self.n_estimators)
             .with_learning_rate(self.learning_rate)
             .with_max_depth(self.max_depth)
-            .with_seed(self.seed);
+            .with_seed(self.seed)
+            .with_lambda(self.lambda)
+            .with_gamma(self.gamma)
+            .with_min_child_weight(self.min_child_weight)
+            .with_subsample(self.subsample)
+            .with_base_score(base);
         let m = Xgb::fit(&dense(x)?, &y.iter().copied().collect(), p)
             .map_err(failed("boosted trees"))?;
         Ok(Box::new(FittedBoosted(m)))
