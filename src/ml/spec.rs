@@ -22,6 +22,9 @@ pub enum ModelSpec {
     Ann(Mlp),
 }
 
+/// Most settings a tuning grid may hold.
+pub const MAX_GRID: usize = 10_000;
+
 /// The command-line names.
 pub const KINDS: &str = "ann, ols, rf, gbt, svr";
 
@@ -78,6 +81,45 @@ impl ModelSpec {
             obj.insert(k.to_string(), parsed);
         }
         serde_json::from_value(v).map_err(|e| Error::setting("model", format!("`{s}`: {e}")))
+    }
+
+    /// A tuning grid from text: `key=v1,v2;key2=w1,w2` (the product of
+    /// the lists, each applied to this spec's settings), at most
+    /// [`MAX_GRID`] settings, each validated.
+    pub fn grid_from(&self, text: &str) -> Result<Vec<ModelSpec>> {
+        let mut out = vec![self.clone()];
+        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, values) = part.split_once('=').ok_or_else(|| {
+                Error::setting("--grid", format!("`{part}`: expected key=v1,v2,..."))
+            })?;
+            let values: Vec<&str> = values
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .collect();
+            if values.is_empty() {
+                return Err(Error::setting("--grid", format!("`{part}`: no values")));
+            }
+            if out.len().saturating_mul(values.len()) > MAX_GRID {
+                return Err(Error::setting(
+                    "--grid",
+                    format!("more than {MAX_GRID} settings"),
+                ));
+            }
+            let mut next = vec![];
+            for spec in &out {
+                for v in &values {
+                    let kv = format!("{}={v}", key.trim());
+                    let m = Self::with_settings(spec.clone(), self.kind(), &kv, &kv)
+                        .map_err(|e| Error::setting("--grid", e.to_string()))?;
+                    m.validate()
+                        .map_err(|e| Error::setting("--grid", e.to_string()))?;
+                    next.push(m);
+                }
+            }
+            out = next;
+        }
+        Ok(out)
     }
 
     /// Every setting in its range (see each family's `validate`).
@@ -235,6 +277,48 @@ impl Regressor for ModelSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grid_from_text_is_the_product_of_its_lists() {
+        let base: ModelSpec = "svr:epsilon=0.3".parse().unwrap();
+        let g = base.grid_from("c=1,10,100; gamma=0.1,null").unwrap();
+        assert_eq!(g.len(), 6);
+        let ModelSpec::Svr(last) = &g[5] else {
+            panic!("{g:?}")
+        };
+        assert_eq!((last.c, last.gamma, last.epsilon), (100.0, None, 0.3));
+        let ModelSpec::Svr(first) = &g[0] else {
+            panic!()
+        };
+        assert_eq!((first.c, first.gamma), (1.0, Some(0.1)));
+        for bad in ["c", "c=", "c=-1", "colour=1", "c=x"] {
+            assert!(
+                base.grid_from(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("--grid"),
+                "{bad}"
+            );
+        }
+        let big = format!(
+            "c={}",
+            (1..=101)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let huge = format!(
+            "{big};epsilon={}",
+            (1..=101)
+                .map(|i| format!("0.{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(
+            base.grid_from(&huge).is_err(),
+            "more than MAX_GRID settings"
+        );
+    }
 
     #[test]
     fn settings_from_the_command_line() {

@@ -52,8 +52,8 @@ fn metrics_json(x: &Metrics, kind: &str) -> Vec<serde_json::Value> {
 
 /// The model validated: the spec itself, or the spec tuned over its grid.
 fn regressor(spec: &ModelSpec, a: &CvArgs, seed: u64) -> crate::Result<Box<dyn Regressor>> {
-    Ok(if a.t.tune {
-        let grid = spec.with_seed(seed).grid();
+    Ok(if a.t.tuning() {
+        let grid = a.t.grid_of(&spec.with_seed(seed))?;
         Box::new(Tuned::new(grid, a.t.inner_folds, seed)?)
     } else {
         Box::new(spec.with_seed(seed))
@@ -75,8 +75,8 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
     let r = validate_with(model.as_ref(), &d, &scheme, a.t.log_target, &|| bar.inc(1))?;
     bar.finish_and_clear();
     // nested CV's counterpart: settings chosen by their score on all rows
-    let optimistic = if a.t.tune {
-        let grid = spec.grid();
+    let optimistic = if a.t.tuning() {
+        let grid = a.t.grid_of(&spec)?;
         let bar = progress(
             grid.len() * scheme.fits(n),
             "model fits (tuning on all rows)",
@@ -125,7 +125,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
                 "metrics": metrics,
                 "held_out_r2_sd_over_repeats": r.held_out_r2_sd,
                 "folds": r.per_fold.iter().enumerate().map(|(i, m)| json!({"fold": i + 1, "rows": m.n, "r2": m.r2, "mse": m.mse, "mae": m.mae})).collect::<Vec<_>>(),
-                "tuning": a.t.tune.then(|| json!({
+                "tuning": a.t.tuning().then(|| json!({
                     "nested": true, "inner_folds": a.t.inner_folds,
                     "chosen_settings": choices.iter().map(|(s, k)| json!({"model": s, "times": k})).collect::<Vec<_>>(),
                     "tuned_on_all_rows": optimistic.as_ref().map(|(s, m)| json!({"model": s, "metrics": metrics_json(m, "selected-on-the-same-rows")})),
@@ -167,7 +167,7 @@ fn print_text(
     let sd = r
         .held_out_r2_sd
         .map_or(String::new(), |s| format!(" (sd over repeats {s:.3})"));
-    let label = if a.t.tune {
+    let label = if a.t.tuning() {
         "held-out (nested)"
     } else {
         "held-out"

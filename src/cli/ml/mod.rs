@@ -67,6 +67,31 @@ pub struct TuneArgs {
     /// Inner folds for --tune.
     #[arg(long, default_value_t = 5)]
     pub inner_folds: usize,
+    /// The tuning grid instead of the model's built-in one (implies
+    /// --tune): `key=v1,v2;key2=w1,w2`, e.g. `c=1,10,100;epsilon=0.05,0.2`,
+    /// or `@FILE` to read it from a file.
+    #[arg(long)]
+    pub grid: Option<String>,
+}
+
+impl TuneArgs {
+    /// Whether to tune (--tune or --grid).
+    pub fn tuning(&self) -> bool {
+        self.tune || self.grid.is_some()
+    }
+    /// The grid to tune `spec` over.
+    pub fn grid_of(&self, spec: &ModelSpec) -> crate::Result<Vec<ModelSpec>> {
+        match self.grid.as_deref() {
+            None => Ok(spec.grid()),
+            Some(g) => {
+                let text = match g.strip_prefix('@') {
+                    Some(path) => crate::io_util::read_text(std::path::Path::new(path))?,
+                    None => g.to_string(),
+                };
+                spec.grid_from(&text)
+            }
+        }
+    }
 }
 
 /// Where a model comes from: data to train on, or a saved model.

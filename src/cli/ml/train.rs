@@ -21,8 +21,8 @@ pub struct TrainArgs {
 
 pub fn run(a: TrainArgs) -> anyhow::Result<i32> {
     let (mut spec, d) = a.m.load()?;
-    if a.t.tune {
-        let t = Tuned::new(spec.grid(), a.t.inner_folds, 1)?;
+    if a.t.tuning() {
+        let t = Tuned::new(a.t.grid_of(&spec)?, a.t.inner_folds, 1)?;
         let y = if a.t.log_target {
             d.y.map(f64::ln)
         } else {
