@@ -1228,6 +1228,7 @@ fn ml_settings_and_saved_models() -> Vec<Case> {
         ("--target", "happiness", "happiness"),
         ("--inner-folds", "1", "--inner-folds"),
         ("--seeds", "0", "--seeds"),
+        ("--scoring", "accuracy", "scoring"),
         ("--grid", "c=-1", "--grid"),
         ("--grid", "colour=1,2", "colour"),
         ("--grid", "@missing-grid.txt", "missing-grid.txt"),

@@ -11,6 +11,56 @@ pub struct Metrics {
     pub n: usize,
 }
 
+/// The score settings are chosen by (`--scoring`): lower loss wins.
+///
+/// ```
+/// use spinfit::ml::metrics::{Scoring, score};
+/// let m = score(&[1.0, 2.0, 3.0], &[1.0, 2.0, 4.0]);
+/// assert_eq!(Scoring::Mae.loss(&m), 1.0 / 3.0);
+/// assert_eq!("r2".parse::<Scoring>().unwrap().loss(&m), -m.r2);
+/// assert!("accuracy".parse::<Scoring>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scoring {
+    #[default]
+    Mse,
+    Mae,
+    R2,
+}
+
+impl Scoring {
+    /// The loss to minimise: MSE, MAE, or -R2.
+    pub fn loss(self, m: &Metrics) -> f64 {
+        match self {
+            Scoring::Mse => m.mse,
+            Scoring::Mae => m.mae,
+            Scoring::R2 => -m.r2,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Scoring::Mse => "MSE",
+            Scoring::Mae => "MAE",
+            Scoring::R2 => "-R2",
+        }
+    }
+}
+
+impl std::str::FromStr for Scoring {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Scoring> {
+        match s.to_ascii_lowercase().as_str() {
+            "mse" => Ok(Scoring::Mse),
+            "mae" => Ok(Scoring::Mae),
+            "r2" => Ok(Scoring::R2),
+            o => Err(crate::Error::setting(
+                "scoring",
+                format!("`{o}`: expected mse, mae or r2"),
+            )),
+        }
+    }
+}
+
 /// Score `pred` against `y`.
 ///
 /// ```

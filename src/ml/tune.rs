@@ -1,7 +1,8 @@
 //! Hyper-parameter tuning by an inner cross-validation, packaged as a
 //! [`Regressor`]: training a [`Tuned`] model on some rows runs a k-fold CV
 //! of every setting in its grid on those rows only, keeps the setting with
-//! the lowest pooled out-of-fold MSE, and trains it on all of them.
+//! the lowest pooled out-of-fold loss ([`Scoring`]: MSE by default, MAE or
+//! -R2), and trains it on all of them.
 //!
 //! Validating a `Tuned` model is therefore nested CV: the outer test rows
 //! never take part in choosing the settings. [`select_on_all_rows`] is the
@@ -9,7 +10,7 @@
 //! rows and report that score), kept to show how large the selection bias is.
 
 use super::cv::{CvResult, Scheme, kfold_predictions, validate_with};
-use super::metrics::score;
+use super::metrics::{Scoring, score};
 use super::{Data, ModelSpec, Predictor, Regressor};
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
@@ -23,6 +24,8 @@ pub struct Tuned {
     /// Inner folds (fewer when the training rows are fewer).
     pub folds: usize,
     pub seed: u64,
+    /// What the inner CV minimises.
+    pub scoring: Scoring,
     /// Index into `grid` chosen at each training, in order of completion.
     chosen: Mutex<Vec<usize>>,
 }
@@ -39,12 +42,19 @@ impl Tuned {
             grid,
             folds,
             seed,
+            scoring: Scoring::default(),
             chosen: Mutex::new(vec![]),
         })
     }
 
-    /// Inner-CV MSE of every setting on rows `x`, `y`.
-    pub fn inner_mse(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Vec<f64>> {
+    /// The same grid scored by `scoring`.
+    pub fn with_scoring(mut self, scoring: Scoring) -> Tuned {
+        self.scoring = scoring;
+        self
+    }
+
+    /// Inner-CV loss ([`Tuned::scoring`]) of every setting on rows `x`, `y`.
+    pub fn inner_loss(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Vec<f64>> {
         let n = y.len();
         let d = Data {
             features: vec![],
@@ -63,18 +73,18 @@ impl Tuned {
                 // the same folds for every setting: differences are the settings'
                 let mut rng = StdRng::seed_from_u64(self.seed);
                 let (p, _) = kfold_predictions(m, &d, k, &mut rng, false, &|| {})?;
-                Ok(score(y.as_slice(), &p).mse)
+                Ok(self.scoring.loss(&score(y.as_slice(), &p)))
             })
             .collect()
     }
 }
 
 impl Tuned {
-    /// The setting with the lowest inner-CV MSE on `x`, `y` (first of
-    /// equals), and every setting's MSE.
+    /// The setting with the lowest inner-CV loss on `x`, `y` (first of
+    /// equals), and every setting's loss.
     pub fn choose(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<(usize, Vec<f64>)> {
-        let mse = self.inner_mse(x, y)?;
-        Ok((argmin(&mse), mse))
+        let loss = self.inner_loss(x, y)?;
+        Ok((argmin(&loss), loss))
     }
 }
 
@@ -90,10 +100,11 @@ fn argmin(v: &[f64]) -> usize {
 impl Regressor for Tuned {
     fn name(&self) -> String {
         format!(
-            "{} tuned over {} settings by inner {}-fold CV",
+            "{} tuned over {} settings by inner {}-fold CV {}",
             self.grid[0].kind(),
             self.grid.len(),
-            self.folds
+            self.folds,
+            self.scoring.name()
         )
     }
     fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Box<dyn Predictor>> {
@@ -126,14 +137,15 @@ pub fn select_on_all_rows(
     d: &Data,
     scheme: &Scheme,
     log_target: bool,
+    scoring: Scoring,
     tick: &(dyn Fn() + Sync),
 ) -> Result<(usize, Vec<CvResult>)> {
     let all = grid
         .iter()
         .map(|m| validate_with(m, d, scheme, log_target, tick))
         .collect::<Result<Vec<_>>>()?;
-    let mse: Vec<f64> = all.iter().map(|r| r.held_out.mse).collect();
-    Ok((argmin(&mse), all))
+    let loss: Vec<f64> = all.iter().map(|r| scoring.loss(&r.held_out)).collect();
+    Ok((argmin(&loss), all))
 }
 
 #[cfg(test)]
@@ -161,7 +173,7 @@ mod tests {
             }),
         );
         let t = Tuned::new(vec![bad.clone(), good.clone()], 5, 1).unwrap();
-        let mse = t.inner_mse(&d.x, &d.y).unwrap();
+        let mse = t.inner_loss(&d.x, &d.y).unwrap();
         assert!(mse[1] < mse[0] / 10.0, "{mse:?}");
         // nested: one choice per outer fit (5 folds + the in-sample fit)
         let outer = Scheme::KFold {
@@ -178,7 +190,8 @@ mod tests {
         let direct = validate(&good, &d, &outer, false).unwrap();
         assert!((r.held_out.mse - direct.held_out.mse).abs() < 1e-12);
         let (best, all) =
-            select_on_all_rows(&[bad, good], &d, &Scheme::Loo, false, &|| {}).unwrap();
+            select_on_all_rows(&[bad, good], &d, &Scheme::Loo, false, Scoring::Mse, &|| {})
+                .unwrap();
         assert_eq!((best, all.len()), (1, 2));
     }
 }

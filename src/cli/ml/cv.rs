@@ -4,7 +4,7 @@ use super::ModelData;
 use crate::cli::{EXIT_OK, progress};
 use crate::ml::cv::{CvResult, Scheme, SeedSpread, over_seeds, validate_with};
 use crate::ml::metrics::Metrics;
-use crate::ml::tune::{Tuned, select_on_all_rows};
+use crate::ml::tune::select_on_all_rows;
 use crate::ml::{Data, ModelSpec, Regressor};
 use clap::Args;
 use serde_json::json;
@@ -54,7 +54,7 @@ fn metrics_json(x: &Metrics, kind: &str) -> Vec<serde_json::Value> {
 fn regressor(spec: &ModelSpec, a: &CvArgs, seed: u64) -> crate::Result<Box<dyn Regressor>> {
     Ok(if a.t.tuning() {
         let grid = a.t.grid_of(&spec.with_seed(seed))?;
-        Box::new(Tuned::new(grid, a.t.inner_folds, seed)?)
+        Box::new(a.t.tuned(grid, seed)?)
     } else {
         Box::new(spec.with_seed(seed))
     })
@@ -81,7 +81,14 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
             grid.len() * scheme.fits(n),
             "model fits (tuning on all rows)",
         );
-        let (best, all) = select_on_all_rows(&grid, &d, &scheme, a.t.log_target, &|| bar.inc(1))?;
+        let (best, all) = select_on_all_rows(
+            &grid,
+            &d,
+            &scheme,
+            a.t.log_target,
+            a.t.scoring.parse()?,
+            &|| bar.inc(1),
+        )?;
         bar.finish_and_clear();
         Some((grid[best].name(), all[best].held_out))
     } else {

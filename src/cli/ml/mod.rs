@@ -72,12 +72,20 @@ pub struct TuneArgs {
     /// or `@FILE` to read it from a file.
     #[arg(long)]
     pub grid: Option<String>,
+    /// What tuning minimises: mse, mae, or r2 (highest R2).
+    #[arg(long, default_value = "mse")]
+    pub scoring: String,
 }
 
 impl TuneArgs {
     /// Whether to tune (--tune or --grid).
     pub fn tuning(&self) -> bool {
         self.tune || self.grid.is_some()
+    }
+    /// The tuned model of `grid`, scored as asked.
+    pub fn tuned(&self, grid: Vec<ModelSpec>, seed: u64) -> crate::Result<crate::ml::tune::Tuned> {
+        Ok(crate::ml::tune::Tuned::new(grid, self.inner_folds, seed)?
+            .with_scoring(self.scoring.parse()?))
     }
     /// The grid to tune `spec` over.
     pub fn grid_of(&self, spec: &ModelSpec) -> crate::Result<Vec<ModelSpec>> {

@@ -4,7 +4,6 @@ use super::ModelData;
 use crate::cli::{EXIT_OK, progress};
 use crate::ml::Regressor;
 use crate::ml::saved::SavedModel;
-use crate::ml::tune::Tuned;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -22,7 +21,7 @@ pub struct TrainArgs {
 pub fn run(a: TrainArgs) -> anyhow::Result<i32> {
     let (mut spec, d) = a.m.load()?;
     if a.t.tuning() {
-        let t = Tuned::new(a.t.grid_of(&spec)?, a.t.inner_folds, 1)?;
+        let t = a.t.tuned(a.t.grid_of(&spec)?, 1)?;
         let y = if a.t.log_target {
             d.y.map(f64::ln)
         } else {
@@ -32,8 +31,9 @@ pub fn run(a: TrainArgs) -> anyhow::Result<i32> {
         let (best, mse) = t.choose(&d.x, &y)?;
         bar.finish_and_clear();
         println!(
-            "inner {}-fold CV MSE{} of each setting:",
+            "inner {}-fold CV {}{} of each setting:",
             a.t.inner_folds,
+            t.scoring.name(),
             if a.t.log_target {
                 " (of ln target)"
             } else {
