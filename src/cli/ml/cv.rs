@@ -61,6 +61,7 @@ fn regressor(spec: &ModelSpec, a: &CvArgs, seed: u64) -> crate::Result<Box<dyn R
 }
 
 pub fn run(a: CvArgs) -> anyhow::Result<i32> {
+    a.t.scoring.parse::<crate::ml::metrics::Scoring>()?;
     let mut scheme: Scheme = a.cv.parse()?;
     if let Some(seed) = a.cv_seed {
         if !matches!(scheme, Scheme::KFold { .. }) {

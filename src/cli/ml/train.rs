@@ -19,6 +19,7 @@ pub struct TrainArgs {
 }
 
 pub fn run(a: TrainArgs) -> anyhow::Result<i32> {
+    a.t.scoring.parse::<crate::ml::metrics::Scoring>()?;
     let (mut spec, d) = a.m.load()?;
     if a.t.tuning() {
         let t = a.t.tuned(a.t.grid_of(&spec)?, 1)?;
