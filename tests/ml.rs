@@ -317,3 +317,41 @@ fn an_xlsx_sheet_is_data_too_and_gives_what_its_import_gives() {
     assert_eq!(raw.1, 52);
     assert_eq!(raw, ours);
 }
+
+/// `--csv` writes every held-out prediction with its fold; the folds'
+/// rows and scores agree with the JSON's.
+#[test]
+fn held_out_predictions_and_folds_go_to_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = imported(dir.path());
+    let csv = dir.path().join("p.csv");
+    let j = json(
+        &[
+            "cv",
+            "--model",
+            "ols",
+            "--cv",
+            "kfold:4",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+        &d,
+    );
+    let mut rd = csv::Reader::from_path(&csv).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    let preds = j["predictions"].as_array().unwrap();
+    assert_eq!(rows.len(), preds.len());
+    let mut per_fold = [0usize; 4];
+    for (r, p) in rows.iter().zip(preds) {
+        let fold: usize = r[2].parse().unwrap();
+        per_fold[fold - 1] += 1;
+        let v: f64 = r[4].parse().unwrap();
+        assert!((v - p["held_out_prediction"].as_f64().unwrap()).abs() <= 1e-12 * v.abs().max(1.0));
+        assert_eq!(&r[1], p["id"].as_str().unwrap());
+    }
+    let folds = j["folds"].as_array().unwrap();
+    for (k, f) in folds.iter().enumerate() {
+        assert_eq!(f["rows"].as_u64().unwrap() as usize, per_fold[k]);
+    }
+    assert_eq!(per_fold.iter().sum::<usize>(), rows.len());
+}

@@ -236,6 +236,9 @@ pub struct CvResult {
     /// Held-out scores of each fold of the first repeat (k-fold, groups,
     /// a split; empty for leave-one-out, whose folds are single rows).
     pub per_fold: Vec<Metrics>,
+    /// The fold (1-based) in which each row was held out, in the first
+    /// repeat (leave-one-out: the row's own number; None: never held out).
+    pub fold_of: Vec<Option<usize>>,
 }
 
 fn subset(d: &Data, rows: &[usize]) -> (DMatrix<f64>, DVector<f64>) {
@@ -443,8 +446,18 @@ pub fn validate_with(
             score(&yt, &pt)
         })
         .collect();
+    let mut fold_of = vec![None; n];
+    if matches!(scheme, Scheme::Loo) {
+        fold_of = (1..=n).map(Some).collect();
+    }
+    for (f, te) in fold_tests.iter().enumerate() {
+        for &i in te {
+            fold_of[i] = Some(f + 1);
+        }
+    }
     Ok(CvResult {
         per_fold,
+        fold_of,
         model: m.name(),
         scheme: name,
         log_target,

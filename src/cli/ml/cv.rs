@@ -30,6 +30,9 @@ pub struct CvArgs {
     pub seeds: Option<u64>,
     #[arg(long)]
     pub json: bool,
+    /// CSV of the held-out predictions: row, id, fold, measured, prediction.
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<std::path::PathBuf>,
     /// Parity plot of held-out predictions against measured values (.png or .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
@@ -114,6 +117,10 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
         Some(_) => anyhow::bail!("--seeds: at least 2 for a spread"),
         None => None,
     };
+    if let Some(p) = &a.csv {
+        crate::io_util::write_atomic(p, &predictions_csv(&d, &r))?;
+        eprintln!("wrote {}", p.display());
+    }
     if let Some(p) = &a.plot {
         parity(p, &d, &r)?;
         eprintln!("wrote {}", p.display());
@@ -146,6 +153,27 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
         print_text(&a, &d, &r, optimistic.as_ref(), &choices, spread.as_ref());
     }
     Ok(EXIT_OK)
+}
+
+/// The held-out predictions as CSV (row = data row of the file).
+fn predictions_csv(d: &Data, r: &CvResult) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    let _ = w.write_record(["row", "id", "fold", "measured", "held_out_prediction"]);
+    for i in 0..d.y.len() {
+        let p = r.predictions[i];
+        let _ = w.write_record([
+            d.lines[i].to_string(),
+            d.ids[i].clone(),
+            r.fold_of[i].map_or(String::new(), |f| f.to_string()),
+            format!("{}", d.y[i]),
+            if p.is_finite() {
+                format!("{p}")
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
 }
 
 fn print_text(
