@@ -133,7 +133,15 @@ fn flag_hint(e: &crate::Error, said: &str) -> String {
     match e {
         crate::Error::Setting { name, .. } => match flag_of(name) {
             Some(flag) if !said.contains(&flag) => {
-                format!("\n  (set by {flag}, or the same key in spinfit.toml)")
+                let in_config = crate::labconfig::KEYS.iter().any(|k| *k == name.as_str());
+                format!(
+                    "\n  (set by {flag}{})",
+                    if in_config {
+                        ", or the same key in spinfit.toml"
+                    } else {
+                        ""
+                    }
+                )
             }
             _ => String::new(),
         },

@@ -239,16 +239,24 @@ fn check_size(f: &str) -> Result<()> {
 
 /// (element, count) of an element-only formula.
 fn parse_atoms(f: &str) -> Result<Vec<(String, f64)>> {
-    fn group(s: &[char], i: &mut usize, f: &str) -> Result<Vec<(String, f64)>> {
+    // depth: brackets open around this group; the whole text must be
+    // consumed with every bracket closed, and some element found
+    fn group(s: &[char], i: &mut usize, f: &str, depth: usize) -> Result<Vec<(String, f64)>> {
         let mut out = vec![];
         while *i < s.len() {
             let c = s[*i];
             if c == '(' || c == '[' {
                 *i += 1;
-                let inner = group(s, i, f)?;
+                let inner = group(s, i, f, depth + 1)?;
                 let k = count(s, i, f)?;
                 out.extend(inner.into_iter().map(|(e, n)| (e, n * k)));
             } else if c == ')' || c == ']' {
+                if depth == 0 {
+                    return Err(Error::setting(
+                        "formula",
+                        format!("`{f}`: `{c}` closes no bracket"),
+                    ));
+                }
                 *i += 1;
                 return Ok(out);
             } else if c.is_ascii_uppercase() {
@@ -267,11 +275,21 @@ fn parse_atoms(f: &str) -> Result<Vec<(String, f64)>> {
                 ));
             }
         }
+        if depth > 0 {
+            return Err(Error::setting(
+                "formula",
+                format!("`{f}`: unclosed bracket"),
+            ));
+        }
         Ok(out)
     }
     check_size(f)?;
     let s: Vec<char> = f.chars().filter(|c| !c.is_whitespace()).collect();
-    group(&s, &mut 0, f)
+    let atoms = group(&s, &mut 0, f, 0)?;
+    if atoms.is_empty() {
+        return Err(Error::setting("formula", format!("`{f}`: no elements")));
+    }
+    Ok(atoms)
 }
 
 /// One A-site cation of a formula.
@@ -505,6 +523,16 @@ fn parse(formula: &str, lenient: bool) -> Result<Composition> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/corpus/formula): a bracket closing nothing
+    /// inside an explicit cation ended the element walk early and gave a
+    /// composition of MW -0 with exit 0.
+    #[test]
+    fn unbalanced_brackets_are_errors_not_empty_cations() {
+        for f in ["[)2(MƷ4(CH2N3]2PbI2", "CH3)NH3", "(CH3NH3", "[]PbI3", "()"] {
+            assert!(formula_mw(f).is_err() && composition(f).is_err(), "{f}");
+        }
+    }
 
     #[test]
     fn formula_weights() {
