@@ -133,7 +133,7 @@ fn flag_hint(e: &crate::Error, said: &str) -> String {
     match e {
         crate::Error::Setting { name, .. } => match flag_of(name) {
             Some(flag) if !said.contains(&flag) => {
-                let in_config = crate::labconfig::KEYS.iter().any(|k| *k == name.as_str());
+                let in_config = crate::labconfig::KEYS.contains(&name.as_str());
                 format!(
                     "\n  (set by {flag}{})",
                     if in_config {
