@@ -1824,6 +1824,74 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
         let t = with_meta(&tr_text(), &["# kind = tr", line]);
         v.push(case(what, &["fit", "tr", "x.csv"], 1, &["x.csv", says]).file("x.csv", t));
     }
+    // the other ML commands and the demo
+    let sh = shared();
+    let rf = sh
+        .models
+        .iter()
+        .find(|(m, _)| m.starts_with("rf"))
+        .unwrap()
+        .1
+        .clone();
+    let mut looped = rf.clone();
+    looped["state"]["forest_regressor"]["trees"][0]["nodes"][0]["true_child"] = json!(0);
+    let cands = "compound,dipole_moment_D,mw_g_per_mol\nX,3.1,80.5\n";
+    for (what, args, says) in [
+        (
+            "ml train with a nonsense setting",
+            &[
+                "ml",
+                "train",
+                "d.csv",
+                "--model",
+                "rf:n_trees=0",
+                "--out",
+                "m.json",
+            ][..],
+            &["rf:n_trees"][..],
+        ),
+        (
+            "ml train into a missing folder",
+            &[
+                "ml",
+                "train",
+                "d.csv",
+                "--model",
+                "ols",
+                "--out",
+                "no/such/dir/m.json",
+            ],
+            &["no/such/dir"],
+        ),
+        (
+            "ml explain of a looped tree",
+            &["ml", "explain", "loop.json"],
+            &["loop.json", "true_child"],
+        ),
+        (
+            "ml screen without the model's features",
+            &["ml", "screen", "rf.json", "--candidates", "c.csv"],
+            &["c.csv", "n_layers"],
+        ),
+        (
+            "ml learning-curve with a nonsense setting",
+            &["ml", "learning-curve", "d.csv", "--model", "svr:c=0"],
+            &["svr:c"],
+        ),
+        (
+            "demo from a missing folder",
+            &["demo", "--data", "nowhere", "--out", "o"],
+            &["nowhere"],
+        ),
+    ] {
+        v.push(
+            case(what, args, 1, says)
+                .file("d.csv", sh.dataset.clone())
+                .file("rf.json", rf.to_string())
+                .file("loop.json", looped.to_string())
+                .file("c.csv", cands),
+        );
+    }
     // more readers: a column named twice, a sheet header twice, g results
     let tr = tr_text();
     v.push(
