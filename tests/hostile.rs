@@ -597,25 +597,40 @@ fn maps_and_hdf5() -> Vec<Case> {
         .iter()
         .map(|t| if *t < 0.0 { 0.0 } else { (-t / 20.0).exp() })
         .collect();
-    let unit = |d: &hdf5::Dataset, u: &str| {
-        let v: hdf5::types::VarLenUnicode = u.parse().unwrap();
-        d.new_attr::<hdf5::types::VarLenUnicode>()
-            .create("unit")
-            .unwrap()
-            .write_scalar(&v)
+    // a 1-D dataset `name` in group `g`, with a `unit` attribute if given
+    fn put<T: hdf5::H5Type>(g: &hdf5::Group, name: &str, data: &[T], unit: Option<&str>) {
+        let d = g
+            .new_dataset_builder()
+            .with_data(data)
+            .create(name)
             .unwrap();
-    };
+        if let Some(u) = unit {
+            let v: hdf5::types::VarLenUnicode = u.parse().unwrap();
+            d.new_attr::<hdf5::types::VarLenUnicode>()
+                .create("unit")
+                .unwrap()
+                .write_scalar(&v)
+                .unwrap();
+        }
+    }
     let scan = |f: &hdf5::File| f.create_group("scans").unwrap().create_group("a").unwrap();
+    // a scan group: delay (with its unit) and a signal, either possibly odd
+    let scan_of = |name: &str, delay_unit: Option<&str>, signal: &[f64]| {
+        h5(name, &|f| {
+            let g = scan(f);
+            put(&g, "delay", &delay, delay_unit);
+            put(&g, "signal", signal, None);
+        })
+    };
+    let mut with_nan = sig.clone();
+    with_nan[17] = f64::NAN;
     let cases_h5: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "delay is a group",
             h5("g.h5", &|f| {
                 let g = scan(f);
                 g.create_group("delay").unwrap();
-                g.new_dataset_builder()
-                    .with_data(&sig)
-                    .create("signal")
-                    .unwrap();
+                put(&g, "signal", &sig, None);
             }),
             "delay",
         ),
@@ -623,98 +638,38 @@ fn maps_and_hdf5() -> Vec<Case> {
             "boolean signal",
             h5("b.h5", &|f| {
                 let g = scan(f);
-                let d = g
-                    .new_dataset_builder()
-                    .with_data(&delay)
-                    .create("delay")
-                    .unwrap();
-                unit(&d, "ps");
+                put(&g, "delay", &delay, Some("ps"));
                 let b: Vec<bool> = sig.iter().map(|v| *v > 0.5).collect();
-                g.new_dataset_builder()
-                    .with_data(&b)
-                    .create("signal")
-                    .unwrap();
+                put(&g, "signal", &b, None);
             }),
             "signal",
         ),
         (
             "2-D delay",
             h5("d2.h5", &|f| {
-                let g = scan(f);
                 let a = ndarray::Array2::<f64>::zeros((10, 20));
-                g.new_dataset_builder()
+                scan(f)
+                    .new_dataset_builder()
                     .with_data(&a)
                     .create("delay")
                     .unwrap();
             }),
             "delay",
         ),
-        (
-            "delay without a unit",
-            h5("u.h5", &|f| {
-                let g = scan(f);
-                g.new_dataset_builder()
-                    .with_data(&delay)
-                    .create("delay")
-                    .unwrap();
-                g.new_dataset_builder()
-                    .with_data(&sig)
-                    .create("signal")
-                    .unwrap();
-            }),
-            "unit",
-        ),
+        ("delay without a unit", scan_of("u.h5", None, &sig), "unit"),
         (
             "delay in parsecs",
-            h5("pc.h5", &|f| {
-                let g = scan(f);
-                let d = g
-                    .new_dataset_builder()
-                    .with_data(&delay)
-                    .create("delay")
-                    .unwrap();
-                unit(&d, "parsec");
-                g.new_dataset_builder()
-                    .with_data(&sig)
-                    .create("signal")
-                    .unwrap();
-            }),
+            scan_of("pc.h5", Some("parsec"), &sig),
             "parsec",
         ),
         (
             "signal shorter than delay",
-            h5("s.h5", &|f| {
-                let g = scan(f);
-                let d = g
-                    .new_dataset_builder()
-                    .with_data(&delay)
-                    .create("delay")
-                    .unwrap();
-                unit(&d, "ps");
-                g.new_dataset_builder()
-                    .with_data(&sig[..50])
-                    .create("signal")
-                    .unwrap();
-            }),
+            scan_of("s.h5", Some("ps"), &sig[..50]),
             "signal",
         ),
         (
             "a NaN in the signal",
-            h5("n.h5", &|f| {
-                let g = scan(f);
-                let d = g
-                    .new_dataset_builder()
-                    .with_data(&delay)
-                    .create("delay")
-                    .unwrap();
-                unit(&d, "ps");
-                let mut s = sig.clone();
-                s[17] = f64::NAN;
-                g.new_dataset_builder()
-                    .with_data(&s)
-                    .create("signal")
-                    .unwrap();
-            }),
+            scan_of("n.h5", Some("ps"), &with_nan),
             "element 17",
         ),
         (
@@ -759,22 +714,7 @@ fn maps_and_hdf5() -> Vec<Case> {
             1,
             &["t.h5", "/scans/nope"],
         )
-        .file(
-            "t.h5",
-            h5("ok.h5", &|f| {
-                let g = scan(f);
-                let d = g
-                    .new_dataset_builder()
-                    .with_data(&delay)
-                    .create("delay")
-                    .unwrap();
-                unit(&d, "ps");
-                g.new_dataset_builder()
-                    .with_data(&sig)
-                    .create("signal")
-                    .unwrap();
-            }),
-        ),
+        .file("t.h5", scan_of("ok.h5", Some("ps"), &sig)),
     );
     v
 }
