@@ -270,8 +270,9 @@ pub fn fit<M: Model + ?Sized>(
                 max_nfev,
                 geodesic: false,
             };
-            let first = marquardt::minimize(&mut obj, &q0, &s);
-            if degenerate(&mut obj, &first.0, &first.1) {
+            let (q1, t1, n1, flat) = marquardt::minimize(&mut obj, &q0, &s);
+            let first = (q1, t1, n1);
+            if flat || degenerate(&first.1) {
                 // restart from the start with geodesic acceleration, which
                 // keeps parameters off the plateau; keep the better end
                 let again = marquardt::minimize(
@@ -283,6 +284,7 @@ pub fn fit<M: Model + ?Sized>(
                     },
                 );
                 let nfev = first.2 + again.2;
+                let again = (again.0, again.1, again.2);
                 if chi2(&mut obj, &again.0) < chi2(&mut obj, &first.0) {
                     (again.0, again.1, nfev)
                 } else {
@@ -351,27 +353,13 @@ fn chi2<M: Model + ?Sized>(obj: &mut Objective<'_, M>, q: &[f64]) -> f64 {
 }
 
 /// Whether a fit ended where it cannot be trusted to have found the
-/// minimum: out of budget, no downhill step, or a parameter whose Jacobian
-/// column has vanished (it ran off onto a plateau, e.g. a rate gone to
-/// infinity).
-fn degenerate<M: Model + ?Sized>(obj: &mut Objective<'_, M>, q: &[f64], t: &Termination) -> bool {
-    if matches!(
+/// minimum: out of budget or no downhill step (a vanished Jacobian column,
+/// a parameter run off onto a plateau, is reported by the solver itself).
+fn degenerate(t: &Termination) -> bool {
+    matches!(
         t,
         Termination::MaxEvaluations | Termination::NoImprovementPossible { .. }
-    ) {
-        return true;
-    }
-    let m = obj.x.len();
-    let mut j = vec![0.0; m * q.len()];
-    if !obj.jacobian(q, &mut j) {
-        return true;
-    }
-    let norms: Vec<f64> = j
-        .chunks(m.max(1))
-        .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
-        .collect();
-    let top = norms.iter().copied().fold(0.0, f64::max);
-    norms.iter().any(|&c| c <= 1e-8 * top)
+    )
 }
 
 /// Statistics and covariance at the final parameters.

@@ -62,23 +62,40 @@ pub struct Settings {
 const GEODESIC_H: f64 = 0.1;
 const GEODESIC_ALPHA: f64 = 0.75;
 
-/// Minimise |r(q)|^2 from `q`; returns the final q, the termination reason
-/// and the number of residual evaluations.
+/// Minimise |r(q)|^2 from `q`; returns the final q, the termination reason,
+/// the number of residual evaluations, and whether a Jacobian column has
+/// vanished at the end (a parameter run off onto a plateau), read from the
+/// last Jacobian rather than evaluated again.
 pub fn minimize(
     prob: &mut dyn Residuals,
     q0: &[f64],
     s: &Settings,
+) -> (Vec<f64>, Termination, usize, bool) {
+    let m = prob.m();
+    let mut jac = vec![0.0; m * q0.len()];
+    let (q, t, nfev) = descend(prob, q0, s, &mut jac);
+    let norms: Vec<f64> = jac.chunks(m.max(1)).map(|c| dot(c, c).sqrt()).collect();
+    let top = norms.iter().copied().fold(0.0, f64::max);
+    let flat = !top.is_finite() || norms.iter().any(|&c| c <= 1e-8 * top);
+    (q, t, nfev, flat)
+}
+
+/// [`minimize`] with the Jacobian at the final q left in `jac`.
+fn descend(
+    prob: &mut dyn Residuals,
+    q0: &[f64],
+    s: &Settings,
+    jac: &mut Vec<f64>,
 ) -> (Vec<f64>, Termination, usize) {
     let n = q0.len();
     let m = prob.m();
     let mut q = q0.to_vec();
     let mut r = vec![0.0; m];
-    let mut jac = vec![0.0; m * n];
     let mut jt = vec![0.0; m * n];
     let mut rt = vec![0.0; m];
     let mut qt = vec![0.0; n];
     let mut nfev = 1;
-    if !prob.residuals_jacobian(&q, &mut r, &mut jac) {
+    if !prob.residuals_jacobian(&q, &mut r, jac) {
         return (
             q,
             Termination::Numerical {
@@ -100,7 +117,7 @@ pub fn minimize(
     let mut fresh = true; // A and g must be formed from the J of a new q
     loop {
         if fresh {
-            normal_equations(&jac, &r, m, n, &mut a, &mut g);
+            normal_equations(jac, &r, m, n, &mut a, &mut g);
             for k in 0..n {
                 d[k] = f64::max(d[k], a[(k, k)]);
                 if d[k] == 0.0 {
@@ -203,7 +220,7 @@ pub fn minimize(
             let decrease = chi - chi_t;
             std::mem::swap(&mut q, &mut qt);
             std::mem::swap(&mut r, &mut rt);
-            std::mem::swap(&mut jac, &mut jt);
+            std::mem::swap(jac, &mut jt);
             chi = chi_t;
             mu *= f64::max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0).powi(3));
             nu = 2.0;
