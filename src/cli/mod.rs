@@ -96,7 +96,6 @@ fn flag_of(setting: &str) -> Option<String> {
         ("carriers", "--carrier"),
         ("points", "--points/--sweeps"),
         ("organic radius", "--radius"),
-        ("trained model", "the saved model"),
     ];
     if setting.starts_with("--") || setting.contains(':') {
         return None;

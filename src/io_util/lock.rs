@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 /// A held lock; released (and its file removed) when dropped.
 pub struct Lock {
-    file: std::fs::File,
+    /// Held open for the lock's lifetime: closing it releases the flock.
+    _file: std::fs::File,
     path: PathBuf,
 }
 
@@ -34,7 +35,7 @@ impl Lock {
                 if same_file(&file, &path) {
                     let _ = file.set_len(0);
                     let _ = writeln!(file, "pid {} host {}", std::process::id(), host());
-                    return Ok(Lock { file, path });
+                    return Ok(Lock { _file: file, path });
                 }
                 continue; // released and removed while we waited: retry
             }
@@ -57,9 +58,8 @@ impl Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        // remove while still holding it; closing the file then releases it
+        // remove while still holding it; closing `file` then releases it
         let _ = std::fs::remove_file(&self.path);
-        let _ = self.file.flush();
     }
 }
 
