@@ -1308,15 +1308,22 @@ fn ml_settings_and_saved_models() -> Vec<Case> {
         ),
         (
             "boosted trees with no trees",
-            edited("gbt", &|m| m["state"]["regressors"] = json!([])),
+            edited("gbt", &|m| m["state"]["trees"] = json!([])),
             "no trees",
         ),
         (
             "a boosted split feature out of range",
             edited("gbt", &|m| {
-                m["state"]["regressors"][0]["split_feature_idx"] = json!(5)
+                m["state"]["trees"][0]["nodes"][0]["feature"] = json!(5)
             }),
-            "split_feature_idx",
+            "state.trees[0].nodes[0].feature",
+        ),
+        (
+            "boosted trees saved before histogram boosting",
+            edited("gbt", &|m| {
+                m["state"] = json!({"regressors": [], "parameters": {}})
+            }),
+            "train the model again",
         ),
         (
             "SVR targets too short",

@@ -127,54 +127,6 @@ pub(crate) fn forest(state: &Value, p: usize) -> std::result::Result<(), String>
     Ok(())
 }
 
-/// smartcore's boosted trees: `regressors[*]`, nested `left`/`right`
-/// nodes, at most [`MAX_TREE_DEPTH`] deep, each split with both children,
-/// a feature index below `p` and a finite threshold.
-pub(crate) fn boosted(state: &Value, p: usize) -> std::result::Result<(), String> {
-    let trees = state["regressors"]
-        .as_array()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| bad("state.regressors", "no trees"))?;
-    num(
-        &state["parameters"]["base_score"],
-        "state.parameters.base_score",
-    )?;
-    num(
-        &state["parameters"]["learning_rate"],
-        "state.parameters.learning_rate",
-    )?;
-    for (t, tree) in trees.iter().enumerate() {
-        node(tree, p, &format!("state.regressors[{t}]"), 0)?;
-    }
-    Ok(())
-}
-
-fn node(n: &Value, p: usize, at: &str, depth: usize) -> std::result::Result<(), String> {
-    if depth > MAX_TREE_DEPTH {
-        return Err(bad(at, format!("deeper than {MAX_TREE_DEPTH} levels")));
-    }
-    num(&n["value"], &format!("{at}.value"))?;
-    match (&n["left"], &n["right"]) {
-        (Value::Null, _) => Ok(()),
-        (_, Value::Null) => Err(bad(
-            format!("{at}.right"),
-            "missing: a split needs both children",
-        )),
-        (l, r) => {
-            let j = uint(&n["split_feature_idx"], &format!("{at}.split_feature_idx"))?;
-            if j >= p {
-                return Err(bad(
-                    format!("{at}.split_feature_idx"),
-                    format!("{j}, but there are {p} features"),
-                ));
-            }
-            num(&n["threshold"], &format!("{at}.threshold"))?;
-            node(l, p, &format!("{at}.left"), depth + 1)?;
-            node(r, p, &format!("{at}.right"), depth + 1)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::ml::{ModelSpec, Regressor};
@@ -220,19 +172,15 @@ mod tests {
             ),
             (
                 "gbt",
-                |s| s["regressors"][0]["split_feature_idx"] = 3.into(),
-                "split_feature_idx",
+                |s| s["trees"][0]["nodes"][0]["feature"] = 3.into(),
+                "state.trees[0].nodes[0].feature",
             ),
             (
                 "gbt",
-                |s| s["regressors"][0]["right"] = Value::Null,
-                "both children",
+                |s| s["trees"][0]["nodes"][0]["right"] = 0.into(),
+                "nodes[0].right",
             ),
-            (
-                "gbt",
-                |s| s["regressors"] = Value::Array(vec![]),
-                "no trees",
-            ),
+            ("gbt", |s| s["trees"] = Value::Array(vec![]), "no trees"),
             (
                 "svr",
                 |s| {

@@ -6,6 +6,7 @@
 //! out-of-fold predictions -> [`metrics::Metrics`].
 
 pub mod ann;
+pub mod boost;
 pub(crate) mod checked;
 pub mod curve;
 pub mod cv;
@@ -17,6 +18,7 @@ pub mod saved;
 pub mod scale;
 pub mod shap;
 pub mod spec;
+pub mod tree;
 pub mod trees;
 pub mod tune;
 
@@ -48,6 +50,15 @@ pub trait Predictor: Send + Sync {
     /// shapes, indices and finite numbers (see [`checked`]); the error
     /// names the field.
     fn check(&self, n_features: usize) -> std::result::Result<(), String>;
+    /// A tree ensemble's trees, for TreeSHAP (None for other models).
+    fn trees(&self) -> Option<tree::Ensemble> {
+        None
+    }
+    /// A linear model's (intercept, coefficients), for the closed-form
+    /// Shapley values (None for other models).
+    fn linear(&self) -> Option<(f64, Vec<f64>)> {
+        None
+    }
 }
 
 /// [`Predictor::state`] of a serialisable trained model.

@@ -47,4 +47,7 @@ impl Predictor for FittedOls {
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         design(x) * DVector::from_column_slice(&self.coef)
     }
+    fn linear(&self) -> Option<(f64, Vec<f64>)> {
+        Some((self.coef[0], self.coef[1..].to_vec()))
+    }
 }

@@ -3,9 +3,10 @@
 //! for tuning ([`ModelSpec::grid`]) and over seeds ([`ModelSpec::with_seed`]),
 //! written into a saved model and read back.
 
-use super::ann::Mlp;
+use super::ann::{Activation, Layers, Mlp};
+use super::boost::Boosted;
 use super::ols::Ols;
-use super::trees::{Boosted, Forest, Svr};
+use super::trees::{Forest, Svr};
 use super::{Predictor, Regressor};
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
@@ -75,9 +76,18 @@ impl ModelSpec {
                     format!("`{kind}` has no setting `{k}`; settings: {keys:?}"),
                 ));
             }
-            let parsed: serde_json::Value = serde_json::from_str(val).map_err(|_| {
-                Error::setting("model", format!("`{k}={val}`: expected a number (or null)"))
-            })?;
+            // numbers are JSON; a setting whose default is text or a list
+            // (`hidden=40x10`, `activation=relu`) takes the text as it is
+            let parsed: serde_json::Value = match serde_json::from_str(val) {
+                Ok(v) => v,
+                Err(_) if !obj[k].is_number() => serde_json::Value::String(val.to_string()),
+                Err(_) => {
+                    return Err(Error::setting(
+                        "model",
+                        format!("`{k}={val}`: expected a number (or null)"),
+                    ));
+                }
+            };
             obj.insert(k.to_string(), parsed);
         }
         serde_json::from_value(v).map_err(|e| Error::setting("model", format!("`{s}`: {e}")))
@@ -224,13 +234,16 @@ impl ModelSpec {
                 }
             }
             ModelSpec::Ann(m) => {
-                for hidden in [4, 8] {
-                    for alpha in [0.1, 1.0, 10.0] {
-                        out.push(ModelSpec::Ann(Mlp {
-                            hidden,
-                            alpha,
-                            ..*m
-                        }))
+                for hidden in [vec![10], vec![40, 10]] {
+                    for activation in [Activation::Relu, Activation::Tanh] {
+                        for alpha in [1e-4, 1e-2, 1.0] {
+                            out.push(ModelSpec::Ann(Mlp {
+                                hidden: Layers(hidden.clone()),
+                                activation,
+                                alpha,
+                                ..m.clone()
+                            }))
+                        }
                     }
                 }
             }
@@ -255,7 +268,12 @@ impl ModelSpec {
         let m = match self {
             ModelSpec::Ols => de::<super::ols::FittedOls>(state),
             ModelSpec::Rf(_) => de::<super::trees::FittedForest>(state),
-            ModelSpec::Gbt(_) => de::<super::trees::FittedBoosted>(state),
+            ModelSpec::Gbt(_) if state.get("regressors").is_some() => Err(Error::setting(
+                "trained model",
+                "boosted trees saved by an earlier spinfit (smartcore's trees, before \
+                 histogram boosting): train the model again",
+            )),
+            ModelSpec::Gbt(_) => de::<super::boost::FittedBoosted>(state),
             ModelSpec::Svr(_) => de::<super::trees::FittedSvr>(state),
             ModelSpec::Ann(_) => de::<super::ann::FittedMlp>(state),
         }?;
@@ -326,11 +344,27 @@ mod tests {
         assert_eq!(
             s,
             ModelSpec::Ann(Mlp {
-                hidden: 4,
+                hidden: Layers(vec![4]),
                 alpha: 0.1,
                 ..Mlp::default()
             })
         );
+        let s: ModelSpec = "ann:hidden=40x10,activation=tanh".parse().unwrap();
+        assert_eq!(
+            s,
+            ModelSpec::Ann(Mlp {
+                hidden: Layers(vec![40, 10]),
+                activation: Activation::Tanh,
+                ..Mlp::default()
+            })
+        );
+        for bad in ["ann:activation=softmax", "ann:hidden=40x0", "ann:hidden=x"] {
+            let e = bad.parse::<ModelSpec>().unwrap_err().to_string();
+            assert!(
+                e.contains("activation") || e.contains("hidden"),
+                "{bad}: {e}"
+            );
+        }
         let e = "ann:depth=3".parse::<ModelSpec>().unwrap_err().to_string();
         assert!(
             e.contains("no setting `depth`") && e.contains("hidden"),
@@ -341,7 +375,7 @@ mod tests {
         assert!("knn".parse::<ModelSpec>().is_err());
         assert_eq!("ols".parse::<ModelSpec>().unwrap(), ModelSpec::Ols);
         let g = ModelSpec::Ann(Mlp::default()).grid();
-        assert_eq!(g.len(), 6);
+        assert_eq!(g.len(), 12);
         assert!(g.iter().all(|m| m.kind() == "ann"));
     }
 

@@ -1,4 +1,4 @@
-//! Random forest, gradient-boosted trees (XGBoost-style) and RBF epsilon-SVR
+//! Random forest and RBF epsilon-SVR
 //! from smartcore, wrapped as [`Regressor`]s. Checked against scikit-learn
 //! and xgboost in scripts/compare_sklearn.py (statistically for the forests).
 
@@ -114,119 +114,8 @@ impl Predictor for FittedForest {
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         predict_rows(x, "random forest", |d| self.0.predict(d))
     }
-}
-
-/// Gradient-boosted trees (XGBoost-style second-order boosting).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Boosted {
-    pub n_estimators: usize,
-    pub learning_rate: f64,
-    pub max_depth: u16,
-    pub seed: u64,
-    /// L2 penalty on leaf weights (xgboost's `lambda`, default 1).
-    #[serde(default = "one")]
-    pub lambda: f64,
-    /// Smallest loss reduction for a split (xgboost's `gamma`, default 0).
-    #[serde(default)]
-    pub gamma: f64,
-    /// Smallest hessian sum (rows, for squared loss) in a child (default 1).
-    #[serde(default = "one_usize")]
-    pub min_child_weight: usize,
-    /// Fraction of rows drawn for each tree (default 1: all).
-    #[serde(default = "one")]
-    pub subsample: f64,
-    /// Starting prediction; None (the default) = the training mean.
-    #[serde(default)]
-    pub base_score: Option<f64>,
-}
-
-fn one() -> f64 {
-    1.0
-}
-
-fn one_usize() -> usize {
-    1
-}
-
-impl Boosted {
-    /// Every setting in its range, named in the error.
-    pub fn validate(&self) -> Result<()> {
-        use super::checked::{MAX_TREE_DEPTH, in_range, positive};
-        in_range("gbt:n_estimators", self.n_estimators, 1, 100_000)?;
-        positive("gbt:learning_rate", self.learning_rate, false)?;
-        in_range("gbt:learning_rate", self.learning_rate, 0.0, 1.0)?;
-        in_range("gbt:max_depth", self.max_depth as usize, 1, MAX_TREE_DEPTH)?;
-        positive("gbt:lambda", self.lambda, true)?;
-        positive("gbt:gamma", self.gamma, true)?;
-        in_range("gbt:min_child_weight", self.min_child_weight, 0, 1_000_000)?;
-        positive("gbt:subsample", self.subsample, false)?;
-        in_range("gbt:subsample", self.subsample, 0.0, 1.0)?;
-        if let Some(b) = self.base_score {
-            positive("gbt:base_score", b.abs(), true)?;
-        }
-        Ok(())
-    }
-}
-
-impl Default for Boosted {
-    fn default() -> Self {
-        Boosted {
-            n_estimators: 200,
-            learning_rate: 0.05,
-            max_depth: 3,
-            seed: 7,
-            lambda: 1.0,
-            gamma: 0.0,
-            min_child_weight: 1,
-            subsample: 1.0,
-            base_score: None,
-        }
-    }
-}
-
-type Xgb = smartcore::xgboost::xgb_regressor::XGRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
-
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct FittedBoosted(Xgb);
-
-impl Regressor for Boosted {
-    fn name(&self) -> String {
-        format!(
-            "gradient-boosted trees ({} x depth {}, rate {})",
-            self.n_estimators, self.max_depth, self.learning_rate
-        )
-    }
-    fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Box<dyn Predictor>> {
-        use smartcore::xgboost::xgb_regressor::XGRegressorParameters as P;
-        let base = self
-            .base_score
-            .unwrap_or_else(|| y.iter().sum::<f64>() / y.len().max(1) as f64);
-        let p = P::default()
-            .with_n_estimators(self.n_estimators)
-            .with_learning_rate(self.learning_rate)
-            .with_max_depth(self.max_depth)
-            .with_seed(self.seed)
-            .with_lambda(self.lambda)
-            .with_gamma(self.gamma)
-            .with_min_child_weight(self.min_child_weight)
-            .with_subsample(self.subsample)
-            .with_base_score(base);
-        let m = Xgb::fit(&dense(x)?, &y.iter().copied().collect(), p)
-            .map_err(failed("boosted trees"))?;
-        Ok(Box::new(FittedBoosted(m)))
-    }
-}
-
-impl Predictor for FittedBoosted {
-    fn state(&self) -> Result<serde_json::Value> {
-        super::state_of(self)
-    }
-    fn check(&self, p: usize) -> std::result::Result<(), String> {
-        super::checked::boosted(&self.state().map_err(|e| e.to_string())?, p)
-    }
-    fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
-        predict_rows(x, "boosted trees", |d| self.0.predict(d))
+    fn trees(&self) -> Option<super::tree::Ensemble> {
+        forest_trees(&self.state().ok()?)
     }
 }
 
@@ -351,4 +240,44 @@ impl Predictor for FittedSvr {
                 .unwrap_or_else(|_| vec![f64::NAN; x.nrows()]),
         )
     }
+}
+
+/// smartcore's forest as [`super::tree::Tree`]s: its nodes (`output`,
+/// `split_feature`, `split_value`, `true_child` taken when
+/// `x <= split_value`, `false_child`) read from its saved state, since
+/// smartcore keeps them private. None if a tree is not whole, or if the
+/// copy does not predict what the forest predicts (checked by the caller's
+/// tests), so an explanation falls back to exact enumeration.
+fn forest_trees(state: &serde_json::Value) -> Option<super::tree::Ensemble> {
+    use super::tree::{Ensemble, Node, Tree};
+    let f = &state["forest_regressor"];
+    let p = f["num_features"].as_u64()? as usize;
+    let mut trees = vec![];
+    for t in f["trees"].as_array()? {
+        let mut nodes = vec![];
+        for n in t["nodes"].as_array()? {
+            let value = n["output"].as_f64()?;
+            nodes.push(
+                match (n["true_child"].as_u64(), n["false_child"].as_u64()) {
+                    (Some(l), Some(r)) => Node {
+                        feature: u32::try_from(n["split_feature"].as_u64()?).ok()?,
+                        threshold: n["split_value"].as_f64()?,
+                        left: u32::try_from(l).ok()?,
+                        right: u32::try_from(r).ok()?,
+                        value,
+                    },
+                    _ => Node::leaf(value),
+                },
+            );
+        }
+        let tree = Tree { nodes };
+        tree.check("forest", p).ok()?;
+        trees.push(tree);
+    }
+    let scale = 1.0 / trees.len().max(1) as f64;
+    Some(Ensemble {
+        trees,
+        base: 0.0,
+        scale,
+    })
 }

@@ -16,9 +16,21 @@ pub struct ExplainArgs {
     /// Beeswarm of every row's SHAP values, coloured by feature value (.png or .svg).
     #[arg(long)]
     pub beeswarm: Option<PathBuf>,
+    /// Background rows: a sample of N training rows drawn with
+    /// --background-seed (default: all rows up to 100, else 100 sampled).
+    #[arg(long, value_name = "N")]
+    pub background: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    pub background_seed: u64,
+    /// Every row's SHAP values as CSV (id, then one column per feature).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
+
+/// Background size when --background is not given.
+const DEFAULT_BACKGROUND: usize = 100;
 
 pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
     let (name, d, f) = match a.m.source()? {
@@ -36,10 +48,26 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
             (m.model.clone(), d, m.predictor()?)
         }
     };
-    // every row is explained against all rows as the background
+    let n_bg = a.background.unwrap_or(DEFAULT_BACKGROUND);
+    let bg = crate::ml::shap::background(&d.x, Some(n_bg), a.background_seed)?;
+    let bg_text = if bg.nrows() < d.x.nrows() {
+        format!(
+            "background = {} of {} rows (seed {})",
+            bg.nrows(),
+            d.x.nrows(),
+            a.background_seed
+        )
+    } else {
+        "background = all rows".to_string()
+    };
     let bar = progress(d.y.len(), "rows explained");
-    let (phi, base) = crate::ml::shap::shap(f.as_ref(), &d.x, &d.x, &|| bar.inc(1))?;
+    let e = crate::ml::shap::explain(f.as_ref(), &d.x, &bg, &|| bar.inc(1))?;
     bar.finish_and_clear();
+    let (phi, base) = (e.phi, e.base);
+    if let Some(p) = &a.csv {
+        crate::io_util::write_atomic(p, &crate::ml::shap::to_csv(&d.ids, &d.features, &phi))?;
+        eprintln!("wrote {}", p.display());
+    }
     let mut rank: Vec<(String, f64)> = d
         .features
         .iter()
@@ -52,6 +80,7 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "schema": "spinfit.shap/1", "model": name, "base_value": base, "target": d.target,
+                "method": e.method.describe(), "background_rows": bg.nrows(), "background_seed": a.background_seed,
                 "features": d.features,
                 "mean_abs_shap": rank.iter().map(|(n, v)| serde_json::json!({"feature": n, "value": v})).collect::<Vec<_>>(),
                 "rows": d.ids.iter().enumerate().map(|(r, id)| serde_json::json!({"id": id, "shap": phi.row(r).iter().copied().collect::<Vec<f64>>()})).collect::<Vec<_>>(),
@@ -59,7 +88,8 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
         );
     } else {
         println!(
-            "exact Shapley values: {} trained on all {} rows, background = all rows, base value {:.4}",
+            "exact Shapley values ({}): {} trained on all {} rows, {bg_text}, base value {:.4}",
+            e.method.describe(),
             name,
             d.y.len(),
             base
