@@ -14,6 +14,7 @@ pub mod data;
 pub mod ensemble;
 pub mod metrics;
 pub mod ols;
+pub mod reproduce;
 pub mod saved;
 pub mod scale;
 pub mod shap;
