@@ -1328,9 +1328,9 @@ fn ml_settings_and_saved_models() -> Vec<Case> {
         (
             "SVR targets too short",
             edited("svr", &|m| {
-                m["state"]["y"].as_array_mut().unwrap().pop();
+                m["state"]["coef"].as_array_mut().unwrap().pop();
             }),
-            "state.y",
+            "state.coef",
         ),
         (
             "zero training rows",

@@ -36,7 +36,16 @@ fn metric(j: &serde_json::Value, name: &str, kind: &str) -> f64 {
 fn tuning_selects_the_best_setting_and_nests_it_inside_every_outer_fold() {
     let dir = tempfile::tempdir().unwrap();
     let d = imported(dir.path());
-    let cv = ["cv", "--model", "svr", "--cv", "kfold:5", "--tune"];
+    let cv = [
+        "cv",
+        "--model",
+        "svr",
+        "--cv",
+        "kfold:5",
+        "--grid",
+        "c=1,10,100;epsilon=0.05,0.2",
+        "--optimistic",
+    ];
     let j = json(&cv, &d);
     let t = &j["tuning"];
     // one choice per outer training (5 folds) plus the all-rows fit
@@ -402,4 +411,64 @@ fn two_layer_mlp_matches_scikit_learn_held_out_within_the_seed_spread() {
             "{model}: held-out R2 {mo:.3} here ({ours:?}) vs {mt:.3} in scikit-learn, tolerance {tol:.3}"
         );
     }
+}
+
+/// `--no-refit` skips the all-rows fit: the same held-out figures, no
+/// in-sample ones; ShuffleSplit reports one score per split.
+#[test]
+fn no_refit_and_shuffle_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = imported(dir.path());
+    let with = json(&["cv", "--model", "ols", "--cv", "kfold:5"], &d);
+    let without = json(
+        &["cv", "--model", "ols", "--cv", "kfold:5", "--no-refit"],
+        &d,
+    );
+    assert_eq!(
+        metric(&with, "r2", "held-out"),
+        metric(&without, "r2", "held-out")
+    );
+    let kinds: Vec<&str> = without["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.iter().all(|k| *k == "held-out"), "{kinds:?}");
+    let sh = json(
+        &[
+            "cv",
+            "--model",
+            "ols",
+            "--cv",
+            "shuffle:7:0.25",
+            "--cv-seed",
+            "3",
+        ],
+        &d,
+    );
+    let folds = sh["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 7);
+    let mean = folds.iter().map(|f| f["r2"].as_f64().unwrap()).sum::<f64>() / 7.0;
+    assert!((mean - metric(&sh, "r2", "held-out")).abs() < 1e-12);
+    assert!(
+        folds.iter().all(|f| f["rows"] == 13),
+        "ceil(0.25 x 52) = 13 test rows"
+    );
+    let other = json(
+        &[
+            "cv",
+            "--model",
+            "ols",
+            "--cv",
+            "shuffle:7:0.25",
+            "--cv-seed",
+            "4",
+        ],
+        &d,
+    );
+    assert_ne!(
+        metric(&sh, "r2", "held-out"),
+        metric(&other, "r2", "held-out")
+    );
 }

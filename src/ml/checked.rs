@@ -184,9 +184,9 @@ mod tests {
             (
                 "svr",
                 |s| {
-                    s["y"].as_array_mut().unwrap().pop();
+                    s["coef"].as_array_mut().unwrap().pop();
                 },
-                "state.y",
+                "state.coef",
             ),
             (
                 "svr",

@@ -47,11 +47,19 @@ pub enum Scheme {
         column: String,
         k: Option<usize>,
     },
+    /// ShuffleSplit: `splits` independent random splits, each testing
+    /// ceil(test * n) rows (scikit-learn's rounding); scores are the mean
+    /// over splits, with their spread.
+    Shuffle {
+        splits: usize,
+        test: f64,
+        seed: u64,
+    },
 }
 
 impl std::str::FromStr for Scheme {
     type Err = Error;
-    /// `loo`, `kfold:5`, `kfold:5x10` (10 repeats), `split:38`,
+    /// `loo`, `kfold:5`, `kfold:5x10` (10 repeats), `shuffle:10:0.2`, `split:38`,
     /// `split:rows=1-38`, `split:COLUMN=VALUE`, `groups:COLUMN`
     /// (LeaveOneGroupOut), `groupkfold:K:COLUMN`.
     fn from_str(s: &str) -> Result<Scheme> {
@@ -59,12 +67,30 @@ impl std::str::FromStr for Scheme {
             Error::setting(
                 "cv",
                 format!(
-                    "`{s}`: expected loo, kfold:K, kfold:KxR, split:N, split:rows=A-B, split:COLUMN=VALUE, groups:COLUMN or groupkfold:K:COLUMN"
+                    "`{s}`: expected loo, kfold:K, kfold:KxR, shuffle:N:TEST_FRACTION, split:N, split:rows=A-B, split:COLUMN=VALUE, groups:COLUMN or groupkfold:K:COLUMN"
                 ),
             )
         };
         if s == "loo" {
             return Ok(Scheme::Loo);
+        }
+        if let Some(r) = s.strip_prefix("shuffle:") {
+            let (k, f) = r.split_once(':').ok_or_else(bad)?;
+            let (splits, test): (usize, f64) =
+                (k.parse().map_err(|_| bad())?, f.parse().map_err(|_| bad())?);
+            if !((1..=10_000).contains(&splits) && test > 0.0 && test < 1.0) {
+                return Err(Error::setting(
+                    "cv",
+                    format!(
+                        "`{s}`: expected shuffle:N:F with 1 <= N <= 10000 splits and a test fraction 0 < F < 1"
+                    ),
+                ));
+            }
+            return Ok(Scheme::Shuffle {
+                splits,
+                test,
+                seed: 42,
+            });
         }
         if let Some(r) = s.strip_prefix("kfold:") {
             let (k, rep) = r.split_once('x').map_or((r, "1"), |(a, b)| (a, b));
@@ -118,12 +144,17 @@ impl std::str::FromStr for Scheme {
 }
 
 impl Scheme {
-    /// The same scheme with another shuffle (k-fold only).
+    /// The same scheme with another shuffle (k-fold and shuffle splits).
     pub fn with_seed(&self, seed: u64) -> Scheme {
         match self {
             Scheme::KFold { k, repeats, .. } => Scheme::KFold {
                 k: *k,
                 repeats: *repeats,
+                seed,
+            },
+            Scheme::Shuffle { splits, test, .. } => Scheme::Shuffle {
+                splits: *splits,
+                test: *test,
                 seed,
             },
             s => s.clone(),
@@ -137,6 +168,7 @@ impl Scheme {
             Scheme::Loo => n,
             Scheme::KFold { k, repeats, .. } => k * repeats,
             Scheme::Split(_) => 1,
+            Scheme::Shuffle { splits, .. } => *splits,
             Scheme::Groups { k: Some(k), .. } => *k,
             Scheme::Groups { k: None, .. } => n, // at most one group per row
         }
@@ -229,8 +261,9 @@ pub struct CvResult {
     pub held_out: Metrics,
     /// Spread (standard deviation) of the held-out R^2 over repeats, if repeated.
     pub held_out_r2_sd: Option<f64>,
-    /// Train and score on all rows: optimistic, reported for comparison only.
-    pub in_sample: Metrics,
+    /// Train and score on all rows: optimistic, reported for comparison
+    /// only (None when the all-rows fit was skipped).
+    pub in_sample: Option<Metrics>,
     /// Pooled out-of-fold predictions of the first repeat (NaN where a row was only trained on).
     pub predictions: Vec<f64>,
     /// Held-out scores of each fold of the first repeat (k-fold, groups,
@@ -336,19 +369,39 @@ pub fn validate_with(
     log_target: bool,
     tick: &(dyn Fn() + Sync),
 ) -> Result<CvResult> {
+    validate_full(m, d, scheme, log_target, true, tick)
+}
+
+/// [`validate_with`]; `refit` false skips the all-rows fit (and its
+/// in-sample score: scikit-learn's `refit=False`).
+pub fn validate_full(
+    m: &dyn Regressor,
+    d: &Data,
+    scheme: &Scheme,
+    log_target: bool,
+    refit: bool,
+    tick: &(dyn Fn() + Sync),
+) -> Result<CvResult> {
     let n = d.y.len();
     if log_target && d.y.iter().any(|v| *v <= 0.0) {
         return Err(Error::setting("log-target", "the target has values <= 0"));
     }
     let all: Vec<usize> = (0..n).collect();
-    let in_sample = score(
-        d.y.as_slice(),
-        &train_predict(m, d, &all, &all, log_target)?,
-    );
-    tick();
+    let in_sample = if refit {
+        let s = score(
+            d.y.as_slice(),
+            &train_predict(m, d, &all, &all, log_target)?,
+        );
+        tick();
+        Some(s)
+    } else {
+        None
+    };
     let y: Vec<f64> = d.y.iter().copied().collect();
     // test rows of each fold (first repeat), for the per-fold scores
     let mut fold_tests: Vec<Vec<usize>> = vec![];
+    // scores per fold where a row may be tested more than once
+    let mut split_scores: Option<Vec<Metrics>> = None;
     let (held_out, sd, predictions, name) = match scheme {
         Scheme::Loo => {
             let pred = (0..n)
@@ -425,6 +478,66 @@ pub fn validate_with(
             };
             (score(&y, &pred), None, pred, label)
         }
+        Scheme::Shuffle { splits, test, seed } => {
+            let n_test = ((test * n as f64).ceil() as usize).min(n.saturating_sub(2));
+            if n_test == 0 {
+                return Err(Error::setting(
+                    "cv",
+                    format!(
+                        "a test fraction {test} of {n} rows leaves no test or too few training rows"
+                    ),
+                ));
+            }
+            let mut rng = StdRng::seed_from_u64(*seed);
+            let folds: Vec<(Vec<usize>, Vec<usize>)> = (0..*splits)
+                .map(|_| {
+                    let mut idx: Vec<usize> = (0..n).collect();
+                    idx.shuffle(&mut rng);
+                    let (te, tr) = idx.split_at(n_test);
+                    (tr.to_vec(), te.to_vec())
+                })
+                .collect();
+            let preds = folds
+                .par_iter()
+                .map(|(tr, te)| {
+                    let p = train_predict(m, d, tr, te, log_target);
+                    tick();
+                    p
+                })
+                .collect::<Result<Vec<Vec<f64>>>>()?;
+            let scores: Vec<Metrics> = folds
+                .iter()
+                .zip(&preds)
+                .map(|((_, te), p)| score(&te.iter().map(|&i| y[i]).collect::<Vec<_>>(), p))
+                .collect();
+            let r = scores.len() as f64;
+            let mean = |f: fn(&Metrics) -> f64| scores.iter().map(f).sum::<f64>() / r;
+            let m_r2 = mean(|s| s.r2);
+            let sd = (*splits > 1).then(|| {
+                (scores.iter().map(|s| (s.r2 - m_r2).powi(2)).sum::<f64>() / (r - 1.0)).sqrt()
+            });
+            let avg = Metrics {
+                r2: m_r2,
+                mse: mean(|s| s.mse),
+                rmse: mean(|s| s.rmse),
+                mae: mean(|s| s.mae),
+                n: n_test,
+            };
+            let mut first = vec![f64::NAN; n];
+            for (t, v) in folds[0].1.iter().zip(&preds[0]) {
+                first[*t] = *v;
+            }
+            fold_tests = vec![folds[0].1.clone()];
+            split_scores = Some(scores);
+            (
+                avg,
+                sd,
+                first,
+                format!(
+                    "shuffle split x {splits}, {n_test} test rows each (mean over splits, seed {seed})"
+                ),
+            )
+        }
         Scheme::Split(t) => {
             let (tr, te, label) = split_rows(d, t)?;
             let p = train_predict(m, d, &tr, &te, log_target)?;
@@ -438,14 +551,16 @@ pub fn validate_with(
             (score(&yt, &p), None, pred, label)
         }
     };
-    let per_fold = fold_tests
-        .iter()
-        .map(|te| {
-            let yt: Vec<f64> = te.iter().map(|&i| y[i]).collect();
-            let pt: Vec<f64> = te.iter().map(|&i| predictions[i]).collect();
-            score(&yt, &pt)
-        })
-        .collect();
+    let per_fold = split_scores.unwrap_or_else(|| {
+        fold_tests
+            .iter()
+            .map(|te| {
+                let yt: Vec<f64> = te.iter().map(|&i| y[i]).collect();
+                let pt: Vec<f64> = te.iter().map(|&i| predictions[i]).collect();
+                score(&yt, &pt)
+            })
+            .collect()
+    });
     let mut fold_of = vec![None; n];
     if matches!(scheme, Scheme::Loo) {
         fold_of = (1..=n).map(Some).collect();
@@ -606,7 +721,7 @@ pub(crate) mod tests {
             );
         }
         assert!(
-            r.held_out.r2 < r.in_sample.r2,
+            r.held_out.r2 < r.in_sample.unwrap().r2,
             "held-out is worse than in-sample"
         );
     }

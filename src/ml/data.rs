@@ -278,3 +278,68 @@ pub fn load(path: &Path, target: &str, features: Option<&[String]>) -> Result<Da
         lines,
     })
 }
+
+/// Friedman's first regression problem (Friedman, Ann. Stat. 19 (1991) 1;
+/// scikit-learn's `make_friedman1`): x ~ U(0, 1)^p (p >= 5), of which only
+/// the first five matter,
+/// y = 10 sin(pi x1 x2) + 20 (x3 - 1/2)^2 + 10 x4 + 5 x5 + noise N(0, 1).
+/// A synthetic set for speed and accuracy comparisons beyond the sheet.
+pub fn friedman1(n: usize, p: usize, noise: f64, seed: u64) -> Result<Data> {
+    use rand::{Rng, SeedableRng};
+    use rand_distr::{Distribution, StandardNormal};
+    if !(5..=1000).contains(&p) {
+        return Err(Error::setting(
+            "features",
+            format!("{p}: expected 5..=1000"),
+        ));
+    }
+    if !(2..=10_000_000).contains(&n) {
+        return Err(Error::setting(
+            "rows",
+            format!("{n}: expected 2..=10000000"),
+        ));
+    }
+    if !(noise.is_finite() && noise >= 0.0) {
+        return Err(Error::setting("noise", format!("{noise}: expected >= 0")));
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut x = DMatrix::zeros(n, p);
+    let mut y = DVector::zeros(n);
+    for i in 0..n {
+        for j in 0..p {
+            x[(i, j)] = rng.random::<f64>();
+        }
+        let e: f64 = StandardNormal.sample(&mut rng);
+        y[i] = 10.0 * (std::f64::consts::PI * x[(i, 0)] * x[(i, 1)]).sin()
+            + 20.0 * (x[(i, 2)] - 0.5).powi(2)
+            + 10.0 * x[(i, 3)]
+            + 5.0 * x[(i, 4)]
+            + noise * e;
+    }
+    Ok(Data {
+        features: (1..=p).map(|j| format!("x{j}")).collect(),
+        target: "y".into(),
+        x,
+        y,
+        ids: (1..=n).map(|i| format!("row{i}")).collect(),
+        dropped: vec![],
+        lines: (1..=n).collect(),
+        text: vec![],
+    })
+}
+
+/// A [`Data`] as CSV: `id`, the features, the target.
+pub fn to_csv(d: &Data) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    let mut head = vec!["id".to_string()];
+    head.extend(d.features.iter().cloned());
+    head.push(d.target.clone());
+    let _ = w.write_record(&head);
+    for i in 0..d.y.len() {
+        let mut rec = vec![d.ids[i].clone()];
+        rec.extend(d.x.row(i).iter().map(|v| v.to_string()));
+        rec.push(d.y[i].to_string());
+        let _ = w.write_record(&rec);
+    }
+    w.into_inner().unwrap_or_default()
+}

@@ -19,6 +19,7 @@ pub mod saved;
 pub mod scale;
 pub mod shap;
 pub mod spec;
+pub mod svr;
 pub mod tree;
 pub mod trees;
 pub mod tune;

@@ -6,7 +6,8 @@
 use super::ann::{Activation, Layers, Mlp};
 use super::boost::Boosted;
 use super::ols::Ols;
-use super::trees::{Forest, Svr};
+use super::svr::Svr;
+use super::trees::Forest;
 use super::{Predictor, Regressor};
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
@@ -274,7 +275,7 @@ impl ModelSpec {
                  histogram boosting): train the model again",
             )),
             ModelSpec::Gbt(_) => de::<super::boost::FittedBoosted>(state),
-            ModelSpec::Svr(_) => de::<super::trees::FittedSvr>(state),
+            ModelSpec::Svr(_) => de::<super::svr::FittedSvr>(state),
             ModelSpec::Ann(_) => de::<super::ann::FittedMlp>(state),
         }?;
         m.check(n_features)

@@ -1,8 +1,6 @@
-//! Random forest and RBF epsilon-SVR
-//! from smartcore, wrapped as [`Regressor`]s. Checked against scikit-learn
-//! and xgboost in scripts/compare_sklearn.py (statistically for the forests).
+//! Random forest from smartcore, wrapped as a [`Regressor`]; checked against
+//! scikit-learn in scripts/compare_sklearn.py (statistically: the draws differ).
 
-use super::scale::{Scaler, target_scale};
 use super::{Predictor, Regressor};
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
@@ -28,14 +26,18 @@ fn predict_rows(
     DVector::from_vec(p.unwrap_or_else(|_| vec![f64::NAN; x.nrows()]))
 }
 
-/// Random forest regressor.
+/// Random forest regressor. Defaults are scikit-learn's
+/// `RandomForestRegressor`: 100 trees, every feature tried at each split
+/// (`max_features=1.0`), leaves of >= 1 row, bootstrap samples.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Forest {
+    /// Trees (scikit-learn's `n_estimators`, default 100).
     pub n_trees: usize,
     /// Smallest number of rows in a leaf.
     pub min_samples_leaf: usize,
-    /// Fraction of the features tried at each split; None = smartcore's default (sqrt).
+    /// Fraction of the features tried at each split (default 1: all);
+    /// null = the square root of their number.
     pub max_features: Option<f64>,
     pub seed: u64,
 }
@@ -61,9 +63,9 @@ impl Forest {
 impl Default for Forest {
     fn default() -> Self {
         Forest {
-            n_trees: 300,
+            n_trees: 100,
             min_samples_leaf: 1,
-            max_features: None,
+            max_features: Some(1.0),
             seed: 7,
         }
     }
@@ -116,129 +118,6 @@ impl Predictor for FittedForest {
     }
     fn trees(&self) -> Option<super::tree::Ensemble> {
         forest_trees(&self.state().ok()?)
-    }
-}
-
-/// RBF epsilon-SVR on standardised inputs and target.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Svr {
-    pub c: f64,
-    pub epsilon: f64,
-    /// RBF gamma on standardised inputs; None = 1 / features.
-    pub gamma: Option<f64>,
-}
-
-impl Svr {
-    /// Every setting in its range, named in the error.
-    pub fn validate(&self) -> Result<()> {
-        use super::checked::positive;
-        positive("svr:c", self.c, false)?;
-        positive("svr:epsilon", self.epsilon, true)?;
-        if let Some(g) = self.gamma {
-            positive("svr:gamma", g, false)?;
-        }
-        Ok(())
-    }
-}
-
-impl Default for Svr {
-    fn default() -> Self {
-        Svr {
-            c: 10.0,
-            epsilon: 0.1,
-            gamma: None,
-        }
-    }
-}
-
-/// smartcore's SVR borrows its training data and parameters for as long as
-/// it lives, so the trained model keeps them and solves the SVR again at
-/// prediction time (once per batch of rows; deterministic).
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct FittedSvr {
-    /// Standardised training rows.
-    x: Vec<Vec<f64>>,
-    y: Vec<f64>,
-    scaler: Scaler,
-    ys: (f64, f64),
-    svr: Svr,
-    gamma: f64,
-}
-
-impl FittedSvr {
-    fn solve(&self) -> Result<(DenseMatrix<f64>, smartcore::svm::svr::SVRParameters<f64>)> {
-        let x =
-            DenseMatrix::from_2d_vec(&self.x).map_err(|e| Error::Fit(format!("matrix: {e}")))?;
-        let params = smartcore::svm::svr::SVRParameters::default()
-            .with_c(self.svr.c)
-            .with_eps(self.svr.epsilon)
-            .with_kernel(smartcore::svm::Kernels::rbf().with_gamma(self.gamma));
-        Ok((x, params))
-    }
-}
-
-impl Regressor for Svr {
-    fn name(&self) -> String {
-        format!(
-            "RBF epsilon-SVR (C = {}, epsilon = {} sd)",
-            self.c, self.epsilon
-        )
-    }
-    fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Box<dyn Predictor>> {
-        let scaler = Scaler::fit(x);
-        let ys = target_scale(y);
-        let gamma = self.gamma.unwrap_or(1.0 / x.ncols() as f64);
-        let f = FittedSvr {
-            x: scaler
-                .apply(x)
-                .row_iter()
-                .map(|r| r.iter().copied().collect())
-                .collect(),
-            y: y.iter().map(|v| (v - ys.0) / ys.1).collect(),
-            scaler,
-            ys,
-            svr: *self,
-            gamma,
-        };
-        // solve once now so that a problem shows up at fit time
-        let (xs, params) = f.solve()?;
-        smartcore::svm::svr::SVR::fit(&xs, &f.y, &params).map_err(failed("SVR"))?;
-        Ok(Box::new(f))
-    }
-}
-
-impl Predictor for FittedSvr {
-    fn state(&self) -> Result<serde_json::Value> {
-        super::state_of(self)
-    }
-    fn check(&self, p: usize) -> std::result::Result<(), String> {
-        use super::checked::{bad, finite_len};
-        if self.x.is_empty() {
-            return Err(bad("state.x", "no support rows"));
-        }
-        for (i, r) in self.x.iter().enumerate() {
-            finite_len(&format!("state.x[{i}]"), r, p)?;
-        }
-        finite_len("state.y", &self.y, self.x.len())?;
-        self.scaler.check("state.scaler", p)?;
-        super::scale::check_target_scale("state.ys", self.ys)?;
-        self.svr.validate().map_err(|e| bad("state.svr", e))?;
-        if !(self.gamma.is_finite() && self.gamma > 0.0) {
-            return Err(bad("state.gamma", format!("{}: expected > 0", self.gamma)));
-        }
-        Ok(())
-    }
-    fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
-        let p = dense(&self.scaler.apply(x)).and_then(|d| {
-            let (xs, params) = self.solve()?;
-            let m = smartcore::svm::svr::SVR::fit(&xs, &self.y, &params).map_err(failed("SVR"))?;
-            m.predict(&d).map_err(failed("SVR"))
-        });
-        DVector::from_vec(
-            p.map(|v| v.into_iter().map(|z| z * self.ys.1 + self.ys.0).collect())
-                .unwrap_or_else(|_| vec![f64::NAN; x.nrows()]),
-        )
     }
 }
 

@@ -153,7 +153,7 @@ mod tests {
     use super::*;
     use crate::ml::cv::tests::data;
     use crate::ml::cv::validate;
-    use crate::ml::trees::Svr;
+    use crate::ml::svr::Svr;
 
     #[test]
     fn inner_cv_picks_the_setting_the_data_support_and_sees_only_training_rows() {
@@ -165,11 +165,13 @@ mod tests {
                 c: 100.0,
                 epsilon: 0.01,
                 gamma: Some(0.05),
+                ..Svr::default()
             }),
             ModelSpec::Svr(Svr {
                 c: 0.01,
                 epsilon: 0.01,
                 gamma: Some(0.05),
+                ..Svr::default()
             }),
         );
         let t = Tuned::new(vec![bad.clone(), good.clone()], 5, 1).unwrap();

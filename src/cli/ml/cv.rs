@@ -2,7 +2,7 @@
 
 use super::ModelData;
 use crate::cli::{EXIT_OK, progress};
-use crate::ml::cv::{CvResult, Scheme, SeedSpread, over_seeds, validate_with};
+use crate::ml::cv::{CvResult, Scheme, SeedSpread, over_seeds, validate_full};
 use crate::ml::metrics::Metrics;
 use crate::ml::tune::select_on_all_rows;
 use crate::ml::{Data, ModelSpec, Regressor};
@@ -19,9 +19,16 @@ pub struct CvArgs {
     /// groups:COLUMN (leave one group out), groupkfold:K:COLUMN (GroupKFold).
     #[arg(long, default_value = "loo")]
     pub cv: String,
-    /// Seed of the k-fold shuffle (default 42).
+    /// Seed of the k-fold or shuffle-split shuffle (default 42).
     #[arg(long)]
     pub cv_seed: Option<u64>,
+    /// Skip the fit on all rows and its (optimistic) in-sample score.
+    #[arg(long)]
+    pub no_refit: bool,
+    /// With tuning, also the optimistic figure: settings chosen by their
+    /// score on all rows and that same score reported.
+    #[arg(long)]
+    pub optimistic: bool,
     #[command(flatten)]
     pub t: super::TuneArgs,
     /// Repeat the validation with N seeds (model and shuffles) and report
@@ -67,19 +74,31 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
     a.t.scoring.parse::<crate::ml::metrics::Scoring>()?;
     let mut scheme: Scheme = a.cv.parse()?;
     if let Some(seed) = a.cv_seed {
-        if !matches!(scheme, Scheme::KFold { .. }) {
-            anyhow::bail!("--cv-seed: only a k-fold split is shuffled (--cv kfold:K)");
+        if !matches!(scheme, Scheme::KFold { .. } | Scheme::Shuffle { .. }) {
+            anyhow::bail!(
+                "--cv-seed: only k-fold and shuffle splits are shuffled (--cv kfold:K or shuffle:N:F)"
+            );
         }
         scheme = scheme.with_seed(seed);
     }
     let (spec, d) = a.m.load()?;
     let n = d.y.len();
     let model = regressor(&spec, &a, spec.seed())?;
-    let bar = progress(scheme.fits(n), "model fits");
-    let r = validate_with(model.as_ref(), &d, &scheme, a.t.log_target, &|| bar.inc(1))?;
+    let bar = progress(scheme.fits(n) - usize::from(a.no_refit), "model fits");
+    let r = validate_full(
+        model.as_ref(),
+        &d,
+        &scheme,
+        a.t.log_target,
+        !a.no_refit,
+        &|| bar.inc(1),
+    )?;
     bar.finish_and_clear();
+    if a.optimistic && !a.t.tuning() {
+        anyhow::bail!("--optimistic: the optimistic figure is of tuning (--tune or --grid)");
+    }
     // nested CV's counterpart: settings chosen by their score on all rows
-    let optimistic = if a.t.tuning() {
+    let optimistic = if a.optimistic {
         let grid = a.t.grid_of(&spec)?;
         let bar = progress(
             grid.len() * scheme.fits(n),
@@ -131,7 +150,9 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
     }
     if a.json {
         let mut metrics = metrics_json(&r.held_out, "held-out");
-        metrics.extend(metrics_json(&r.in_sample, "in-sample"));
+        if let Some(m) = &r.in_sample {
+            metrics.extend(metrics_json(m, "in-sample"));
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
@@ -232,10 +253,13 @@ fn print_text(
             println!("    {k:>3} x {s}");
         }
     }
-    println!(
-        "  in-sample: R2 = {:.3}, MSE = {:.4}, RMSE = {:.4}, MAE = {:.4}   (optimistic: the model saw these rows)",
-        r.in_sample.r2, r.in_sample.mse, r.in_sample.rmse, r.in_sample.mae
-    );
+    match &r.in_sample {
+        Some(m) => println!(
+            "  in-sample: R2 = {:.3}, MSE = {:.4}, RMSE = {:.4}, MAE = {:.4}   (optimistic: the model saw these rows)",
+            m.r2, m.mse, m.rmse, m.mae
+        ),
+        None => println!("  in-sample: not computed (--no-refit)"),
+    }
     if let Some(s) = spread {
         println!(
             "  held-out R2 over {} seeds: mean {:.3}, sd {:.3}, range {:.3} to {:.3}",

@@ -8,6 +8,7 @@ mod explain;
 mod predict;
 pub use predict::rate_text;
 mod reproduce;
+mod synth;
 mod train;
 
 use crate::ml::saved::SavedModel;
@@ -22,7 +23,7 @@ pub enum MlCommand {
     Cv(cv::CvArgs),
     /// Train on all rows and save the model (versioned JSON) for predict/screen.
     Train(train::TrainArgs),
-    /// Exact Shapley values of a model trained on all rows: ranking, bars, beeswarm.
+    /// Exact Shapley values (TreeSHAP, closed form or enumeration) of a model trained on all rows.
     Explain(explain::ExplainArgs),
     /// The Chem. Sci. paper's protocols on its sheet: its figure beside ours.
     Reproduce(reproduce::ReproduceArgs),
@@ -32,6 +33,8 @@ pub enum MlCommand {
     LearningCurve(curve::CurveArgs),
     /// Predict and rank candidates, slowest spin relaxation (longest lifetime) first.
     Screen(predict::PredictArgs),
+    /// Write Friedman's synthetic regression set (speed and accuracy beyond the sheet).
+    Friedman(synth::FriedmanArgs),
 }
 
 /// Training data and model, shared by the ML subcommands.
@@ -46,10 +49,21 @@ pub struct ModelData {
     /// Comma-separated feature columns (default: every descriptor column).
     #[arg(long, value_delimiter = ',')]
     pub features: Option<Vec<String>>,
-    /// Model: ann (MLP), ols, rf (random forest), gbt (gradient-boosted
-    /// trees), svr (RBF epsilon-SVR); settings as `ann:hidden=4,alpha=0.1`.
-    /// Default rf.
-    #[arg(long)]
+    /// Model and settings, `KIND` or `KIND:key=value,...`. Default rf.
+    /// Defaults equal scikit-learn's (xgboost's for gbt); inputs are
+    /// standardised for ann and svr, and so is their target.
+    ///   ols  least squares with an intercept.
+    ///   rf   RandomForestRegressor: n_trees=100, max_features=1.0 (null:
+    ///        sqrt), min_samples_leaf=1, seed=7.
+    ///   gbt  XGBRegressor, hist: n_estimators=100, learning_rate=0.3,
+    ///        max_depth=6, lambda=1, gamma=0, min_child_weight=1,
+    ///        subsample=1, base_score=null (the mean), max_bin=256, seed=7.
+    ///   svr  SVR (RBF): c=1, epsilon=0.1 (target sd), gamma=null ("scale"),
+    ///        tol=1e-3, shrinking=true, cache_mb=200, max_iters=1e7.
+    ///   ann  MLPRegressor, lbfgs: hidden=100 (e.g. 40x10),
+    ///        activation=relu (tanh, logistic), alpha=1e-4, max_iters=200,
+    ///        tol=1e-4, n_iter_no_change=10, seeds=1 (networks averaged), seed=0.
+    #[arg(long, verbatim_doc_comment)]
     pub model: Option<String>,
 }
 
@@ -158,5 +172,6 @@ pub fn run(c: MlCommand) -> anyhow::Result<i32> {
         MlCommand::Predict(a) => predict::run(a, false),
         MlCommand::LearningCurve(a) => curve::run(a),
         MlCommand::Screen(a) => predict::run(a, true),
+        MlCommand::Friedman(a) => synth::run(a),
     }
 }
