@@ -284,6 +284,13 @@ fn explain_draws_bars_and_a_beeswarm_and_cv_a_residual_histogram() {
     for f in FEATURES.split(',') {
         assert!(svg.contains(f), "{f} labelled");
     }
+    // the colour bar: its 100 shades and both ends named
+    let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+    assert!(
+        texts.contains(&"high") && texts.contains(&"low"),
+        "colour bar labels"
+    );
+    assert!(svg.matches("<rect").count() >= 100, "colour bar shades");
     json(
         &[
             "cv",
@@ -471,4 +478,61 @@ fn no_refit_and_shuffle_split() {
         metric(&sh, "r2", "held-out"),
         metric(&other, "r2", "held-out")
     );
+}
+
+/// SHAP values to CSV, on a seeded background sample: one row per compound,
+/// each summing to its prediction minus the base value (TreeSHAP for the
+/// forest), the same sample for the same seed.
+#[test]
+fn shap_values_go_to_csv_with_a_seeded_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = imported(dir.path());
+    let csv = dir.path().join("shap.csv");
+    let run = |seed: &str| {
+        json(
+            &[
+                "explain",
+                "--model",
+                "rf:n_trees=20",
+                "--background",
+                "15",
+                "--background-seed",
+                seed,
+                "--csv",
+                csv.to_str().unwrap(),
+            ],
+            &d,
+        )
+    };
+    let j = run("1");
+    assert_eq!(j["background_rows"], 15);
+    assert_eq!(j["method"], "interventional TreeSHAP");
+    let mut r = csv::Reader::from_path(&csv).unwrap();
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(head.len(), 2 + 8);
+    assert_eq!(&head[..2], ["row", "id"]);
+    let rows: Vec<Vec<f64>> = r
+        .records()
+        .map(|rec| {
+            rec.unwrap()
+                .iter()
+                .skip(2)
+                .map(|v| v.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 52);
+    for (r, jr) in rows.iter().zip(j["rows"].as_array().unwrap()) {
+        let js: Vec<f64> = jr["shap"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(r, &js, "CSV and JSON agree");
+    }
+    let again = run("1");
+    assert_eq!(j["base_value"], again["base_value"]);
+    let other = run("2");
+    assert_ne!(j["base_value"], other["base_value"], "another sample");
 }

@@ -26,7 +26,7 @@
 pub struct Kernel<'a> {
     x: &'a [Vec<f64>],
     gamma: f64,
-    rows: Vec<Option<Vec<f64>>>,
+    rows: Vec<Option<std::rc::Rc<[f64]>>>,
     order: std::collections::VecDeque<usize>,
     max_rows: usize,
 }
@@ -47,8 +47,8 @@ impl<'a> Kernel<'a> {
         let d: f64 = a.iter().zip(b).map(|(u, v)| (u - v) * (u - v)).sum();
         (-gamma * d).exp()
     }
-    /// K(x_i, x_*) for every training point.
-    fn row(&mut self, i: usize) -> &[f64] {
+    /// K(x_i, x_*) for every training point (shared, not copied).
+    fn row(&mut self, i: usize) -> std::rc::Rc<[f64]> {
         if self.rows[i].is_none() {
             if self.order.len() >= self.max_rows
                 && let Some(old) = self.order.pop_front()
@@ -60,7 +60,9 @@ impl<'a> Kernel<'a> {
             self.rows[i] = Some(self.x.iter().map(|xj| Self::eval(g, xi, xj)).collect());
             self.order.push_back(i);
         }
-        self.rows[i].as_deref().unwrap_or(&[])
+        self.rows[i]
+            .clone()
+            .unwrap_or_else(|| std::rc::Rc::from(vec![]))
     }
 }
 
@@ -89,6 +91,9 @@ pub fn solve(
     let p: Vec<f64> = (0..l)
         .map(|t| if t < n { eps - y[t] } else { eps + y[t - n] })
         .collect();
+    // sign and data row of each variable, looked up in the hot loops
+    let sg: Vec<f64> = (0..l).map(s).collect();
+    let ix: Vec<usize> = (0..l).map(|t| t % n).collect();
     let mut beta = vec![0.0; l];
     let mut g = p.clone();
     // G_bar_t = C * sum over upper-bound u of Q_tu: lets the gradient of
@@ -126,7 +131,7 @@ pub fn solve(
         // working set i: the most violating in I_up
         let (mut gmax, mut gi) = (f64::NEG_INFINITY, usize::MAX);
         for &t in &active {
-            let v = -s(t) * g[t];
+            let v = -sg[t] * g[t];
             let in_up = if t < n {
                 !upper(beta[t])
             } else {
@@ -139,7 +144,7 @@ pub fn solve(
         }
         let (mut gmax2, mut gj, mut best) = (f64::NEG_INFINITY, usize::MAX, f64::INFINITY);
         if gi != usize::MAX {
-            let ki = k.row(gi % n).to_vec();
+            let ki = k.row(ix[gi]);
             for &t in &active {
                 let in_low = if t < n {
                     !lower(beta[t])
@@ -149,12 +154,12 @@ pub fn solve(
                 if !in_low {
                     continue;
                 }
-                let v = s(t) * g[t];
+                let v = sg[t] * g[t];
                 gmax2 = gmax2.max(v);
                 let diff = gmax + v;
                 if diff > 0.0 {
                     // a = Q_ii + Q_tt - 2 s_i s_t Q_it = K_ii + K_tt - 2 K_it
-                    let a = (2.0 - 2.0 * ki[t % n]).max(TAU);
+                    let a = (2.0 - 2.0 * ki[ix[t]]).max(TAU);
                     let obj = -diff * diff / a;
                     if obj <= best {
                         best = obj;
@@ -177,10 +182,11 @@ pub fn solve(
         }
         it += 1;
         let (i, j) = (gi, gj);
-        let (ki, kj) = (k.row(i % n).to_vec(), k.row(j % n).to_vec());
-        let qij = s(i) * s(j) * ki[j % n];
+        let (ki, kj) = (k.row(ix[i]), k.row(ix[j]));
+        let (si, sj) = (sg[i], sg[j]);
+        let qij = si * sj * ki[ix[j]];
         let (bi_old, bj_old) = (beta[i], beta[j]);
-        if s(i) != s(j) {
+        if si != sj {
             let a = (2.0 + 2.0 * qij).max(TAU);
             let delta = (-g[i] - g[j]) / a;
             let diff = beta[i] - beta[j];
@@ -231,15 +237,18 @@ pub fn solve(
         }
         let (di, dj) = (beta[i] - bi_old, beta[j] - bj_old);
         for &t in &active {
-            g[t] += s(t) * (s(i) * ki[t % n] * di + s(j) * kj[t % n] * dj);
+            g[t] += sg[t] * (si * ki[ix[t]] * di + sj * kj[ix[t]] * dj);
         }
         // keep G_bar for variables entering or leaving the upper bound
         for (u, old, kr) in [(i, bi_old, &ki), (j, bj_old, &kj)] {
             let (was, now) = (upper(old), upper(beta[u]));
             if was != now {
                 let sign = if now { c } else { -c };
-                for (t, gb) in g_bar.iter_mut().enumerate() {
-                    *gb += sign * s(t) * s(u) * kr[t % n];
+                let w = sign * sg[u];
+                let (lo, hi) = g_bar.split_at_mut(n);
+                for ((a, b), kv) in lo.iter_mut().zip(hi.iter_mut()).zip(kr.iter()) {
+                    *a += w * kv;
+                    *b -= w * kv;
                 }
             }
         }
@@ -302,7 +311,7 @@ fn reconstruct(
     }
     for (u, &bu) in beta.iter().enumerate() {
         if bu > 0.0 && bu < c {
-            let ku = k.row(u % n).to_vec();
+            let ku = k.row(u % n);
             for t in (0..l).filter(|&t| !is_active[t]) {
                 g[t] += s(t) * s(u) * ku[t % n] * bu;
             }
