@@ -56,6 +56,11 @@ pub trait Predictor: Send + Sync {
     fn trees(&self) -> Option<tree::Ensemble> {
         None
     }
+    /// An RBF kernel expansion (the SVR), for its product-form Shapley
+    /// values (None for other models).
+    fn rbf(&self) -> Option<shap::kernel::RbfExpansion> {
+        None
+    }
     /// A linear model's (intercept, coefficients), for the closed-form
     /// Shapley values (None for other models).
     fn linear(&self) -> Option<(f64, Vec<f64>)> {

@@ -103,10 +103,12 @@ pub struct Ensemble {
 
 impl Ensemble {
     pub fn predict(&self, x: &DMatrix<f64>) -> Vec<f64> {
-        (0..x.nrows())
-            .map(|i| {
-                let row: Vec<f64> = x.row(i).iter().copied().collect();
-                self.base + self.scale * self.trees.iter().map(|t| t.predict_row(&row)).sum::<f64>()
+        // rows contiguous: the columns of the transpose
+        let xt = x.transpose();
+        xt.column_iter()
+            .map(|row| {
+                let row = row.as_slice();
+                self.base + self.scale * self.trees.iter().map(|t| t.predict_row(row)).sum::<f64>()
             })
             .collect()
     }

@@ -265,6 +265,18 @@ impl Predictor for FittedSvr {
         }
         Ok(())
     }
+    fn rbf(&self) -> Option<crate::ml::shap::kernel::RbfExpansion> {
+        Some(crate::ml::shap::kernel::RbfExpansion {
+            sv: self.sv.clone(),
+            coef: self.coef.clone(),
+            b: self.b,
+            gamma: self.gamma,
+            mean: self.scaler.mean.clone(),
+            sd: self.scaler.sd.clone(),
+            scale: self.ys.1,
+            offset: self.ys.0,
+        })
+    }
     fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
         let xs = self.scaler.apply(x);
         DVector::from_fn(x.nrows(), |i, _| {
