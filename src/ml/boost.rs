@@ -249,7 +249,11 @@ impl Boosted {
             for n in grown {
                 match n.split {
                     None => nodes[n.at] = Node::leaf(n.leaf),
-                    Some((s, l, hl, r, hr)) => {
+                    Some(Children {
+                        split: s,
+                        left: (l, hl),
+                        right: (r, hr),
+                    }) => {
                         let (li, ri) = (nodes.len(), nodes.len() + 1);
                         nodes.extend([Node::leaf(0.0), Node::leaf(0.0)]);
                         cut_of.extend([0, 0]);
@@ -325,7 +329,11 @@ impl Boosted {
         Grown {
             at,
             leaf,
-            split: Some((s, l, hl, r, hr)),
+            split: Some(Children {
+                split: s,
+                left: (l, hl),
+                right: (r, hr),
+            }),
         }
     }
 }
@@ -338,7 +346,14 @@ type Histogram = Vec<(f64, f64)>;
 struct Grown {
     at: usize,
     leaf: f64,
-    split: Option<(Split, Vec<u32>, Histogram, Vec<u32>, Histogram)>,
+    split: Option<Children>,
+}
+
+/// A split with each child's rows and histogram.
+struct Children {
+    split: Split,
+    left: (Vec<u32>, Histogram),
+    right: (Vec<u32>, Histogram),
 }
 
 /// The trained trees after the base score.
