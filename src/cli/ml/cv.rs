@@ -85,6 +85,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
     let n = d.y.len();
     let model = regressor(&spec, &a, spec.seed())?;
     let bar = progress(scheme.fits(n) - usize::from(a.no_refit), "model fits");
+    let t0 = std::time::Instant::now();
     let r = validate_full(
         model.as_ref(),
         &d,
@@ -93,6 +94,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
         !a.no_refit,
         &|| bar.inc(1),
     )?;
+    let seconds = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
     if a.optimistic && !a.t.tuning() {
         anyhow::bail!("--optimistic: the optimistic figure is of tuning (--tune or --grid)");
@@ -158,7 +160,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
             serde_json::to_string_pretty(&json!({
                 "schema": "spinfit.cv/1", "model": r.model, "scheme": r.scheme, "target": d.target, "features": d.features,
                 "log_target": r.log_target, "rows": n, "rows_dropped": d.dropped,
-                "metrics": metrics,
+                "metrics": metrics, "validation_seconds": seconds,
                 "held_out_r2_sd_over_repeats": r.held_out_r2_sd,
                 "folds": r.per_fold.iter().enumerate().map(|(i, m)| json!({"fold": i + 1, "rows": m.n, "r2": m.r2, "mse": m.mse, "mae": m.mae})).collect::<Vec<_>>(),
                 "tuning": a.t.tuning().then(|| json!({

@@ -61,7 +61,9 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
         "background = all rows".to_string()
     };
     let bar = progress(d.y.len(), "rows explained");
+    let t0 = std::time::Instant::now();
     let e = crate::ml::shap::explain(f.as_ref(), &d.x, &bg, &|| bar.inc(1))?;
+    let seconds = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let (phi, base) = (e.phi, e.base);
     if let Some(p) = &a.csv {
@@ -80,7 +82,7 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "schema": "spinfit.shap/1", "model": name, "base_value": base, "target": d.target,
-                "method": e.method.describe(), "background_rows": bg.nrows(), "background_seed": a.background_seed,
+                "method": e.method.describe(), "background_rows": bg.nrows(), "background_seed": a.background_seed, "explain_seconds": seconds,
                 "features": d.features,
                 "mean_abs_shap": rank.iter().map(|(n, v)| serde_json::json!({"feature": n, "value": v})).collect::<Vec<_>>(),
                 "rows": d.ids.iter().enumerate().map(|(r, id)| serde_json::json!({"id": id, "shap": phi.row(r).iter().copied().collect::<Vec<f64>>()})).collect::<Vec<_>>(),
