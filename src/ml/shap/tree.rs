@@ -11,39 +11,43 @@
 //! phi_i = -value |A|! (|B|-1)! / (|A|+|B|)! for i in B,
 //! and 0 otherwise. A walk that follows both sides only where x and z part
 //! (and, for a feature already in A or B, only that feature's side) visits
-//! each reachable leaf once. Values are averaged over the background rows,
-//! which is the interventional definition the exact enumeration uses.
+//! each reachable leaf once; all background rows walk together, split where
+//! their ways part, so shared paths are walked once. Values are averaged
+//! over the background rows, which is the interventional definition the
+//! exact enumeration uses.
 
 use crate::ml::tree::{Ensemble, Tree};
 
-/// Shapley values of row `x` against background row `z` for one tree,
-/// added to `phi`.
-fn tree_pair(t: &Tree, x: &[f64], z: &[f64], w: &Weights, side: &mut [u8], phi: &mut [f64]) {
-    walk(t, 0, x, z, 0, 0, w, side, phi);
-}
-
+/// The walk for row `x` and all background rows `zs[idx]` at once: rows
+/// that take the same way share it, so a split is followed once per state
+/// (A, B), not once per background row. Adds value x count x weight to `phi`.
 #[allow(clippy::too_many_arguments)]
 fn walk(
     t: &Tree,
     i: usize,
     x: &[f64],
-    z: &[f64],
+    zs: &[Vec<f64>],
+    idx: &[u32],
     a: usize,
     b: usize,
     w: &Weights,
     side: &mut [u8],
     phi: &mut [f64],
 ) {
+    if idx.is_empty() {
+        return;
+    }
     let n = &t.nodes[i];
     if n.is_leaf() {
         if a + b == 0 {
             return;
         }
+        let v = n.value * idx.len() as f64;
         let (pa, pb) = (w.of(a, b, true), w.of(a, b, false));
         for (j, s) in side.iter().enumerate() {
             match s {
-                1 => phi[j] += n.value * pa,
-                2 => phi[j] -= n.value * pb,
+                1 => phi[j] += v * pa,
+                2 => phi[j] -= v * pb,
                 _ => {}
             }
         }
@@ -51,21 +55,32 @@ fn walk(
     }
     let j = n.feature as usize;
     let go = |v: f64| (if v <= n.threshold { n.left } else { n.right }) as usize;
-    let (gx, gz) = (go(x[j]), go(z[j]));
-    if gx == gz {
-        walk(t, gx, x, z, a, b, w, side, phi);
+    let gx = go(x[j]);
+    if side[j] == 1 {
+        // feature j already comes from x: every row goes x's way
+        walk(t, gx, x, zs, idx, a, b, w, side, phi);
         return;
     }
-    match side[j] {
-        1 => walk(t, gx, x, z, a, b, w, side, phi),
-        2 => walk(t, gz, x, z, a, b, w, side, phi),
-        _ => {
-            side[j] = 1;
-            walk(t, gx, x, z, a + 1, b, w, side, phi);
-            side[j] = 2;
-            walk(t, gz, x, z, a, b + 1, w, side, phi);
-            side[j] = 0;
-        }
+    let (same, other): (Vec<u32>, Vec<u32>) =
+        idx.iter().partition(|&&r| go(zs[r as usize][j]) == gx);
+    let gz = if gx == n.left as usize {
+        n.right
+    } else {
+        n.left
+    } as usize;
+    if side[j] == 2 {
+        // feature j comes from the background: each row goes its own way
+        walk(t, gx, x, zs, &same, a, b, w, side, phi);
+        walk(t, gz, x, zs, &other, a, b, w, side, phi);
+        return;
+    }
+    walk(t, gx, x, zs, &same, a, b, w, side, phi);
+    if !other.is_empty() {
+        side[j] = 1;
+        walk(t, gx, x, zs, &other, a + 1, b, w, side, phi);
+        side[j] = 2;
+        walk(t, gz, x, zs, &other, a, b + 1, w, side, phi);
+        side[j] = 0;
     }
 }
 
@@ -113,10 +128,9 @@ pub fn row(e: &Ensemble, x: &[f64], background: &[Vec<f64>]) -> Vec<f64> {
     let w = Weights::new(p);
     let mut phi = vec![0.0; p];
     let mut side = vec![0u8; p];
-    for z in background {
-        for t in &e.trees {
-            tree_pair(t, x, z, &w, &mut side, &mut phi);
-        }
+    let all: Vec<u32> = (0..background.len() as u32).collect();
+    for t in &e.trees {
+        walk(t, 0, x, background, &all, 0, 0, &w, &mut side, &mut phi);
     }
     let k = e.scale / background.len() as f64;
     phi.iter_mut().for_each(|v| *v *= k);
