@@ -3,15 +3,8 @@
 //! model's score), values outside physical ranges, and rows whose
 //! descriptors do not follow from their own cations ([`super::rules`]).
 
+use super::finding::Finding;
 use super::{DESCRIPTORS, Dataset};
-
-/// One finding, with the rows (1-based, as in the file after its header) it concerns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Finding {
-    pub kind: &'static str,
-    pub rows: Vec<usize>,
-    pub message: String,
-}
 
 /// Relative tolerance within which two descriptor values count as the same.
 pub const SAME_REL: f64 = 1e-3;

@@ -15,12 +15,14 @@
 pub(crate) mod check;
 pub mod composition;
 pub mod correlation;
+mod finding;
 pub(crate) mod import;
 mod measurement;
 pub mod rules;
 mod store;
 
-pub use check::{Finding, check};
+pub use check::check;
+pub use finding::Finding;
 pub use import::{ImportReport, import};
 pub use measurement::{RATE_RANGE, append_measurement, check_date};
 pub use store::{read, write};

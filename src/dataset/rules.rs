@@ -14,8 +14,8 @@
 //! - t differs from its rule applied to the row's own r_o, metal and halide
 //!   by more than 5e-4 (the sheet rounds r_o to 4-6 digits).
 
-use super::check::Finding;
 use super::composition::{composition_by_name, tolerance_factor};
+use super::finding::Finding;
 use super::{DESCRIPTORS, Dataset};
 
 /// Descriptors that are count-weighted means of per-cation values.

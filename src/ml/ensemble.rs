@@ -20,6 +20,15 @@ pub struct Prediction {
     pub out_of_range: Vec<(String, f64, f64, f64)>,
 }
 
+impl Prediction {
+    /// The spin lifetime tau = 1/rate (ps) and its first-order error
+    /// sd_tau = sd_rate / rate^2; None for a rate <= 0 (unphysical: the
+    /// model extrapolates).
+    pub fn lifetime(&self) -> Option<(f64, f64)> {
+        (self.rate > 0.0).then(|| (1.0 / self.rate, self.rate_sd / (self.rate * self.rate)))
+    }
+}
+
 /// How the uncertainty is estimated.
 #[derive(Debug, Clone, Copy)]
 pub struct Ensemble {

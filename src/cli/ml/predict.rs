@@ -167,7 +167,7 @@ fn print_json(
         serde_json::to_string_pretty(&json!({
             "schema": "spinfit.predict/1", "model": model, "trained_on": rows, "members": a.members,
             "candidates": preds.iter().map(|(id, p)| json!({"id": id, "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
-                "tau": if p.rate > 0.0 { json!({"value": 1.0 / p.rate, "stderr": p.rate_sd / (p.rate * p.rate), "unit": "ps"}) } else { serde_json::Value::Null },
+                "tau": p.lifetime().map(|(t, e)| json!({"value": t, "stderr": e, "unit": "ps"})),
                 "unphysical": p.rate <= 0.0,
                 "out_of_range": p.out_of_range.iter().map(|(f, v, lo, hi)| json!({"feature": f, "value": v, "min": lo, "max": hi})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
         }))?
@@ -179,8 +179,8 @@ fn print_json(
 /// a rate <= 0 (a model not constrained positive, extrapolating) and
 /// descriptors outside the training range.
 pub fn rate_text(p: &Prediction) -> String {
-    let tau = if p.rate > 0.0 {
-        format!("tau ~ {:.2} ps", 1.0 / p.rate)
+    let tau = if let Some((t, _)) = p.lifetime() {
+        format!("tau ~ {t:.2} ps")
     } else {
         "WARNING rate <= 0 is unphysical: the model extrapolates; --log-target keeps rates positive"
             .to_string()
