@@ -234,7 +234,7 @@ pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
         for (k, r) in rows.iter().enumerate() {
             print_row(r);
             if let Some(p) = preds.as_ref().and_then(|p| p.get(k)) {
-                println!("  predicted {}", super::ml::rate_text(p));
+                println!("  predicted {}", p.text());
             }
         }
     }

@@ -21,15 +21,15 @@ pub struct GspectrumArgs {
     /// Sign of g_h.
     #[arg(long, default_value = "+", allow_hyphen_values = true)]
     pub sign_h: String,
-    /// k.p spin-orbit splitting Delta (eV).
-    #[arg(long, default_value_t = 1.5)]
-    pub delta: f64,
-    /// k.p Kane energy p^2/m0 (eV).
-    #[arg(long, default_value_t = 6.8 * 6.8 / 7.6199)]
-    pub p2_m0: f64,
-    /// k.p remote-band correction to g_e.
-    #[arg(long, default_value_t = -1.0, allow_hyphen_values = true)]
-    pub dg_e: f64,
+    /// k.p spin-orbit splitting Delta (eV; default the library's, 1.5).
+    #[arg(long)]
+    pub delta: Option<f64>,
+    /// k.p Kane energy p^2/m0 (eV; default the library's, 6.8^2/7.6199).
+    #[arg(long)]
+    pub p2_m0: Option<f64>,
+    /// k.p remote-band correction to g_e (default the library's, -1).
+    #[arg(long, allow_hyphen_values = true)]
+    pub dg_e: Option<f64>,
     #[arg(long)]
     pub json: bool,
     /// Figure of g versus energy (.png or .svg).
@@ -57,14 +57,7 @@ fn quantity(v: &Value) -> Option<Quantity> {
 const MAX_ABS_G: f64 = 50.0;
 
 pub fn run(a: GspectrumArgs) -> anyhow::Result<i32> {
-    for (flag, v) in [("--delta", a.delta), ("--p2-m0", a.p2_m0)] {
-        if !(v.is_finite() && v > 0.0) {
-            bail!("{flag} {v}: expected a positive energy in eV");
-        }
-    }
-    if !a.dg_e.is_finite() {
-        bail!("--dg-e {}: expected a finite number", a.dg_e);
-    }
+    let kp = KpParams::with(a.delta, a.p2_m0, a.dg_e)?;
     let (se, sh) = (sign(&a.sign_e, "sign-e")?, sign(&a.sign_h, "sign-h")?);
     let mut rows = vec![];
     for p in &a.results {
@@ -120,11 +113,6 @@ pub fn run(a: GspectrumArgs) -> anyhow::Result<i32> {
         rows.push(GRow::new(p.display().to_string(), e, ge, gh));
     }
     rows.sort_by(|a, b| a.energy_ev.total_cmp(&b.energy_ev));
-    let kp = KpParams {
-        delta: a.delta,
-        p2_m0: a.p2_m0,
-        dg_e: a.dg_e,
-    };
     if a.json {
         println!(
             "{}",

@@ -1,7 +1,6 @@
 //! `spinfit simulate tr|trfe`: synthetic scans with known truth.
 
 use super::{EXIT_OK, parse_opt};
-use crate::scan::h5;
 use crate::simulate::{DeadKind, Grid, Simulated, TrTruth, TrfeTruth, simulate_tr, simulate_trfe};
 use crate::units::{Field, Time};
 use anyhow::{Context, bail};
@@ -115,29 +114,7 @@ fn write(sim: Simulated, c: &SimCommon, path: &Path) -> anyhow::Result<()> {
         Some(s) => sim.with_meta("sample", s),
         None => sim,
     };
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("h5") | Some("hdf5") => {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or("scan".into());
-            let chans = sim.names[1..]
-                .iter()
-                .zip(&sim.columns[1..])
-                .map(|(n, v)| (n.as_str(), v.as_slice(), "arb"))
-                .collect();
-            h5::write(
-                path,
-                &[h5::ScanRecord {
-                    name: &name,
-                    delay_ps: &sim.columns[0],
-                    channels: chans,
-                    meta: &sim.meta,
-                }],
-            )?;
-        }
-        _ => sim.write_csv(path)?,
-    }
+    sim.write(path)?;
     eprintln!("wrote {} (synthetic)", path.display());
     Ok(())
 }
@@ -162,31 +139,22 @@ pub fn run(c: SimCommand) -> anyhow::Result<i32> {
                     taus.len()
                 );
             }
-            let tmax = taus.iter().fold(0.0f64, |m, t| m.max(*t));
-            let from = parse_opt::<Time>("from", &a.from)?.map_or(-2.0, Time::ps);
-            let to = parse_opt::<Time>("to", &a.to)?.map_or(8.0 * tmax.max(0.5), Time::ps);
+            let from = parse_opt::<Time>("from", &a.from)?.map(Time::ps);
+            let to = parse_opt::<Time>("to", &a.to)?.map(Time::ps);
             let irf: Time = a.irf_fwhm.parse().context("--irf-fwhm")?;
             let t0: Time = a.t0.parse().context("--t0")?;
-            let fine_end = (t0.ps() + 3.0 * tmax.min(3.0) + irf.ps()).min(to);
-            let n = a.common.points;
-            let grid = Grid {
-                start: from,
-                fine_end,
-                end: to,
-                n_fine: n * 3 / 5,
-                n_coarse: n - n * 3 / 5,
-                jitter: 0.2,
-                sweeps: a.common.sweeps,
-            };
+            let grid = Grid::for_tr(
+                &taus,
+                t0.ps(),
+                irf.ps(),
+                from,
+                to,
+                a.common.points,
+                a.common.sweeps,
+            );
             let truth = TrTruth {
-                taus,
-                amplitudes: amps,
-                t0: t0.ps(),
-                irf_fwhm: irf.ps(),
                 step: a.step,
                 offset: a.offset,
-                population_tau: 10.0 * tmax.max(1.0),
-                population_amplitude: 2.0,
                 artefact: a.artefact,
                 dead: a
                     .dead
@@ -199,6 +167,7 @@ pub fn run(c: SimCommand) -> anyhow::Result<i32> {
                     })
                     .transpose()?,
                 drift: a.drift,
+                ..TrTruth::preset(taus, amps, t0.ps(), irf.ps())
             };
             write(
                 simulate_tr(&truth, &grid, a.common.snr, a.common.seed)?,

@@ -27,6 +27,33 @@ impl Prediction {
     pub fn lifetime(&self) -> Option<(f64, f64)> {
         (self.rate > 0.0).then(|| (1.0 / self.rate, self.rate_sd / (self.rate * self.rate)))
     }
+
+    /// `rate = r +/- s ps^-1 (tau ~ t ps)`, with the warnings a reader
+    /// needs: a rate <= 0 (a model not constrained positive,
+    /// extrapolating) and descriptors outside the training range.
+    pub fn text(&self) -> String {
+        let tau = match self.lifetime() {
+            Some((t, _)) => format!("tau ~ {t:.2} ps"),
+            None => "WARNING rate <= 0 is unphysical: the model extrapolates; --log-target keeps rates positive"
+                .to_string(),
+        };
+        let range = if self.out_of_range.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  WARNING outside the training range: {}",
+                self.out_of_range
+                    .iter()
+                    .map(|(f, v, lo, hi)| format!("{f} = {v} not in [{lo}, {hi}]"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        format!(
+            "rate = {:.4} +/- {:.4} ps^-1 ({tau}){range}",
+            self.rate, self.rate_sd
+        )
+    }
 }
 
 /// How the uncertainty is estimated.

@@ -29,6 +29,38 @@ impl Default for KpParams {
     }
 }
 
+impl KpParams {
+    /// The defaults with any of the three replaced, checked: Delta and
+    /// p^2/m0 positive energies (eV), dg_e finite; the error names the setting.
+    pub fn with(
+        delta: Option<f64>,
+        p2_m0: Option<f64>,
+        dg_e: Option<f64>,
+    ) -> crate::Result<KpParams> {
+        let d = KpParams::default();
+        let k = KpParams {
+            delta: delta.unwrap_or(d.delta),
+            p2_m0: p2_m0.unwrap_or(d.p2_m0),
+            dg_e: dg_e.unwrap_or(d.dg_e),
+        };
+        for (name, v) in [("delta", k.delta), ("p2-m0", k.p2_m0)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(crate::Error::setting(
+                    name,
+                    format!("{v}: expected a positive energy in eV"),
+                ));
+            }
+        }
+        if !k.dg_e.is_finite() {
+            return Err(crate::Error::setting(
+                "dg-e",
+                format!("{}: expected a finite number", k.dg_e),
+            ));
+        }
+        Ok(k)
+    }
+}
+
 /// (g_e, g_h) at band gap `eg` (eV).
 ///
 /// ```

@@ -68,6 +68,32 @@ impl Grid {
             sweeps: 1,
         }
     }
+    /// The stage design of a TR scan of lifetimes `taus` (ps): `n` points
+    /// from `from` (default -2 ps) to `to` (default 8 x the longest
+    /// lifetime, at least 4 ps), 3/5 of them uniform up to
+    /// t0 + 3 min(tau_max, 3 ps) + the IRF, the rest geometric, 20 % jitter.
+    pub fn for_tr(
+        taus: &[f64],
+        t0: f64,
+        irf_fwhm: f64,
+        from: Option<f64>,
+        to: Option<f64>,
+        n: usize,
+        sweeps: usize,
+    ) -> Grid {
+        let tmax = taus.iter().fold(0.0f64, |m, t| m.max(*t));
+        let from = from.unwrap_or(-2.0);
+        let to = to.unwrap_or(8.0 * tmax.max(0.5));
+        Grid {
+            start: from,
+            fine_end: (t0 + 3.0 * tmax.min(3.0) + irf_fwhm).min(to),
+            end: to,
+            n_fine: n * 3 / 5,
+            n_coarse: n - n * 3 / 5,
+            jitter: 0.2,
+            sweeps,
+        }
+    }
     /// Delays in acquisition order.
     pub fn delays(&self, rng: &mut StdRng) -> Vec<f64> {
         let mut base = vec![];
@@ -148,6 +174,25 @@ pub struct TrTruth {
     pub dead: Option<(String, DeadKind)>,
     /// Baseline drift over the acquisition, first to last point (signal units).
     pub drift: f64,
+}
+
+impl TrTruth {
+    /// Spin lifetimes `taus` (ps) with `amplitudes` under an IRF at `t0`,
+    /// with the population a real scan carries (SC + CC decaying 10x more
+    /// slowly than the longest spin lifetime, at least 10 ps, amplitude 2);
+    /// no step, offset, artefact, dead channel or drift until set.
+    pub fn preset(taus: Vec<f64>, amplitudes: Vec<f64>, t0: f64, irf_fwhm: f64) -> TrTruth {
+        let tmax = taus.iter().fold(0.0f64, |m, t| m.max(*t));
+        TrTruth {
+            taus,
+            amplitudes,
+            t0,
+            irf_fwhm,
+            population_tau: 10.0 * tmax.max(1.0),
+            population_amplitude: 2.0,
+            ..TrTruth::default()
+        }
+    }
 }
 
 /// Truth of a simulated TRFE scan.
@@ -506,6 +551,34 @@ impl Simulated {
     pub fn with_meta(mut self, key: &str, value: &str) -> Simulated {
         self.meta.insert(key, value);
         self
+    }
+    /// Write as HDF5 (a `.h5`/`.hdf5` name: one scan group named after the
+    /// file) or CSV, atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        use crate::scan::h5;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("h5") | Some("hdf5") => {
+                let name = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or("scan".into());
+                let chans = self.names[1..]
+                    .iter()
+                    .zip(&self.columns[1..])
+                    .map(|(n, v)| (n.as_str(), v.as_slice(), "arb"))
+                    .collect();
+                h5::write(
+                    path,
+                    &[h5::ScanRecord {
+                        name: &name,
+                        delay_ps: &self.columns[0],
+                        channels: chans,
+                        meta: &self.meta,
+                    }],
+                )
+            }
+            _ => self.write_csv(path),
+        }
     }
     /// Write as CSV atomically (a `.csv`, `.tsv`, `.txt` or `.dat` name).
     pub fn write_csv(&self, path: &Path) -> Result<()> {

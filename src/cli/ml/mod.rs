@@ -6,7 +6,6 @@ mod curve;
 mod cv;
 mod explain;
 mod predict;
-pub use predict::rate_text;
 mod reproduce;
 mod synth;
 mod train;

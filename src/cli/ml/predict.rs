@@ -175,37 +175,9 @@ fn print_json(
     Ok(())
 }
 
-/// `rate = r +/- s ps^-1 (tau ~ t ps)`, with the warnings a reader needs:
-/// a rate <= 0 (a model not constrained positive, extrapolating) and
-/// descriptors outside the training range.
-pub fn rate_text(p: &Prediction) -> String {
-    let tau = if let Some((t, _)) = p.lifetime() {
-        format!("tau ~ {t:.2} ps")
-    } else {
-        "WARNING rate <= 0 is unphysical: the model extrapolates; --log-target keeps rates positive"
-            .to_string()
-    };
-    let range = if p.out_of_range.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "  WARNING outside the training range: {}",
-            p.out_of_range
-                .iter()
-                .map(|(f, v, lo, hi)| format!("{f} = {v} not in [{lo}, {hi}]"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    };
-    format!(
-        "rate = {:.4} +/- {:.4} ps^-1 ({tau}){range}",
-        p.rate, p.rate_sd
-    )
-}
-
 fn print_text(model: &str, rows: usize, members: usize, preds: &[(String, Prediction)]) {
     println!("{model} trained on {rows} rows; uncertainty = sd over {members} bootstrap members");
     for (k, (id, p)) in preds.iter().enumerate() {
-        println!("{:>3}. {:30} {}", k + 1, id, rate_text(p));
+        println!("{:>3}. {:30} {}", k + 1, id, p.text());
     }
 }
