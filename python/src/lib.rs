@@ -1,0 +1,180 @@
+//! The Python front of spinfit: a thin layer that converts NumPy arrays and
+//! keyword arguments into the library's scans and settings, runs the
+//! library with the GIL released, and returns the library's own
+//! `spinfit.fit/1` JSON with the arrays a notebook wants. Everything is
+//! computed by the `spinfit` crate; nothing here panics across the
+//! boundary (errors become `ValueError` or `spinfit.FitError`).
+
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use spinfit::pipeline::{self, TrJob, TrfeJob};
+use spinfit::scan::{Metadata, Scan, ScanKind};
+
+create_exception!(
+    _spinfit,
+    FitError,
+    PyRuntimeError,
+    "A fit that failed or cannot be trusted."
+);
+
+/// Library errors as Python exceptions, with the CLI's messages.
+fn to_py(e: spinfit::Error) -> PyErr {
+    match e {
+        spinfit::Error::Fit(_) => FitError::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+fn vec_of(name: &str, a: Option<PyReadonlyArray1<'_, f64>>) -> PyResult<Option<Vec<f64>>> {
+    a.map(|a| {
+        a.as_slice().map(|s| s.to_vec()).map_err(|_| {
+            PyValueError::new_err(format!("{name}: expected a contiguous 1-D float64 array"))
+        })
+    })
+    .transpose()
+}
+
+fn scan_of(
+    kind: ScanKind,
+    delay: Vec<f64>,
+    signal: Option<Vec<f64>>,
+    sc: Option<Vec<f64>>,
+    cc: Option<Vec<f64>>,
+) -> PyResult<Scan> {
+    let n = delay.len();
+    for (name, v) in [("signal", &signal), ("sc", &sc), ("cc", &cc)] {
+        if let Some(v) = v
+            && v.len() != n
+        {
+            return Err(PyValueError::new_err(format!(
+                "{name}: {} values for {n} delays",
+                v.len()
+            )));
+        }
+    }
+    let (signal, sc_cc, name) = match (signal, sc, cc) {
+        (Some(s), None, None) => (s, None, "signal".to_string()),
+        (None, Some(a), Some(b)) => {
+            let d = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+            (d, Some((a, b)), "SC - CC".to_string())
+        }
+        _ => {
+            return Err(PyValueError::new_err(
+                "give signal=, or both sc= and cc= (co- and counter-circular channels)",
+            ));
+        }
+    };
+    Ok(Scan {
+        source: "<arrays>".into(),
+        kind,
+        delay,
+        signal,
+        sigma: None,
+        sc_cc,
+        signal_name: name,
+        meta: Metadata::default(),
+        notes: vec![],
+    })
+}
+
+/// A fit's JSON text and its data, best fit and residual (NumPy arrays).
+type FitOut<'py> = (
+    String,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+fn out<'py>(py: Python<'py>, f: pipeline::Fitted) -> PyResult<FitOut<'py>> {
+    let json = serde_json::to_string(&f.record.to_json())
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let r = f.record.fit;
+    Ok((
+        json,
+        PyArray1::from_vec(py, r.x),
+        PyArray1::from_vec(py, r.y),
+        PyArray1::from_vec(py, r.best_fit),
+        PyArray1::from_vec(py, r.residual),
+    ))
+}
+
+/// Fit a TR trace (delays in ps): exponential spin decay convolved with
+/// the IRF. Returns (fit JSON, delay, data, best fit, residual).
+#[pyfunction]
+#[pyo3(signature = (delay_ps, sc=None, cc=None, signal=None, exponentials=1, fit_from_ps=None, fit_to_ps=None))]
+#[allow(clippy::too_many_arguments)]
+fn _fit_tr<'py>(
+    py: Python<'py>,
+    delay_ps: PyReadonlyArray1<'py, f64>,
+    sc: Option<PyReadonlyArray1<'py, f64>>,
+    cc: Option<PyReadonlyArray1<'py, f64>>,
+    signal: Option<PyReadonlyArray1<'py, f64>>,
+    exponentials: usize,
+    fit_from_ps: Option<f64>,
+    fit_to_ps: Option<f64>,
+) -> PyResult<FitOut<'py>> {
+    let delay = vec_of("delay_ps", Some(delay_ps))?.unwrap_or_default();
+    let scan = scan_of(
+        ScanKind::Tr,
+        delay,
+        vec_of("signal", signal)?,
+        vec_of("sc", sc)?,
+        vec_of("cc", cc)?,
+    )?;
+    let mut job = TrJob {
+        from: fit_from_ps,
+        to: fit_to_ps,
+        ..TrJob::default()
+    };
+    job.config.n_exp = exponentials;
+    job.config.validate().map_err(to_py)?;
+    let fitted = py.detach(|| pipeline::fit_tr(scan, &job)).map_err(to_py)?;
+    out(py, fitted)
+}
+
+/// Fit a TRFE/TRKR trace (delays in ps, field in T): one or two damped
+/// cosines. Returns (fit JSON, delay, data, best fit, residual).
+#[pyfunction]
+#[pyo3(signature = (delay_ps, signal, field_t, components="auto", fit_from_ps=None, fit_to_ps=None))]
+fn _fit_trfe<'py>(
+    py: Python<'py>,
+    delay_ps: PyReadonlyArray1<'py, f64>,
+    signal: PyReadonlyArray1<'py, f64>,
+    field_t: f64,
+    components: &str,
+    fit_from_ps: Option<f64>,
+    fit_to_ps: Option<f64>,
+) -> PyResult<FitOut<'py>> {
+    let delay = vec_of("delay_ps", Some(delay_ps))?.unwrap_or_default();
+    let scan = scan_of(
+        ScanKind::Trfe,
+        delay,
+        vec_of("signal", Some(signal))?,
+        None,
+        None,
+    )?;
+    spinfit::physics::check_field(field_t).map_err(to_py)?;
+    let mut job = TrfeJob {
+        from: fit_from_ps,
+        to: fit_to_ps,
+        field_t: Some(field_t),
+        ..TrfeJob::default()
+    };
+    job.config.components = components.parse().map_err(to_py)?;
+    let fitted = py
+        .detach(|| pipeline::fit_trfe(scan, &job))
+        .map_err(to_py)?;
+    out(py, fitted)
+}
+
+#[pymodule]
+fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("FitError", m.py().get_type::<FitError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(_fit_tr, m)?)?;
+    m.add_function(wrap_pyfunction!(_fit_trfe, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,135 @@
+"""spinfit's Python front against its command line, on the same input.
+
+The CLI binary is the one cargo built (SPINFIT_BIN, default
+target/debug/spinfit); the data are simulated by it into a temporary folder.
+"""
+import json
+import os
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import spinfit
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("SPINFIT_BIN", os.path.join(ROOT, "target", "debug", "spinfit"))
+
+
+def cli(*args):
+    r = subprocess.run([BIN, *args], capture_output=True, text=True)
+    assert r.returncode in (0, 3), r.stderr
+    return r.stdout
+
+
+def load(path):
+    names = None
+    rows = []
+    for line in open(path):
+        if line.startswith("#"):
+            continue
+        if names is None:
+            names = line.strip().split(",")
+            continue
+        rows.append([float(v) for v in line.split(",")])
+    a = np.array(rows)
+    return {n: a[:, i] for i, n in enumerate(names)}
+
+
+@pytest.fixture(scope="module")
+def tr(tmp_path_factory):
+    p = str(tmp_path_factory.mktemp("tr") / "tr.csv")
+    cli("simulate", "tr", "--tau", "7.76ps", "--seed", "3", "--out", p)
+    return p, load(p)
+
+
+@pytest.fixture(scope="module")
+def trfe(tmp_path_factory):
+    p = str(tmp_path_factory.mktemp("trfe") / "trfe.csv")
+    cli("simulate", "trfe", "--field", "0.5T", "--carrier", "1.41:150ps:1", "--seed", "4", "--out", p)
+    return p, load(p)
+
+
+def test_tr_fit_equals_the_command_lines(tr):
+    path, d = tr
+    ours = json.loads(cli("fit", "tr", path, "--json"))
+    r = spinfit.fit_tr(d["delay_ps"] if "delay_ps" in d else d["delay"], sc=d["SC"], cc=d["CC"])
+    assert r.success == ours["success"]
+    assert set(r.params) == set(ours["parameters"])
+    for name, p in ours["parameters"].items():
+        assert r.params[name].value == pytest.approx(p["value"], rel=1e-9, abs=1e-12), name
+        if p["stderr"] is not None:
+            assert r.params[name].stderr == pytest.approx(p["stderr"], rel=1e-6), name
+        assert r.params[name].unit == p["unit"]
+    tau = r.results["lifetimes"][0]["tau"]
+    assert tau["unit"] == "ps" and abs(tau["value"] - 7.76) < 3 * tau["stderr"]
+    assert r.best_fit.shape == r.residual.shape == r.data.shape
+    # residual = model - data, as the JSON's statistics are computed
+    np.testing.assert_allclose(r.best_fit - r.data, r.residual, atol=1e-12)
+    assert np.sum(r.residual**2) == pytest.approx(ours["statistics"]["chisqr"], rel=1e-9)
+    assert "[[Variables]]" in r.report() and "tau" in r.report()
+    assert "<table>" in r._repr_html_()
+    assert r.to_dict()["schema"] == "spinfit.fit/1"
+
+
+def test_trfe_fit_equals_the_command_lines(trfe):
+    path, d = trfe
+    ours = json.loads(cli("fit", "trfe", path, "--field", "0.5T", "--json"))
+    delay = d["delay_ps"] if "delay_ps" in d else d["delay"]
+    sig = [v for k, v in d.items() if k not in ("delay_ps", "delay")][0]
+    r = spinfit.fit_trfe(delay, sig, 0.5)
+    assert set(r.params) == set(ours["parameters"])
+    for name, p in ours["parameters"].items():
+        assert r.params[name].value == pytest.approx(p["value"], rel=1e-9, abs=1e-12), name
+
+
+def test_shapes_dtypes_and_channels_are_checked(tr):
+    _, d = tr
+    delay = d["delay_ps"] if "delay_ps" in d else d["delay"]
+    with pytest.raises(ValueError, match="1-D"):
+        spinfit.fit_tr(np.zeros((3, 4)), signal=np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="real numbers"):
+        spinfit.fit_tr(delay, signal=np.array(["a"] * len(delay)))
+    with pytest.raises(ValueError, match="values for"):
+        spinfit.fit_tr(delay, signal=d["SC"][:-1])
+    with pytest.raises(ValueError, match="sc= and cc="):
+        spinfit.fit_tr(delay, sc=d["SC"])
+    with pytest.raises(ValueError, match="exponentials"):
+        spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"], exponentials=7)
+    with pytest.raises(ValueError, match="field"):
+        spinfit.fit_trfe(delay, d["SC"], 1e-300)
+    # integer arrays are accepted and converted
+    r = spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"])
+    assert r.params["tau"].value > 0
+
+
+def test_a_dead_channel_raises_with_the_command_lines_message(tr):
+    _, d = tr
+    delay = d["delay_ps"] if "delay_ps" in d else d["delay"]
+    with pytest.raises(ValueError, match="(?i)dead|constant"):
+        spinfit.fit_tr(delay, sc=d["SC"], cc=np.zeros_like(d["CC"]))
+
+
+def test_the_gil_is_released_during_a_fit(tmp_path):
+    # one long fit in a thread; the main thread keeps running Python
+    # meanwhile: no gap between its ticks comes near the fit's duration
+    p = str(tmp_path / "big.csv")
+    cli("simulate", "tr", "--tau", "7.76ps", "--points", "40000", "--seed", "5", "--out", p)
+    d = load(p)
+    delay = d["delay_ps"] if "delay_ps" in d else d["delay"]
+    t0 = time.perf_counter()
+    spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"])
+    alone = time.perf_counter() - t0
+    done = threading.Event()
+    t = threading.Thread(target=lambda: (spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"]), done.set()))
+    ticks = [time.perf_counter()]
+    t.start()
+    while not done.is_set():
+        sum(range(200))
+        ticks.append(time.perf_counter())
+    t.join()
+    gap = max(np.diff(ticks))
+    assert alone > 0.02, f"the fit took {alone:.3f} s: too short to tell"
+    assert gap < alone / 3, f"longest pause of the main thread {gap:.3f} s, fit {alone:.3f} s"
