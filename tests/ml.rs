@@ -22,6 +22,15 @@ fn json(args: &[&str], data: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// A JSON array of numbers.
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
 fn metric(j: &serde_json::Value, name: &str, kind: &str) -> f64 {
     j["metrics"]
         .as_array()
@@ -132,12 +141,7 @@ fn spread_over_seeds_is_zero_for_a_deterministic_model_and_not_for_a_forest() {
     let dir = tempfile::tempdir().unwrap();
     let d = imported(dir.path());
     let ols = json(&["cv", "--model", "ols", "--seeds", "3"], &d);
-    let v: Vec<f64> = ols["seeds"]["held_out_r2"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let v: Vec<f64> = floats(&ols["seeds"]["held_out_r2"]);
     assert_eq!(v.len(), 3);
     assert!(v.iter().all(|x| *x == v[0]) && ols["seeds"]["sd"] == 0.0);
     let rf = json(
@@ -153,12 +157,7 @@ fn spread_over_seeds_is_zero_for_a_deterministic_model_and_not_for_a_forest() {
         &d,
     );
     let s = &rf["seeds"];
-    let v: Vec<f64> = s["held_out_r2"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let v: Vec<f64> = floats(&s["held_out_r2"]);
     let mean = v.iter().sum::<f64>() / 4.0;
     let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
     assert!(sd > 0.0);
@@ -399,12 +398,7 @@ fn two_layer_mlp_matches_scikit_learn_held_out_within_the_seed_spread() {
     };
     for row in reference["models"].as_array().unwrap() {
         let model = row["spinfit_model"].as_str().unwrap();
-        let theirs: Vec<f64> = row["heldout_r2_per_seed"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let theirs: Vec<f64> = floats(&row["heldout_r2_per_seed"]);
         let ours: Vec<f64> = (0..5)
             .map(|s| {
                 let m: ModelSpec = format!("{model},seed={s}").parse().unwrap();
@@ -523,12 +517,7 @@ fn shap_values_go_to_csv_with_a_seeded_background() {
         .collect();
     assert_eq!(rows.len(), 52);
     for (r, jr) in rows.iter().zip(j["rows"].as_array().unwrap()) {
-        let js: Vec<f64> = jr["shap"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let js: Vec<f64> = floats(&jr["shap"]);
         assert_eq!(r, &js, "CSV and JSON agree");
     }
     let again = run("1");

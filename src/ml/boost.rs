@@ -427,12 +427,7 @@ impl Predictor for FittedBoosted {
     }
     fn check(&self, p: usize) -> std::result::Result<(), String> {
         use super::checked::bad;
-        if self.p != p {
-            return Err(bad(
-                "state.p",
-                format!("{}, but the model has {p} features", self.p),
-            ));
-        }
+        super::checked::same_p(self.p, p)?;
         if !self.base.is_finite() {
             return Err(bad("state.base", "not a finite number"));
         }

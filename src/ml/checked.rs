@@ -20,6 +20,18 @@ pub(crate) fn bad(field: impl std::fmt::Display, msg: impl std::fmt::Display) ->
 }
 
 /// `v` has `n` finite numbers.
+/// A saved model's feature count `have` against the `p` it is used with.
+pub(crate) fn same_p(have: usize, p: usize) -> std::result::Result<(), String> {
+    if have == p {
+        Ok(())
+    } else {
+        Err(bad(
+            "state.p",
+            format!("{have}, but the model has {p} features"),
+        ))
+    }
+}
+
 pub(crate) fn finite_len(field: &str, v: &[f64], n: usize) -> std::result::Result<(), String> {
     if v.len() != n {
         return Err(bad(field, format!("{} values, expected {n}", v.len())));

@@ -435,19 +435,7 @@ pub fn validate_full(
                     fold_tests = tests;
                 }
             }
-            let r = scores.len() as f64;
-            let mean = |f: fn(&Metrics) -> f64| scores.iter().map(f).sum::<f64>() / r;
-            let m_r2 = mean(|s| s.r2);
-            let sd = (*repeats > 1).then(|| {
-                (scores.iter().map(|s| (s.r2 - m_r2).powi(2)).sum::<f64>() / (r - 1.0)).sqrt()
-            });
-            let avg = Metrics {
-                r2: m_r2,
-                mse: mean(|s| s.mse),
-                rmse: mean(|s| s.rmse),
-                mae: mean(|s| s.mae),
-                n,
-            };
+            let (avg, sd) = mean_of(&scores, n);
             (
                 avg,
                 sd,
@@ -510,19 +498,7 @@ pub fn validate_full(
                 .zip(&preds)
                 .map(|((_, te), p)| score(&te.iter().map(|&i| y[i]).collect::<Vec<_>>(), p))
                 .collect();
-            let r = scores.len() as f64;
-            let mean = |f: fn(&Metrics) -> f64| scores.iter().map(f).sum::<f64>() / r;
-            let m_r2 = mean(|s| s.r2);
-            let sd = (*splits > 1).then(|| {
-                (scores.iter().map(|s| (s.r2 - m_r2).powi(2)).sum::<f64>() / (r - 1.0)).sqrt()
-            });
-            let avg = Metrics {
-                r2: m_r2,
-                mse: mean(|s| s.mse),
-                rmse: mean(|s| s.rmse),
-                mae: mean(|s| s.mae),
-                n: n_test,
-            };
+            let (avg, sd) = mean_of(&scores, n_test);
             let mut first = vec![f64::NAN; n];
             for (t, v) in folds[0].1.iter().zip(&preds[0]) {
                 first[*t] = *v;
@@ -581,6 +557,24 @@ pub fn validate_full(
         in_sample,
         predictions,
     })
+}
+
+/// The mean of each metric over repeated validations (scored on `n` rows
+/// each), and the sd of R^2 over them when there are several.
+fn mean_of(scores: &[Metrics], n: usize) -> (Metrics, Option<f64>) {
+    let r = scores.len() as f64;
+    let mean = |f: fn(&Metrics) -> f64| scores.iter().map(f).sum::<f64>() / r;
+    let m_r2 = mean(|s| s.r2);
+    let sd = (scores.len() > 1)
+        .then(|| (scores.iter().map(|s| (s.r2 - m_r2).powi(2)).sum::<f64>() / (r - 1.0)).sqrt());
+    let avg = Metrics {
+        r2: m_r2,
+        mse: mean(|s| s.mse),
+        rmse: mean(|s| s.rmse),
+        mae: mean(|s| s.mae),
+        n,
+    };
+    (avg, sd)
 }
 
 /// Held-out R^2 of the same validation repeated with different seeds (model

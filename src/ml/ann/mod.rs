@@ -304,12 +304,7 @@ impl Predictor for FittedMlp {
     }
     fn check(&self, p: usize) -> std::result::Result<(), String> {
         use super::checked::{bad, finite_len};
-        if self.p != p {
-            return Err(bad(
-                "state.p",
-                format!("{}, but the model has {p} features", self.p),
-            ));
-        }
+        super::checked::same_p(self.p, p)?;
         if self.layers.is_empty()
             || self.layers.len() > MAX_LAYERS
             || self.layers.iter().any(|h| *h == 0 || *h > MAX_HIDDEN)

@@ -78,43 +78,21 @@ pub fn explain(
             method: Method::Linear,
         });
     }
+    let bg: Vec<Vec<f64>> = background
+        .row_iter()
+        .map(|r| r.iter().copied().collect())
+        .collect();
     if let Some(e) = f.trees() {
-        let bg: Vec<Vec<f64>> = background
-            .row_iter()
-            .map(|r| r.iter().copied().collect())
-            .collect();
-        let rows: Vec<Vec<f64>> = (0..x.nrows())
-            .into_par_iter()
-            .map(|r| {
-                let xr: Vec<f64> = x.row(r).iter().copied().collect();
-                let v = tree::row(&e, &xr, &bg);
-                tick();
-                v
-            })
-            .collect();
         return Ok(Explanation {
-            phi: DMatrix::from_fn(x.nrows(), p, |r, i| rows[r][i]),
+            phi: per_row(x, tick, |xr| tree::row(&e, xr, &bg)),
             base,
             method: Method::Tree,
         });
     }
     if let Some(m) = f.rbf() {
-        let bg: Vec<Vec<f64>> = background
-            .row_iter()
-            .map(|r| r.iter().copied().collect())
-            .collect();
         let factors = m.background_factors(&bg);
-        let rows: Vec<Vec<f64>> = (0..x.nrows())
-            .into_par_iter()
-            .map(|r| {
-                let xr: Vec<f64> = x.row(r).iter().copied().collect();
-                let v = kernel::row(&m, &xr, &factors);
-                tick();
-                v
-            })
-            .collect();
         return Ok(Explanation {
-            phi: DMatrix::from_fn(x.nrows(), p, |r, i| rows[r][i]),
+            phi: per_row(x, tick, |xr| kernel::row(&m, xr, &factors)),
             base,
             method: Method::Kernel,
         });
@@ -140,6 +118,25 @@ pub fn to_csv(ids: &[String], features: &[String], phi: &DMatrix<f64>) -> Vec<u8
         let _ = w.write_record(&rec);
     }
     w.into_inner().unwrap_or_default()
+}
+
+/// Shapley values of every row of `x` by `one` (a row in, its values out),
+/// rows in parallel, `tick` after each.
+fn per_row(
+    x: &DMatrix<f64>,
+    tick: &(dyn Fn() + Sync),
+    one: impl Fn(&[f64]) -> Vec<f64> + Sync,
+) -> DMatrix<f64> {
+    let rows: Vec<Vec<f64>> = (0..x.nrows())
+        .into_par_iter()
+        .map(|r| {
+            let xr: Vec<f64> = x.row(r).iter().copied().collect();
+            let v = one(&xr);
+            tick();
+            v
+        })
+        .collect();
+    DMatrix::from_fn(x.nrows(), x.ncols(), |r, i| rows[r][i])
 }
 
 /// Most background rows for `--background`.
