@@ -80,11 +80,11 @@ fn molecules_give_the_sheets_descriptors_are_cached_and_screen() {
                 .find(|x| x.compound == name)
                 .unwrap()
                 .descriptors;
-            let ours: Vec<f64> = r["values"]
-                .as_array()
-                .unwrap()
+            // values are named by descriptor column, in the dataset's order
+            let names: Vec<&str> = spinfit::dataset::DESCRIPTORS.iter().map(|d| d.0).collect();
+            let ours: Vec<f64> = names
                 .iter()
-                .map(|v| v.as_f64().unwrap())
+                .map(|n| r["values"][*n].as_f64().unwrap())
                 .collect();
             // the bars: HOMO 0.2 eV, dipole 0.7 D, polarisability 10 %
             let (homo, dip, alpha) = (
@@ -117,7 +117,7 @@ fn molecules_give_the_sheets_descriptors_are_cached_and_screen() {
             );
             // the spread over low-energy conformers brackets the chosen value
             let range = |k: usize| {
-                let s = &r["spread"][k];
+                let s = &r["spread"][names[k]];
                 (s[0].as_f64().unwrap(), s[1].as_f64().unwrap())
             };
             for k in [0, 4, 6] {

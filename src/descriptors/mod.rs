@@ -92,7 +92,9 @@ pub struct CationRow {
     pub smiles: String,
     pub formula: String,
     pub count: f64,
-    /// Ten descriptors in [`DESCRIPTORS`] order (t and n are the row's).
+    /// Ten descriptors in [`DESCRIPTORS`] order (t and n are the row's);
+    /// in JSON an object keyed by the descriptor column names.
+    #[serde(serialize_with = "named")]
     pub values: [f64; 10],
     /// The helper's full answer (None for Cs).
     pub helper: Option<Cation>,
@@ -102,12 +104,29 @@ pub struct CationRow {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
     pub name: String,
-    /// Ten descriptors in [`DESCRIPTORS`] order.
+    /// Ten descriptors in [`DESCRIPTORS`] order; in JSON an object keyed by
+    /// the descriptor column names (`dipole_moment_D`, ...).
+    #[serde(serialize_with = "named")]
     pub values: [f64; 10],
     /// Count-weighted (min, max) over each cation's low-energy conformers,
-    /// for dipole, alpha, r_o, t, HOMO, LUMO and gap (NaN where not given).
+    /// for dipole, alpha, r_o, t, HOMO, LUMO and gap (NaN where not given);
+    /// in JSON keyed by column name.
+    #[serde(serialize_with = "named")]
     pub spread: [(f64, f64); 10],
     pub cations: Vec<CationRow>,
+}
+
+/// Ten per-descriptor values as a JSON object keyed by the column names.
+fn named<T: serde::Serialize, S: serde::Serializer>(
+    v: &[T; 10],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(10))?;
+    for (d, x) in DESCRIPTORS.iter().zip(v) {
+        m.serialize_entry(d.0, x)?;
+    }
+    m.end()
 }
 
 fn is_cs(smiles: &str) -> bool {
