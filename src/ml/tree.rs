@@ -5,6 +5,11 @@
 
 use nalgebra::DMatrix;
 
+/// Deepest tree accepted (a boosted tree is at most 64 levels; a forest's
+/// trees grow until their leaves are pure, which on 20,000 rows stays far
+/// below this).
+pub const MAX_DEPTH: usize = 1000;
+
 /// One node: a split (`left` > its own index) or a leaf (`left == 0`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Node {
@@ -55,7 +60,8 @@ impl Tree {
 
     /// Whether a tree read from a file is whole for `p` features: nodes
     /// present, children after their node and inside the tree, features
-    /// below `p`, finite numbers.
+    /// below `p`, finite numbers, at most [`MAX_DEPTH`] levels (TreeSHAP
+    /// walks a tree recursively).
     pub fn check(&self, field: &str, p: usize) -> std::result::Result<(), String> {
         use super::checked::bad;
         if self.nodes.is_empty() {
@@ -88,6 +94,20 @@ impl Tree {
                 return Err(bad(format!("{at}.threshold"), "not a finite number"));
             }
         }
+        // children come after their node, so one forward pass gives depths
+        let mut depth = vec![0usize; len];
+        for (i, n) in self.nodes.iter().enumerate() {
+            if depth[i] > MAX_DEPTH {
+                return Err(bad(
+                    format!("{field}.nodes[{i}]"),
+                    format!("deeper than {MAX_DEPTH} levels"),
+                ));
+            }
+            if !n.is_leaf() {
+                depth[n.left as usize] = depth[i] + 1;
+                depth[n.right as usize] = depth[i] + 1;
+            }
+        }
         Ok(())
     }
 }
@@ -111,5 +131,48 @@ impl Ensemble {
                 self.base + self.scale * self.trees.iter().map(|t| t.predict_row(row)).sum::<f64>()
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_deeper_than_the_limit_is_refused() {
+        // node i splits into a leaf and node i + 2: a chain of splits
+        let n = 2 * (MAX_DEPTH + 2) + 1;
+        let nodes: Vec<Node> = (0..n)
+            .map(|i| {
+                if i % 2 == 0 && i + 2 < n {
+                    Node {
+                        feature: 0,
+                        threshold: 0.5,
+                        left: (i + 1) as u32,
+                        right: (i + 2) as u32,
+                        value: 0.0,
+                    }
+                } else {
+                    Node::leaf(1.0)
+                }
+            })
+            .collect();
+        let e = Tree { nodes }.check("t", 1).unwrap_err();
+        assert!(e.contains("deeper than"), "{e}");
+        let short = Tree {
+            nodes: vec![
+                Node {
+                    feature: 0,
+                    threshold: 0.5,
+                    left: 1,
+                    right: 2,
+                    value: 0.0,
+                },
+                Node::leaf(1.0),
+                Node::leaf(2.0),
+            ],
+        };
+        short.check("t", 1).unwrap();
+        assert_eq!(short.predict_row(&[0.7]), 2.0);
     }
 }
