@@ -436,18 +436,21 @@ fn no_refit_and_shuffle_split() {
         .map(|m| m["kind"].as_str().unwrap())
         .collect();
     assert!(kinds.iter().all(|k| *k == "held-out"), "{kinds:?}");
-    let sh = json(
-        &[
-            "cv",
-            "--model",
-            "ols",
-            "--cv",
-            "shuffle:7:0.25",
-            "--cv-seed",
-            "3",
-        ],
-        &d,
-    );
+    let shuffle = |seed: &str| {
+        json(
+            &[
+                "cv",
+                "--model",
+                "ols",
+                "--cv",
+                "shuffle:7:0.25",
+                "--cv-seed",
+                seed,
+            ],
+            &d,
+        )
+    };
+    let sh = shuffle("3");
     let folds = sh["folds"].as_array().unwrap();
     assert_eq!(folds.len(), 7);
     let mean = folds.iter().map(|f| f["r2"].as_f64().unwrap()).sum::<f64>() / 7.0;
@@ -456,18 +459,7 @@ fn no_refit_and_shuffle_split() {
         folds.iter().all(|f| f["rows"] == 13),
         "ceil(0.25 x 52) = 13 test rows"
     );
-    let other = json(
-        &[
-            "cv",
-            "--model",
-            "ols",
-            "--cv",
-            "shuffle:7:0.25",
-            "--cv-seed",
-            "4",
-        ],
-        &d,
-    );
+    let other = shuffle("4");
     assert_ne!(
         metric(&sh, "r2", "held-out"),
         metric(&other, "r2", "held-out")
