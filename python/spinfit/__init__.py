@@ -19,7 +19,75 @@ import numpy as _np
 from ._spinfit import FitError, __version__
 from . import _spinfit
 
-__all__ = ["fit_tr", "fit_trfe", "FitResult", "Param", "FitError", "__version__"]
+__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "FitResult", "Param",
+           "FitError", "__version__"]
+
+
+def _ps(name, v):
+    """A time in ps: a number (ps) or a string with units ("50ps", "1.2 ns")."""
+    if v is None or isinstance(v, (int, float)):
+        return None if v is None else float(v)
+    if isinstance(v, str):
+        return _spinfit._time_ps(v)
+    raise ValueError(f"{name}: expected a number of ps or a string such as '50ps', got {v!r}")
+
+
+def _tesla(name, v):
+    """A field in T: a number (T) or a string with units ("200mT")."""
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        return _spinfit._field_t(v)
+    raise ValueError(f"{name}: expected a number of T or a string such as '200mT', got {v!r}")
+
+
+class Scan:
+    """One trace as spinfit reads it: ``delay`` (ps), ``signal`` (for TR the
+    SC - CC difference), ``sc`` and ``cc`` when the file has them, the
+    ``metadata`` dict of the file's header, ``source`` and ``kind``."""
+
+    def __init__(self, source, kind, signal_name, delay, signal, channels, metadata):
+        self.source, self.kind, self.signal_name = source, kind, signal_name
+        self.delay, self.signal = delay, signal
+        self.sc, self.cc = channels if channels is not None else (None, None)
+        self.metadata = dict(metadata)
+
+    def fit(self, **options):
+        """Fit this trace: ``fit_tr`` for TR (SC and CC when present), else
+        ``fit_trfe`` with the field from ``field_T=`` or the metadata."""
+        if self.kind == "tr":
+            if self.sc is not None:
+                return fit_tr(self.delay, sc=self.sc, cc=self.cc, **options)
+            return fit_tr(self.delay, signal=self.signal, **options)
+        field = options.pop("field_T", None) or self.metadata.get("field")
+        if field is None:
+            raise ValueError(f"{self.source}: no field in the metadata; give field_T=")
+        return fit_trfe(self.delay, self.signal, field, **options)
+
+    def __repr__(self):
+        return f"<Scan {self.source} {self.kind} {len(self.delay)} points, signal {self.signal_name}>"
+
+
+def read_scans(path, *, kind="tr", delay=None, signal=None, sc=None, cc=None,
+               delay_unit=None, band=None, layout=None):
+    """Every trace in a file (CSV/TSV/text, HDF5, 2-D maps reduced over
+    ``band``), read by the same code and with the same options as the command
+    line: column names or 1-based numbers for ``delay``, ``signal``, ``sc``,
+    ``cc``; ``delay_unit`` such as "ns"; ``band`` such as "560nm:570nm";
+    ``layout`` of a matrix map."""
+    path = str(path)
+    opt = lambda v: None if v is None else str(v)
+    return [Scan(*t) for t in _spinfit._read_scans(
+        path, kind, opt(delay), opt(signal), opt(sc), opt(cc), opt(delay_unit), opt(band), opt(layout))]
+
+
+def read_scan(path, **options):
+    """The one trace in a file (see ``read_scans``); a ValueError when it
+    holds several."""
+    scans = read_scans(path, **options)
+    if len(scans) != 1:
+        raise ValueError(f"{path}: {len(scans)} traces; use read_scans")
+    return scans[0]
 
 
 def _array(name, a):
@@ -106,16 +174,18 @@ def fit_tr(delay_ps, sc=None, cc=None, signal=None, *, exponentials=1, fit_from_
     """Fit a spin-resolved transient-reflection trace: exponential spin
     decay(s) convolved with the instrument response. Give the co- and
     counter-circular channels (``sc``, ``cc``; the fitted signal is SC - CC)
-    or ``signal``. Delays in ps. The GIL is released while fitting."""
+    or ``signal``. Delays in ps; the window ``fit_from_ps``/``fit_to_ps`` in
+    ps or as strings with units ("2ps"). The GIL is released while fitting."""
     return FitResult(*_spinfit._fit_tr(
         _array("delay_ps", delay_ps), _array("sc", sc), _array("cc", cc), _array("signal", signal),
-        int(exponentials), fit_from_ps, fit_to_ps))
+        int(exponentials), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps)))
 
 
 def fit_trfe(delay_ps, signal, field_T, *, components="auto", fit_from_ps=None, fit_to_ps=None):
-    """Fit a TRFE/TRKR trace in a transverse field ``field_T`` (tesla): one
+    """Fit a TRFE/TRKR trace in a transverse field ``field_T`` (tesla, or a
+    string such as "200mT"): one
     or two damped cosines (``components`` "1", "2" or "auto"). Delays in ps.
     The GIL is released while fitting."""
     return FitResult(*_spinfit._fit_trfe(
-        _array("delay_ps", delay_ps), _array("signal", signal), float(field_T),
-        str(components), fit_from_ps, fit_to_ps))
+        _array("delay_ps", delay_ps), _array("signal", signal), _tesla("field_T", field_T),
+        str(components), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps)))

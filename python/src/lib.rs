@@ -170,8 +170,99 @@ fn _fit_trfe<'py>(
     out(py, fitted)
 }
 
+/// A time with units ("50ps", "1.2 ns", a bare number is ps) in ps.
+#[pyfunction]
+fn _time_ps(s: &str) -> PyResult<f64> {
+    s.parse::<spinfit::units::Time>()
+        .map(|t| t.ps())
+        .map_err(to_py)
+}
+
+/// A field with units ("200mT", "0.5 T", a bare number is T) in T.
+#[pyfunction]
+fn _field_t(s: &str) -> PyResult<f64> {
+    s.parse::<spinfit::units::Field>()
+        .map(|f| f.tesla())
+        .map_err(to_py)
+}
+
+fn parsed<T: std::str::FromStr<Err = spinfit::Error>>(v: Option<&str>) -> PyResult<Option<T>> {
+    v.map(|s| s.parse::<T>().map_err(to_py)).transpose()
+}
+
+/// One trace read from a file: (source, kind, signal name, delay (ps),
+/// signal, SC and CC when the file has them, metadata).
+type ScanOut<'py> = (
+    String,
+    &'static str,
+    String,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Option<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)>,
+    std::collections::BTreeMap<String, String>,
+);
+
+/// Every trace in a file (CSV/TSV/text, HDF5, 2-D maps reduced by `band`),
+/// read by the same code and options as the command line.
+#[pyfunction]
+#[pyo3(signature = (path, kind="tr", delay=None, signal=None, sc=None, cc=None, delay_unit=None, band=None, layout=None))]
+#[allow(clippy::too_many_arguments)]
+fn _read_scans<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+    kind: &str,
+    delay: Option<&str>,
+    signal: Option<&str>,
+    sc: Option<&str>,
+    cc: Option<&str>,
+    delay_unit: Option<&str>,
+    band: Option<&str>,
+    layout: Option<&str>,
+) -> PyResult<Vec<ScanOut<'py>>> {
+    let kind = match kind {
+        "tr" => ScanKind::Tr,
+        "trfe" | "trkr" => ScanKind::Trfe,
+        k => {
+            return Err(PyValueError::new_err(format!(
+                "kind `{k}`: expected tr or trfe"
+            )));
+        }
+    };
+    let opts = spinfit::scan::ReadOptions {
+        delay: parsed(delay)?,
+        signal: parsed(signal)?,
+        sc: parsed(sc)?,
+        cc: parsed(cc)?,
+        sigma: None,
+        delay_unit: parsed(delay_unit)?,
+        band: parsed(band)?,
+        layout: parsed(layout)?,
+    };
+    let scans = py
+        .detach(|| spinfit::scan::read_scans(&path, kind, &opts))
+        .map_err(to_py)?;
+    Ok(scans
+        .into_iter()
+        .map(|s| {
+            (
+                s.source,
+                if s.kind == ScanKind::Tr { "tr" } else { "trfe" },
+                s.signal_name,
+                PyArray1::from_vec(py, s.delay),
+                PyArray1::from_vec(py, s.signal),
+                s.sc_cc
+                    .map(|(a, b)| (PyArray1::from_vec(py, a), PyArray1::from_vec(py, b))),
+                s.meta.0,
+            )
+        })
+        .collect())
+}
+
 #[pymodule]
 fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_time_ps, m)?)?;
+    m.add_function(wrap_pyfunction!(_field_t, m)?)?;
+    m.add_function(wrap_pyfunction!(_read_scans, m)?)?;
     m.add("FitError", m.py().get_type::<FitError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(_fit_tr, m)?)?;

@@ -133,3 +133,24 @@ def test_the_gil_is_released_during_a_fit(tmp_path):
     gap = max(np.diff(ticks))
     assert alone > 0.02, f"the fit took {alone:.3f} s: too short to tell"
     assert gap < alone / 3, f"longest pause of the main thread {gap:.3f} s, fit {alone:.3f} s"
+
+
+def test_read_scan_gives_the_command_lines_fit_and_units_are_accepted(tr, trfe):
+    path, d = tr
+    s = spinfit.read_scan(path)
+    assert s.kind == "tr" and s.sc is not None and len(s.delay) == len(d["SC"])
+    assert s.metadata["synthetic"] == "true"
+    ours = json.loads(cli("fit", "tr", path, "--json", "--from", "-1ps"))
+    r = s.fit(fit_from_ps="-1ps")
+    assert r.params["tau"].value == pytest.approx(ours["parameters"]["tau"]["value"], rel=1e-9)
+    assert spinfit.fit_tr(s.delay, sc=s.sc, cc=s.cc, fit_from_ps=-1.0).params["tau"].value == \
+        pytest.approx(r.params["tau"].value, rel=1e-12)
+    tpath, _ = trfe
+    t = spinfit.read_scan(tpath, kind="trfe")
+    a = spinfit.fit_trfe(t.delay, t.signal, "500mT")
+    b = spinfit.fit_trfe(t.delay, t.signal, 0.5)
+    assert a.params.keys() == b.params.keys()
+    with pytest.raises(ValueError, match="(?i)field|unit"):
+        spinfit.fit_trfe(t.delay, t.signal, "500 apples")
+    with pytest.raises(ValueError):
+        spinfit.read_scan(path + ".missing")

@@ -1,0 +1,55 @@
+"""Type stubs of spinfit's Python package."""
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+ArrayLike = Union[npt.ArrayLike, Sequence[float]]
+Time = Union[float, str]
+Field = Union[float, str]
+
+class FitError(RuntimeError): ...
+
+class Param:
+    name: str
+    value: float
+    stderr: Optional[float]
+    unit: str
+    vary: bool
+    min: Optional[float]
+    max: Optional[float]
+
+class FitResult:
+    params: dict[str, Param]
+    results: dict[str, Any]
+    success: bool
+    delay: np.ndarray
+    data: np.ndarray
+    best_fit: np.ndarray
+    residual: np.ndarray
+    def to_dict(self) -> dict[str, Any]: ...
+    def report(self) -> str: ...
+    def _repr_html_(self) -> str: ...
+
+class Scan:
+    source: str
+    kind: str
+    signal_name: str
+    delay: np.ndarray
+    signal: np.ndarray
+    sc: Optional[np.ndarray]
+    cc: Optional[np.ndarray]
+    metadata: dict[str, str]
+    def fit(self, **options: Any) -> FitResult: ...
+
+def read_scans(path: Any, *, kind: str = ..., delay: Optional[str] = ..., signal: Optional[str] = ...,
+               sc: Optional[str] = ..., cc: Optional[str] = ..., delay_unit: Optional[str] = ...,
+               band: Optional[str] = ..., layout: Optional[str] = ...) -> list[Scan]: ...
+def read_scan(path: Any, **options: Any) -> Scan: ...
+def fit_tr(delay_ps: ArrayLike, sc: Optional[ArrayLike] = ..., cc: Optional[ArrayLike] = ...,
+           signal: Optional[ArrayLike] = ..., *, exponentials: int = ...,
+           fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...) -> FitResult: ...
+def fit_trfe(delay_ps: ArrayLike, signal: ArrayLike, field_T: Field, *, components: str = ...,
+             fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...) -> FitResult: ...
