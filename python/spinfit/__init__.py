@@ -19,8 +19,8 @@ import numpy as _np
 from ._spinfit import FitError, __version__
 from . import _spinfit
 
-__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "FitResult", "Param",
-           "FitError", "__version__"]
+__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "FitResult",
+           "Param", "FitError", "__version__"]
 
 
 def _ps(name, v):
@@ -189,3 +189,18 @@ def fit_trfe(delay_ps, signal, field_T, *, components="auto", fit_from_ps=None, 
     return FitResult(*_spinfit._fit_trfe(
         _array("delay_ps", delay_ps), _array("signal", signal), _tesla("field_T", field_T),
         str(components), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps)))
+
+
+def gfactor(paths, *, min_field="100mT", larger="electron", single="hole", global_fit=False):
+    """A TRFE field series (files or folders; the field of each trace from
+    its header or file name, e.g. ``_420mT``): every trace fitted, then per
+    carrier |g| from omega_L(B) = |g| mu_B B / hbar and dg from
+    1/T2*(B) = 1/T2*(0) + dg mu_B B / (sqrt(2) hbar). Traces below
+    ``min_field`` are fitted but left out of the slopes; ``larger`` names the
+    faster-precessing carrier, ``single`` the carrier of one-component
+    traces; ``global_fit`` also fits all traces at once. Returns the
+    ``spinfit.gfactor/1`` dict the command line prints."""
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        paths = [paths]
+    return _json.loads(_spinfit._gfactor([str(p) for p in paths], _tesla("min_field", min_field),
+                                         larger, single, bool(global_fit)))

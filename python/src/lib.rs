@@ -258,8 +258,62 @@ fn _read_scans<'py>(
         .collect())
 }
 
+/// A field series: every TRFE trace in `paths` (files or folders) fitted,
+/// then |g| from omega_L(B) and dg from 1/T2*(B) per carrier
+/// (`spinfit gfactor`). Returns the `spinfit.gfactor/1` JSON text.
+#[pyfunction]
+#[pyo3(signature = (paths, min_field_t=0.1, larger="electron", single="hole", global_fit=false))]
+fn _gfactor(
+    py: Python<'_>,
+    paths: Vec<std::path::PathBuf>,
+    min_field_t: f64,
+    larger: &str,
+    single: &str,
+    global_fit: bool,
+) -> PyResult<String> {
+    let labels = match larger {
+        "electron" => ["electron".to_string(), "hole".to_string()],
+        "hole" => ["hole".to_string(), "electron".to_string()],
+        o => {
+            return Err(PyValueError::new_err(format!(
+                "larger `{o}`: expected electron or hole"
+            )));
+        }
+    };
+    if !["electron", "hole"].contains(&single) {
+        return Err(PyValueError::new_err(format!(
+            "single `{single}`: expected electron or hole"
+        )));
+    }
+    let cfg = spinfit::series::SeriesConfig {
+        min_field_t,
+        labels,
+        single: single.to_string(),
+        global: global_fit,
+        ..Default::default()
+    };
+    let json = py
+        .detach(|| -> spinfit::Result<String> {
+            let mut scans = vec![];
+            for p in &paths {
+                for f in spinfit::session::discover(p, false)?.files {
+                    scans.extend(spinfit::scan::read_scans(
+                        &f,
+                        ScanKind::Trfe,
+                        &cfg.trfe.read,
+                    )?);
+                }
+            }
+            let r = spinfit::series::analyse(scans, &cfg)?;
+            Ok(r.to_json().to_string())
+        })
+        .map_err(to_py)?;
+    Ok(json)
+}
+
 #[pymodule]
 fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_gfactor, m)?)?;
     m.add_function(wrap_pyfunction!(_time_ps, m)?)?;
     m.add_function(wrap_pyfunction!(_field_t, m)?)?;
     m.add_function(wrap_pyfunction!(_read_scans, m)?)?;

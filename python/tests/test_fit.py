@@ -154,3 +154,16 @@ def test_read_scan_gives_the_command_lines_fit_and_units_are_accepted(tr, trfe):
         spinfit.fit_trfe(t.delay, t.signal, "500 apples")
     with pytest.raises(ValueError):
         spinfit.read_scan(path + ".missing")
+
+
+def test_gfactor_of_a_field_series_equals_the_command_lines(tmp_path):
+    for mt in (200, 400, 600, 800):
+        cli("simulate", "trfe", "--field", f"{mt}mT", "--carrier", "1.41:150ps:1",
+            "--seed", str(mt), "--out", str(tmp_path / f"trfe_{mt}mT.csv"))
+    ours = json.loads(cli("gfactor", str(tmp_path), "--json"))
+    theirs = spinfit.gfactor(tmp_path, min_field="100mT")
+    assert theirs == ours
+    g = [c for c in theirs["carriers"] if c.get("g")][0]["g"]
+    assert abs(g["value"] - 1.41) < 3 * g["stderr"] + 1e-3
+    with pytest.raises(ValueError, match="larger"):
+        spinfit.gfactor(tmp_path, larger="proton")
