@@ -19,8 +19,8 @@ import numpy as _np
 from ._spinfit import FitError, __version__
 from . import _spinfit
 
-__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "FitResult",
-           "Param", "FitError", "__version__"]
+__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "append",
+           "FitResult", "Param", "FitError", "__version__"]
 
 
 def _ps(name, v):
@@ -55,14 +55,17 @@ class Scan:
     def fit(self, **options):
         """Fit this trace: ``fit_tr`` for TR (SC and CC when present), else
         ``fit_trfe`` with the field from ``field_T=`` or the metadata."""
+        # the file and its header travel with the fit (provenance, the
+        # SYNTHETIC mark of simulated data)
+        origin = (self.source, self.metadata)
         if self.kind == "tr":
             if self.sc is not None:
-                return fit_tr(self.delay, sc=self.sc, cc=self.cc, **options)
-            return fit_tr(self.delay, signal=self.signal, **options)
+                return fit_tr(self.delay, sc=self.sc, cc=self.cc, _origin=origin, **options)
+            return fit_tr(self.delay, signal=self.signal, _origin=origin, **options)
         field = options.pop("field_T", None) or self.metadata.get("field")
         if field is None:
             raise ValueError(f"{self.source}: no field in the metadata; give field_T=")
-        return fit_trfe(self.delay, self.signal, field, **options)
+        return fit_trfe(self.delay, self.signal, field, _origin=origin, **options)
 
     def __repr__(self):
         return f"<Scan {self.source} {self.kind} {len(self.delay)} points, signal {self.signal_name}>"
@@ -170,7 +173,8 @@ class FitResult:
         return f"<FitResult success={self.success} params={list(self.params)}>"
 
 
-def fit_tr(delay_ps, sc=None, cc=None, signal=None, *, exponentials=1, fit_from_ps=None, fit_to_ps=None):
+def fit_tr(delay_ps, sc=None, cc=None, signal=None, *, exponentials=1, fit_from_ps=None, fit_to_ps=None,
+           _origin=(None, None)):
     """Fit a spin-resolved transient-reflection trace: exponential spin
     decay(s) convolved with the instrument response. Give the co- and
     counter-circular channels (``sc``, ``cc``; the fitted signal is SC - CC)
@@ -178,17 +182,18 @@ def fit_tr(delay_ps, sc=None, cc=None, signal=None, *, exponentials=1, fit_from_
     ps or as strings with units ("2ps"). The GIL is released while fitting."""
     return FitResult(*_spinfit._fit_tr(
         _array("delay_ps", delay_ps), _array("sc", sc), _array("cc", cc), _array("signal", signal),
-        int(exponentials), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps)))
+        int(exponentials), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps), _origin))
 
 
-def fit_trfe(delay_ps, signal, field_T, *, components="auto", fit_from_ps=None, fit_to_ps=None):
+def fit_trfe(delay_ps, signal, field_T, *, components="auto", fit_from_ps=None, fit_to_ps=None,
+             _origin=(None, None)):
     """Fit a TRFE/TRKR trace in a transverse field ``field_T`` (tesla, or a
     string such as "200mT"): one
     or two damped cosines (``components`` "1", "2" or "auto"). Delays in ps.
     The GIL is released while fitting."""
     return FitResult(*_spinfit._fit_trfe(
         _array("delay_ps", delay_ps), _array("signal", signal), _tesla("field_T", field_T),
-        str(components), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps)))
+        str(components), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps), _origin))
 
 
 def gfactor(paths, *, min_field="100mT", larger="electron", single="hole", global_fit=False):
@@ -204,3 +209,24 @@ def gfactor(paths, *, min_field="100mT", larger="electron", single="hole", globa
         paths = [paths]
     return _json.loads(_spinfit._gfactor([str(p) for p in paths], _tesla("min_field", min_field),
                                          larger, single, bool(global_fit)))
+
+
+def append(dataset, fit, compound, *, date=None, allow_synthetic=False):
+    """Append the lifetime of a single-exponential TR ``fit`` (a FitResult)
+    to the descriptor ``dataset`` (CSV of ``spinfit dataset import``) for a
+    ``compound`` that has its descriptors there, measured on ``date``
+    (ISO, default today). Atomic, under the dataset's lock, and idempotent:
+    the same fit twice adds one row (the provenance hash is the fit's input
+    file's SHA-256, or for arrays that of the fitted delays and data as
+    float64 bytes). A fit of simulated data is refused unless
+    ``allow_synthetic``. Returns True if a row was added."""
+    import datetime
+    import hashlib
+    d = fit.to_dict()
+    src = d.get("input_sha256")
+    if not src:
+        src = hashlib.sha256(_np.ascontiguousarray(fit.delay, dtype=_np.float64).tobytes()
+                             + _np.ascontiguousarray(fit.data, dtype=_np.float64).tobytes()).hexdigest()
+    date = date or datetime.date.today().isoformat()
+    return _spinfit._append(str(dataset), _json.dumps(d), str(compound), str(date), src,
+                            bool(allow_synthetic))

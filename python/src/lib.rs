@@ -36,12 +36,19 @@ fn vec_of(name: &str, a: Option<PyReadonlyArray1<'_, f64>>) -> PyResult<Option<V
     .transpose()
 }
 
+/// Where arrays came from: the file and header of a `read_scan`, when given.
+type Origin = (
+    Option<String>,
+    Option<std::collections::BTreeMap<String, String>>,
+);
+
 fn scan_of(
     kind: ScanKind,
     delay: Vec<f64>,
     signal: Option<Vec<f64>>,
     sc: Option<Vec<f64>>,
     cc: Option<Vec<f64>>,
+    origin: Origin,
 ) -> PyResult<Scan> {
     let n = delay.len();
     for (name, v) in [("signal", &signal), ("sc", &sc), ("cc", &cc)] {
@@ -67,14 +74,14 @@ fn scan_of(
         }
     };
     Ok(Scan {
-        source: "<arrays>".into(),
+        source: origin.0.unwrap_or_else(|| "<arrays>".into()),
         kind,
         delay,
         signal,
         sigma: None,
         sc_cc,
         signal_name: name,
-        meta: Metadata::default(),
+        meta: origin.1.map(Metadata).unwrap_or_default(),
         notes: vec![],
     })
 }
@@ -104,7 +111,7 @@ fn out<'py>(py: Python<'py>, f: pipeline::Fitted) -> PyResult<FitOut<'py>> {
 /// Fit a TR trace (delays in ps): exponential spin decay convolved with
 /// the IRF. Returns (fit JSON, delay, data, best fit, residual).
 #[pyfunction]
-#[pyo3(signature = (delay_ps, sc=None, cc=None, signal=None, exponentials=1, fit_from_ps=None, fit_to_ps=None))]
+#[pyo3(signature = (delay_ps, sc=None, cc=None, signal=None, exponentials=1, fit_from_ps=None, fit_to_ps=None, origin=(None, None)))]
 #[allow(clippy::too_many_arguments)]
 fn _fit_tr<'py>(
     py: Python<'py>,
@@ -115,6 +122,7 @@ fn _fit_tr<'py>(
     exponentials: usize,
     fit_from_ps: Option<f64>,
     fit_to_ps: Option<f64>,
+    origin: Origin,
 ) -> PyResult<FitOut<'py>> {
     let delay = vec_of("delay_ps", Some(delay_ps))?.unwrap_or_default();
     let scan = scan_of(
@@ -123,6 +131,7 @@ fn _fit_tr<'py>(
         vec_of("signal", signal)?,
         vec_of("sc", sc)?,
         vec_of("cc", cc)?,
+        origin,
     )?;
     let mut job = TrJob {
         from: fit_from_ps,
@@ -138,7 +147,8 @@ fn _fit_tr<'py>(
 /// Fit a TRFE/TRKR trace (delays in ps, field in T): one or two damped
 /// cosines. Returns (fit JSON, delay, data, best fit, residual).
 #[pyfunction]
-#[pyo3(signature = (delay_ps, signal, field_t, components="auto", fit_from_ps=None, fit_to_ps=None))]
+#[pyo3(signature = (delay_ps, signal, field_t, components="auto", fit_from_ps=None, fit_to_ps=None, origin=(None, None)))]
+#[allow(clippy::too_many_arguments)]
 fn _fit_trfe<'py>(
     py: Python<'py>,
     delay_ps: PyReadonlyArray1<'py, f64>,
@@ -147,6 +157,7 @@ fn _fit_trfe<'py>(
     components: &str,
     fit_from_ps: Option<f64>,
     fit_to_ps: Option<f64>,
+    origin: Origin,
 ) -> PyResult<FitOut<'py>> {
     let delay = vec_of("delay_ps", Some(delay_ps))?.unwrap_or_default();
     let scan = scan_of(
@@ -155,6 +166,7 @@ fn _fit_trfe<'py>(
         vec_of("signal", Some(signal))?,
         None,
         None,
+        origin,
     )?;
     spinfit::physics::check_field(field_t).map_err(to_py)?;
     let mut job = TrfeJob {
@@ -311,8 +323,40 @@ fn _gfactor(
     Ok(json)
 }
 
+/// Append a TR fit's lifetime to a descriptor dataset, with provenance
+/// (`spinfit dataset append`): atomic, under the dataset's lock, and
+/// idempotent by (compound, rate, `source_sha256`). True if a row was added.
+#[pyfunction]
+#[pyo3(signature = (dataset, fit_json, compound, date, source_sha256, allow_synthetic=false))]
+fn _append(
+    py: Python<'_>,
+    dataset: std::path::PathBuf,
+    fit_json: &str,
+    compound: &str,
+    date: &str,
+    source_sha256: &str,
+    allow_synthetic: bool,
+) -> PyResult<bool> {
+    let fit: serde_json::Value =
+        serde_json::from_str(fit_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let from = std::path::PathBuf::from("<python FitResult>");
+    py.detach(|| {
+        spinfit::dataset::append_measurement(
+            &dataset,
+            &from,
+            &fit,
+            compound,
+            source_sha256,
+            date,
+            allow_synthetic,
+        )
+    })
+    .map_err(to_py)
+}
+
 #[pymodule]
 fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_append, m)?)?;
     m.add_function(wrap_pyfunction!(_gfactor, m)?)?;
     m.add_function(wrap_pyfunction!(_time_ps, m)?)?;
     m.add_function(wrap_pyfunction!(_field_t, m)?)?;

@@ -167,3 +167,24 @@ def test_gfactor_of_a_field_series_equals_the_command_lines(tmp_path):
     assert abs(g["value"] - 1.41) < 3 * g["stderr"] + 1e-3
     with pytest.raises(ValueError, match="larger"):
         spinfit.gfactor(tmp_path, larger="proton")
+
+
+def test_append_adds_one_row_with_provenance_and_refuses_synthetic_by_default(tmp_path, tr):
+    sheet = os.path.join(ROOT, "fixtures", "srr", "data.xlsx")
+    ds = str(tmp_path / "d.csv")
+    cli("dataset", "import", sheet, "--out", ds)
+    rows = lambda: sum(1 for _ in open(ds)) - 1
+    before = rows()
+    path, _ = tr
+    # read from its file, the fit keeps the header's synthetic mark
+    r = spinfit.read_scan(path).fit()
+    with pytest.raises(ValueError, match="SYNTHETIC"):
+        spinfit.append(ds, r, "(APD)PbI4", date="2026-11-23")
+    assert spinfit.append(ds, r, "(APD)PbI4", date="2026-11-23", allow_synthetic=True)
+    assert not spinfit.append(ds, r, "(APD)PbI4", date="2026-11-23", allow_synthetic=True)
+    assert rows() == before + 1
+    last = open(ds).read().splitlines()[-1]
+    rate = r.results["lifetimes"][0]["rate"]["value"]
+    assert "SYNTHETIC" in last and f"{rate}"[:8] in last
+    with pytest.raises(ValueError, match="no row of compound"):
+        spinfit.append(ds, r, "Unobtainium", date="2026-11-23", allow_synthetic=True)
