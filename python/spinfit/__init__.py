@@ -19,7 +19,7 @@ import numpy as _np
 from ._spinfit import FitError, __version__
 from . import _spinfit
 
-__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "append",
+__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "append", "ml_cv",
            "FitResult", "Param", "FitError", "__version__"]
 
 
@@ -230,3 +230,30 @@ def append(dataset, fit, compound, *, date=None, allow_synthetic=False):
     date = date or datetime.date.today().isoformat()
     return _spinfit._append(str(dataset), _json.dumps(d), str(compound), str(date), src,
                             bool(allow_synthetic))
+
+
+def ml_cv(data, *, model="rf", cv="loo", target="rate", features=None, log_target=False, refit=True):
+    """Cross-validate a spin-relaxation predictor on a table (a dataset from
+    ``spinfit dataset import``, any CSV or .xlsx with a header), as
+    ``spinfit ml cv`` does: ``model`` such as "rf", "svr:c=10",
+    "ann:hidden=40x10,activation=tanh"; ``cv`` such as "loo", "kfold:5x10",
+    "shuffle:10:0.2", "groupkfold:4:phase". Returns a dict: the held-out
+    scores (pooled out-of-fold predictions), the in-sample ones (optimistic;
+    None with ``refit=False``), per-fold scores, and every row's held-out
+    prediction beside its id and measured value; a pandas DataFrame of the
+    rows under "table" when pandas is installed."""
+    if isinstance(features, str):
+        features = features.split(",")
+    d = _json.loads(_spinfit._ml_cv(str(data), str(model), str(cv), str(target),
+                                    None if features is None else [str(f) for f in features],
+                                    bool(log_target), bool(refit)))
+    r = d.pop("result")
+    d.update(r)
+    rows = {"id": d["ids"], "measured": d["measured"], "held_out_prediction": r["predictions"],
+            "fold": r["fold_of"]}
+    try:
+        import pandas
+        d["table"] = pandas.DataFrame(rows)
+    except ImportError:
+        d["table"] = rows
+    return d

@@ -354,8 +354,41 @@ fn _append(
     .map_err(to_py)
 }
 
+/// Cross-validate a model on a table (`spinfit ml cv`): the model and
+/// scheme in the CLI's words (`rf`, `ann:hidden=40x10`; `loo`, `kfold:5`,
+/// `groupkfold:4:phase`, ...). Returns the library's `CvResult` as JSON
+/// text with the data's ids, features and target.
+#[pyfunction]
+#[pyo3(signature = (data, model="rf", cv="loo", target="rate", features=None, log_target=false, refit=true))]
+#[allow(clippy::too_many_arguments)]
+fn _ml_cv(
+    py: Python<'_>,
+    data: std::path::PathBuf,
+    model: &str,
+    cv: &str,
+    target: &str,
+    features: Option<Vec<String>>,
+    log_target: bool,
+    refit: bool,
+) -> PyResult<String> {
+    use spinfit::ml::{ModelSpec, cv::Scheme};
+    let spec: ModelSpec = model.parse().map_err(to_py)?;
+    let scheme: Scheme = cv.parse().map_err(to_py)?;
+    py.detach(|| -> spinfit::Result<String> {
+        let d = spinfit::ml::data::load(&data, target, features.as_deref())?;
+        let r = spinfit::ml::cv::validate_full(&spec, &d, &scheme, log_target, refit, &|| {})?;
+        let j = serde_json::json!({
+            "schema": "spinfit.cv/1", "target": d.target, "features": d.features,
+            "ids": d.ids, "measured": d.y.as_slice(), "result": r,
+        });
+        Ok(j.to_string())
+    })
+    .map_err(to_py)
+}
+
 #[pymodule]
 fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_ml_cv, m)?)?;
     m.add_function(wrap_pyfunction!(_append, m)?)?;
     m.add_function(wrap_pyfunction!(_gfactor, m)?)?;
     m.add_function(wrap_pyfunction!(_time_ps, m)?)?;

@@ -188,3 +188,24 @@ def test_append_adds_one_row_with_provenance_and_refuses_synthetic_by_default(tm
     assert "SYNTHETIC" in last and f"{rate}"[:8] in last
     with pytest.raises(ValueError, match="no row of compound"):
         spinfit.append(ds, r, "Unobtainium", date="2026-11-23", allow_synthetic=True)
+
+
+def test_ml_cv_equals_the_command_lines(tmp_path):
+    sheet = os.path.join(ROOT, "fixtures", "srr", "data.xlsx")
+    ds = str(tmp_path / "d.csv")
+    cli("dataset", "import", sheet, "--out", ds)
+    f = "mw_g_per_mol,e_homo_eV,e_lumo_eV,n_layers"
+    for model, cv in [("ols", "loo"), ("rf:n_trees=30", "kfold:5"), ("svr", "shuffle:4:0.25")]:
+        ours = json.loads(cli("ml", "cv", ds, "--model", model, "--cv", cv, "--features", f, "--json"))
+        theirs = spinfit.ml_cv(ds, model=model, cv=cv, features=f)
+        held = {m["name"]: m["value"] for m in ours["metrics"] if m["kind"] == "held-out"}
+        for k in ("r2", "mse", "mae"):
+            assert theirs["held_out"][k] == pytest.approx(held[k], rel=1e-12), (model, k)
+        assert theirs["features"] == ours["features"] and len(theirs["ids"]) == ours["rows"]
+        assert len(theirs["per_fold"]) == len(ours["folds"])
+    r = spinfit.ml_cv(ds, model="ols", cv="loo", features=f, refit=False)
+    assert r["in_sample"] is None
+    with pytest.raises(ValueError, match="n_trees"):
+        spinfit.ml_cv(ds, model="rf:n_trees=0", features=f)
+    with pytest.raises(ValueError, match="cv"):
+        spinfit.ml_cv(ds, cv="sometimes", features=f)
