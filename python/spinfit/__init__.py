@@ -20,6 +20,7 @@ from ._spinfit import FitError, __version__
 from . import _spinfit
 
 __all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "append", "ml_cv",
+           "predict",
            "FitResult", "Param", "FitError", "__version__"]
 
 
@@ -257,3 +258,22 @@ def ml_cv(data, *, model="rf", cv="loo", target="rate", features=None, log_targe
     except ImportError:
         d["table"] = rows
     return d
+
+
+def predict(source, candidates, *, model="rf", target="rate", features=None, log_target=False,
+            members=20, vary=()):
+    """Spin-relaxation rates (ps^-1) and lifetimes (ps) of candidate
+    compositions (a CSV with the model's descriptor columns and a
+    compound/sample column), from a model saved by ``spinfit ml train``
+    (``source`` a .json file) or trained here on the table ``source``; each
+    with the sd of a ``members``-member bootstrap ensemble and the
+    descriptors outside the training range. ``vary`` makes a grid, e.g.
+    ``["n_layers=1,2,3"]``. Returns the ``spinfit.predict/1`` dict."""
+    if isinstance(features, str):
+        features = features.split(",")
+    if isinstance(vary, str):
+        vary = [vary]
+    return _json.loads(_spinfit._predict(
+        str(source), str(candidates), str(model), str(target),
+        None if features is None else [str(f) for f in features], bool(log_target), int(members),
+        [str(v) for v in vary]))

@@ -60,3 +60,6 @@ def append(dataset: Any, fit: FitResult, compound: str, *, date: Optional[str] =
 def ml_cv(data: Any, *, model: str = ..., cv: str = ..., target: str = ...,
           features: Optional[Union[str, Sequence[str]]] = ..., log_target: bool = ...,
           refit: bool = ...) -> dict[str, Any]: ...
+def predict(source: Any, candidates: Any, *, model: str = ..., target: str = ...,
+            features: Optional[Union[str, Sequence[str]]] = ..., log_target: bool = ...,
+            members: int = ..., vary: Union[str, Sequence[str]] = ...) -> dict[str, Any]: ...

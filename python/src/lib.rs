@@ -386,8 +386,60 @@ fn _ml_cv(
     .map_err(to_py)
 }
 
+/// Rates of candidates (a CSV of descriptor rows) from a model saved by
+/// `spinfit ml train` (a .json file) or trained here on a table, with the
+/// sd of a bootstrap ensemble and the descriptors outside the training
+/// range (`spinfit ml predict`). JSON text.
+#[pyfunction]
+#[pyo3(signature = (source, candidates, model="rf", target="rate", features=None, log_target=false, members=20, vary=vec![]))]
+#[allow(clippy::too_many_arguments)]
+fn _predict(
+    py: Python<'_>,
+    source: std::path::PathBuf,
+    candidates: std::path::PathBuf,
+    model: &str,
+    target: &str,
+    features: Option<Vec<String>>,
+    log_target: bool,
+    members: usize,
+    vary: Vec<String>,
+) -> PyResult<String> {
+    use spinfit::ml::saved::SavedModel;
+    let saved = source
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let spec: spinfit::ml::ModelSpec = model.parse().map_err(to_py)?;
+    py.detach(|| -> spinfit::Result<String> {
+        let m = if saved {
+            SavedModel::load(&source)?
+        } else {
+            let d = spinfit::ml::data::load(&source, target, features.as_deref())?;
+            SavedModel::train(&spec, &d, log_target, &source)?
+        };
+        let (ids, x) = spinfit::ml::data::load_candidates(&candidates, &m.features)?;
+        let (ids, x) = spinfit::ml::data::vary(&m.features, ids, x, &vary)?;
+        let preds = m.predict_with_uncertainty(&x, members, &|| {})?;
+        let rows: Vec<serde_json::Value> = ids
+            .iter()
+            .zip(&preds)
+            .map(|(id, p)| {
+                serde_json::json!({
+                    "id": id,
+                    "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
+                    "tau": p.lifetime().map(|(t, e)| serde_json::json!({"value": t, "stderr": e, "unit": "ps"})),
+                    "out_of_range": p.out_of_range.iter().map(|(f, v, lo, hi)| serde_json::json!({"feature": f, "value": v, "min": lo, "max": hi})).collect::<Vec<_>>(),
+                    "text": p.text(),
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({"schema": "spinfit.predict/1", "model": m.model, "members": members, "candidates": rows}).to_string())
+    })
+    .map_err(to_py)
+}
+
 #[pymodule]
 fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_predict, m)?)?;
     m.add_function(wrap_pyfunction!(_ml_cv, m)?)?;
     m.add_function(wrap_pyfunction!(_append, m)?)?;
     m.add_function(wrap_pyfunction!(_gfactor, m)?)?;

@@ -209,3 +209,23 @@ def test_ml_cv_equals_the_command_lines(tmp_path):
         spinfit.ml_cv(ds, model="rf:n_trees=0", features=f)
     with pytest.raises(ValueError, match="cv"):
         spinfit.ml_cv(ds, cv="sometimes", features=f)
+
+
+def test_predict_equals_the_command_lines(tmp_path):
+    sheet = os.path.join(ROOT, "fixtures", "srr", "data.xlsx")
+    ds = str(tmp_path / "d.csv")
+    cli("dataset", "import", sheet, "--out", ds)
+    cand = tmp_path / "cand.csv"
+    cand.write_text("compound,mw_g_per_mol,e_homo_eV,e_lumo_eV,polarisability_bohr3\n"
+                    "A,60,-15,-3,30\nB,300,-15,-3,30\n")
+    f = "mw_g_per_mol,e_homo_eV,e_lumo_eV,polarisability_bohr3"
+    ours = json.loads(cli("ml", "predict", ds, "--candidates", str(cand), "--features", f,
+                          "--model", "ols", "--members", "8", "--vary", "e_homo_eV=-15,-14", "--json"))
+    theirs = spinfit.predict(ds, cand, model="ols", features=f, members=8, vary="e_homo_eV=-15,-14")
+    assert [c["id"] for c in theirs["candidates"]] == [c["id"] for c in ours["candidates"]]
+    for a, b in zip(theirs["candidates"], ours["candidates"]):
+        assert a["rate"]["value"] == pytest.approx(b["rate"]["value"], rel=1e-12)
+        assert a["rate"]["stderr"] == pytest.approx(b["rate"]["stderr"], rel=1e-12)
+        assert [o["feature"] for o in a["out_of_range"]] == [o["feature"] for o in b["out_of_range"]]
+    with pytest.raises(ValueError, match="vary"):
+        spinfit.predict(ds, cand, model="ols", features=f, vary="colour=1,2")

@@ -343,3 +343,58 @@ pub fn to_csv(d: &Data) -> Vec<u8> {
     }
     w.into_inner().unwrap_or_default()
 }
+
+/// Candidates expanded over grids `FEATURE=v1,v2,...`: every candidate once
+/// per listed value (ids get ` [FEATURE=v]`), grids combined in order.
+pub fn vary(
+    features: &[String],
+    ids: Vec<String>,
+    x: DMatrix<f64>,
+    grids: &[String],
+) -> Result<(Vec<String>, DMatrix<f64>)> {
+    let mut rows: Vec<(String, Vec<f64>)> = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| (id, x.row(i).iter().copied().collect()))
+        .collect();
+    for g in grids {
+        let bad = |m: String| Error::setting("vary", format!("`{g}`: {m}"));
+        let (f, vals) = g
+            .split_once('=')
+            .ok_or_else(|| bad("expected FEATURE=v1,v2,...".into()))?;
+        let j = features.iter().position(|x| x == f).ok_or_else(|| {
+            bad(format!(
+                "`{f}` is not a feature of the model ({})",
+                features.join(", ")
+            ))
+        })?;
+        let vals: Vec<f64> = vals
+            .split(',')
+            .map(|v| {
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| bad(format!("`{v}` is not a number")))
+            })
+            .collect::<Result<_>>()?;
+        if rows.len().saturating_mul(vals.len()) > MAX_GRID_ROWS {
+            return Err(bad(format!("more than {MAX_GRID_ROWS} candidates")));
+        }
+        rows = rows
+            .into_iter()
+            .flat_map(|(id, r)| {
+                vals.iter().map(move |v| {
+                    let mut r = r.clone();
+                    r[j] = *v;
+                    (format!("{id} [{f}={v}]"), r)
+                })
+            })
+            .collect();
+    }
+    let x = DMatrix::from_fn(rows.len(), features.len(), |i, j| rows[i].1[j]);
+    Ok((rows.into_iter().map(|r| r.0).collect(), x))
+}
+
+/// Most candidates a `vary` grid may make.
+pub const MAX_GRID_ROWS: usize = 1_000_000;

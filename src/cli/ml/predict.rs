@@ -4,9 +4,8 @@ use super::{ModelData, Source};
 use crate::cli::{EXIT_OK, progress};
 use crate::ml::ensemble::Prediction;
 use crate::ml::saved::SavedModel;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
-use nalgebra::DMatrix;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -35,53 +34,6 @@ pub struct PredictArgs {
     pub plot: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
-}
-
-/// Expand candidates over `feature=v1,v2,...` grids.
-fn vary(
-    features: &[String],
-    ids: Vec<String>,
-    x: DMatrix<f64>,
-    grids: &[String],
-) -> anyhow::Result<(Vec<String>, DMatrix<f64>)> {
-    let mut rows: Vec<(String, Vec<f64>)> = ids
-        .into_iter()
-        .enumerate()
-        .map(|(i, id)| (id, x.row(i).iter().copied().collect()))
-        .collect();
-    for g in grids {
-        let (f, vals) = g
-            .split_once('=')
-            .with_context(|| format!("--vary `{g}`: expected FEATURE=v1,v2,..."))?;
-        let j = features.iter().position(|x| x == f).with_context(|| {
-            format!(
-                "--vary `{g}`: `{f}` is not a feature of the model ({})",
-                features.join(", ")
-            )
-        })?;
-        let vals: Vec<f64> = vals
-            .split(',')
-            .map(|v| {
-                v.trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|v| v.is_finite())
-                    .with_context(|| format!("--vary `{g}`: `{v}` is not a number"))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        rows = rows
-            .into_iter()
-            .flat_map(|(id, r)| {
-                vals.iter().map(move |v| {
-                    let mut r = r.clone();
-                    r[j] = *v;
-                    (format!("{id} [{f}={v}]"), r)
-                })
-            })
-            .collect();
-    }
-    let x = DMatrix::from_fn(rows.len(), features.len(), |i, j| rows[i].1[j]);
-    Ok((rows.into_iter().map(|r| r.0).collect(), x))
 }
 
 pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
@@ -122,7 +74,7 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
     } else {
         crate::ml::data::load_candidates(&a.candidates, features)?
     };
-    let (ids, cx) = vary(features, ids, cx, &a.vary)?;
+    let (ids, cx) = crate::ml::data::vary(features, ids, cx, &a.vary)?;
     let bar = progress(a.members, "ensemble members");
     let preds = model.predict_with_uncertainty(&cx, a.members, &|| bar.inc(1))?;
     bar.finish_and_clear();
