@@ -20,7 +20,7 @@ from ._spinfit import FitError, __version__
 from . import _spinfit
 
 __all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "append", "ml_cv",
-           "predict",
+           "predict", "dataset_import",
            "FitResult", "Param", "FitError", "__version__"]
 
 
@@ -277,3 +277,13 @@ def predict(source, candidates, *, model="rf", target="rate", features=None, log
         str(source), str(candidates), str(model), str(target),
         None if features is None else [str(f) for f in features], bool(log_target), int(members),
         [str(v) for v in vary]))
+
+
+def dataset_import(sheet, out):
+    """Import a descriptor sheet (the paper's ``data.xlsx`` layout, CSV or
+    .xlsx) into a spinfit dataset CSV at ``out``, with provenance (the
+    sheet's SHA-256), as ``spinfit dataset import``. Returns the number of
+    rows; the import report (what was mapped and dropped) is printed."""
+    n, report = _spinfit._dataset_import(str(sheet), str(out))
+    print(report, end="")
+    return n

@@ -437,8 +437,27 @@ fn _predict(
     .map_err(to_py)
 }
 
+/// Import a sheet (CSV or .xlsx; the paper's layout or a spinfit dataset)
+/// into a spinfit dataset CSV (`spinfit dataset import`). Returns (rows,
+/// the import report's text).
+#[pyfunction]
+fn _dataset_import(
+    py: Python<'_>,
+    sheet: std::path::PathBuf,
+    out: std::path::PathBuf,
+) -> PyResult<(usize, String)> {
+    py.detach(|| -> spinfit::Result<(usize, String)> {
+        let sha = spinfit::io_util::sha256_file(&sheet)?;
+        let (d, rep) = spinfit::dataset::import(&sheet, &sha)?;
+        spinfit::dataset::write(&out, &d)?;
+        Ok((d.records.len(), rep.to_string()))
+    })
+    .map_err(to_py)
+}
+
 #[pymodule]
 fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_dataset_import, m)?)?;
     m.add_function(wrap_pyfunction!(_predict, m)?)?;
     m.add_function(wrap_pyfunction!(_ml_cv, m)?)?;
     m.add_function(wrap_pyfunction!(_append, m)?)?;
