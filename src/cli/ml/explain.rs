@@ -29,9 +29,6 @@ pub struct ExplainArgs {
     pub json: bool,
 }
 
-/// Background size when --background is not given.
-const DEFAULT_BACKGROUND: usize = 100;
-
 pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
     let (name, d, f) = match a.m.source()? {
         Source::Data(b) => {
@@ -48,7 +45,7 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
             (m.model.clone(), d, m.predictor()?)
         }
     };
-    let n_bg = a.background.unwrap_or(DEFAULT_BACKGROUND);
+    let n_bg = a.background.unwrap_or(crate::ml::shap::DEFAULT_BACKGROUND);
     let bg = crate::ml::shap::background(&d.x, Some(n_bg), a.background_seed)?;
     let bg_text = if bg.nrows() < d.x.nrows() {
         format!(

@@ -139,6 +139,10 @@ fn per_row(
     DMatrix::from_fn(x.nrows(), x.ncols(), |r, i| rows[r][i])
 }
 
+/// Background rows drawn when none is asked for (shap's own default for
+/// its independent masker).
+pub const DEFAULT_BACKGROUND: usize = 100;
+
 /// Most background rows for `--background`.
 pub const MAX_BACKGROUND: usize = 100_000;
 
