@@ -11,6 +11,24 @@ use std::str::FromStr;
 /// hc in eV nm (CODATA 2018), for E[eV] = HC_EV_NM / lambda[nm].
 pub const HC_EV_NM: f64 = 1_239.841_984;
 
+/// Format a number with `sig` significant digits, switching to exponent form
+/// for very large or small magnitudes.
+pub fn fmt_sig(v: f64, sig: usize) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let e = v.abs().log10().floor() as i32;
+    if !(-4..6).contains(&e) {
+        format!("{:.*e}", sig.saturating_sub(1), v)
+    } else {
+        let dec = (sig as i32 - 1 - e).max(0) as usize;
+        format!("{v:.dec$}")
+    }
+}
+
 fn split_number(text: &str) -> Option<(f64, String)> {
     let t = text.trim();
     let end = t

@@ -3,8 +3,9 @@
 use super::options::{ReadArgs, Resolver, TrFitArgs, TrfeFitArgs};
 use super::{EXIT_ERROR, EXIT_FIT_FAILED, EXIT_OK};
 use crate::labconfig::LabConfig;
+use crate::pipeline::FitRecord;
 use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_file};
-use crate::report::{FitRecord, csv_table};
+use crate::report::csv_table;
 use crate::scan::ScanKind;
 use clap::{Args, Subcommand};
 use rayon::prelude::*;

@@ -23,9 +23,28 @@ use super::lm::{self, LmOptions, fit};
 use super::model::Model;
 use super::precession::{Envelope, Precession};
 use super::result::FitResult;
-use super::trfe::Criterion;
 use crate::error::{Error, Result};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+
+/// Rule for choosing the number of cosines.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Criterion {
+    Bic,
+    Aic,
+    /// F-test at this significance level.
+    FTest(f64),
+}
+
+impl std::fmt::Display for Criterion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Criterion::Bic => write!(f, "BIC"),
+            Criterion::Aic => write!(f, "AIC"),
+            Criterion::FTest(a) => write!(f, "F-test (alpha = {a})"),
+        }
+    }
+}
 
 /// A model feature: chosen from the data, or fixed on or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]

@@ -181,23 +181,7 @@ impl FitResult {
     }
 }
 
-/// Format a number with `sig` significant digits, switching to exponent form
-/// for very large or small magnitudes.
-pub fn fmt_sig(v: f64, sig: usize) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let e = v.abs().log10().floor() as i32;
-    if !(-4..6).contains(&e) {
-        format!("{:.*e}", sig.saturating_sub(1), v)
-    } else {
-        let dec = (sig as i32 - 1 - e).max(0) as usize;
-        format!("{v:.dec$}")
-    }
-}
+pub use crate::units::fmt_sig;
 
 impl fmt::Display for FitResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -22,6 +22,7 @@
 
 use super::adequacy::{Adequacy, DEFAULT_ALPHA, assess};
 use super::guess::{StartGrid, linear_amplitudes};
+pub use super::ladder::Criterion;
 use super::ladder::{
     Candidate, Choice, Freedom, Rung, Trace, climb, climb_from_simplest, f_test, finish_ladder,
     fit_candidate, tried,
@@ -56,26 +57,6 @@ impl std::str::FromStr for Components {
                 "components",
                 format!("`{s}`, expected 1, 2 or auto"),
             )),
-        }
-    }
-}
-
-/// Rule for choosing the number of cosines.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Criterion {
-    Bic,
-    Aic,
-    /// F-test at this significance level.
-    FTest(f64),
-}
-
-impl std::fmt::Display for Criterion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Criterion::Bic => write!(f, "BIC"),
-            Criterion::Aic => write!(f, "AIC"),
-            Criterion::FTest(a) => write!(f, "F-test (alpha = {a})"),
         }
     }
 }

@@ -52,7 +52,7 @@ impl Quantity {
 
 impl std::fmt::Display for Quantity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::fit::result::fmt_sig;
+        use crate::units::fmt_sig;
         if self.stderr.is_finite() {
             write!(
                 f,

@@ -1,6 +1,7 @@
 //! Figures of a field series and of g versus energy, assembled from results
 //! (the curves are the fitted relations, evaluated here for drawing).
 
+use super::gspectrum::GRow;
 use crate::error::Result;
 use crate::io_util::OutDir;
 use crate::physics::MU_B_OVER_HBAR_RAD_PER_NS_T as K;
@@ -146,42 +147,6 @@ pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<
     Ok(files.to_vec())
 }
 
-/// One row of g versus energy.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct GRow {
-    pub source: String,
-    pub energy_ev: f64,
-    pub g_e: Option<crate::physics::Quantity>,
-    pub g_h: Option<crate::physics::Quantity>,
-    pub g_bx: Option<crate::physics::Quantity>,
-}
-
-impl GRow {
-    /// A row with g_BX = g_e + g_h (errors in quadrature) where both are known.
-    pub fn new(
-        source: String,
-        energy_ev: f64,
-        g_e: Option<crate::physics::Quantity>,
-        g_h: Option<crate::physics::Quantity>,
-    ) -> GRow {
-        let g_bx = match (g_e, g_h) {
-            (Some(a), Some(b)) => Some(crate::physics::Quantity::new(
-                a.value + b.value,
-                a.stderr.hypot(b.stderr),
-                "",
-            )),
-            _ => None,
-        };
-        GRow {
-            source,
-            energy_ev,
-            g_e,
-            g_h,
-            g_bx,
-        }
-    }
-}
-
 /// g_e, g_h, g_BX versus energy with the bulk k.p curves.
 pub fn gspectrum_figure(rows: &[GRow], kp: &KpParams, path: &Path) -> Result<()> {
     let (e0, e1) = rows
@@ -253,7 +218,7 @@ pub fn fit_figure(path: &Path, f: &Fitted) -> Result<()> {
         (_, s) => format!("{s} (arb. u.)"),
     };
     let marks = match &r.derived {
-        crate::report::Derived::Trfe { carriers, .. } => {
+        crate::pipeline::Derived::Trfe { carriers, .. } => {
             carriers.iter().map(|c| c.omega.value).collect()
         }
         _ => vec![],

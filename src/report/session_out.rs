@@ -5,13 +5,15 @@
 //! `gfactor_<n>.json`, figures, and `summary.md` listing what was fitted,
 //! what failed and why. Nothing in them depends on the time of the run.
 
-use super::figures::{GRow, gspectrum_figure, series_figures};
-use super::{FitRecord, csv_table};
+use super::csv_table;
+use super::figures::{gspectrum_figure, series_figures};
+use super::gspectrum::GRow;
 use crate::error::{Error, Result};
 use crate::io_util::{OutDir, write_atomic};
 use crate::physics::Quantity;
 use crate::physics::kp::KpParams;
-use crate::report::Derived;
+use crate::pipeline::Derived;
+use crate::pipeline::FitRecord;
 use crate::scan::h5::create_strong;
 use crate::session::SessionResult;
 use hdf5::types::VarLenUnicode;

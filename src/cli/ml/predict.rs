@@ -4,6 +4,7 @@ use super::{ModelData, Source};
 use crate::cli::{EXIT_OK, progress};
 use crate::ml::ensemble::Prediction;
 use crate::ml::saved::SavedModel;
+use crate::report::ml::PredictReport;
 use anyhow::bail;
 use clap::Args;
 use std::path::PathBuf;
@@ -82,54 +83,20 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
     if rank {
         preds.sort_by(|x, y| x.1.rate.total_cmp(&y.1.rate));
     }
+    let report = PredictReport {
+        model: &model.model,
+        trained_on: model.training.rows,
+        members: a.members,
+        predictions: &preds,
+    };
     if a.json {
-        print_json(&model.model, model.training.rows, &a, &preds)?;
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
-        print_text(&model.model, model.training.rows, a.members, &preds);
+        print!("{}", report.to_text());
     }
     if let Some(p) = &a.plot {
-        // slowest relaxation at the top of the chart
-        let (labels, (values, err)): (Vec<String>, (Vec<f64>, Vec<f64>)) = preds
-            .iter()
-            .rev()
-            .map(|(id, p)| (id.clone(), (p.rate, p.rate_sd)))
-            .unzip();
-        crate::plot::draw_bars_with_errors(
-            p,
-            &format!("predicted spin relaxation rate: {}", model.model),
-            "rate 1/tau (ps^-1), bars: bootstrap sd",
-            &labels,
-            &values,
-            &err,
-        )?;
+        report.figure(p)?;
         eprintln!("wrote {}", p.display());
     }
     Ok(EXIT_OK)
-}
-
-fn print_json(
-    model: &str,
-    rows: usize,
-    a: &PredictArgs,
-    preds: &[(String, Prediction)],
-) -> anyhow::Result<()> {
-    use serde_json::json;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&json!({
-            "schema": "spinfit.predict/1", "model": model, "trained_on": rows, "members": a.members,
-            "candidates": preds.iter().map(|(id, p)| json!({"id": id, "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
-                "tau": p.lifetime().map(|(t, e)| json!({"value": t, "stderr": e, "unit": "ps"})),
-                "unphysical": p.rate <= 0.0,
-                "out_of_range": p.out_of_range.iter().map(|(f, v, lo, hi)| json!({"feature": f, "value": v, "min": lo, "max": hi})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
-        }))?
-    );
-    Ok(())
-}
-
-fn print_text(model: &str, rows: usize, members: usize, preds: &[(String, Prediction)]) {
-    println!("{model} trained on {rows} rows; uncertainty = sd over {members} bootstrap members");
-    for (k, (id, p)) in preds.iter().enumerate() {
-        println!("{:>3}. {:30} {}", k + 1, id, p.text());
-    }
 }

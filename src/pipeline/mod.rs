@@ -9,10 +9,12 @@ use crate::fit::spectrum::Spectrum;
 use crate::fit::tr::{self, TrConfig};
 use crate::fit::trfe::{self, TrfeConfig};
 use crate::preprocess;
-use crate::report::{Derived, FitRecord};
 use crate::scan::vocab::FieldSource;
 use crate::scan::{ReadOptions, Scan, ScanKind, read_scans};
 use std::path::Path;
+
+mod record;
+pub use record::{Derived, FitRecord};
 
 /// Settings for fitting TR scans.
 #[derive(Debug, Clone, Default)]
