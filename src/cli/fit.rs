@@ -1,12 +1,13 @@
 //! `spinfit fit tr|trfe FILE...`
 
-use super::options::{ReadArgs, Resolver, TrFitArgs, TrfeFitArgs};
+use super::options::{ReadArgs, TrFitArgs, TrfeFitArgs, given};
 use super::{EXIT_ERROR, EXIT_FIT_FAILED, EXIT_OK};
 use crate::labconfig::LabConfig;
 use crate::pipeline::FitRecord;
 use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_file};
 use crate::report::csv_table;
 use crate::scan::ScanKind;
+use crate::session::settings::Resolver;
 use clap::{Args, Subcommand};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -149,12 +150,14 @@ pub fn run(c: FitCommand) -> anyhow::Result<i32> {
     match c {
         FitCommand::Tr(a) => {
             let cfg = config(&a.common)?;
-            let job = Resolver::new(&cfg).tr_job(&a.common.read, &a.fit, a.common.profile)?;
+            let given = given(&a.common.read, Some(&a.fit), None).flag("profile", a.common.profile);
+            let job = Resolver::new(&cfg, &given).tr_job()?;
             run_files(ScanKind::Tr, &a.common, &job, &TrfeJob::default())
         }
         FitCommand::Trfe(a) => {
             let cfg = config(&a.common)?;
-            let job = Resolver::new(&cfg).trfe_job(&a.common.read, &a.fit, a.common.profile)?;
+            let given = given(&a.common.read, None, Some(&a.fit)).flag("profile", a.common.profile);
+            let job = Resolver::new(&cfg, &given).trfe_job()?;
             run_files(ScanKind::Trfe, &a.common, &TrJob::default(), &job)
         }
     }

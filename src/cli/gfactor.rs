@@ -1,11 +1,10 @@
 //! `spinfit gfactor FILE...|DIR`: |g|, T2*(0) and dg per carrier from a field series.
 
-use super::options::{ReadArgs, Resolver, TrfeFitArgs, config_for};
+use super::options::{ReadArgs, TrfeFitArgs, given};
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::scan::{ScanKind, read_scans};
-use crate::series::{SeriesConfig, analyse_with};
-use crate::units::Field;
-use anyhow::{Context, bail};
+use crate::series::analyse_with;
+use crate::session::settings::{Resolver, config_for};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -41,24 +40,15 @@ pub struct GfactorArgs {
 }
 
 pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
-    let lab = config_for(&a.read.config, &a.inputs)?;
-    let res = Resolver::new(&lab);
-    let trfe = res.trfe_job(&a.read, &a.fit, false)?;
-    let read = trfe.read.clone();
-    let labels = match a.larger.as_str() {
-        "electron" => ["electron".to_string(), "hole".to_string()],
-        "hole" => ["hole".to_string(), "electron".to_string()],
-        o => bail!("--larger `{o}`: expected electron or hole"),
-    };
-    if !["electron", "hole"].contains(&a.single.as_str()) {
-        bail!("--single `{}`: expected electron or hole", a.single);
+    let lab = config_for(a.read.config.as_deref(), &a.inputs)?;
+    let mut given = given(&a.read, None, Some(&a.fit)).flag("global", a.global);
+    given.values.insert("larger".into(), a.larger.clone());
+    given.values.insert("single".into(), a.single.clone());
+    if let Some(m) = &a.min_field {
+        given.values.insert("min_field".into(), m.clone());
     }
-    let min: Field = res
-        .get("min_field", &a.min_field)
-        .as_deref()
-        .unwrap_or("100mT")
-        .parse()
-        .with_context(|| res.label("min_field"))?;
+    let cfg = Resolver::new(&lab, &given).series_config()?;
+    let read = cfg.trfe.read.clone();
     let mut files = vec![];
     for p in &a.inputs {
         files.extend(crate::session::discover(p, false)?.files);
@@ -74,13 +64,6 @@ pub fn run(a: GfactorArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let cfg = SeriesConfig {
-        min_field_t: min.tesla(),
-        labels,
-        single: a.single.clone(),
-        global: a.global,
-        trfe,
-    };
     let bar = super::progress(scans.len(), "traces");
     let r = analyse_with(scans, &cfg, &|| bar.inc(1))?;
     bar.finish_and_clear();

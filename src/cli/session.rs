@@ -1,11 +1,9 @@
 //! `spinfit session PATH`: fit a day's scans in one command.
 
-use super::options::{ReadArgs, Resolver, TrFitArgs, TrfeFitArgs, config_for};
+use super::options::{ReadArgs, TrFitArgs, TrfeFitArgs, given};
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::scan::ScanKind;
-use crate::session::{SessionConfig, discover, load, run as run_session};
-use crate::units::Field;
-use anyhow::{Context, bail};
+use crate::session::analyse_path;
+use crate::session::settings::{Resolver, config_for};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -39,51 +37,22 @@ pub struct SessionArgs {
     pub trfe: TrfeFitArgs,
 }
 
-fn kind(s: &str) -> anyhow::Result<ScanKind> {
-    match s.to_ascii_lowercase().as_str() {
-        "tr" => Ok(ScanKind::Tr),
-        "trfe" | "trkr" => Ok(ScanKind::Trfe),
-        o => bail!("--kind `{o}`: expected tr or trfe"),
-    }
-}
-
 pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
-    let found = discover(&a.path, a.follow_symlinks)?;
-    let files = found.files;
-    let lab = config_for(&a.read.config, std::slice::from_ref(&a.path))?;
-    let res = Resolver::new(&lab);
-    let mut cfg = SessionConfig {
-        read: res.read_options(&a.read)?,
-        tr: res.tr_job(&a.read, &a.tr, false)?,
-        kind: res.get("kind", &a.kind).as_deref().map(kind).transpose()?,
-        kinds: lab.kinds.clone(),
-        ..Default::default()
-    };
-    cfg.series.trfe = res.trfe_job(&a.read, &a.trfe, false)?;
-    cfg.series.global = a.global;
-    if let Some(m) = res.get("min_field", &a.min_field) {
-        cfg.series.min_field_t = m
-            .parse::<Field>()
-            .with_context(|| res.label("min_field"))?
-            .tesla();
+    let lab = config_for(a.read.config.as_deref(), std::slice::from_ref(&a.path))?;
+    let mut given = given(&a.read, Some(&a.tr), Some(&a.trfe)).flag("global", a.global);
+    for (k, v) in [("kind", &a.kind), ("min_field", &a.min_field)] {
+        if let Some(v) = v {
+            given.values.insert(k.into(), v.clone());
+        }
     }
-    let mut settings = res.report();
-    settings.sort();
-    settings.dedup();
-    if let Some(p) = &lab.path {
-        settings.insert(0, format!("config file: {}", p.display()));
+    let cfg = Resolver::new(&lab, &given).session_config()?;
+    let bar = std::sync::OnceLock::new();
+    let r = analyse_path(&a.path, &cfg, a.follow_symlinks, &|n| {
+        bar.get_or_init(|| super::progress(n, "scans")).inc(1)
+    })?;
+    if let Some(b) = bar.get() {
+        b.finish_and_clear();
     }
-    for (p, k) in &lab.kinds {
-        settings.push(format!("files `{p}` are {k:?} ({})", lab.origin()));
-    }
-    cfg.settings = settings;
-    let (inputs, read_failures) = load(&files, &cfg.read);
-    let bar = super::progress(inputs.len(), "scans");
-    let mut r = run_session(inputs, &cfg, &|| bar.inc(1));
-    bar.finish_and_clear();
-    r.failures.extend(read_failures);
-    r.failures.sort();
-    r.skipped = found.skipped;
     crate::report::session_out::write(&r, &a.path, &a.out)?;
     let n_series: usize = r.series.iter().map(|s| s.traces.len()).sum();
     eprintln!(

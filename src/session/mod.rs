@@ -13,6 +13,8 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod settings;
+
 /// Settings of a session run.
 #[derive(Debug, Clone, Default)]
 pub struct SessionConfig {
@@ -204,6 +206,25 @@ pub fn load(files: &[PathBuf], read: &ReadOptions) -> (Vec<Input>, Vec<(String, 
         }
     }
     (inputs, failures)
+}
+
+/// A whole session from a folder or HDF5 file: discover, read (in
+/// parallel), fit; files that could not be read are failures, files not
+/// read (symlinks out, FIFOs) are listed as skipped. `tick` once per scan.
+pub fn analyse_path(
+    path: &Path,
+    cfg: &SessionConfig,
+    follow_symlinks: bool,
+    tick: &(dyn Fn(usize) + Sync),
+) -> Result<SessionResult> {
+    let found = discover(path, follow_symlinks)?;
+    let (inputs, read_failures) = load(&found.files, &cfg.read);
+    let n = inputs.len();
+    let mut r = run(inputs, cfg, &|| tick(n));
+    r.failures.extend(read_failures);
+    r.failures.sort();
+    r.skipped = found.skipped;
+    Ok(r)
 }
 
 /// Run a session over `inputs`; `tick` is called once per scan fitted.
