@@ -11,7 +11,7 @@ use super::{EXIT_OK, progress};
 use crate::dataset::composition::{composition, tolerance_factor};
 use crate::descriptors::helper::{Helper, Request, Rule};
 use crate::descriptors::{
-    Candidate, Part, Row, candidates, describe, distinct_cations, parse_layers,
+    Candidate, Part, Row, candidates, describe_each, distinct_cations, parse_layers,
 };
 use anyhow::bail;
 use clap::Args;
@@ -118,21 +118,13 @@ impl DescriptorsArgs {
     }
 }
 
-/// Rows of candidates, computed with a progress bar; failures are reported
-/// and left out. Returns the rows and the number that failed.
+/// Rows of candidates, computed with a progress bar; those that failed
+/// are left out and returned with their reasons.
 pub fn rows_of(cands: &[Candidate], chem: &ChemArgs) -> (Vec<Row>, Vec<(String, String)>) {
-    let helper = chem.helper();
     let bar = progress(distinct_cations(cands).len(), "cations");
-    let res = describe(cands, &helper, &chem.settings(), &|| bar.inc(1));
+    let out = describe_each(cands, &chem.helper(), &chem.settings(), &|| bar.inc(1));
     bar.finish_and_clear();
-    let (mut rows, mut failed) = (vec![], vec![]);
-    for (c, r) in cands.iter().zip(res) {
-        match r {
-            Ok(r) => rows.push(r),
-            Err(e) => failed.push((c.name.clone(), e.to_string())),
-        }
-    }
-    (rows, failed)
+    out
 }
 
 fn formula_only(a: &DescriptorsArgs, formula: &str) -> anyhow::Result<i32> {

@@ -239,6 +239,24 @@ pub fn distinct_cations(cands: &[Candidate]) -> Vec<String> {
     smiles
 }
 
+/// [`describe`] split: the rows of the candidates that could be described,
+/// and (name, reason) of those that could not.
+pub fn describe_each(
+    cands: &[Candidate],
+    helper: &Helper,
+    settings: &Request,
+    tick: &(dyn Fn() + Sync),
+) -> (Vec<Row>, Vec<(String, String)>) {
+    let (mut rows, mut failed) = (vec![], vec![]);
+    for (c, r) in cands.iter().zip(describe(cands, helper, settings, tick)) {
+        match r {
+            Ok(r) => rows.push(r),
+            Err(e) => failed.push((c.name.clone(), e.to_string())),
+        }
+    }
+    (rows, failed)
+}
+
 /// Rows of many candidates: every distinct cation computed once (cached),
 /// in parallel; `tick` after each of [`distinct_cations`]. A candidate
 /// whose cation failed gets that error.

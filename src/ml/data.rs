@@ -113,6 +113,50 @@ fn columns(src: &str, header: &[String], names: &[String]) -> Result<Vec<usize>>
 
 /// Candidate rows for prediction: the named feature columns of a CSV (no
 /// target needed) and a compound/sample column for names.
+/// Candidates as a model's feature matrix.
+#[derive(Debug, Clone)]
+pub struct Candidates {
+    pub ids: Vec<String>,
+    pub x: DMatrix<f64>,
+    /// (name, reason) of candidates whose descriptors could not be computed.
+    pub left_out: Vec<(String, String)>,
+}
+
+/// Candidates from `path`: a CSV of the feature columns, or one of
+/// name,cations,metal,halide,layers (cations as SMILES:count;...) whose
+/// descriptors are computed from the molecules by `helper` (RDKit and
+/// PySCF) with `settings`; `tick` after each distinct cation.
+pub fn load_any_candidates(
+    path: &Path,
+    features: &[String],
+    helper: &crate::descriptors::helper::Helper,
+    settings: &crate::descriptors::helper::Request,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Candidates> {
+    use crate::descriptors::candidates as c;
+    if !c::is_smiles_csv(path) {
+        let (ids, x) = load_candidates(path, features)?;
+        return Ok(Candidates {
+            ids,
+            x,
+            left_out: vec![],
+        });
+    }
+    let cands = c::read(path)?;
+    let (rows, left_out) = crate::descriptors::describe_each(&cands, helper, settings, tick);
+    if rows.is_empty() {
+        return Err(Error::input(
+            path.display().to_string(),
+            "no candidate could be described",
+        ));
+    }
+    Ok(Candidates {
+        ids: rows.iter().map(|r| r.name.clone()).collect(),
+        x: c::matrix(&rows, features)?,
+        left_out,
+    })
+}
+
 pub fn load_candidates(path: &Path, features: &[String]) -> Result<(Vec<String>, DMatrix<f64>)> {
     let (src, mut rd, header) = crate::io_util::open_csv(path)?;
     let fi = columns(&src, &header, features)?;

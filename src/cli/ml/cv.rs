@@ -129,7 +129,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<i32> {
         data: &d,
         result: &r,
         seconds,
-        tuning: a.t.tuning().then(|| Tuning {
+        tuning: a.t.tuning().then_some(Tuning {
             inner_folds: a.t.inner_folds,
             chosen: choices,
             on_all_rows: optimistic,

@@ -2,6 +2,7 @@
 
 use super::{ModelData, Source};
 use crate::cli::{EXIT_OK, progress};
+use crate::ml::data::load_any_candidates;
 use crate::ml::ensemble::Prediction;
 use crate::ml::saved::SavedModel;
 use crate::report::ml::PredictReport;
@@ -56,25 +57,21 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
         }
     };
     let features = &model.features;
-    let (ids, cx) = if crate::descriptors::candidates::is_smiles_csv(&a.candidates) {
-        let cands = crate::descriptors::candidates::read(&a.candidates)?;
-        let (rows, failed) = crate::cli::descriptors::rows_of(&cands, &a.chem);
-        for (name, e) in &failed {
-            eprintln!("{name}: left out: {e}");
-        }
-        if rows.is_empty() {
-            bail!(
-                "{}: no candidate could be described",
-                a.candidates.display()
-            );
-        }
-        (
-            rows.iter().map(|r| r.name.clone()).collect(),
-            crate::descriptors::candidates::matrix(&rows, features)?,
-        )
-    } else {
-        crate::ml::data::load_candidates(&a.candidates, features)?
-    };
+    let n_cations = crate::descriptors::candidates::read(&a.candidates)
+        .map_or(0, |c| crate::descriptors::distinct_cations(&c).len());
+    let bar = progress(n_cations, "cations");
+    let c = load_any_candidates(
+        &a.candidates,
+        features,
+        &a.chem.helper(),
+        &a.chem.settings(),
+        &|| bar.inc(1),
+    )?;
+    bar.finish_and_clear();
+    for (name, e) in &c.left_out {
+        eprintln!("{name}: left out: {e}");
+    }
+    let (ids, cx) = (c.ids, c.x);
     let (ids, cx) = crate::ml::data::vary(features, ids, cx, &a.vary)?;
     let bar = progress(a.members, "ensemble members");
     let preds = model.predict_with_uncertainty(&cx, a.members, &|| bar.inc(1))?;
