@@ -19,9 +19,9 @@ import numpy as _np
 from ._spinfit import FitError, __version__
 from . import _spinfit
 
-__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "append", "ml_cv",
-           "predict", "dataset_import",
-           "FitResult", "Param", "FitError", "__version__"]
+__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "gspectrum", "session",
+           "dataset_import", "dataset_check", "append", "ml_cv", "train", "predict", "screen", "explain",
+           "FitResult", "Param", "Quantity", "Component", "Lifetime", "FitError", "__version__"]
 
 
 def _ps(name, v):
@@ -40,6 +40,27 @@ def _tesla(name, v):
     if isinstance(v, str):
         return _spinfit._field_t(v)
     raise ValueError(f"{name}: expected a number of T or a string such as '200mT', got {v!r}")
+
+
+def _text(name, v):
+    """A setting as the text the command line takes: booleans as true/false,
+    numbers in the documented unit (ps, T), strings as they are."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v) + _UNIT_OF.get(name, "")
+    if isinstance(v, str):
+        return v
+    raise ValueError(f"{name}: expected a number, a string or a boolean, got {v!r}")
+
+
+# the unit a bare number of these settings is in
+_UNIT_OF = {"from": "ps", "to": "ps", "irf_fwhm": "ps", "t0": "ps", "field": "T", "min_field": "T"}
+
+
+def _options(options):
+    """Keyword settings (names as in spinfit.toml: irf_fwhm, phase, ...) as text."""
+    return {str(k): _text(k, v) for k, v in options.items() if v is not None}
 
 
 class Scan:
@@ -125,6 +146,47 @@ class Param:
         return f"<Param {self.name} = {self.value:.6g} {err} {self.unit}>"
 
 
+class Quantity:
+    """A number with its standard error (None when undetermined) and unit."""
+
+    __slots__ = ("value", "stderr", "unit")
+
+    def __init__(self, d):
+        d = d or {}
+        self.value, self.stderr, self.unit = d.get("value"), d.get("stderr"), d.get("unit", "")
+
+    def __float__(self):
+        return float(self.value)
+
+    def __repr__(self):
+        err = "" if self.stderr is None else f" +/- {self.stderr:.3g}"
+        return f"{self.value:.6g}{err} {self.unit}".rstrip()
+
+
+class Component:
+    """One damped cosine of a TRFE fit: ``omega`` (rad/ns), ``t2`` (T2*, ps),
+    ``g`` (|g|, from omega and the field) and ``amplitude``, each a Quantity."""
+
+    def __init__(self, d):
+        self.omega, self.t2 = Quantity(d.get("omega")), Quantity(d.get("t2"))
+        self.g, self.amplitude = Quantity(d.get("g")), Quantity(d.get("amplitude"))
+
+    def __repr__(self):
+        return f"<Component omega = {self.omega}, T2* = {self.t2}, |g| = {self.g}>"
+
+
+class Lifetime:
+    """One exponential of a TR fit: ``tau`` (ps), ``rate`` (1/tau, ps^-1)
+    and ``amplitude``, each a Quantity."""
+
+    def __init__(self, d):
+        self.tau, self.rate = Quantity(d.get("tau")), Quantity(d.get("rate"))
+        self.amplitude = Quantity(d.get("amplitude"))
+
+    def __repr__(self):
+        return f"<Lifetime tau = {self.tau}, rate = {self.rate}>"
+
+
 class FitResult:
     """A fit: ``params`` (name -> Param), ``success``, ``best_fit`` and
     ``residual`` (best fit - data) at the fitted delays (``delay``,
@@ -139,6 +201,11 @@ class FitResult:
         #: the derived results (lifetimes with tau and rate, or per-carrier
         #: omega, T2*, g), each a dict with value, stderr and unit
         self.results = self._d.get("results", {})
+        #: TRFE: the damped cosines (omega, T2*, |g|, amplitude)
+        self.components = [Component(c) for c in self.results.get("components", [])]
+        #: TR: the exponentials (tau, rate, amplitude)
+        self.lifetimes = [Lifetime(t) for t in self.results.get("lifetimes", [])]
+        self.kind = self._d.get("kind")
 
     def to_dict(self):
         return _json.loads(_json.dumps(self._d))
@@ -162,6 +229,44 @@ class FitResult:
             lines.append(f"    {p.name:12} = {p.value:.6g} {err} {p.unit}")
         return "\n".join(lines)
 
+    def plot(self, ax=None):
+        """A matplotlib figure: the data and the fitted curve with the fitted
+        values and their errors in the legend, the residuals below (for TR
+        on a linear-then-log delay axis); ``SYNTHETIC`` on simulated data.
+        Needs matplotlib; returns the Figure."""
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as e:
+            raise ImportError("FitResult.plot needs matplotlib: pip install matplotlib") from e
+        if ax is None:
+            fig, (ax, axr) = plt.subplots(2, 1, sharex=True, figsize=(7, 5),
+                                          gridspec_kw={"height_ratios": [3, 1]})
+        else:
+            fig, axr = ax.figure, None
+        what = self._d.get("signal", "signal")
+        ax.plot(self.delay, self.data, ".", ms=3, color="0.35", label=f"data ({what})")
+        if self.kind == "tr":
+            vals = "; ".join(f"tau = {t.tau}" for t in self.lifetimes)
+        else:
+            vals = "; ".join(f"omega = {c.omega}, T2* = {c.t2}" for c in self.components)
+        ax.plot(self.delay, self.best_fit, "-", color="C3", lw=1.5, label=f"fit: {vals}")
+        ax.set_ylabel(f"{what} (arb. u.)")
+        ax.legend(loc="best", fontsize=8, framealpha=0.9)
+        ax.set_title(f"{self._d.get('file') or 'arrays'}: {self._d.get('model', '')}", fontsize=9)
+        if (self._d.get("metadata") or {}).get("synthetic"):
+            ax.text(0.99, 0.02, "SYNTHETIC", transform=ax.transAxes, ha="right", va="bottom",
+                    color="red", fontsize=12, alpha=0.6)
+        if axr is not None:
+            axr.plot(self.delay, self.residual, ".", ms=2, color="C0")
+            axr.axhline(0, color="0.5", lw=0.8)
+            axr.set_ylabel("fit - data")
+            axr.set_xlabel("delay (ps)")
+        else:
+            ax.set_xlabel("delay (ps)")
+        if self.kind == "tr":
+            ax.set_xscale("symlog", linthresh=max(1.0, float(abs(self.delay).max()) / 100))
+        return fig
+
     def _repr_html_(self):
         rows = "".join(
             f"<tr><td>{p.name}</td><td>{p.value:.6g}</td><td>"
@@ -175,41 +280,102 @@ class FitResult:
 
 
 def fit_tr(delay_ps, sc=None, cc=None, signal=None, *, exponentials=1, fit_from_ps=None, fit_to_ps=None,
-           _origin=(None, None)):
+           _origin=(None, None), **options):
     """Fit a spin-resolved transient-reflection trace: exponential spin
     decay(s) convolved with the instrument response. Give the co- and
     counter-circular channels (``sc``, ``cc``; the fitted signal is SC - CC)
     or ``signal``. Delays in ps; the window ``fit_from_ps``/``fit_to_ps`` in
-    ps or as strings with units ("2ps"). The GIL is released while fitting."""
+    ps or as strings with units ("2ps"). Further settings as ``spinfit fit
+    tr`` takes them, by their spinfit.toml names: ``irf_fwhm`` and ``t0``
+    (fix them, ps or "150fs"), ``baseline`` (auto, offset, step, both,
+    none), ``artefact`` (auto, on, off), ``polarisation`` (True fits
+    (SC-CC)/(SC+CC)), ``residual_alpha``, ``profile`` (True: profile-
+    likelihood intervals). The GIL is released while fitting."""
+    opts = _options(dict(options, exponentials=exponentials, **{"from": fit_from_ps, "to": fit_to_ps}))
     return FitResult(*_spinfit._fit_tr(
         _array("delay_ps", delay_ps), _array("sc", sc), _array("cc", cc), _array("signal", signal),
-        int(exponentials), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps), _origin))
+        opts, _origin))
 
 
 def fit_trfe(delay_ps, signal, field_T, *, components="auto", fit_from_ps=None, fit_to_ps=None,
-             _origin=(None, None)):
+             _origin=(None, None), **options):
     """Fit a TRFE/TRKR trace in a transverse field ``field_T`` (tesla, or a
-    string such as "200mT"): one
-    or two damped cosines (``components`` "1", "2" or "auto"). Delays in ps.
-    The GIL is released while fitting."""
+    string such as "200mT"): one or two damped cosines (``components`` 1, 2
+    or "auto"). Delays in ps. Further settings as ``spinfit fit trfe``
+    takes them: ``criterion`` (bic, aic, ftest), ``phase``, ``decay``,
+    ``offset`` (auto, on, off), ``envelope`` (auto, exponential, gaussian),
+    ``residual_alpha``, ``profile``. The GIL is released while fitting."""
+    opts = _options(dict(options, components=components, **{"from": fit_from_ps, "to": fit_to_ps}))
     return FitResult(*_spinfit._fit_trfe(
-        _array("delay_ps", delay_ps), _array("signal", signal), _tesla("field_T", field_T),
-        str(components), _ps("fit_from_ps", fit_from_ps), _ps("fit_to_ps", fit_to_ps), _origin))
+        _array("delay_ps", delay_ps), _array("signal", signal), _tesla("field_T", field_T), opts, _origin))
 
 
-def gfactor(paths, *, min_field="100mT", larger="electron", single="hole", global_fit=False):
+def _paths(paths):
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        paths = [paths]
+    return [str(p) for p in paths]
+
+
+def gfactor(paths, *, min_field="100mT", larger="electron", single="hole", global_fit=False, **options):
     """A TRFE field series (files or folders; the field of each trace from
     its header or file name, e.g. ``_420mT``): every trace fitted, then per
     carrier |g| from omega_L(B) = |g| mu_B B / hbar and dg from
     1/T2*(B) = 1/T2*(0) + dg mu_B B / (sqrt(2) hbar). Traces below
     ``min_field`` are fitted but left out of the slopes; ``larger`` names the
     faster-precessing carrier, ``single`` the carrier of one-component
-    traces; ``global_fit`` also fits all traces at once. Returns the
-    ``spinfit.gfactor/1`` dict the command line prints."""
-    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
-        paths = [paths]
-    return _json.loads(_spinfit._gfactor([str(p) for p in paths], _tesla("min_field", min_field),
-                                         larger, single, bool(global_fit)))
+    traces; ``global_fit`` also fits all traces at once; other settings as
+    ``fit_trfe`` (a ``spinfit.toml`` in the folder applies beneath them).
+    Returns the ``spinfit.gfactor/1`` dict the command line prints."""
+    opts = _options(dict(options, min_field=min_field, larger=larger, single=single, **{"global": global_fit}))
+    return _json.loads(_spinfit._gfactor(_paths(paths), opts))
+
+
+def gspectrum(results, *, sign_e="+", sign_h="+", delta=None, p2_m0=None, dg_e=None):
+    """g_e, g_h and g_BX = g_e + g_h versus photon energy from field-series
+    results: ``gfactor`` dicts or paths of ``spinfit gfactor --json`` files.
+    TRFE measures |g|: ``sign_e``/``sign_h`` ("+" or "-") are the assumed
+    signs. The k.p parameters (``delta`` eV, ``p2_m0`` eV, ``dg_e``) default
+    to the library's. Returns the ``spinfit.gspectrum/1`` dict; its rows as
+    a DataFrame under "table" when pandas is installed."""
+    if isinstance(results, dict) or isinstance(results, (str, bytes)) or hasattr(results, "__fspath__"):
+        results = [results]
+    docs = []
+    for i, r in enumerate(results):
+        if isinstance(r, dict):
+            docs.append((f"results[{i}]", _json.dumps(r)))
+        else:
+            with open(r, encoding="utf-8") as f:
+                docs.append((str(r), f.read()))
+    d = _json.loads(_spinfit._gspectrum(docs, str(sign_e), str(sign_h), delta, p2_m0, dg_e))
+    q = lambda x, k: None if x is None else x[k]
+    rows = {"energy_eV": [r["energy_ev"] for r in d["rows"]], "source": [r["source"] for r in d["rows"]]}
+    for g in ("g_e", "g_h", "g_bx"):
+        rows[g] = [q(r[g], "value") for r in d["rows"]]
+        rows[g + "_stderr"] = [q(r[g], "stderr") for r in d["rows"]]
+    d["table"] = _table(rows)
+    return d
+
+
+def _table(columns):
+    try:
+        import pandas
+        return pandas.DataFrame(columns)
+    except ImportError:
+        return columns
+
+
+def session(path, out=None, *, follow_symlinks=False, **options):
+    """A lab session in one call (``spinfit session``): every scan in the
+    folder or HDF5 file ``path`` recognised (TR or TRFE), fitted in
+    parallel, TRFE scans of one sample and energy grouped into field
+    series. Settings by their spinfit.toml names (``kind``, ``min_field``,
+    ``components``, ``irf_fwhm``, ``global``, ...) over the folder's
+    ``spinfit.toml``. With ``out``, the tables, JSON, HDF5, figures and
+    summary.md are written there. Returns the ``spinfit.session/1`` dict:
+    "fits" (``spinfit.fit/1`` dicts), "series" (``spinfit.gfactor/1``),
+    "g_spectrum", "failures" and "skipped" with reasons, "settings"."""
+    return _json.loads(_spinfit._session(str(path), None if out is None else str(out),
+                                         _options(options), bool(follow_symlinks)))
 
 
 def append(dataset, fit, compound, *, date=None, allow_synthetic=False):
@@ -233,50 +399,90 @@ def append(dataset, fit, compound, *, date=None, allow_synthetic=False):
                             bool(allow_synthetic))
 
 
-def ml_cv(data, *, model="rf", cv="loo", target="rate", features=None, log_target=False, refit=True):
+def _features(features):
+    if isinstance(features, str):
+        features = features.split(",")
+    return None if features is None else [str(f) for f in features]
+
+
+def ml_cv(data, *, model="rf", cv="loo", target="rate", features=None, log_target=False, refit=True,
+          cv_seed=None):
     """Cross-validate a spin-relaxation predictor on a table (a dataset from
     ``spinfit dataset import``, any CSV or .xlsx with a header), as
     ``spinfit ml cv`` does: ``model`` such as "rf", "svr:c=10",
     "ann:hidden=40x10,activation=tanh"; ``cv`` such as "loo", "kfold:5x10",
-    "shuffle:10:0.2", "groupkfold:4:phase". Returns a dict: the held-out
-    scores (pooled out-of-fold predictions), the in-sample ones (optimistic;
-    None with ``refit=False``), per-fold scores, and every row's held-out
-    prediction beside its id and measured value; a pandas DataFrame of the
-    rows under "table" when pandas is installed."""
-    if isinstance(features, str):
-        features = features.split(",")
-    d = _json.loads(_spinfit._ml_cv(str(data), str(model), str(cv), str(target),
-                                    None if features is None else [str(f) for f in features],
-                                    bool(log_target), bool(refit)))
-    r = d.pop("result")
-    d.update(r)
-    rows = {"id": d["ids"], "measured": d["measured"], "held_out_prediction": r["predictions"],
-            "fold": r["fold_of"]}
-    try:
-        import pandas
-        d["table"] = pandas.DataFrame(rows)
-    except ImportError:
-        d["table"] = rows
+    "shuffle:10:0.2", "groupkfold:4:phase"; ``cv_seed`` moves k-fold and
+    shuffle splits. Returns the ``spinfit.cv/1`` dict the command line
+    prints, with "held_out" and "in_sample" (None with ``refit=False``) as
+    {r2, mse, rmse, mae}, and the rows (id, measured, held-out prediction,
+    fold) under "table", a DataFrame when pandas is installed."""
+    d = _json.loads(_spinfit._ml_cv(str(data), str(model), str(cv), str(target), _features(features),
+                                    bool(log_target), bool(refit), cv_seed))
+    for kind, key in (("held-out", "held_out"), ("in-sample", "in_sample")):
+        m = {x["name"]: x["value"] for x in d["metrics"] if x["kind"] == kind}
+        d[key] = m or None
+    p = d["predictions"]
+    d["table"] = _table({"id": [r["id"] for r in p], "measured": [r["measured"] for r in p],
+                         "held_out_prediction": [r["held_out_prediction"] for r in p],
+                         "fold": [r["fold"] for r in p]})
     return d
 
 
-def predict(source, candidates, *, model="rf", target="rate", features=None, log_target=False,
-            members=20, vary=()):
-    """Spin-relaxation rates (ps^-1) and lifetimes (ps) of candidate
-    compositions (a CSV with the model's descriptor columns and a
-    compound/sample column), from a model saved by ``spinfit ml train``
-    (``source`` a .json file) or trained here on the table ``source``; each
-    with the sd of a ``members``-member bootstrap ensemble and the
-    descriptors outside the training range. ``vary`` makes a grid, e.g.
-    ``["n_layers=1,2,3"]``. Returns the ``spinfit.predict/1`` dict."""
-    if isinstance(features, str):
-        features = features.split(",")
+def train(data, out, *, model="rf", target="rate", features=None, log_target=False):
+    """Train ``model`` on every row of the table ``data`` and save it to
+    ``out`` (``spinfit ml train``; schema spinfit.model/1, readable by
+    ``predict``, ``screen`` and ``explain``). Returns the saved dict."""
+    return _json.loads(_spinfit._train(str(data), str(out), str(model), str(target), _features(features),
+                                       bool(log_target)))
+
+
+def predict(source, candidates, *, model=None, target="rate", features=None, log_target=False,
+            members=20, vary=(), _rank=False):
+    """Spin-relaxation rates (ps^-1) and lifetimes (ps) of candidates, from
+    a model saved by ``train`` (``source`` a .json file) or trained here on
+    the table ``source`` (``model`` default "rf"); each with the sd of a
+    ``members``-member bootstrap ensemble and the descriptors outside the
+    training range. ``candidates``: a CSV with the model's descriptor
+    columns and a compound/sample column, or one of
+    name,cations,metal,halide,layers (cations as SMILES:count;...) whose
+    descriptors are computed from the molecules (needs the RDKit/PySCF
+    environment of scripts/setup). ``vary`` makes a grid, e.g.
+    ``["n_layers=1,2,3"]``. Returns the ``spinfit.predict/1`` dict, its
+    rows under "table"."""
     if isinstance(vary, str):
         vary = [vary]
-    return _json.loads(_spinfit._predict(
-        str(source), str(candidates), str(model), str(target),
-        None if features is None else [str(f) for f in features], bool(log_target), int(members),
-        [str(v) for v in vary]))
+    d = _json.loads(_spinfit._predict(
+        str(source), str(candidates), None if model is None else str(model), str(target),
+        _features(features), bool(log_target), int(members), [str(v) for v in vary], bool(_rank)))
+    c = d["candidates"]
+    d["table"] = _table({"id": [r["id"] for r in c], "rate_per_ps": [r["rate"]["value"] for r in c],
+                         "rate_sd": [r["rate"]["stderr"] for r in c],
+                         "tau_ps": [None if r["tau"] is None else r["tau"]["value"] for r in c],
+                         "out_of_range": [",".join(o["feature"] for o in r["out_of_range"]) for r in c]})
+    return d
+
+
+def screen(source, candidates, **options):
+    """``predict``, ranked by predicted rate (slowest relaxation first), as
+    ``spinfit ml screen``."""
+    return predict(source, candidates, _rank=True, **options)
+
+
+def explain(source, *, model=None, target="rate", features=None, background=100, background_seed=0):
+    """Exact Shapley values of a model's predictions on its training rows
+    (``spinfit ml explain``): a saved model, or ``model`` trained here on
+    the table ``source``; against ``background`` rows drawn with
+    ``background_seed``. The method is exact for every model (closed form,
+    TreeSHAP, the RBF product form, or enumeration). Returns the
+    ``spinfit.shap/1`` dict; the values as a DataFrame (rows x features)
+    under "table"."""
+    d = _json.loads(_spinfit._explain(str(source), None if model is None else str(model), str(target),
+                                      _features(features), int(background), int(background_seed)))
+    cols = {"id": [r["id"] for r in d["rows"]]}
+    for j, f in enumerate(d["features"]):
+        cols[f] = [r["shap"][j] for r in d["rows"]]
+    d["table"] = _table(cols)
+    return d
 
 
 def dataset_import(sheet, out):
@@ -287,3 +493,11 @@ def dataset_import(sheet, out):
     n, report = _spinfit._dataset_import(str(sheet), str(out))
     print(report, end="")
     return n
+
+
+def dataset_check(dataset):
+    """The findings of ``spinfit dataset check`` (duplicates, out-of-range
+    values, the sheet's own rules): a list of {kind, rows, message}, rows
+    1-based as in the file after its header. Empty when all is well."""
+    found, _rows = _spinfit._dataset_check(str(dataset))
+    return _json.loads(found)

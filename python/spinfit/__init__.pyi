@@ -21,9 +21,31 @@ class Param:
     min: Optional[float]
     max: Optional[float]
 
+class Quantity:
+    value: float
+    stderr: Optional[float]
+    unit: str
+    def __float__(self) -> float: ...
+
+class Component:
+    omega: Quantity
+    t2: Quantity
+    g: Quantity
+    amplitude: Quantity
+
+class Lifetime:
+    tau: Quantity
+    rate: Quantity
+    amplitude: Quantity
+
+Setting = Union[str, float, int, bool]
+
 class FitResult:
     params: dict[str, Param]
     results: dict[str, Any]
+    components: list[Component]
+    lifetimes: list[Lifetime]
+    kind: str
     success: bool
     delay: np.ndarray
     data: np.ndarray
@@ -32,6 +54,7 @@ class FitResult:
     def to_dict(self) -> dict[str, Any]: ...
     def report(self) -> str: ...
     def _repr_html_(self) -> str: ...
+    def plot(self, ax: Any = ...) -> Any: ...
 
 class Scan:
     source: str
@@ -50,17 +73,30 @@ def read_scans(path: Any, *, kind: str = ..., delay: Optional[str] = ..., signal
 def read_scan(path: Any, **options: Any) -> Scan: ...
 def fit_tr(delay_ps: ArrayLike, sc: Optional[ArrayLike] = ..., cc: Optional[ArrayLike] = ...,
            signal: Optional[ArrayLike] = ..., *, exponentials: int = ...,
-           fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...) -> FitResult: ...
-def fit_trfe(delay_ps: ArrayLike, signal: ArrayLike, field_T: Field, *, components: str = ...,
-             fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...) -> FitResult: ...
+           fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...,
+           **options: Setting) -> FitResult: ...
+def fit_trfe(delay_ps: ArrayLike, signal: ArrayLike, field_T: Field, *, components: Union[str, int] = ...,
+             fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...,
+             **options: Setting) -> FitResult: ...
 def gfactor(paths: Any, *, min_field: Field = ..., larger: str = ..., single: str = ...,
-            global_fit: bool = ...) -> dict[str, Any]: ...
+            global_fit: bool = ..., **options: Setting) -> dict[str, Any]: ...
+def gspectrum(results: Any, *, sign_e: str = ..., sign_h: str = ..., delta: Optional[float] = ...,
+              p2_m0: Optional[float] = ..., dg_e: Optional[float] = ...) -> dict[str, Any]: ...
+def session(path: Any, out: Any = ..., *, follow_symlinks: bool = ...,
+            **options: Setting) -> dict[str, Any]: ...
 def append(dataset: Any, fit: FitResult, compound: str, *, date: Optional[str] = ...,
            allow_synthetic: bool = ...) -> bool: ...
 def ml_cv(data: Any, *, model: str = ..., cv: str = ..., target: str = ...,
           features: Optional[Union[str, Sequence[str]]] = ..., log_target: bool = ...,
-          refit: bool = ...) -> dict[str, Any]: ...
-def predict(source: Any, candidates: Any, *, model: str = ..., target: str = ...,
+          refit: bool = ..., cv_seed: Optional[int] = ...) -> dict[str, Any]: ...
+def train(data: Any, out: Any, *, model: str = ..., target: str = ...,
+          features: Optional[Union[str, Sequence[str]]] = ..., log_target: bool = ...) -> dict[str, Any]: ...
+def predict(source: Any, candidates: Any, *, model: Optional[str] = ..., target: str = ...,
             features: Optional[Union[str, Sequence[str]]] = ..., log_target: bool = ...,
             members: int = ..., vary: Union[str, Sequence[str]] = ...) -> dict[str, Any]: ...
+def screen(source: Any, candidates: Any, **options: Any) -> dict[str, Any]: ...
+def explain(source: Any, *, model: Optional[str] = ..., target: str = ...,
+            features: Optional[Union[str, Sequence[str]]] = ..., background: int = ...,
+            background_seed: int = ...) -> dict[str, Any]: ...
 def dataset_import(sheet: Any, out: Any) -> int: ...
+def dataset_check(dataset: Any) -> list[dict[str, Any]]: ...

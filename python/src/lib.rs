@@ -9,7 +9,12 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use spinfit::pipeline::{self, TrJob, TrfeJob};
+use spinfit::labconfig::LabConfig;
+use spinfit::pipeline::{self, TrfeJob};
+use spinfit::session::settings::{Given, Resolver};
+
+mod batch;
+mod ml;
 use spinfit::scan::{Metadata, Scan, ScanKind};
 
 create_exception!(
@@ -20,7 +25,7 @@ create_exception!(
 );
 
 /// Library errors as Python exceptions, with the CLI's messages.
-fn to_py(e: spinfit::Error) -> PyErr {
+pub(crate) fn to_py(e: spinfit::Error) -> PyErr {
     match e {
         spinfit::Error::Fit(_) => FitError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
@@ -108,20 +113,26 @@ fn out<'py>(py: Python<'py>, f: pipeline::Fitted) -> PyResult<FitOut<'py>> {
     ))
 }
 
+/// Keyword settings (text, keyed as in `spinfit.toml`) over the defaults.
+pub(crate) fn given_of(options: Options) -> PyResult<Given> {
+    Given::arguments(options).map_err(to_py)
+}
+
+/// Settings by name as text: `{"irf_fwhm": "0.15ps", "phase": "on"}`.
+pub(crate) type Options = std::collections::BTreeMap<String, String>;
+
 /// Fit a TR trace (delays in ps): exponential spin decay convolved with
-/// the IRF. Returns (fit JSON, delay, data, best fit, residual).
+/// the IRF, settings as `spinfit fit tr` takes them. Returns (fit JSON,
+/// delay, data, best fit, residual).
 #[pyfunction]
-#[pyo3(signature = (delay_ps, sc=None, cc=None, signal=None, exponentials=1, fit_from_ps=None, fit_to_ps=None, origin=(None, None)))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (delay_ps, sc=None, cc=None, signal=None, options=Options::new(), origin=(None, None)))]
 fn _fit_tr<'py>(
     py: Python<'py>,
     delay_ps: PyReadonlyArray1<'py, f64>,
     sc: Option<PyReadonlyArray1<'py, f64>>,
     cc: Option<PyReadonlyArray1<'py, f64>>,
     signal: Option<PyReadonlyArray1<'py, f64>>,
-    exponentials: usize,
-    fit_from_ps: Option<f64>,
-    fit_to_ps: Option<f64>,
+    options: Options,
     origin: Origin,
 ) -> PyResult<FitOut<'py>> {
     let delay = vec_of("delay_ps", Some(delay_ps))?.unwrap_or_default();
@@ -133,30 +144,25 @@ fn _fit_tr<'py>(
         vec_of("cc", cc)?,
         origin,
     )?;
-    let mut job = TrJob {
-        from: fit_from_ps,
-        to: fit_to_ps,
-        ..TrJob::default()
-    };
-    job.config.n_exp = exponentials;
-    job.config.validate().map_err(to_py)?;
+    let given = given_of(options)?;
+    let job = Resolver::new(&LabConfig::default(), &given)
+        .tr_job()
+        .map_err(to_py)?;
     let fitted = py.detach(|| pipeline::fit_tr(scan, &job)).map_err(to_py)?;
     out(py, fitted)
 }
 
 /// Fit a TRFE/TRKR trace (delays in ps, field in T): one or two damped
-/// cosines. Returns (fit JSON, delay, data, best fit, residual).
+/// cosines, settings as `spinfit fit trfe` takes them. Returns (fit JSON,
+/// delay, data, best fit, residual).
 #[pyfunction]
-#[pyo3(signature = (delay_ps, signal, field_t, components="auto", fit_from_ps=None, fit_to_ps=None, origin=(None, None)))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (delay_ps, signal, field_t, options=Options::new(), origin=(None, None)))]
 fn _fit_trfe<'py>(
     py: Python<'py>,
     delay_ps: PyReadonlyArray1<'py, f64>,
     signal: PyReadonlyArray1<'py, f64>,
     field_t: f64,
-    components: &str,
-    fit_from_ps: Option<f64>,
-    fit_to_ps: Option<f64>,
+    options: Options,
     origin: Origin,
 ) -> PyResult<FitOut<'py>> {
     let delay = vec_of("delay_ps", Some(delay_ps))?.unwrap_or_default();
@@ -169,13 +175,11 @@ fn _fit_trfe<'py>(
         origin,
     )?;
     spinfit::physics::check_field(field_t).map_err(to_py)?;
-    let mut job = TrfeJob {
-        from: fit_from_ps,
-        to: fit_to_ps,
-        field_t: Some(field_t),
-        ..TrfeJob::default()
-    };
-    job.config.components = components.parse().map_err(to_py)?;
+    let given = given_of(options)?;
+    let mut job: TrfeJob = Resolver::new(&LabConfig::default(), &given)
+        .trfe_job()
+        .map_err(to_py)?;
+    job.field_t = Some(field_t);
     let fitted = py
         .detach(|| pipeline::fit_trfe(scan, &job))
         .map_err(to_py)?;
@@ -270,198 +274,10 @@ fn _read_scans<'py>(
         .collect())
 }
 
-/// A field series: every TRFE trace in `paths` (files or folders) fitted,
-/// then |g| from omega_L(B) and dg from 1/T2*(B) per carrier
-/// (`spinfit gfactor`). Returns the `spinfit.gfactor/1` JSON text.
-#[pyfunction]
-#[pyo3(signature = (paths, min_field_t=0.1, larger="electron", single="hole", global_fit=false))]
-fn _gfactor(
-    py: Python<'_>,
-    paths: Vec<std::path::PathBuf>,
-    min_field_t: f64,
-    larger: &str,
-    single: &str,
-    global_fit: bool,
-) -> PyResult<String> {
-    let labels = match larger {
-        "electron" => ["electron".to_string(), "hole".to_string()],
-        "hole" => ["hole".to_string(), "electron".to_string()],
-        o => {
-            return Err(PyValueError::new_err(format!(
-                "larger `{o}`: expected electron or hole"
-            )));
-        }
-    };
-    if !["electron", "hole"].contains(&single) {
-        return Err(PyValueError::new_err(format!(
-            "single `{single}`: expected electron or hole"
-        )));
-    }
-    let cfg = spinfit::series::SeriesConfig {
-        min_field_t,
-        labels,
-        single: single.to_string(),
-        global: global_fit,
-        ..Default::default()
-    };
-    let json = py
-        .detach(|| -> spinfit::Result<String> {
-            let mut scans = vec![];
-            for p in &paths {
-                for f in spinfit::session::discover(p, false)?.files {
-                    scans.extend(spinfit::scan::read_scans(
-                        &f,
-                        ScanKind::Trfe,
-                        &cfg.trfe.read,
-                    )?);
-                }
-            }
-            let r = spinfit::series::analyse(scans, &cfg)?;
-            Ok(r.to_json().to_string())
-        })
-        .map_err(to_py)?;
-    Ok(json)
-}
-
-/// Append a TR fit's lifetime to a descriptor dataset, with provenance
-/// (`spinfit dataset append`): atomic, under the dataset's lock, and
-/// idempotent by (compound, rate, `source_sha256`). True if a row was added.
-#[pyfunction]
-#[pyo3(signature = (dataset, fit_json, compound, date, source_sha256, allow_synthetic=false))]
-fn _append(
-    py: Python<'_>,
-    dataset: std::path::PathBuf,
-    fit_json: &str,
-    compound: &str,
-    date: &str,
-    source_sha256: &str,
-    allow_synthetic: bool,
-) -> PyResult<bool> {
-    let fit: serde_json::Value =
-        serde_json::from_str(fit_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let from = std::path::PathBuf::from("<python FitResult>");
-    py.detach(|| {
-        spinfit::dataset::append_measurement(
-            &dataset,
-            &from,
-            &fit,
-            compound,
-            source_sha256,
-            date,
-            allow_synthetic,
-        )
-    })
-    .map_err(to_py)
-}
-
-/// Cross-validate a model on a table (`spinfit ml cv`): the model and
-/// scheme in the CLI's words (`rf`, `ann:hidden=40x10`; `loo`, `kfold:5`,
-/// `groupkfold:4:phase`, ...). Returns the library's `CvResult` as JSON
-/// text with the data's ids, features and target.
-#[pyfunction]
-#[pyo3(signature = (data, model="rf", cv="loo", target="rate", features=None, log_target=false, refit=true))]
-#[allow(clippy::too_many_arguments)]
-fn _ml_cv(
-    py: Python<'_>,
-    data: std::path::PathBuf,
-    model: &str,
-    cv: &str,
-    target: &str,
-    features: Option<Vec<String>>,
-    log_target: bool,
-    refit: bool,
-) -> PyResult<String> {
-    use spinfit::ml::{ModelSpec, cv::Scheme};
-    let spec: ModelSpec = model.parse().map_err(to_py)?;
-    let scheme: Scheme = cv.parse().map_err(to_py)?;
-    py.detach(|| -> spinfit::Result<String> {
-        let d = spinfit::ml::data::load(&data, target, features.as_deref())?;
-        let r = spinfit::ml::cv::validate_full(&spec, &d, &scheme, log_target, refit, &|| {})?;
-        let j = serde_json::json!({
-            "schema": "spinfit.cv/1", "target": d.target, "features": d.features,
-            "ids": d.ids, "measured": d.y.as_slice(), "result": r,
-        });
-        Ok(j.to_string())
-    })
-    .map_err(to_py)
-}
-
-/// Rates of candidates (a CSV of descriptor rows) from a model saved by
-/// `spinfit ml train` (a .json file) or trained here on a table, with the
-/// sd of a bootstrap ensemble and the descriptors outside the training
-/// range (`spinfit ml predict`). JSON text.
-#[pyfunction]
-#[pyo3(signature = (source, candidates, model="rf", target="rate", features=None, log_target=false, members=20, vary=vec![]))]
-#[allow(clippy::too_many_arguments)]
-fn _predict(
-    py: Python<'_>,
-    source: std::path::PathBuf,
-    candidates: std::path::PathBuf,
-    model: &str,
-    target: &str,
-    features: Option<Vec<String>>,
-    log_target: bool,
-    members: usize,
-    vary: Vec<String>,
-) -> PyResult<String> {
-    use spinfit::ml::saved::SavedModel;
-    let saved = source
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let spec: spinfit::ml::ModelSpec = model.parse().map_err(to_py)?;
-    py.detach(|| -> spinfit::Result<String> {
-        let m = if saved {
-            SavedModel::load(&source)?
-        } else {
-            let d = spinfit::ml::data::load(&source, target, features.as_deref())?;
-            SavedModel::train(&spec, &d, log_target, &source)?
-        };
-        let (ids, x) = spinfit::ml::data::load_candidates(&candidates, &m.features)?;
-        let (ids, x) = spinfit::ml::data::vary(&m.features, ids, x, &vary)?;
-        let preds = m.predict_with_uncertainty(&x, members, &|| {})?;
-        let rows: Vec<serde_json::Value> = ids
-            .iter()
-            .zip(&preds)
-            .map(|(id, p)| {
-                serde_json::json!({
-                    "id": id,
-                    "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
-                    "tau": p.lifetime().map(|(t, e)| serde_json::json!({"value": t, "stderr": e, "unit": "ps"})),
-                    "out_of_range": p.out_of_range.iter().map(|(f, v, lo, hi)| serde_json::json!({"feature": f, "value": v, "min": lo, "max": hi})).collect::<Vec<_>>(),
-                    "text": p.text(),
-                })
-            })
-            .collect();
-        Ok(serde_json::json!({"schema": "spinfit.predict/1", "model": m.model, "members": members, "candidates": rows}).to_string())
-    })
-    .map_err(to_py)
-}
-
-/// Import a sheet (CSV or .xlsx; the paper's layout or a spinfit dataset)
-/// into a spinfit dataset CSV (`spinfit dataset import`). Returns (rows,
-/// the import report's text).
-#[pyfunction]
-fn _dataset_import(
-    py: Python<'_>,
-    sheet: std::path::PathBuf,
-    out: std::path::PathBuf,
-) -> PyResult<(usize, String)> {
-    py.detach(|| -> spinfit::Result<(usize, String)> {
-        let sha = spinfit::io_util::sha256_file(&sheet)?;
-        let (d, rep) = spinfit::dataset::import(&sheet, &sha)?;
-        spinfit::dataset::write(&out, &d)?;
-        Ok((d.records.len(), rep.to_string()))
-    })
-    .map_err(to_py)
-}
-
 #[pymodule]
 fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(_dataset_import, m)?)?;
-    m.add_function(wrap_pyfunction!(_predict, m)?)?;
-    m.add_function(wrap_pyfunction!(_ml_cv, m)?)?;
-    m.add_function(wrap_pyfunction!(_append, m)?)?;
-    m.add_function(wrap_pyfunction!(_gfactor, m)?)?;
+    batch::register(m)?;
+    ml::register(m)?;
     m.add_function(wrap_pyfunction!(_time_ps, m)?)?;
     m.add_function(wrap_pyfunction!(_field_t, m)?)?;
     m.add_function(wrap_pyfunction!(_read_scans, m)?)?;

@@ -85,35 +85,10 @@ pub fn run(c: DatasetCommand) -> anyhow::Result<i32> {
             Ok(if f.is_empty() { EXIT_OK } else { EXIT_ERROR })
         }
         DatasetCommand::Append(a) => {
-            let text = crate::io_util::read_text(&a.fit)?;
-            let mut j: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not JSON", a.fit.display()))?;
-            // provenance: the content hash and canonical path of the data file
-            // that was fitted (a regular file only: never read a device or a
-            // FIFO named in the JSON), else the hash of the fit JSON itself
-            let data = j["file"]
-                .as_str()
-                .map(PathBuf::from)
-                .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-                .and_then(|p| p.canonicalize().ok());
-            if let Some(p) = &data {
-                j["file"] = serde_json::Value::String(p.display().to_string());
-            }
-            // the fit's own record of its input's hash is the same from any
-            // working directory; else hash the file now, else the JSON
-            let hash = match (j["input_sha256"].as_str(), &data) {
-                (Some(h), _) if h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()) => {
-                    h.to_string()
-                }
-                (_, Some(p)) => sha256_file(p)?,
-                _ => sha256_file(&a.fit)?,
-            };
-            let added = dataset::append_measurement(
+            let added = dataset::append_fit_file(
                 &a.dataset,
                 &a.fit,
-                &j,
                 &a.compound,
-                &hash,
                 &a.date,
                 a.allow_synthetic,
             )

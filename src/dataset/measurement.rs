@@ -16,6 +16,49 @@ use std::path::Path;
 /// Plausible spin relaxation rates, ps^-1 (tau from 1 us down to 1 fs).
 pub const RATE_RANGE: (f64, f64) = (1e-6, 1e3);
 
+/// Append the TR fit saved at `fit_path` (`spinfit fit tr --json`), with
+/// its provenance: the data file the fit names is canonicalised (a regular
+/// file only: never read a device or a FIFO named in the JSON); the hash is
+/// the fit's own record of its input's SHA-256 (the same from any working
+/// directory), else that file's hash now, else the fit JSON's own.
+pub fn append_fit_file(
+    dataset: &Path,
+    fit_path: &Path,
+    compound: &str,
+    date: &str,
+    allow_synthetic: bool,
+) -> Result<bool> {
+    use crate::io_util::sha256_file;
+    let text = crate::io_util::read_text(fit_path)?;
+    let mut j: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Input {
+        file: fit_path.display().to_string(),
+        line: Some(e.line()),
+        msg: format!("not JSON: {e}"),
+    })?;
+    let data = j["file"]
+        .as_str()
+        .map(std::path::PathBuf::from)
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .and_then(|p| p.canonicalize().ok());
+    if let Some(p) = &data {
+        j["file"] = serde_json::Value::String(p.display().to_string());
+    }
+    let hash = match (j["input_sha256"].as_str(), &data) {
+        (Some(h), _) if h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()) => h.to_string(),
+        (_, Some(p)) => sha256_file(p)?,
+        _ => sha256_file(fit_path)?,
+    };
+    append_measurement(
+        dataset,
+        fit_path,
+        &j,
+        compound,
+        &hash,
+        date,
+        allow_synthetic,
+    )
+}
+
 /// Append the lifetime of a TR fit (JSON of schema `spinfit.fit/1`, read
 /// from `fit_path`) to the dataset as a measurement of `compound`, whose
 /// descriptors are copied from an existing row. Returns false when the same

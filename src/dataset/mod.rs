@@ -24,7 +24,7 @@ mod store;
 pub use check::check;
 pub use finding::Finding;
 pub use import::{ImportReport, import};
-pub use measurement::{RATE_RANGE, append_measurement, check_date};
+pub use measurement::{RATE_RANGE, append_fit_file, append_measurement, check_date};
 pub use store::{read, write};
 
 /// The ten intrinsic descriptors, in the paper's order: (column, unit, sheet headers).

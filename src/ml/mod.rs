@@ -18,6 +18,7 @@ pub mod reproduce;
 pub mod saved;
 pub mod scale;
 pub mod shap;
+pub mod source;
 pub mod spec;
 pub mod svr;
 pub mod tree;

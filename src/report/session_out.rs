@@ -149,6 +149,29 @@ pub fn g_rows(r: &SessionResult) -> Vec<GRow> {
     rows
 }
 
+/// The session as one JSON document of schema `spinfit.session/1`: every
+/// single fit (`spinfit.fit/1`), every field series (`spinfit.gfactor/1`),
+/// the g spectrum rows, what failed or was skipped and why, and the
+/// settings with their origins.
+pub fn to_json(r: &SessionResult) -> serde_json::Value {
+    use serde_json::json;
+    let pairs = |v: &[(String, String)]| {
+        v.iter()
+            .map(|(f, w)| json!({"file": f, "reason": w}))
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "schema": "spinfit.session/1",
+        "inputs": r.n_inputs,
+        "fits": r.fits.iter().map(|(f, _)| f.record.to_json()).collect::<Vec<_>>(),
+        "series": r.series.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
+        "g_spectrum": g_rows(r),
+        "failures": pairs(&r.failures),
+        "skipped": pairs(&r.skipped),
+        "settings": r.settings,
+    })
+}
+
 /// Write all outputs of `r` into `out`.
 ///
 /// Outputs are written into `out`, never through it: a symlink at an

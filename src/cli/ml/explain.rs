@@ -1,8 +1,7 @@
 //! `spinfit ml explain DATA|MODEL.json [--plot BARS] [--beeswarm F]`
 
-use super::{ModelData, Source};
+use super::ModelData;
 use crate::cli::{EXIT_OK, progress};
-use crate::ml::Regressor;
 use crate::report::ml::ShapReport;
 use clap::Args;
 use std::path::PathBuf;
@@ -31,21 +30,7 @@ pub struct ExplainArgs {
 }
 
 pub fn run(a: ExplainArgs) -> anyhow::Result<i32> {
-    let (name, d, f) = match a.m.source()? {
-        Source::Data(b) => {
-            let (spec, d) = *b;
-            let f = spec.fit(&d.x, &d.y)?;
-            (spec.name(), d, f)
-        }
-        Source::Saved(m) => {
-            let mut d = m.data();
-            if m.log_target {
-                // the trained model predicts ln(target): so are its SHAP values
-                d.target = format!("ln {}", d.target);
-            }
-            (m.model.clone(), d, m.predictor()?)
-        }
-    };
+    let (name, d, f) = a.m.source()?.explainable()?;
     let n_bg = a.background.unwrap_or(crate::ml::shap::DEFAULT_BACKGROUND);
     let bg = crate::ml::shap::background(&d.x, Some(n_bg), a.background_seed)?;
     let bar = progress(d.y.len(), "rows explained");

@@ -10,11 +10,10 @@ mod reproduce;
 mod synth;
 mod train;
 
-use crate::ml::saved::SavedModel;
+use crate::ml::source::Source;
 use crate::ml::{Data, ModelSpec};
-use anyhow::bail;
 use clap::{Args, Subcommand};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
 pub enum MlCommand {
@@ -115,50 +114,25 @@ impl TuneArgs {
     }
 }
 
-/// Where a model comes from: data to train on, or a saved model.
-pub enum Source {
-    Data(Box<(ModelSpec, Data)>),
-    Saved(Box<SavedModel>),
-}
-
-fn is_saved_model(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-}
-
 impl ModelData {
-    fn spec(&self) -> anyhow::Result<ModelSpec> {
-        Ok(self.model.as_deref().unwrap_or("rf").parse()?)
-    }
-
     /// Data to train on (a saved model is refused: this command trains).
-    fn load(&self) -> anyhow::Result<(ModelSpec, Data)> {
-        if is_saved_model(&self.data) {
-            bail!(
-                "{}: this command trains and validates, so it needs the data (CSV or .xlsx), not a saved model",
-                self.data.display()
-            );
-        }
-        Ok((
-            self.spec()?,
-            crate::ml::data::load(&self.data, &self.target, self.features.as_deref())?,
-        ))
+    fn load(&self) -> crate::Result<(ModelSpec, Data)> {
+        Source::data(
+            &self.data,
+            self.model.as_deref(),
+            &self.target,
+            self.features.as_deref(),
+        )
     }
 
     /// Data, or a saved model (a .json file).
-    fn source(&self) -> anyhow::Result<Source> {
-        if !is_saved_model(&self.data) {
-            let (s, d) = self.load()?;
-            return Ok(Source::Data(Box::new((s, d))));
-        }
-        if self.model.is_some() || self.features.is_some() {
-            bail!(
-                "{}: a saved model fixes its model and features; drop --model/--features",
-                self.data.display()
-            );
-        }
-        Ok(Source::Saved(Box::new(SavedModel::load(&self.data)?)))
+    fn source(&self) -> crate::Result<Source> {
+        Source::open(
+            &self.data,
+            self.model.as_deref(),
+            &self.target,
+            self.features.as_deref(),
+        )
     }
 }
 

@@ -1,12 +1,10 @@
 //! `spinfit ml predict|screen DATA|MODEL.json --candidates C.csv [--vary F=a,b]`
 
-use super::{ModelData, Source};
+use super::ModelData;
 use crate::cli::{EXIT_OK, progress};
 use crate::ml::data::load_any_candidates;
 use crate::ml::ensemble::Prediction;
-use crate::ml::saved::SavedModel;
 use crate::report::ml::PredictReport;
-use anyhow::bail;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -41,21 +39,9 @@ pub struct PredictArgs {
 pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
     // the model trained on all rows (the saved one when given) gives the
     // rate; the same settings on bootstrap resamples give its uncertainty
-    let model = match a.m.source()? {
-        Source::Data(b) => {
-            let (spec, d) = *b;
-            SavedModel::train(&spec, &d, a.log_target, &a.m.data)?
-        }
-        Source::Saved(m) => {
-            if a.log_target && !m.log_target {
-                bail!(
-                    "--log-target: {} was trained on the target itself",
-                    a.m.data.display()
-                );
-            }
-            *m
-        }
-    };
+    // the model trained on all rows (the saved one when given) gives the
+    // rate; the same settings on bootstrap resamples give its uncertainty
+    let model = a.m.source()?.trained(a.log_target)?;
     let features = &model.features;
     let n_cations = crate::descriptors::candidates::read(&a.candidates)
         .map_or(0, |c| crate::descriptors::distinct_cations(&c).len());
