@@ -32,12 +32,24 @@ fn quantity(v: &Value) -> (f64, f64) {
 #[test]
 fn fit_tr_json_recovers_the_header_truth() {
     let f = example("tr_APD_PbI4.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("tr.svg");
     let out = spinfit()
         .args(["fit", "tr", "--json"])
         .arg(&f)
+        .arg("--plot")
+        .arg(&svg)
         .output()
         .unwrap();
     assert_ok(&out);
+    // the figure: the pulse overlap on a linear axis, the decay (to 62 ps)
+    // on a logarithmic one; tau with its error in the legend
+    let fig = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        fig.contains("linear to 2.0 ps, logarithmic beyond"),
+        "split axis"
+    );
+    assert!(fig.contains("tau = ") && fig.contains("+/-") && fig.contains("SYNTHETIC"));
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["schema"], "spinfit.fit/1");
     assert_eq!(j["success"], true);
@@ -91,6 +103,14 @@ fn fit_trfe_reports_g_per_component_with_plot_and_csv() {
             && svg.contains("omega (rad/ns)")
             && svg.contains("pump-probe delay (ps)")
     );
+    // the fitted values with their errors and units, on simulated data the mark
+    for c in comps {
+        let w = c["omega"]["value"].as_f64().unwrap();
+        let shown = format!("omega = {}", spinfit::units::fmt_sig(w, 5));
+        assert!(svg.contains(&shown), "{shown} in the legend");
+    }
+    assert!(svg.contains("+/-") && svg.contains("|g| = ") && svg.contains("T2* = "));
+    assert!(svg.contains("SYNTHETIC") && svg.contains("fit - data (arb. u.)"));
     let table = std::fs::read_to_string(&csv).unwrap();
     assert!(table.lines().next().unwrap().contains("g_1"), "{table}");
     assert_eq!(table.lines().count(), 2);

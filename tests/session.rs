@@ -291,11 +291,10 @@ fn gfactor_and_gspectrum_commands() {
             .hypot(gh["stderr"].as_f64().unwrap());
         assert!((bx["stderr"].as_f64().unwrap() - e).abs() < 1e-12);
     }
-    assert!(
-        std::fs::read_to_string(dir.path().join("g.svg"))
-            .unwrap()
-            .contains("bulk k.p")
-    );
+    let svg = std::fs::read_to_string(dir.path().join("g.svg")).unwrap();
+    assert!(svg.contains("bulk k.p"));
+    // TRFE measures |g|: the assumed signs are on the figure
+    assert!(svg.contains("signs assumed: g_e +, g_h -") && svg.contains("g_h = -|g_h|"));
 }
 
 /// Raw lab scans: TSV with `scancoord` (ps) and `lockin2x` columns, no

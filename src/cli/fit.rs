@@ -86,9 +86,9 @@ pub fn numbered(path: &Path, i: usize, n: usize) -> PathBuf {
 
 /// Fit every file in parallel with a progress bar; print and write outputs.
 fn run_files(kind: ScanKind, common: &Common, tr: &TrJob, trfe: &TrfeJob) -> anyhow::Result<i32> {
-    let bar = super::progress(common.files.len(), "files");
+    let mut bar = super::progress(common.files.len(), "files");
     if common.files.len() < 2 {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        bar = bar.hide();
     }
     let results: Vec<(PathBuf, crate::Result<Fitted>)> = common
         .files

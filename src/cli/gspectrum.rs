@@ -49,7 +49,7 @@ pub fn run(a: GspectrumArgs) -> anyhow::Result<i32> {
         print!("{}", g.to_text());
     }
     if let Some(p) = &a.plot {
-        gspectrum_figure(&g.rows, &g.kp, p)?;
+        gspectrum_figure(&g.rows, &g.kp, g.signs, g.synthetic, p)?;
         eprintln!("wrote {}", p.display());
     }
     Ok(EXIT_OK)

@@ -56,6 +56,32 @@ impl Default for LmOptions {
     }
 }
 
+impl LmOptions {
+    /// Tolerances finite and in [0, 1); at least one evaluation per
+    /// parameter. Every fit checks its options here first.
+    pub fn validate(&self) -> Result<()> {
+        for (name, v) in [
+            ("ftol", self.ftol),
+            ("xtol", self.xtol),
+            ("gtol", self.gtol),
+        ] {
+            if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+                return Err(Error::setting(
+                    name,
+                    format!("{v}, expected a tolerance in [0, 1)"),
+                ));
+            }
+        }
+        if self.patience == 0 {
+            return Err(Error::setting(
+                "patience",
+                "0, expected at least 1 evaluation per parameter",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The fit seen by a solver: weighted residuals and their Jacobian with
 /// respect to the internal (unbounded) variables of the free parameters.
 struct Objective<'a, M: Model + ?Sized> {
@@ -243,6 +269,7 @@ pub fn fit<M: Model + ?Sized>(
     opts: &LmOptions,
 ) -> Result<FitResult> {
     params.validate()?;
+    opts.validate()?;
     let free: Vec<usize> = (0..params.0.len()).filter(|&j| params.0[j].vary).collect();
     check_data(x, y, sigma, free.len())?;
     let w: Option<Vec<f64>> = sigma.map(|s| s.iter().map(|v| 1.0 / v).collect());
@@ -479,4 +506,30 @@ fn covariance(j: &DMatrix<f64>) -> Option<DMatrix<f64>> {
         }
     }
     Some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonsense_options_are_refused_by_name_before_any_fit() {
+        let ok = LmOptions::default();
+        assert!(ok.validate().is_ok());
+        for (opts, name) in [
+            (LmOptions { ftol: -1e-8, ..ok }, "ftol"),
+            (
+                LmOptions {
+                    xtol: f64::NAN,
+                    ..ok
+                },
+                "xtol",
+            ),
+            (LmOptions { gtol: 2.0, ..ok }, "gtol"),
+            (LmOptions { patience: 0, ..ok }, "patience"),
+        ] {
+            let e = opts.validate().unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
+    }
 }

@@ -10,13 +10,16 @@ use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// Data with the model to train on it, or a saved model.
+// one per command, never moved in a loop: boxing the data would only add
+// an indirection
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     Data {
         spec: ModelSpec,
         data: Data,
         path: PathBuf,
     },
-    Saved(Box<SavedModel>),
+    Saved(SavedModel),
 }
 
 /// A `.json` file is a saved model; anything else is data.
@@ -69,7 +72,7 @@ impl Source {
                 "a saved model fixes its model and features; drop --model/--features",
             ));
         }
-        Ok(Source::Saved(Box::new(SavedModel::load(path)?)))
+        Ok(Source::Saved(SavedModel::load(path)?))
     }
 
     /// The model trained on all rows (the saved one as it is). `log_target`
@@ -85,7 +88,7 @@ impl Source {
                         "the saved model was trained on the target itself",
                     ));
                 }
-                Ok(*m)
+                Ok(m)
             }
         }
     }

@@ -48,3 +48,28 @@ pub struct FitRecord {
     pub notes: Vec<String>,
     pub meta: Metadata,
 }
+
+impl FitRecord {
+    /// Simulated data: the header says `synthetic = true`.
+    pub fn is_synthetic(&self) -> bool {
+        self.meta.0.get("synthetic").is_some_and(|v| v == "true")
+    }
+
+    /// The fitted physics, one line each with errors and units:
+    /// "tau = 7.76 +/- 0.12 ps" (TR), "omega = ..., T2* = ..., |g| = ..." (TRFE).
+    pub fn value_lines(&self) -> Vec<String> {
+        match &self.derived {
+            Derived::Tr { lifetimes } => lifetimes
+                .iter()
+                .map(|l| format!("tau = {}", l.tau))
+                .collect(),
+            Derived::Trfe { carriers, .. } => carriers
+                .iter()
+                .map(|c| {
+                    let g = c.g.map_or(String::new(), |g| format!(", |g| = {g}"));
+                    format!("omega = {}, T2* = {}{g}", c.omega, c.t2)
+                })
+                .collect(),
+        }
+    }
+}

@@ -26,10 +26,12 @@ pub struct Curve {
     pub dashed: bool,
 }
 
-/// Where a chart's legend goes.
+/// Where a chart's legend goes; `Auto` (default): the corner the data
+/// leave empty, else above the data in added headroom.
 #[derive(Debug, Clone, Copy, Default)]
 pub enum Corner {
     #[default]
+    Auto,
     UpperLeft,
     UpperRight,
     LowerLeft,
@@ -39,6 +41,8 @@ pub enum Corner {
 /// A chart of points and curves.
 pub struct XyFigure {
     pub legend: Corner,
+    /// Simulated data: the figure says SYNTHETIC.
+    pub synthetic: bool,
     pub title: String,
     pub x_label: String,
     pub y_label: String,
@@ -78,7 +82,28 @@ where
         })
         .chain(fig.curves.iter().flat_map(|c| c.y.iter().copied()));
     let (x0, x1) = range(xs);
-    let (y0, y1) = range(ys);
+    let yr = range(ys);
+    let drawn: Vec<(f64, f64)> = fig
+        .points
+        .iter()
+        .flat_map(|p| p.x.iter().copied().zip(p.y.iter().copied()))
+        .chain(
+            fig.curves
+                .iter()
+                .flat_map(|c| c.x.iter().copied().zip(c.y.iter().copied())),
+        )
+        .collect();
+    let lines = fig.points.len() + fig.curves.len();
+    let ((y0, y1), pos) = match fig.legend {
+        Corner::Auto => match super::emptiest_corner(&drawn, (x0, x1), yr) {
+            (pos, 0) => (yr, pos),
+            _ => (super::headroom(yr, lines), SeriesLabelPosition::UpperRight),
+        },
+        Corner::UpperLeft => (yr, SeriesLabelPosition::UpperLeft),
+        Corner::UpperRight => (yr, SeriesLabelPosition::UpperRight),
+        Corner::LowerLeft => (yr, SeriesLabelPosition::LowerLeft),
+        Corner::LowerRight => (yr, SeriesLabelPosition::LowerRight),
+    };
     let mut c = ChartBuilder::on(&root)
         .caption(&fig.title, ("sans-serif", 16))
         .margin(10)
@@ -97,7 +122,10 @@ where
             c.draw_series(DashedLineSeries::new(pts, 6, 4, col.stroke_width(2)))?
                 .label(cu.label.as_str())
                 .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
+                    // dashed in the legend too
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (7, 0)], col.stroke_width(2))
+                        + PathElement::new(vec![(12, 0), (20, 0)], col.stroke_width(2))
                 });
         } else {
             c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?
@@ -134,17 +162,14 @@ where
         .label(p.label.as_str())
         .legend(move |(x, y)| Circle::new((x + 10, y), 4, style));
     }
-    let pos = match fig.legend {
-        Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
-        Corner::UpperRight => SeriesLabelPosition::UpperRight,
-        Corner::LowerLeft => SeriesLabelPosition::LowerLeft,
-        Corner::LowerRight => SeriesLabelPosition::LowerRight,
-    };
     c.configure_series_labels()
         .position(pos)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
+    if fig.synthetic {
+        super::synthetic_mark(&root)?;
+    }
     root.present()?;
     Ok(())
 }
@@ -172,6 +197,7 @@ where
             .build_cartesian_2d(x0..x1, y0..y1)?;
         c.configure_mesh()
             .x_desc("delay (ps)")
+            .y_desc("signal (arb. u.)")
             .light_line_style(WHITE.mix(0.0))
             .x_labels(4)
             .y_labels(4)

@@ -29,6 +29,100 @@ pub struct FitFigure<'a> {
     pub residual: &'a [f64],
     /// Spectrum used for start values: (omega rad/ns, amplitude, fitted omegas).
     pub spectrum: Option<(&'a [f64], &'a [f64], Vec<f64>)>,
+    /// The fitted values with their errors and units, one line each
+    /// ("tau = 7.76 +/- 0.12 ps"), shown in the legend.
+    pub values: Vec<String>,
+    /// Simulated data: the figure says SYNTHETIC.
+    pub synthetic: bool,
+    /// A split delay axis: linear up to this delay, logarithmic beyond (TR).
+    pub split_at: Option<f64>,
+}
+
+/// The split delay axis: linear up to `ts`, then log10 over the rest, the
+/// log part taking `LOG_SHARE` of the width. u(x) = x for x <= ts, else
+/// ts + w log10(x / ts) with w = (ts - x0) LOG_SHARE / ((1 - LOG_SHARE) log10(x1 / ts)).
+#[derive(Clone, Copy)]
+pub(crate) struct SplitAxis {
+    ts: f64,
+    w: f64,
+}
+
+const LOG_SHARE: f64 = 0.7;
+
+impl SplitAxis {
+    /// The axis for data over `x0..x1`, if a split at `ts` helps: the data
+    /// reach past ten times it.
+    pub(crate) fn new(ts: f64, x0: f64, x1: f64) -> Option<SplitAxis> {
+        (ts > 0.0 && x0 < ts && x1 > 10.0 * ts).then(|| SplitAxis {
+            ts,
+            w: (ts - x0) * LOG_SHARE / ((1.0 - LOG_SHARE) * (x1 / ts).log10()),
+        })
+    }
+    pub(crate) fn to_u(self, x: f64) -> f64 {
+        if x <= self.ts {
+            x
+        } else {
+            self.ts + self.w * (x / self.ts).log10()
+        }
+    }
+    pub(crate) fn to_x(self, u: f64) -> f64 {
+        if u <= self.ts {
+            u
+        } else {
+            self.ts * 10f64.powf((u - self.ts) / self.w)
+        }
+    }
+}
+
+/// The legend corner the data leave emptiest: the fewest points of `pts`
+/// (in chart coordinates) inside a corner box of 40 % x 35 % of the ranges,
+/// with the count (0: the legend covers nothing there).
+pub(crate) fn emptiest_corner(
+    pts: &[(f64, f64)],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> (SeriesLabelPosition, usize) {
+    let (bw, bh) = ((x1 - x0) * 0.4, (y1 - y0) * 0.35);
+    let corners = [
+        (SeriesLabelPosition::UpperRight, x1 - bw, x1, y1 - bh, y1),
+        (SeriesLabelPosition::UpperLeft, x0, x0 + bw, y1 - bh, y1),
+        (SeriesLabelPosition::LowerRight, x1 - bw, x1, y0, y0 + bh),
+        (SeriesLabelPosition::LowerLeft, x0, x0 + bw, y0, y0 + bh),
+    ];
+    corners
+        .into_iter()
+        .map(|(pos, a, b, c, d)| {
+            let n = pts
+                .iter()
+                .filter(|(x, y)| (a..=b).contains(x) && (c..=d).contains(y))
+                .count();
+            (pos, n)
+        })
+        .min_by_key(|(_, n)| *n)
+        .unwrap_or((SeriesLabelPosition::UpperRight, 0))
+}
+
+/// Room for a legend of `lines` entries where the data are: the y range
+/// grown upward so that the upper corner boxes hold no data.
+pub(crate) fn headroom((y0, y1): (f64, f64), lines: usize) -> (f64, f64) {
+    let share = (0.06 * lines as f64 + 0.04).min(0.6);
+    (y0, y1 + (y1 - y0) * share / (1.0 - share))
+}
+
+/// "SYNTHETIC" across the top right of a chart area, for simulated data.
+pub(crate) fn synthetic_mark<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    area.draw(&Text::new(
+        "SYNTHETIC",
+        (6, 4),
+        ("sans-serif", 16)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&RGBColor(200, 30, 30)),
+    ))?;
+    Ok(())
 }
 
 static FONTS: Once = Once::new();
@@ -75,27 +169,50 @@ where
     let (_, h) = main.dim_in_pixel();
     let (top, bottom) = main.split_vertically((h as f64 * 0.7) as u32);
     let (x0, x1) = range(fig.x.iter().copied().chain(fig.curve.0.iter().copied()));
-    let (y0, y1) = range(fig.y.iter().copied().chain(fig.curve.1.iter().copied()));
+    let split = fig.split_at.and_then(|ts| SplitAxis::new(ts, x0, x1));
+    let u = |x: f64| split.map_or(x, |s| s.to_u(x));
+    let (u0, u1) = (u(x0), u(x1));
+    let data: Vec<(f64, f64)> = fig.x.iter().zip(fig.y).map(|(a, b)| (u(*a), *b)).collect();
+    let yr = range(fig.y.iter().copied().chain(fig.curve.1.iter().copied()));
+    let lines = 2 + fig.values.len();
+    let (pos, covered) = emptiest_corner(&data, (u0, u1), yr);
+    let ((y0, y1), pos) = if covered > 0 {
+        (headroom(yr, lines), SeriesLabelPosition::UpperRight)
+    } else {
+        (yr, pos)
+    };
+    let tick = |v: &f64| crate::units::fmt_sig(split.map_or(*v, |s| s.to_x(*v)), 2);
+    let x_desc = match split {
+        Some(s) => format!(
+            "{} (linear to {} ps, logarithmic beyond)",
+            fig.x_label,
+            crate::units::fmt_sig(s.ts, 2)
+        ),
+        None => fig.x_label.clone(),
+    };
     let mut c = ChartBuilder::on(&top)
         .caption(&fig.title, ("sans-serif", 14))
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+        .build_cartesian_2d(u0..u1, y0..y1)?;
     c.configure_mesh()
         .y_desc(fig.y_label.as_str())
+        .x_label_formatter(&tick)
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     c.draw_series(
-        fig.x
-            .iter()
-            .zip(fig.y)
-            .map(|(a, b)| Circle::new((*a, *b), 2, RGBColor(40, 90, 200).filled())),
+        data.iter()
+            .map(|p| Circle::new(*p, 2, RGBColor(40, 90, 200).filled())),
     )?
     .label("data")
     .legend(|(x, y)| Circle::new((x + 10, y), 3, RGBColor(40, 90, 200).filled()));
     c.draw_series(LineSeries::new(
-        fig.curve.0.iter().copied().zip(fig.curve.1.iter().copied()),
+        fig.curve
+            .0
+            .iter()
+            .map(|x| u(*x))
+            .zip(fig.curve.1.iter().copied()),
         RGBColor(220, 40, 40).stroke_width(2),
     ))?
     .label("fit")
@@ -105,28 +222,46 @@ where
             RGBColor(220, 40, 40).stroke_width(2),
         )
     });
+    for v in &fig.values {
+        c.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(format!("  {v}"))
+            .legend(|(x, y)| EmptyElement::at((x, y)));
+    }
+    if let Some(s) = split {
+        c.draw_series(DashedLineSeries::new(
+            [(s.ts, y0), (s.ts, y1)],
+            4,
+            4,
+            BLACK.mix(0.3).stroke_width(1),
+        ))?;
+    }
     c.configure_series_labels()
-        .background_style(WHITE.mix(0.8))
+        .position(pos)
+        .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
+    if fig.synthetic {
+        synthetic_mark(&root)?;
+    }
     let (r0, r1) = range(fig.residual.iter().copied());
     let r = r0.abs().max(r1.abs());
     let mut rc = ChartBuilder::on(&bottom)
         .margin(8)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, -r..r)?;
+        .build_cartesian_2d(u0..u1, -r..r)?;
     rc.configure_mesh()
-        .x_desc(fig.x_label.as_str())
-        .y_desc("residual")
+        .x_desc(x_desc.as_str())
+        .y_desc("fit - data (arb. u.)")
+        .x_label_formatter(&tick)
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    rc.draw_series(LineSeries::new([(x0, 0.0), (x1, 0.0)], BLACK.mix(0.5)))?;
+    rc.draw_series(LineSeries::new([(u0, 0.0), (u1, 0.0)], BLACK.mix(0.5)))?;
     rc.draw_series(
         fig.x
             .iter()
             .zip(fig.residual)
-            .map(|(a, b)| Circle::new((*a, *b), 2, RGBColor(90, 90, 90).filled())),
+            .map(|(a, b)| Circle::new((u(*a), *b), 2, RGBColor(90, 90, 90).filled())),
     )?;
     if let (Some(area), Some((w, a, marks))) = (side, &fig.spectrum) {
         let (_, amax) = range(a.iter().copied());
@@ -139,7 +274,7 @@ where
             .build_cartesian_2d(0.0..wmax, 0.0..amax)?;
         sc.configure_mesh()
             .x_desc("omega (rad/ns)")
-            .y_desc("|FFT|")
+            .y_desc("|FFT| (arb. u.)")
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
         sc.draw_series(LineSeries::new(
@@ -217,4 +352,49 @@ fn encode_png(path: &Path, size: (u32, u32), rgb: &[u8]) -> DrawResult {
     enc.set_adaptive_filter(png::AdaptiveFilterType::NonAdaptive);
     enc.write_header()?.write_image_data(rgb)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_axis_is_linear_then_logarithmic_and_inverts() {
+        let s = SplitAxis::new(2.0, -2.0, 200.0).unwrap();
+        for x in [-2.0, 0.0, 1.5, 2.0, 5.0, 60.0, 200.0] {
+            assert!(
+                (s.to_x(s.to_u(x)) - x).abs() < 1e-9 * x.abs().max(1.0),
+                "{x}"
+            );
+        }
+        // the log part takes LOG_SHARE of the width
+        let share = (s.to_u(200.0) - s.to_u(2.0)) / (s.to_u(200.0) - s.to_u(-2.0));
+        assert!((share - LOG_SHARE).abs() < 1e-12);
+        // equal ratios take equal widths beyond the split
+        assert!(((s.to_u(20.0) - s.to_u(2.0)) - (s.to_u(200.0) - s.to_u(20.0))).abs() < 1e-9);
+        // no split when the data end near it
+        assert!(SplitAxis::new(2.0, -2.0, 15.0).is_none());
+    }
+
+    #[test]
+    fn the_legend_goes_where_no_data_are() {
+        // a decay: data high on the left, low on the right
+        let pts: Vec<(f64, f64)> = (0..100)
+            .map(|i| (i as f64, (-(i as f64) / 20.0).exp()))
+            .collect();
+        let (pos, n) = emptiest_corner(&pts, (0.0, 100.0), (0.0, 1.0));
+        assert_eq!(n, 0);
+        assert!(matches!(pos, SeriesLabelPosition::UpperRight), "{pos:?}");
+        // data everywhere: no empty corner, so headroom above them
+        let full: Vec<(f64, f64)> = (0..400)
+            .map(|i| ((i % 20) as f64 / 19.0, (i / 20) as f64 / 19.0))
+            .collect();
+        let (_, n) = emptiest_corner(&full, (0.0, 1.0), (0.0, 1.0));
+        assert!(n > 0);
+        let (lo, hi) = headroom((0.0, 1.0), 4);
+        // a legend of 4 lines (about 18 px each of a 450 px chart, plus its
+        // border) fits in the added room above every point
+        let legend = (4.0 * 18.0 + 12.0) / 450.0;
+        assert!(lo == 0.0 && hi - legend * (hi - lo) > 1.0, "{hi}");
+    }
 }

@@ -19,12 +19,14 @@ const COLORS: [(u8, u8, u8); 3] = [(210, 50, 40), (40, 90, 200), (40, 150, 60)];
 /// omega_L(B), T2*(B) and the grid of traces; returns the files written.
 pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<PathBuf>> {
     let bmax = r.traces.iter().map(|t| t.field_t).fold(0.0, f64::max) * 1.05;
+    let synthetic = r.traces.iter().any(|t| t.fitted.record.is_synthetic());
     let grid_b: Vec<f64> = (0..=50).map(|i| bmax * i as f64 / 50.0).collect();
     let (mut w_fig, mut t_fig) = (
         XyFigure {
-            legend: Corner::UpperLeft,
+            legend: Corner::Auto,
+            synthetic,
             title: format!(
-                "Larmor frequency vs field ({})",
+                "Larmor frequency vs field ({}; two-step: solid, global: dashed)",
                 r.sample.as_deref().unwrap_or("series")
             ),
             x_label: "B (T)".into(),
@@ -33,7 +35,8 @@ pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<
             curves: vec![],
         },
         XyFigure {
-            legend: Corner::UpperRight,
+            legend: Corner::Auto,
+            synthetic,
             title: "spin dephasing time vs field (eq. 3)".into(),
             x_label: "B (T)".into(),
             y_label: "T2* (ps)".into(),
@@ -68,7 +71,7 @@ pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<
             });
         }
         w_fig.curves.push(Curve {
-            label: format!("|g_{}| = {:.3}", c.carrier, c.g.value),
+            label: format!("two-step |g_{}| = {}", c.carrier, c.g),
             x: grid_b.clone(),
             y: grid_b.iter().map(|b| c.g.value * K * b).collect(),
             color: col,
@@ -81,10 +84,7 @@ pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<
                 .filter(|b| *b >= r.min_field_t * 0.5)
                 .collect::<Vec<_>>();
             t_fig.curves.push(Curve {
-                label: format!(
-                    "{}: T2*(0) = {:.0} ps, dg = {:.3}",
-                    c.carrier, t0.value, dg.value
-                ),
+                label: format!("{}: T2*(0) = {t0}, dg = {dg}", c.carrier),
                 y: b0
                     .iter()
                     .map(|b| 1.0 / (1.0 / t0.value + dg.value * K * b * 1e-3))
@@ -98,7 +98,7 @@ pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<
     if let Some(t) = &r.zero_field_tau {
         // the zero-field spin decay, drawn at B = 0 beside the T2*(B) points
         t_fig.points.push(Points {
-            label: format!("zero-field decay tau = {:.0} ps", t.value),
+            label: format!("zero-field decay tau = {t}"),
             x: vec![0.0],
             y: vec![t.value],
             err: vec![t.stderr],
@@ -109,7 +109,7 @@ pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<
     if let Some((_, gc, _)) = &r.global {
         for (k, c) in gc.iter().enumerate() {
             w_fig.curves.push(Curve {
-                label: format!("global |g_{}| = {:.3}", c.carrier, c.g.value),
+                label: format!("global |g_{}| = {}", c.carrier, c.g),
                 x: grid_b.clone(),
                 y: grid_b.iter().map(|b| c.g.value * K * b).collect(),
                 color: COLORS[k % 3],
@@ -139,16 +139,25 @@ pub fn series_figures(r: &SeriesResult, dir: &OutDir, stem: &str) -> Result<Vec<
     draw_grid(
         &files[2],
         &format!(
-            "{}: every trace with its fit",
-            r.sample.as_deref().unwrap_or("field series")
+            "{}: every trace with its fit{}",
+            r.sample.as_deref().unwrap_or("field series"),
+            if synthetic { " (SYNTHETIC data)" } else { "" }
         ),
         &panels,
     )?;
     Ok(files.to_vec())
 }
 
-/// g_e, g_h, g_BX versus energy with the bulk k.p curves.
-pub fn gspectrum_figure(rows: &[GRow], kp: &KpParams, path: &Path) -> Result<()> {
+/// g_e, g_h, g_BX versus energy with the bulk k.p curves; `signs` are the
+/// assumed signs of g_e and g_h (TRFE measures |g|), said on the axis.
+pub fn gspectrum_figure(
+    rows: &[GRow],
+    kp: &KpParams,
+    signs: (f64, f64),
+    synthetic: bool,
+    path: &Path,
+) -> Result<()> {
+    let sign = |s: f64| if s > 0.0 { "+" } else { "-" };
     let (e0, e1) = rows
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
@@ -159,10 +168,15 @@ pub fn gspectrum_figure(rows: &[GRow], kp: &KpParams, path: &Path) -> Result<()>
         .map(|i| e0 + (e1 - e0) * i as f64 / 100.0)
         .collect();
     let mut fig = XyFigure {
-        legend: Corner::LowerLeft,
+        legend: Corner::Auto,
+        synthetic,
         title: "g-factors vs photon energy".into(),
-        x_label: "energy (eV)".into(),
-        y_label: "g".into(),
+        x_label: "photon energy (eV)".into(),
+        y_label: format!(
+            "g (dimensionless; from |g|, signs assumed: g_e {}, g_h {})",
+            sign(signs.0),
+            sign(signs.1)
+        ),
         points: vec![],
         curves: vec![],
     };
@@ -173,13 +187,18 @@ pub fn gspectrum_figure(rows: &[GRow], kp: &KpParams, path: &Path) -> Result<()>
         ("g_BX = g_e + g_h", |r| r.g_bx, COLORS[2]),
     ];
     for (name, f, col) in picks {
+        let name = match name {
+            "g_e" => format!("g_e = {}|g_e|", sign(signs.0)),
+            "g_h" => format!("g_h = {}|g_h|", sign(signs.1)),
+            n => n.to_string(),
+        };
         let v: Vec<(f64, crate::physics::Quantity)> = rows
             .iter()
             .filter_map(|r| f(r).map(|q| (r.energy_ev, q)))
             .collect();
         if !v.is_empty() {
             fig.points.push(Points {
-                label: name.into(),
+                label: name,
                 x: v.iter().map(|p| p.0).collect(),
                 y: v.iter().map(|p| p.1.value).collect(),
                 err: v.iter().map(|p| p.1.stderr).collect(),
@@ -241,6 +260,11 @@ pub fn fit_figure(path: &Path, f: &Fitted) -> Result<()> {
                 .spectrum
                 .as_ref()
                 .map(|s| (&s.omega[..], &s.amplitude[..], marks)),
+            values: r.value_lines(),
+            synthetic: r.is_synthetic(),
+            // TR: the pulse overlap on a linear axis, the decay on a log one
+            split_at: (r.kind == ScanKind::Tr)
+                .then(|| r.fit.x.first().map_or(1.0, |x| x.abs().max(1.0))),
         },
     )
 }

@@ -135,7 +135,7 @@ impl FitRecord {
                 ScanKind::Trfe => "TRFE",
             }
         );
-        if self.meta.0.get("synthetic").is_some_and(|v| v == "true") {
+        if self.is_synthetic() {
             let _ = writeln!(s, "    SYNTHETIC data (simulated)");
         }
         for n in &self.notes {

@@ -70,6 +70,8 @@ pub struct GSpectrum {
     /// Assumed signs of g_e and g_h (+1 or -1).
     pub signs: (f64, f64),
     pub rows: Vec<GRow>,
+    /// Any trace behind the rows was simulated.
+    pub synthetic: bool,
 }
 
 fn quantity(v: &Value) -> Option<Quantity> {
@@ -157,13 +159,24 @@ impl GSpectrum {
             .map(|(s, j)| row_of(s, j, signs))
             .collect::<Result<Vec<_>>>()?;
         rows.sort_by(|a, b| a.energy_ev.total_cmp(&b.energy_ev));
-        Ok(GSpectrum { kp, signs, rows })
+        let synthetic = docs.iter().any(|(_, j)| {
+            j["traces"].as_array().is_some_and(|t| {
+                t.iter()
+                    .any(|t| t["fit"]["metadata"]["synthetic"] == "true")
+            })
+        });
+        Ok(GSpectrum {
+            kp,
+            signs,
+            rows,
+            synthetic,
+        })
     }
 
     /// JSON document of schema `spinfit.gspectrum/1`.
     pub fn to_json(&self) -> Value {
         json!({"schema": "spinfit.gspectrum/1", "kp": self.kp,
-               "signs": {"g_e": self.signs.0, "g_h": self.signs.1}, "rows": self.rows})
+               "signs": {"g_e": self.signs.0, "g_h": self.signs.1}, "rows": self.rows, "synthetic": self.synthetic})
     }
 
     /// The table as text, with the assumed signs.

@@ -197,7 +197,8 @@ impl CvReport<'_> {
         draw_xy(
             path,
             &XyFigure {
-                legend: Corner::UpperLeft,
+                legend: Corner::Auto,
+                synthetic: false,
                 title: format!(
                     "{}: {} (held-out R2 = {:.3})",
                     r.model, r.scheme, r.held_out.r2

@@ -230,9 +230,7 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
         }
         let _ = writeln!(md);
     }
-    let synthetic = records
-        .iter()
-        .any(|x| x.meta.0.get("synthetic").is_some_and(|v| v == "true"));
+    let synthetic = records.iter().any(|x| x.is_synthetic());
     if synthetic {
         let _ = writeln!(
             md,
@@ -296,7 +294,17 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
     }
     let rows = g_rows(r);
     if !rows.is_empty() {
-        gspectrum_figure(&rows, &KpParams::default(), &out.path("g_spectrum.png")?)?;
+        let synthetic = r
+            .series
+            .iter()
+            .any(|s| s.traces.iter().any(|t| t.fitted.record.is_synthetic()));
+        gspectrum_figure(
+            &rows,
+            &KpParams::default(),
+            (1.0, 1.0),
+            synthetic,
+            &out.path("g_spectrum.png")?,
+        )?;
         let _ = writeln!(
             md,
             "## g-factors vs photon energy (signs taken positive)\n\n| energy (eV) | sample | g_e | g_h | g_BX = g_e + g_h |\n|---|---|---|---|---|"

@@ -56,7 +56,8 @@ pub fn run(a: CurveArgs) -> anyhow::Result<i32> {
         draw_xy(
             path,
             &XyFigure {
-                legend: Corner::LowerRight,
+                legend: Corner::Auto,
+                synthetic: false,
                 title: format!("learning curve: {}", model.name()),
                 x_label: "training rows".into(),
                 y_label: "R2 of the rate".into(),
