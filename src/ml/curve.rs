@@ -76,6 +76,15 @@ pub fn learning_curve(
         .collect()
 }
 
+/// Training-set sizes of a learning curve over `n` rows: 10 % to 80 % of
+/// them in steps of 10 %, at least 4 rows, always fewer than `n`.
+pub fn default_sizes(n: usize) -> Vec<usize> {
+    (1..=8)
+        .map(|k| (n * k / 10).max(4))
+        .filter(|&k| k < n)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

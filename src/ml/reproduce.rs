@@ -20,7 +20,7 @@ use super::metrics::Scoring;
 use super::tune::{Tuned, select_on_all_rows};
 use super::{Data, ModelSpec, Regressor};
 use crate::dataset::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The paper's path-B descriptors after the |r| > 0.9 filter.
 pub const PAPER_8: [&str; 8] = [
@@ -213,4 +213,78 @@ pub fn grid_search(
         g.nested_seconds = Some(t1.elapsed().as_secs_f64());
     }
     Ok(g)
+}
+
+/// The whole study on the paper's sheet: its protocols and, unless
+/// skipped, its own grid search (nested with `inner` folds when given).
+#[derive(Debug, Clone)]
+pub struct Study {
+    pub protocols: Vec<ProtocolRow>,
+    pub protocol_seconds: f64,
+    pub nested: bool,
+    pub grid: Option<GridSearch>,
+}
+
+/// What a [`Study`] runs, checked: `inner` folds at least 2.
+#[derive(Debug, Clone, Copy)]
+pub struct StudyPlan {
+    pub nested: bool,
+    pub inner_folds: usize,
+    pub grid: bool,
+}
+
+impl StudyPlan {
+    pub fn new(nested: bool, inner_folds: usize, grid: bool) -> Result<StudyPlan> {
+        if inner_folds < 2 {
+            return Err(Error::setting(
+                "inner_folds",
+                format!("{inner_folds}, expected at least 2"),
+            ));
+        }
+        Ok(StudyPlan {
+            nested,
+            inner_folds,
+            grid,
+        })
+    }
+
+    /// Model fits the study makes (for progress).
+    pub fn fits(&self, ds: &Dataset) -> Result<usize> {
+        let mut n = protocol_fits(ds, self.nested)?;
+        if self.grid {
+            let settings = "ann".parse::<ModelSpec>()?.grid_from(PAPER_GRID)?.len();
+            n += grid_fits(
+                ds.records.len(),
+                settings,
+                self.nested.then_some(self.inner_folds),
+            );
+        }
+        Ok(n)
+    }
+
+    /// Run it on the sheet imported as `ds`; `tick` after each model fit.
+    pub fn run(&self, ds: &Dataset, tick: &(dyn Fn() + Sync)) -> Result<Study> {
+        let t0 = std::time::Instant::now();
+        let protocols = protocols(ds, self.nested, tick)?;
+        let protocol_seconds = t0.elapsed().as_secs_f64();
+        let grid = if self.grid {
+            let d = Data::from_dataset(ds, &PAPER_10, None)?;
+            let base: ModelSpec = "ann".parse()?;
+            Some(grid_search(
+                &d,
+                &base,
+                PAPER_GRID,
+                self.nested.then_some(self.inner_folds),
+                tick,
+            )?)
+        } else {
+            None
+        };
+        Ok(Study {
+            protocols,
+            protocol_seconds,
+            nested: self.nested,
+            grid,
+        })
+    }
 }

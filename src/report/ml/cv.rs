@@ -1,38 +1,14 @@
-//! Writers of the ML results: cross-validation (`spinfit.cv/1`), predictions
-//! (`spinfit.predict/1`) and SHAP explanations (`spinfit.shap/1`), as JSON,
-//! text, CSV and figures. The command line and the Python package print
-//! these same documents.
-//!
-//! Scores: R2 = 1 - sum (y - f)^2 / sum (y - mean y)^2, MSE, RMSE = sqrt(MSE)
-//! and MAE, in the target's units (squared for MSE); held-out predictions
-//! are those of rows the model never saw.
+//! The report of a cross-validation.
 
+use super::{finite, metrics_json};
 use crate::error::Result;
 use crate::ml::cv::{CvResult, SeedSpread};
 use crate::ml::data::Data;
-use crate::ml::ensemble::Prediction;
 use crate::ml::metrics::Metrics;
-use crate::ml::shap::Explanation;
 use crate::plot::{Corner, Curve, Points, XyFigure, draw_xy};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::Path;
-
-fn finite(p: f64) -> Value {
-    if p.is_finite() { json!(p) } else { Value::Null }
-}
-
-fn metrics_json(x: &Metrics, kind: &str) -> Vec<Value> {
-    [
-        ("r2", x.r2),
-        ("mse", x.mse),
-        ("rmse", x.rmse),
-        ("mae", x.mae),
-    ]
-    .into_iter()
-    .map(|(n, v)| json!({"name": n, "value": finite(v), "kind": kind}))
-    .collect()
-}
 
 /// What tuning did, when the model was a grid (nested CV).
 #[derive(Debug, Clone, Default)]
@@ -240,160 +216,6 @@ impl CvReport<'_> {
             &format!("held-out prediction - measured {}", self.data.target),
             &res,
             bins,
-        )
-    }
-}
-
-/// Predicted rates of candidates, with their bootstrap spread.
-pub struct PredictReport<'a> {
-    pub model: &'a str,
-    pub trained_on: usize,
-    pub members: usize,
-    pub predictions: &'a [(String, Prediction)],
-}
-
-impl PredictReport<'_> {
-    /// JSON document of schema `spinfit.predict/1`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "schema": "spinfit.predict/1", "model": self.model, "trained_on": self.trained_on, "members": self.members,
-            "candidates": self.predictions.iter().map(|(id, p)| json!({"id": id,
-                "rate": {"value": p.rate, "stderr": p.rate_sd, "unit": "ps^-1"},
-                "tau": p.lifetime().map(|(t, e)| json!({"value": t, "stderr": e, "unit": "ps"})),
-                "unphysical": p.rate <= 0.0,
-                "out_of_range": p.out_of_range.iter().map(|(f, v, lo, hi)| json!({"feature": f, "value": v, "min": lo, "max": hi})).collect::<Vec<_>>(),
-                "text": p.text()})).collect::<Vec<_>>(),
-        })
-    }
-
-    pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "{} trained on {} rows; uncertainty = sd over {} bootstrap members\n",
-            self.model, self.trained_on, self.members
-        );
-        for (k, (id, p)) in self.predictions.iter().enumerate() {
-            let _ = writeln!(s, "{:>3}. {:30} {}", k + 1, id, p.text());
-        }
-        s
-    }
-
-    /// Bar chart of the rates with their sd, the last candidate at the top.
-    pub fn figure(&self, path: &Path) -> Result<()> {
-        let (labels, (values, err)): (Vec<String>, (Vec<f64>, Vec<f64>)) = self
-            .predictions
-            .iter()
-            .rev()
-            .map(|(id, p)| (id.clone(), (p.rate, p.rate_sd)))
-            .unzip();
-        crate::plot::draw_bars_with_errors(
-            path,
-            &format!("predicted spin relaxation rate: {}", self.model),
-            "rate 1/tau (ps^-1), bars: bootstrap sd",
-            &labels,
-            &values,
-            &err,
-        )
-    }
-}
-
-/// Exact Shapley values of a model's predictions.
-pub struct ShapReport<'a> {
-    pub model: &'a str,
-    pub data: &'a Data,
-    pub explanation: &'a Explanation,
-    pub background_rows: usize,
-    pub background_seed: u64,
-    pub seconds: f64,
-}
-
-impl ShapReport<'_> {
-    /// Features by mean |SHAP|, largest first.
-    pub fn ranking(&self) -> Vec<(String, f64)> {
-        let phi = &self.explanation.phi;
-        let mut rank: Vec<(String, f64)> = self
-            .data
-            .features
-            .iter()
-            .enumerate()
-            .map(|(j, n)| (n.clone(), phi.column(j).abs().mean()))
-            .collect();
-        rank.sort_by(|a, b| b.1.total_cmp(&a.1));
-        rank
-    }
-
-    /// JSON document of schema `spinfit.shap/1`.
-    pub fn to_json(&self) -> Value {
-        let (d, e) = (self.data, self.explanation);
-        json!({
-            "schema": "spinfit.shap/1", "model": self.model, "base_value": e.base, "target": d.target,
-            "method": e.method.describe(), "background_rows": self.background_rows, "background_seed": self.background_seed,
-            "explain_seconds": self.seconds, "features": d.features,
-            "mean_abs_shap": self.ranking().iter().map(|(n, v)| json!({"feature": n, "value": v})).collect::<Vec<_>>(),
-            "rows": d.ids.iter().enumerate().map(|(r, id)| json!({"id": id, "shap": e.phi.row(r).iter().copied().collect::<Vec<f64>>()})).collect::<Vec<_>>(),
-        })
-    }
-
-    pub fn to_text(&self) -> String {
-        let (d, e) = (self.data, self.explanation);
-        let bg = if self.background_rows < d.x.nrows() {
-            format!(
-                "background = {} of {} rows (seed {})",
-                self.background_rows,
-                d.x.nrows(),
-                self.background_seed
-            )
-        } else {
-            "background = all rows".to_string()
-        };
-        let mut s = format!(
-            "exact Shapley values ({}): {} trained on all {} rows, {bg}, base value {:.4}\n",
-            e.method.describe(),
-            self.model,
-            d.y.len(),
-            e.base
-        );
-        for (k, (n, v)) in self.ranking().iter().enumerate() {
-            let _ = writeln!(
-                s,
-                "  {:>2}. {:24} mean |SHAP| = {:.4} {}",
-                k + 1,
-                n,
-                v,
-                d.target
-            );
-        }
-        s
-    }
-
-    /// Every row's values as CSV (id, then one column per feature).
-    pub fn to_csv(&self) -> Vec<u8> {
-        crate::ml::shap::to_csv(&self.data.ids, &self.data.features, &self.explanation.phi)
-    }
-
-    /// Bar chart of mean |SHAP|, the largest at the top.
-    pub fn bars_figure(&self, path: &Path) -> Result<()> {
-        let (labels, values): (Vec<String>, Vec<f64>) = self.ranking().into_iter().rev().unzip();
-        crate::plot::draw_bars(
-            path,
-            &format!("mean |SHAP|: {}", self.model),
-            &format!("mean |SHAP| ({})", self.data.target),
-            &labels,
-            &values,
-        )
-    }
-
-    /// Every row's SHAP values, coloured by the feature's value (colour bar).
-    pub fn beeswarm_figure(&self, path: &Path) -> Result<()> {
-        crate::plot::draw_beeswarm(
-            path,
-            &format!(
-                "SHAP values: {} (colour: feature value, blue low, red high)",
-                self.model
-            ),
-            &format!("SHAP value ({})", self.data.target),
-            &self.data.features,
-            &self.explanation.phi,
-            &self.data.x,
         )
     }
 }
