@@ -13,6 +13,7 @@ use crate::descriptors::helper::{Helper, Request, Rule};
 use crate::descriptors::{
     Candidate, Part, Row, candidates, describe_each, distinct_cations, parse_layers,
 };
+use crate::report::descriptors::{FormulaReport, RowsReport};
 use anyhow::bail;
 use clap::Args;
 use std::path::PathBuf;
@@ -138,62 +139,18 @@ fn formula_only(a: &DescriptorsArgs, formula: &str) -> anyhow::Result<i32> {
         ),
         _ => None,
     };
+    let report = FormulaReport {
+        formula,
+        composition: &c,
+        radius_a: a.radius,
+        tolerance_factor: t,
+    };
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema": "spinfit.descriptors/1", "formula": formula, "cations": c.cations,
-                "mw_g_per_mol": c.mean_mw, "electronegativity": c.mean_chi, "n_layers": c.n_layers,
-                "metal": c.metal, "halide": c.halide,
-                "organic_radius_A": a.radius, "tolerance_factor": t,
-            }))?
-        );
-        return Ok(EXIT_OK);
-    }
-    println!("{formula}");
-    for x in &c.cations {
-        println!(
-            "  cation {:14} x {:<4} {:12} MW {:9.4} g/mol, chi {:.2}",
-            x.name, x.count, x.formula, x.mw, x.chi
-        );
-    }
-    println!(
-        "  mw_g_per_mol      = {:.4} g/mol (count-weighted A-site cation mean)",
-        c.mean_mw
-    );
-    println!(
-        "  electronegativity = {:.4} (Pauling, count-weighted)",
-        c.mean_chi
-    );
-    println!(
-        "  n_layers          = {}{}",
-        c.n_layers,
-        if c.n_layers == 100.0 { " (3-D)" } else { "" }
-    );
-    match (t, a.radius) {
-        (Some(t), Some(r)) => println!(
-            "  tolerance_factor  = {t:.4} (r_o = {r} A, Shannon r_{} and r_{})",
-            c.metal.as_deref().unwrap_or("?"),
-            c.halide.as_deref().unwrap_or("?")
-        ),
-        _ => println!("  tolerance_factor: give --radius (organic radius in A)"),
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{}", report.to_text());
     }
     Ok(EXIT_OK)
-}
-
-/// The rows as CSV: compound + the ten descriptor columns.
-fn write_csv(path: &std::path::Path, rows: &[Row]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(vec![]);
-    let mut head = vec!["compound".to_string()];
-    head.extend(crate::descriptors::columns().map(|c| c.0.to_string()));
-    w.write_record(&head)?;
-    for r in rows {
-        let mut rec = vec![r.name.clone()];
-        rec.extend(r.values.iter().map(|v| v.to_string()));
-        w.write_record(&rec)?;
-    }
-    crate::io_util::write_atomic(path, &w.into_inner()?)?;
-    Ok(())
 }
 
 pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
@@ -209,26 +166,19 @@ pub fn run(a: DescriptorsArgs) -> anyhow::Result<i32> {
         Some(p) => Some(predict_rows(p, &rows, 20)?),
         None => None,
     };
+    let report = RowsReport {
+        rows: &rows,
+        failed: &failed,
+        predictions: preds.as_deref(),
+    };
     if let Some(p) = &a.out {
-        write_csv(p, &rows)?;
+        crate::io_util::write_atomic(p, &report.to_csv())?;
         eprintln!("wrote {}", p.display());
     }
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema": "spinfit.descriptors/1",
-                "units": crate::descriptors::columns().map(|(n, u)| serde_json::json!({"column": n, "unit": u})).collect::<Vec<_>>(),
-                "rows": rows, "failed": failed, "predictions": preds,
-            }))?
-        );
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
-        for (k, r) in rows.iter().enumerate() {
-            print_row(r);
-            if let Some(p) = preds.as_ref().and_then(|p| p.get(k)) {
-                println!("  predicted {}", p.text());
-            }
-        }
+        print!("{}", report.to_text());
     }
     Ok(if failed.is_empty() {
         EXIT_OK
@@ -249,28 +199,4 @@ pub fn predict_rows(
     let p = m.predict_with_uncertainty(&x, members, &|| bar.inc(1))?;
     bar.finish_and_clear();
     Ok(p)
-}
-
-fn print_row(r: &Row) {
-    println!("{}", r.name);
-    for c in &r.cations {
-        let conf = c.helper.as_ref().map_or(String::new(), |h| {
-            format!(
-                "; {} conformer of {} distinct, {:.2} kcal/mol above the lowest",
-                h.settings["rule"].as_str().unwrap_or("?"),
-                h.distinct_conformers,
-                h.conformers[0].mmff_kcal_above_lowest
-            )
-        });
-        println!("  cation {} x {} ({}{conf})", c.smiles, c.count, c.formula);
-    }
-    for (k, (name, unit)) in crate::descriptors::columns().enumerate() {
-        let (lo, hi) = r.spread[k];
-        let spread = if lo.is_finite() && hi > lo {
-            format!("   (conformers: {lo:.4} to {hi:.4})")
-        } else {
-            String::new()
-        };
-        println!("  {name:20} = {:10.4} {unit}{spread}", r.values[k]);
-    }
 }

@@ -8,8 +8,11 @@
 //!   (`spinfit.gspectrum/1`) read back from field-series results;
 //! - [`session_out`]: a whole session (tables, JSON, HDF5, figures);
 //! - [`figures`]: fit, field-series and g-spectrum figures;
-//! - [`ml`]: validation reports and their figures.
+//! - [`ml`]: validation, predictions, SHAP, learning curves, the paper's
+//!   study, and their figures;
+//! - [`descriptors`]: descriptor rows of formulas and molecules.
 
+pub mod descriptors;
 pub mod figures;
 pub mod fit;
 pub mod gspectrum;
