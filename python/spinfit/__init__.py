@@ -19,7 +19,7 @@ import numpy as _np
 from ._spinfit import FitError, __version__
 from . import _spinfit
 
-__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "gfactor", "gspectrum", "session",
+__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "fit_files", "gfactor", "gspectrum", "session",
            "dataset_import", "dataset_check", "append", "ml_cv", "train", "predict", "screen", "explain",
            "FitResult", "Param", "Quantity", "Component", "Lifetime", "FitError", "__version__"]
 
@@ -308,6 +308,17 @@ def fit_trfe(delay_ps, signal, field_T, *, components="auto", fit_from_ps=None, 
     opts = _options(dict(options, components=components, **{"from": fit_from_ps, "to": fit_to_ps}))
     return FitResult(*_spinfit._fit_trfe(
         _array("delay_ps", delay_ps), _array("signal", signal), _tesla("field_T", field_T), opts, _origin))
+
+
+def fit_files(paths, *, kind="tr", **options):
+    """Fit every scan of every file in ``paths`` (one path or several), the
+    files in parallel with the GIL released, as ``spinfit fit tr|trfe
+    FILE...`` does; settings as ``fit_tr``/``fit_trfe`` take them (``field``
+    for TRFE files without one in their header or name). One bad file never
+    stops the batch. Returns (fits, failures): FitResults in file order,
+    and (file, message) of what could not be fitted."""
+    fits, failures = _spinfit._fit_files(_paths(paths), str(kind), _options(options))
+    return [FitResult(*f) for f in fits], failures
 
 
 def _paths(paths):

@@ -186,6 +186,56 @@ fn _fit_trfe<'py>(
     out(py, fitted)
 }
 
+/// Fit every scan of every file in `paths`, files in parallel (rayon, the
+/// GIL released), as `spinfit fit tr|trfe FILE...`: one bad file never
+/// stops the batch. Returns (fits, failures as (file, message)).
+#[pyfunction]
+#[pyo3(signature = (paths, kind="tr", options=Options::new()))]
+fn _fit_files<'py>(
+    py: Python<'py>,
+    paths: Vec<std::path::PathBuf>,
+    kind: &str,
+    options: Options,
+) -> PyResult<(Vec<FitOut<'py>>, Vec<(String, String)>)> {
+    use rayon::prelude::*;
+    let kind = kind_of(kind)?;
+    let given = given_of(options)?;
+    let lab = LabConfig::default();
+    let res = Resolver::new(&lab, &given);
+    let (tr, trfe) = match kind {
+        ScanKind::Tr => (res.tr_job().map_err(to_py)?, TrfeJob::default()),
+        ScanKind::Trfe => (Default::default(), res.trfe_job().map_err(to_py)?),
+    };
+    let done: Vec<(String, spinfit::Result<pipeline::Fitted>)> = py.detach(|| {
+        paths
+            .par_iter()
+            .flat_map_iter(|p| {
+                pipeline::fit_file(p, kind, &tr, &trfe)
+                    .into_iter()
+                    .map(move |r| (p.display().to_string(), r))
+            })
+            .collect()
+    });
+    let (mut fits, mut failures) = (vec![], vec![]);
+    for (file, r) in done {
+        match r {
+            Ok(f) => fits.push(out(py, f)?),
+            Err(e) => failures.push((file, e.to_string())),
+        }
+    }
+    Ok((fits, failures))
+}
+
+fn kind_of(kind: &str) -> PyResult<ScanKind> {
+    match kind {
+        "tr" => Ok(ScanKind::Tr),
+        "trfe" | "trkr" => Ok(ScanKind::Trfe),
+        k => Err(PyValueError::new_err(format!(
+            "kind `{k}`: expected tr or trfe"
+        ))),
+    }
+}
+
 /// A time with units ("50ps", "1.2 ns", a bare number is ps) in ps.
 #[pyfunction]
 fn _time_ps(s: &str) -> PyResult<f64> {
@@ -235,15 +285,7 @@ fn _read_scans<'py>(
     band: Option<&str>,
     layout: Option<&str>,
 ) -> PyResult<Vec<ScanOut<'py>>> {
-    let kind = match kind {
-        "tr" => ScanKind::Tr,
-        "trfe" | "trkr" => ScanKind::Trfe,
-        k => {
-            return Err(PyValueError::new_err(format!(
-                "kind `{k}`: expected tr or trfe"
-            )));
-        }
-    };
+    let kind = kind_of(kind)?;
     let opts = spinfit::scan::ReadOptions {
         delay: parsed(delay)?,
         signal: parsed(signal)?,
@@ -285,5 +327,6 @@ fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(_fit_tr, m)?)?;
     m.add_function(wrap_pyfunction!(_fit_trfe, m)?)?;
+    m.add_function(wrap_pyfunction!(_fit_files, m)?)?;
     Ok(())
 }

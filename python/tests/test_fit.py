@@ -317,6 +317,20 @@ def test_fit_settings_pass_through_and_results_are_typed(tr, trfe):
     assert abs(c.g.value - 1.41) < 3 * c.g.stderr + 1e-3
 
 
+def test_fit_files_fits_a_batch_in_parallel_and_lists_failures(tmp_path, tr):
+    path, _ = tr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("delay_ps,SC,CC\n1,2\n")
+    ours = json.loads(cli("fit", "tr", path, "--json", "--irf-fwhm", "0.2ps"))
+    fits, failures = spinfit.fit_files([path, bad, path], irf_fwhm="0.2ps")
+    assert len(fits) == 2 and [f for f, _ in failures] == [str(bad)]
+    assert "bad.csv" in failures[0][0] and failures[0][1]
+    for r in fits:
+        assert r.to_dict() == ours
+    with pytest.raises(ValueError, match="kind"):
+        spinfit.fit_files(path, kind="ir")
+
+
 def test_plot_draws_data_fit_errors_and_the_synthetic_mark(tr):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")

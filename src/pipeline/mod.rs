@@ -173,23 +173,44 @@ pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
     notes.extend(out.notes);
     let c = curve(&out.model, &out.fit.params.values(), &scan.delay);
     Ok(Fitted {
-        record: FitRecord {
-            file: scan.source.clone(),
-            kind: ScanKind::Tr,
-            signal: scan.signal_name.clone(),
-            derived: Derived::Tr {
+        record: record(
+            &scan,
+            ScanKind::Tr,
+            Derived::Tr {
                 lifetimes: out.lifetimes,
             },
-            fit: out.fit,
-            adequacy: out.adequacy,
-            input_sha256: input_hash(&scan.source),
+            out.fit,
+            out.adequacy,
             profile,
             notes,
-            meta: scan.meta.clone(),
-        },
+        ),
         curve: c,
         spectrum: None,
     })
+}
+
+/// The record of a fitted scan: its file, kind, signal, header and input hash.
+fn record(
+    scan: &Scan,
+    kind: ScanKind,
+    derived: Derived,
+    fit: crate::fit::result::FitResult,
+    adequacy: crate::fit::adequacy::Adequacy,
+    profile: Vec<Interval>,
+    notes: Vec<String>,
+) -> FitRecord {
+    FitRecord {
+        file: scan.source.clone(),
+        kind,
+        signal: scan.signal_name.clone(),
+        derived,
+        fit,
+        adequacy,
+        input_sha256: input_hash(&scan.source),
+        profile,
+        notes,
+        meta: scan.meta.clone(),
+    }
 }
 
 /// The field for a scan in T (sign kept): the command line's, else the
@@ -235,24 +256,21 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
     };
     let c = curve(&out.model, &out.fit.params.values(), &scan.delay);
     Ok(Fitted {
-        record: FitRecord {
-            file: scan.source.clone(),
-            kind: ScanKind::Trfe,
-            signal: scan.signal_name.clone(),
-            derived: Derived::Trfe {
+        record: record(
+            &scan,
+            ScanKind::Trfe,
+            Derived::Trfe {
                 carriers: out.carriers,
                 field_t,
                 selection: out.selection,
                 ladder: out.ladder,
                 zero_field_tau: out.zero_field_tau,
             },
-            fit: out.fit,
-            adequacy: out.adequacy,
-            input_sha256: input_hash(&scan.source),
+            out.fit,
+            out.adequacy,
             profile,
             notes,
-            meta: scan.meta.clone(),
-        },
+        ),
         curve: c,
         spectrum: Some(out.spectrum),
     })
