@@ -186,6 +186,9 @@ fn _fit_trfe<'py>(
     out(py, fitted)
 }
 
+/// Fits, and (file, message) of what could not be fitted.
+type Batch<'py> = (Vec<FitOut<'py>>, Vec<(String, String)>);
+
 /// Fit every scan of every file in `paths`, files in parallel (rayon, the
 /// GIL released), as `spinfit fit tr|trfe FILE...`: one bad file never
 /// stops the batch. Returns (fits, failures as (file, message)).
@@ -196,7 +199,7 @@ fn _fit_files<'py>(
     paths: Vec<std::path::PathBuf>,
     kind: &str,
     options: Options,
-) -> PyResult<(Vec<FitOut<'py>>, Vec<(String, String)>)> {
+) -> PyResult<Batch<'py>> {
     use rayon::prelude::*;
     let kind = kind_of(kind)?;
     let given = given_of(options)?;
