@@ -84,10 +84,9 @@ class Scan:
             if self.sc is not None:
                 return fit_tr(self.delay, sc=self.sc, cc=self.cc, _origin=origin, **options)
             return fit_tr(self.delay, signal=self.signal, _origin=origin, **options)
-        field = options.pop("field_T", None) or self.metadata.get("field")
-        if field is None:
-            raise ValueError(f"{self.source}: no field in the metadata; give field_T=")
-        return fit_trfe(self.delay, self.signal, field, _origin=origin, **options)
+        # without field_T the library reads the field from the header or
+        # the file name (``_420mT``), as the command line does
+        return fit_trfe(self.delay, self.signal, options.pop("field_T", None), _origin=origin, **options)
 
     def __repr__(self):
         return f"<Scan {self.source} {self.kind} {len(self.delay)} points, signal {self.signal_name}>"
@@ -304,10 +303,13 @@ def fit_trfe(delay_ps, signal, field_T, *, components="auto", fit_from_ps=None, 
     or "auto"). Delays in ps. Further settings as ``spinfit fit trfe``
     takes them: ``criterion`` (bic, aic, ftest), ``phase``, ``decay``,
     ``offset`` (auto, on, off), ``envelope`` (auto, exponential, gaussian),
-    ``residual_alpha``, ``profile``. The GIL is released while fitting."""
+    ``residual_alpha``, ``profile``. ``field_T=None`` takes the field of
+    the trace's header or file name (``_420mT``) for a scan read from a
+    file. The GIL is released while fitting."""
     opts = _options(dict(options, components=components, **{"from": fit_from_ps, "to": fit_to_ps}))
+    field = None if field_T is None else _tesla("field_T", field_T)
     return FitResult(*_spinfit._fit_trfe(
-        _array("delay_ps", delay_ps), _array("signal", signal), _tesla("field_T", field_T), opts, _origin))
+        _array("delay_ps", delay_ps), _array("signal", signal), field, opts, _origin))
 
 
 def fit_files(paths, *, kind="tr", **options):

@@ -75,7 +75,7 @@ def fit_tr(delay_ps: ArrayLike, sc: Optional[ArrayLike] = ..., cc: Optional[Arra
            signal: Optional[ArrayLike] = ..., *, exponentials: int = ...,
            fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...,
            **options: Setting) -> FitResult: ...
-def fit_trfe(delay_ps: ArrayLike, signal: ArrayLike, field_T: Field, *, components: Union[str, int] = ...,
+def fit_trfe(delay_ps: ArrayLike, signal: ArrayLike, field_T: Optional[Field], *, components: Union[str, int] = ...,
              fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...,
              **options: Setting) -> FitResult: ...
 def fit_files(paths: Any, *, kind: str = ...,

@@ -161,7 +161,7 @@ fn _fit_trfe<'py>(
     py: Python<'py>,
     delay_ps: PyReadonlyArray1<'py, f64>,
     signal: PyReadonlyArray1<'py, f64>,
-    field_t: f64,
+    field_t: Option<f64>,
     options: Options,
     origin: Origin,
 ) -> PyResult<FitOut<'py>> {
@@ -174,12 +174,15 @@ fn _fit_trfe<'py>(
         None,
         origin,
     )?;
-    spinfit::physics::check_field(field_t).map_err(to_py)?;
+    if let Some(b) = field_t {
+        spinfit::physics::check_field(b).map_err(to_py)?;
+    }
     let given = given_of(options)?;
     let mut job: TrfeJob = Resolver::new(&LabConfig::default(), &given)
         .trfe_job()
         .map_err(to_py)?;
-    job.field_t = Some(field_t);
+    // None: the field of the file's header or name (a `read_scan`'s origin)
+    job.field_t = field_t.or(job.field_t);
     let fitted = py
         .detach(|| pipeline::fit_trfe(scan, &job))
         .map_err(to_py)?;

@@ -147,6 +147,12 @@ def test_read_scan_gives_the_command_lines_fit_and_units_are_accepted(tr, trfe):
         pytest.approx(r.params["tau"].value, rel=1e-12)
     tpath, _ = trfe
     t = spinfit.read_scan(tpath, kind="trfe")
+    # the field from the file's header, as the command line takes it
+    ours = json.loads(cli("fit", "trfe", tpath, "--json"))
+    assert t.fit().to_dict()["parameters"] == ours["parameters"]
+    # arrays without a field: omega and T2* only, no |g|
+    nofield = spinfit.fit_trfe(t.delay, t.signal, None)
+    assert nofield.components and all(c.g.value is None for c in nofield.components)
     a = spinfit.fit_trfe(t.delay, t.signal, "500mT")
     b = spinfit.fit_trfe(t.delay, t.signal, 0.5)
     assert a.params.keys() == b.params.keys()
