@@ -34,7 +34,8 @@ fn _gfactor(py: Python<'_>, paths: Vec<PathBuf>, options: Options) -> PyResult<S
                 )?);
             }
         }
-        Ok(spinfit::series::analyse(scans, &cfg)?.to_json())
+        let t = crate::Ticker::new(scans.len(), "traces");
+        Ok(spinfit::series::analyse_with(scans, &cfg, &|| t.tick())?.to_json())
     })
     .map_err(to_py)
     .and_then(|v| json_text(&v))
@@ -89,7 +90,10 @@ fn _session(
     py.detach(|| -> spinfit::Result<serde_json::Value> {
         let lab = config_for(None, std::slice::from_ref(&path))?;
         let cfg = Resolver::new(&lab, &given).session_config()?;
-        let r = spinfit::session::analyse_path(&path, &cfg, follow_symlinks, &|_| {})?;
+        let t = std::sync::OnceLock::new();
+        let r = spinfit::session::analyse_path(&path, &cfg, follow_symlinks, &|n| {
+            t.get_or_init(|| crate::Ticker::new(n, "scans")).tick()
+        })?;
         if let Some(o) = &out {
             spinfit::report::session_out::write(&r, &path, o)?;
         }

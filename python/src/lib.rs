@@ -32,6 +32,31 @@ pub(crate) fn to_py(e: spinfit::Error) -> PyErr {
     }
 }
 
+/// Progress of long work as a line on Python's `sys.stderr` every few
+/// seconds (so a notebook shows it), from whichever thread finishes a step.
+pub(crate) struct Ticker(spinfit::report::progress::Lines);
+
+impl Ticker {
+    pub(crate) fn new(len: usize, what: &str) -> Ticker {
+        Ticker(spinfit::report::progress::Lines::new(len, what))
+    }
+
+    pub(crate) fn tick(&self) {
+        if let Some(line) = self.0.step(1) {
+            // the caller released the GIL: a worker may take it to write
+            Python::attach(|py| {
+                let _ = py
+                    .import("sys")
+                    .and_then(|s| s.getattr("stderr"))
+                    .and_then(|e| e.call_method1("write", (format!("{line}\n"),)));
+            });
+        }
+    }
+}
+
+/// Arrays are copied into the scan: the fit runs with the GIL released, so
+/// Python may change a NumPy array meanwhile; results come back as new
+/// arrays that own the library's vectors (no copy).
 fn vec_of(name: &str, a: Option<PyReadonlyArray1<'_, f64>>) -> PyResult<Option<Vec<f64>>> {
     a.map(|a| {
         a.as_slice().map(|s| s.to_vec()).map_err(|_| {
@@ -212,13 +237,14 @@ fn _fit_files<'py>(
         ScanKind::Tr => (res.tr_job().map_err(to_py)?, TrfeJob::default()),
         ScanKind::Trfe => (Default::default(), res.trfe_job().map_err(to_py)?),
     };
+    let t = Ticker::new(paths.len(), "files");
     let done: Vec<(String, spinfit::Result<pipeline::Fitted>)> = py.detach(|| {
         paths
             .par_iter()
             .flat_map_iter(|p| {
-                pipeline::fit_file(p, kind, &tr, &trfe)
-                    .into_iter()
-                    .map(move |r| (p.display().to_string(), r))
+                let r = pipeline::fit_file(p, kind, &tr, &trfe);
+                t.tick();
+                r.into_iter().map(move |r| (p.display().to_string(), r))
             })
             .collect()
     });

@@ -36,7 +36,9 @@ fn _ml_cv(
     json_text(py.detach(|| {
         let (spec, d) = Source::data(&data, Some(model), target, features.as_deref())?;
         let t0 = std::time::Instant::now();
-        let r = spinfit::ml::cv::validate_full(&spec, &d, &scheme, log_target, refit, &|| {})?;
+        let t = crate::Ticker::new(scheme.fits(d.y.len()) - usize::from(!refit), "model fits");
+        let r =
+            spinfit::ml::cv::validate_full(&spec, &d, &scheme, log_target, refit, &|| t.tick())?;
         let report = spinfit::report::ml::CvReport {
             data: &d,
             result: &r,
@@ -107,7 +109,8 @@ fn _predict(
             &|| {},
         )?;
         let (ids, x) = spinfit::ml::data::vary(&m.features, c.ids, c.x, &vary)?;
-        let preds = m.predict_with_uncertainty(&x, members, &|| {})?;
+        let t = crate::Ticker::new(members, "ensemble members");
+        let preds = m.predict_with_uncertainty(&x, members, &|| t.tick())?;
         let mut preds: Vec<_> = ids.into_iter().zip(preds).collect();
         if rank {
             preds.sort_by(|a, b| a.1.rate.total_cmp(&b.1.rate));
@@ -148,7 +151,8 @@ fn _explain(
             Source::open(&source, model, target, features.as_deref())?.explainable()?;
         let bg = spinfit::ml::shap::background(&d.x, Some(background), background_seed)?;
         let t0 = std::time::Instant::now();
-        let e = spinfit::ml::shap::explain(f.as_ref(), &d.x, &bg, &|| {})?;
+        let t = crate::Ticker::new(d.x.nrows(), "rows explained");
+        let e = spinfit::ml::shap::explain(f.as_ref(), &d.x, &bg, &|| t.tick())?;
         let report = spinfit::report::ml::ShapReport {
             model: &name,
             data: &d,

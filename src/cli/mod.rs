@@ -187,7 +187,10 @@ fn parse_opt<T: std::str::FromStr<Err = crate::Error>>(
 
 /// Progress of `len` steps of `what` on stderr: on a terminal a bar with
 /// rate and time left; otherwise (a log, a batch job, a notebook's pipe)
-/// one plain line every [`PROGRESS_EVERY`] of long work, none for short.
+/// one plain line every [`crate::report::progress::EVERY_S`] of long work,
+/// none for short.
+use crate::report::progress::Lines;
+
 fn progress(len: usize, what: &str) -> Progress {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
@@ -203,57 +206,10 @@ fn progress(len: usize, what: &str) -> Progress {
     Progress::Bar(bar)
 }
 
-/// Seconds between progress lines when stderr is not a terminal.
-const PROGRESS_EVERY: f64 = 5.0;
-
 enum Progress {
     Bar(indicatif::ProgressBar),
     Lines(Lines),
     Hidden,
-}
-
-struct Lines {
-    len: usize,
-    what: String,
-    done: std::sync::atomic::AtomicUsize,
-    start: std::time::Instant,
-    /// Seconds after `start` of the last line printed.
-    last: std::sync::Mutex<f64>,
-}
-
-impl Lines {
-    fn new(len: usize, what: &str) -> Lines {
-        Lines {
-            len,
-            what: what.to_string(),
-            done: 0.into(),
-            start: std::time::Instant::now(),
-            last: std::sync::Mutex::new(0.0),
-        }
-    }
-
-    /// The line after `done` of `len` steps in `t` seconds, if one is due.
-    fn line(&self, done: usize, t: f64) -> Option<String> {
-        let mut last = self.last.lock().ok()?;
-        if t - *last < PROGRESS_EVERY {
-            return None;
-        }
-        *last = t;
-        let left = if done > 0 && done < self.len {
-            format!(
-                ", about {:.0} s left",
-                t * (self.len - done) as f64 / done as f64
-            )
-        } else {
-            String::new()
-        };
-        Some(format!(
-            "spinfit: {done}/{} {} ({:.0} %) after {t:.0} s{left}",
-            self.len,
-            self.what,
-            100.0 * done as f64 / self.len.max(1) as f64
-        ))
-    }
 }
 
 impl Progress {
@@ -261,11 +217,7 @@ impl Progress {
         match self {
             Progress::Bar(b) => b.inc(n),
             Progress::Lines(l) => {
-                let done = l
-                    .done
-                    .fetch_add(n as usize, std::sync::atomic::Ordering::Relaxed)
-                    + n as usize;
-                if let Some(line) = l.line(done, l.start.elapsed().as_secs_f64()) {
+                if let Some(line) = l.step(n as usize) {
                     eprintln!("{line}");
                 }
             }
@@ -288,27 +240,5 @@ impl Progress {
         if let Progress::Bar(b) = self {
             b.finish_and_clear();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn progress_lines_come_every_few_seconds_with_counts_and_time_left() {
-        let l = Lines::new(200, "scans");
-        assert_eq!(l.line(10, 1.0), None, "short work prints nothing");
-        let first = l.line(50, 5.6).unwrap();
-        assert_eq!(
-            first,
-            "spinfit: 50/200 scans (25 %) after 6 s, about 17 s left"
-        );
-        assert_eq!(l.line(60, 7.0), None, "not again within 5 s");
-        assert!(
-            l.line(200, 11.0)
-                .unwrap()
-                .starts_with("spinfit: 200/200 scans (100 %)")
-        );
     }
 }

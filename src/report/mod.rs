@@ -17,6 +17,7 @@ pub mod figures;
 pub mod fit;
 pub mod gspectrum;
 pub mod ml;
+pub mod progress;
 pub mod series;
 pub mod session_out;
 
