@@ -61,6 +61,24 @@ fn the_papers_sheet_imports_with_its_quirks_reported() {
     dataset::write(&p, &d).unwrap();
     let back = dataset::read(&p).unwrap();
     assert_eq!(back.records.len(), 52);
+    // the heatmap: r in every cell and a colour bar from -1 to +1
+    let svg = dir.path().join("r.svg");
+    let out = spinfit()
+        .args(["dataset", "correlate"])
+        .arg(&p)
+        .arg("--plot")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let fig = std::fs::read_to_string(&svg).unwrap();
+    let texts: Vec<&str> = fig.lines().map(str::trim).collect();
+    assert!(texts.contains(&"+1") && texts.contains(&"-1") && texts.contains(&"Pearson"));
+    assert!(
+        fig.matches("<rect").count() >= 100 + 100,
+        "cells and colour-bar shades"
+    );
+    assert!(fig.contains("-0.97"), "gap vs HOMO printed in its cell");
     for (a, b) in d.records.iter().zip(&back.records) {
         assert_eq!(a.compound, b.compound);
         assert!(

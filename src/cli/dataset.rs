@@ -1,8 +1,9 @@
 //! `spinfit dataset import|check|append|correlate`
 
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::dataset::{self, DESCRIPTORS, correlation};
+use crate::dataset::{self, correlation};
 use crate::io_util::sha256_file;
+use crate::report::dataset::CorrelationReport;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -108,38 +109,19 @@ pub fn run(c: DatasetCommand) -> anyhow::Result<i32> {
             let d = dataset::read(&a.dataset)?;
             let r = correlation::pearson(&d);
             let (kept, pairs) = correlation::filter(&r, a.threshold);
-            let labels: Vec<&str> = DESCRIPTORS.iter().map(|x| x.0).collect();
+            let report = CorrelationReport {
+                r: &r,
+                threshold: a.threshold,
+                kept: &kept,
+                dropped: &pairs,
+            };
             if a.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"descriptors": labels, "pearson_r": r, "threshold": a.threshold, "dropped": pairs, "kept": kept})
-                    )?
-                );
+                println!("{}", serde_json::to_string_pretty(&report.to_json())?);
             } else {
-                for p in &pairs {
-                    println!(
-                        "|r({}, {})| = {:.3} > {}: dropped {}",
-                        p.a,
-                        p.b,
-                        p.r.abs(),
-                        a.threshold,
-                        p.dropped
-                    );
-                }
-                println!("kept {} descriptors: {}", kept.len(), kept.join(", "));
+                print!("{}", report.to_text());
             }
             if let Some(p) = &a.plot {
-                let short = [
-                    "mu", "MW", "chi", "alpha", "r_o", "t", "HOMO", "LUMO", "gap", "n",
-                ];
-                crate::plot::draw_heatmap(
-                    p,
-                    "Pearson correlation of the descriptors",
-                    &labels,
-                    &short,
-                    &r,
-                )?;
+                report.heatmap(p)?;
                 eprintln!("wrote {}", p.display());
             }
             Ok(EXIT_OK)

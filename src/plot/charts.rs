@@ -236,6 +236,16 @@ pub fn draw_grid(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
 }
 
 #[allow(clippy::needless_range_loop)] // i, j index the matrix and the grid cells alike
+/// Blue (-1) -> white (0) -> red (+1).
+fn diverging(v: f64) -> RGBColor {
+    let v = v.clamp(-1.0, 1.0);
+    if v >= 0.0 {
+        RGBColor(255, (255.0 * (1.0 - v)) as u8, (255.0 * (1.0 - v)) as u8)
+    } else {
+        RGBColor((255.0 * (1.0 + v)) as u8, (255.0 * (1.0 + v)) as u8, 255)
+    }
+}
+
 fn heat<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     title: &str,
@@ -248,6 +258,14 @@ where
 {
     use plotters::coord::ranged1d::SegmentValue as S;
     root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let (root, strip) = root.split_horizontally(w.saturating_sub(100));
+    super::colour_bar(
+        &strip,
+        &|t| diverging(2.0 * t - 1.0),
+        ("+1", "-1"),
+        ("Pearson", "r"),
+    )?;
     let n = labels.len();
     let mut c = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 16))
@@ -269,13 +287,10 @@ where
     for i in 0..n {
         for j in 0..n {
             let v = m[i][j];
-            // blue (-1) -> white (0) -> red (+1)
-            let col = if !v.is_finite() {
-                RGBColor(200, 200, 200)
-            } else if v >= 0.0 {
-                RGBColor(255, (255.0 * (1.0 - v)) as u8, (255.0 * (1.0 - v)) as u8)
+            let col = if v.is_finite() {
+                diverging(v)
             } else {
-                RGBColor((255.0 * (1.0 + v)) as u8, (255.0 * (1.0 + v)) as u8, 255)
+                RGBColor(200, 200, 200)
             };
             c.draw_series(std::iter::once(Rectangle::new(
                 [

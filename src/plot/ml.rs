@@ -120,34 +120,6 @@ fn shade(t: f64) -> RGBColor {
     )
 }
 
-/// The beeswarm's colour scale: feature value from low (blue, bottom)
-/// to high (red, top), by rank within each feature.
-fn colour_bar<DB: DrawingBackend>(a: &DrawingArea<DB, Shift>) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    let (_, h) = a.dim_in_pixel();
-    let (top, bottom) = (60i32, h as i32 - 60);
-    let (x0, x1) = (20i32, 40i32);
-    let steps = 100;
-    for k in 0..steps {
-        let t = 1.0 - k as f64 / (steps - 1) as f64;
-        let y = top + (bottom - top) * k / steps;
-        let y2 = top + (bottom - top) * (k + 1) / steps;
-        a.draw(&Rectangle::new([(x0, y), (x1, y2 + 1)], shade(t).filled()))?;
-    }
-    a.draw(&Rectangle::new(
-        [(x0, top), (x1, bottom)],
-        BLACK.stroke_width(1),
-    ))?;
-    let font = ("sans-serif", 13).into_font();
-    a.draw(&Text::new("high", (x1 + 6, top), font.clone()))?;
-    a.draw(&Text::new("low", (x1 + 6, bottom - 12), font.clone()))?;
-    a.draw(&Text::new("feature", (4, top - 36), font.clone()))?;
-    a.draw(&Text::new("value (rank)", (4, top - 20), font))?;
-    Ok(())
-}
-
 struct Swarm<'a> {
     title: &'a str,
     x_label: &'a str,
@@ -165,7 +137,9 @@ where
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     let (chart, strip) = root.split_horizontally(w.saturating_sub(110));
-    colour_bar(&strip)?;
+    // feature value from low (blue, bottom) to high (red, top), by rank
+    // within each feature
+    super::colour_bar(&strip, &shade, ("high", "low"), ("feature", "value (rank)"))?;
     let m = s.phi.iter().fold(0.0f64, |a, v| a.max(v.abs())).max(1e-300) * 1.1;
     let n = s.order.len();
     let mut o = ChartBuilder::on(&chart)

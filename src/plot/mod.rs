@@ -109,6 +109,43 @@ pub(crate) fn headroom((y0, y1): (f64, f64), lines: usize) -> (f64, f64) {
     (y0, y1 + (y1 - y0) * share / (1.0 - share))
 }
 
+/// A vertical colour scale in the strip `a`: `shade(t)` for t from 1 (top,
+/// labelled `ends.0`) to 0 (bottom, `ends.1`), titled by two short lines.
+pub(crate) fn colour_bar<DB: DrawingBackend>(
+    a: &DrawingArea<DB, Shift>,
+    shade: &dyn Fn(f64) -> RGBColor,
+    ends: (&str, &str),
+    title: (&str, &str),
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (_, h) = a.dim_in_pixel();
+    let (top, bottom) = (60i32, h as i32 - 60);
+    let (x0, x1) = (20i32, 40i32);
+    let steps = 100;
+    for k in 0..steps {
+        let t = 1.0 - k as f64 / (steps - 1) as f64;
+        let y = top + (bottom - top) * k / steps;
+        let y2 = top + (bottom - top) * (k + 1) / steps;
+        a.draw(&Rectangle::new([(x0, y), (x1, y2 + 1)], shade(t).filled()))?;
+    }
+    a.draw(&Rectangle::new(
+        [(x0, top), (x1, bottom)],
+        BLACK.stroke_width(1),
+    ))?;
+    let font = ("sans-serif", 13).into_font();
+    a.draw(&Text::new(ends.0.to_string(), (x1 + 6, top), font.clone()))?;
+    a.draw(&Text::new(
+        ends.1.to_string(),
+        (x1 + 6, bottom - 12),
+        font.clone(),
+    ))?;
+    a.draw(&Text::new(title.0.to_string(), (4, top - 36), font.clone()))?;
+    a.draw(&Text::new(title.1.to_string(), (4, top - 20), font))?;
+    Ok(())
+}
+
 /// "SYNTHETIC" across the top right of a chart area, for simulated data.
 pub(crate) fn synthetic_mark<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult
 where

@@ -10,8 +10,11 @@
 //! - [`figures`]: fit, field-series and g-spectrum figures;
 //! - [`ml`]: validation, predictions, SHAP, learning curves, the paper's
 //!   study, and their figures;
-//! - [`descriptors`]: descriptor rows of formulas and molecules.
+//! - [`descriptors`]: descriptor rows of formulas and molecules;
+//! - [`dataset`]: the descriptors' correlation;
+//! - [`progress`]: progress lines of long work.
 
+pub mod dataset;
 pub mod descriptors;
 pub mod figures;
 pub mod fit;
