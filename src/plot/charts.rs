@@ -284,9 +284,8 @@ where
         .x_label_formatter(&|v| pick(short, v))
         .y_label_formatter(&|v| pick(labels, v))
         .draw()?;
-    for i in 0..n {
-        for j in 0..n {
-            let v = m[i][j];
+    for (i, row) in m.iter().enumerate().take(n) {
+        for (j, &v) in row.iter().enumerate().take(n) {
             let col = if v.is_finite() {
                 diverging(v)
             } else {
