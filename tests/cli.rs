@@ -33,24 +33,23 @@ fn quantity(v: &Value) -> (f64, f64) {
 fn fit_tr_json_recovers_the_header_truth() {
     let f = example("tr_APD_PbI4.csv");
     let dir = tempfile::tempdir().unwrap();
-    let svg = dir.path().join("tr.svg");
-    let out = spinfit()
-        .args(["fit", "tr", "--json"])
-        .arg(&f)
-        .arg("--plot")
-        .arg(&svg)
-        .output()
-        .unwrap();
-    assert_ok(&out);
+    let (stdout, fig) = with_figure(
+        dir.path(),
+        &[
+            "fit".as_ref(),
+            "tr".as_ref(),
+            "--json".as_ref(),
+            f.as_os_str(),
+        ],
+    );
     // the figure: the pulse overlap on a linear axis, the decay (to 62 ps)
     // on a logarithmic one; tau with its error in the legend
-    let fig = std::fs::read_to_string(&svg).unwrap();
     assert!(
         fig.contains("linear to 2.0 ps, logarithmic beyond"),
         "split axis"
     );
     assert!(fig.contains("tau = ") && fig.contains("+/-") && fig.contains("SYNTHETIC"));
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j: Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(j["schema"], "spinfit.fit/1");
     assert_eq!(j["success"], true);
     let (tau, err) = quantity(&j["results"]["lifetimes"][0]["tau"]);

@@ -62,16 +62,10 @@ fn the_papers_sheet_imports_with_its_quirks_reported() {
     let back = dataset::read(&p).unwrap();
     assert_eq!(back.records.len(), 52);
     // the heatmap: r in every cell and a colour bar from -1 to +1
-    let svg = dir.path().join("r.svg");
-    let out = spinfit()
-        .args(["dataset", "correlate"])
-        .arg(&p)
-        .arg("--plot")
-        .arg(&svg)
-        .output()
-        .unwrap();
-    assert_ok(&out);
-    let fig = std::fs::read_to_string(&svg).unwrap();
+    let (_, fig) = with_figure(
+        dir.path(),
+        &["dataset".as_ref(), "correlate".as_ref(), p.as_os_str()],
+    );
     let texts: Vec<&str> = fig.lines().map(str::trim).collect();
     assert!(texts.contains(&"+1") && texts.contains(&"-1") && texts.contains(&"Pearson"));
     assert!(

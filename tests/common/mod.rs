@@ -31,6 +31,20 @@ pub fn assert_ok(out: &std::process::Output) {
     );
 }
 
+/// Run spinfit with `args` and `--plot FIG.svg` in `dir`; require success.
+/// Returns the command's stdout and the figure's SVG text.
+pub fn with_figure(dir: &Path, args: &[&std::ffi::OsStr]) -> (Vec<u8>, String) {
+    let svg = dir.join("figure.svg");
+    let out = spinfit()
+        .args(args)
+        .arg("--plot")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    (out.stdout, std::fs::read_to_string(&svg).unwrap())
+}
+
 /// The paper's sheet imported into `dir` as a spinfit dataset (CSV).
 pub fn imported(dir: &Path) -> PathBuf {
     let p = dir.join("d.csv");
