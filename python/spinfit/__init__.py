@@ -377,18 +377,19 @@ def _table(columns):
         return columns
 
 
-def session(path, out=None, *, follow_symlinks=False, **options):
+def session(path, out=None, *, global_fit=False, follow_symlinks=False, **options):
     """A lab session in one call (``spinfit session``): every scan in the
     folder or HDF5 file ``path`` recognised (TR or TRFE), fitted in
     parallel, TRFE scans of one sample and energy grouped into field
-    series. Settings by their spinfit.toml names (``kind``, ``min_field``,
-    ``components``, ``irf_fwhm``, ``global``, ...) over the folder's
-    ``spinfit.toml``. With ``out``, the tables, JSON, HDF5, figures and
+    series; ``global_fit`` also fits each series globally. Settings by their
+    spinfit.toml names (``kind``, ``min_field``, ``components``,
+    ``irf_fwhm``, ...) over the folder's ``spinfit.toml``. With ``out``, the tables, JSON, HDF5, figures and
     summary.md are written there. Returns the ``spinfit.session/1`` dict:
     "fits" (``spinfit.fit/1`` dicts), "series" (``spinfit.gfactor/1``),
     "g_spectrum", "failures" and "skipped" with reasons, "settings"."""
-    return _json.loads(_spinfit._session(str(path), None if out is None else str(out),
-                                         _options(options), bool(follow_symlinks)))
+    opts = _options(dict(options, **{"global": bool(global_fit)}))
+    return _json.loads(_spinfit._session(str(path), None if out is None else str(out), opts,
+                                         bool(follow_symlinks)))
 
 
 def append(dataset, fit, compound, *, date=None, allow_synthetic=False):

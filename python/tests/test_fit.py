@@ -272,6 +272,10 @@ def test_session_and_gspectrum_equal_the_command_lines(tmp_path):
     assert r.returncode in (0, 1), r.stderr
     theirs = spinfit.session(data, out=str(tmp_path / "py-out"))
     ours = json.load(open(out / "results.json"))
+    # the global fit of every series, as --global gives it
+    glob = spinfit.session(data, global_fit=True)
+    assert all(s["global"] is not None for s in glob["series"])
+    assert all(s["global"] is None for s in theirs["series"])
     # results.json: the single fits, then every series' traces
     traces = [t["fit"] for ser in theirs["series"] for t in ser["traces"]]
     assert theirs["fits"] + traces == ours and len(theirs["fits"]) >= 2
