@@ -305,7 +305,9 @@ def test_fit_settings_pass_through_and_results_are_typed(tr, trfe):
     r = spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"], irf_fwhm="0.2ps", baseline="none")
     for name, p in ours["parameters"].items():
         assert r.params[name].value == pytest.approx(p["value"], rel=1e-9, abs=1e-12), name
-    assert not r.params["fwhm"].vary if "fwhm" in r.params else True
+    # the IRF width fixed as asked, the baseline left out
+    assert not r.params["irf_fwhm"].vary and r.params["irf_fwhm"].value == 0.2
+    assert "offset" not in r.params and "step" not in r.params
     (lt,) = r.lifetimes
     assert lt.tau.unit == "ps" and lt.rate.unit == "ps^-1"
     assert lt.rate.value == pytest.approx(1 / lt.tau.value, rel=1e-9)
