@@ -97,6 +97,7 @@ fn _predict(
     use spinfit::descriptors::helper::{Helper, Request, Rule};
     json_text(py.detach(|| {
         let m = Source::open(&source, model, target, features.as_deref())?.trained(log_target)?;
+        let ticker = std::sync::OnceLock::new();
         let helper = Helper {
             python: Helper::default_python(),
             cache: Helper::default_cache(),
@@ -106,7 +107,11 @@ fn _predict(
             &m.features,
             &helper,
             &Request::new("", Rule::Lowest),
-            &|| {},
+            &|n| {
+                ticker
+                    .get_or_init(|| crate::Ticker::new(n, "cations"))
+                    .tick()
+            },
         )?;
         let (ids, x) = spinfit::ml::data::vary(&m.features, c.ids, c.x, &vary)?;
         let t = crate::Ticker::new(members, "ensemble members");

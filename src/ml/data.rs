@@ -125,13 +125,14 @@ pub struct Candidates {
 /// Candidates from `path`: a CSV of the feature columns, or one of
 /// name,cations,metal,halide,layers (cations as SMILES:count;...) whose
 /// descriptors are computed from the molecules by `helper` (RDKit and
-/// PySCF) with `settings`; `tick` after each distinct cation.
+/// PySCF) with `settings`; `tick(total)` after each distinct cation, with
+/// their number.
 pub fn load_any_candidates(
     path: &Path,
     features: &[String],
     helper: &crate::descriptors::helper::Helper,
     settings: &crate::descriptors::helper::Request,
-    tick: &(dyn Fn() + Sync),
+    tick: &(dyn Fn(usize) + Sync),
 ) -> Result<Candidates> {
     use crate::descriptors::candidates as c;
     if !c::is_smiles_csv(path) {
@@ -143,7 +144,9 @@ pub fn load_any_candidates(
         });
     }
     let cands = c::read(path)?;
-    let (rows, left_out) = crate::descriptors::describe_each(&cands, helper, settings, tick);
+    let total = crate::descriptors::distinct_cations(&cands).len();
+    let (rows, left_out) =
+        crate::descriptors::describe_each(&cands, helper, settings, &|| tick(total));
     if rows.is_empty() {
         return Err(Error::input(
             path.display().to_string(),

@@ -43,17 +43,17 @@ pub fn run(a: PredictArgs, rank: bool) -> anyhow::Result<i32> {
     // rate; the same settings on bootstrap resamples give its uncertainty
     let model = a.m.source()?.trained(a.log_target)?;
     let features = &model.features;
-    let n_cations = crate::descriptors::candidates::read(&a.candidates)
-        .map_or(0, |c| crate::descriptors::distinct_cations(&c).len());
-    let bar = progress(n_cations, "cations");
+    let bar = std::sync::OnceLock::new();
     let c = load_any_candidates(
         &a.candidates,
         features,
         &a.chem.helper(),
         &a.chem.settings(),
-        &|| bar.inc(1),
+        &|n| bar.get_or_init(|| progress(n, "cations")).inc(1),
     )?;
-    bar.finish_and_clear();
+    if let Some(b) = bar.get() {
+        b.finish_and_clear();
+    }
     for (name, e) in &c.left_out {
         eprintln!("{name}: left out: {e}");
     }
