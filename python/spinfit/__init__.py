@@ -357,8 +357,7 @@ def gspectrum(results, *, sign_e="+", sign_h="+", delta=None, p2_m0=None, dg_e=N
         if isinstance(r, dict):
             docs.append((f"results[{i}]", _json.dumps(r)))
         else:
-            with open(r, encoding="utf-8") as f:
-                docs.append((str(r), f.read()))
+            docs.append((str(r), None))  # read by the library, size-bounded
     d = _json.loads(_spinfit._gspectrum(docs, str(sign_e), str(sign_h), delta, p2_m0, dg_e))
     q = lambda x, k: None if x is None else x[k]
     rows = {"energy_eV": [r["energy_ev"] for r in d["rows"]], "source": [r["source"] for r in d["rows"]]}

@@ -41,13 +41,14 @@ fn _gfactor(py: Python<'_>, paths: Vec<PathBuf>, options: Options) -> PyResult<S
     .and_then(|v| json_text(&v))
 }
 
-/// g_e, g_h and g_BX versus photon energy from field-series results (JSON
-/// texts of `spinfit.gfactor/1`, each with a name for errors), with the
-/// assumed signs and the k.p parameters (`spinfit gspectrum`).
+/// g_e, g_h and g_BX versus photon energy from field-series results: each
+/// a name and the JSON text of a `spinfit.gfactor/1` document, or a path
+/// and None (read here, bounded as every input file), with the assumed
+/// signs and the k.p parameters (`spinfit gspectrum`).
 #[pyfunction]
 #[pyo3(signature = (results, sign_e="+", sign_h="+", delta=None, p2_m0=None, dg_e=None))]
 fn _gspectrum(
-    results: Vec<(String, String)>,
+    results: Vec<(String, Option<String>)>,
     sign_e: &str,
     sign_h: &str,
     delta: Option<f64>,
@@ -62,6 +63,10 @@ fn _gspectrum(
     );
     let mut docs = vec![];
     for (name, text) in results {
+        let text = match text {
+            Some(t) => t,
+            None => spinfit::io_util::read_text(std::path::Path::new(&name)).map_err(to_py)?,
+        };
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| PyValueError::new_err(format!("{name}: not JSON: {e}")))?;
         docs.push((name, v));

@@ -292,6 +292,12 @@ def test_session_and_gspectrum_equal_the_command_lines(tmp_path):
     assert [r["g_bx"] for r in by_dict["rows"]] == [r["g_bx"] for r in cl["rows"]]
     with pytest.raises(ValueError, match="sign_e"):
         spinfit.gspectrum(files, sign_e="up")
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json")
+    with pytest.raises(ValueError, match="junk.json.*not JSON"):
+        spinfit.gspectrum([junk])
+    with pytest.raises(ValueError, match="nowhere.json"):
+        spinfit.gspectrum([tmp_path / "nowhere.json"])
     with pytest.raises(ValueError, match="kind"):
         spinfit.session(data, kind="maybe")
     with pytest.raises(ValueError, match="colour"):
