@@ -81,6 +81,20 @@ fn scan_of(
     origin: Origin,
 ) -> PyResult<Scan> {
     let n = delay.len();
+    // as the readers refuse `nan` in a file: name the array and the element
+    for (name, v) in [
+        ("delay_ps", Some(&delay)),
+        ("signal", signal.as_ref()),
+        ("sc", sc.as_ref()),
+        ("cc", cc.as_ref()),
+    ] {
+        if let Some(i) = v.and_then(|v| v.iter().position(|x| !x.is_finite())) {
+            return Err(PyValueError::new_err(format!(
+                "{name}: element {i} is {} (not finite); drop or fill missing points first",
+                v.map_or(f64::NAN, |v| v[i])
+            )));
+        }
+    }
     for (name, v) in [("signal", &signal), ("sc", &sc), ("cc", &cc)] {
         if let Some(v) = v
             && v.len() != n

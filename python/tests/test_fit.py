@@ -100,6 +100,13 @@ def test_shapes_dtypes_and_channels_are_checked(tr):
         spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"], exponentials=7)
     with pytest.raises(ValueError, match="field"):
         spinfit.fit_trfe(delay, d["SC"], 1e-300)
+    # NaN or infinity named by array and element, as a file's `nan` is
+    holed = d["SC"].copy()
+    holed[7] = np.nan
+    with pytest.raises(ValueError, match="sc: element 7 is NaN"):
+        spinfit.fit_tr(delay, sc=holed, cc=d["CC"])
+    with pytest.raises(ValueError, match="delay_ps: element 0 is inf"):
+        spinfit.fit_tr(np.r_[np.inf, delay[1:]], signal=d["SC"])
     # integer arrays are accepted and converted
     r = spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"])
     assert r.params["tau"].value > 0
