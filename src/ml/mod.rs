@@ -67,6 +67,13 @@ pub trait Predictor: Send + Sync {
     fn linear(&self) -> Option<(f64, Vec<f64>)> {
         None
     }
+    /// The mean prediction over `background` at every coalition of the row
+    /// `x` (index bit j set: x_j, else the background's), when the model
+    /// computes it faster than a prediction of the whole batch (the MLP);
+    /// None: [`shap::exact`] predicts the batch.
+    fn coalition_values(&self, _x: &[f64], _background: &DMatrix<f64>) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// [`Predictor::state`] of a serialisable trained model.

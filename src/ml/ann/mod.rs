@@ -337,6 +337,25 @@ impl Predictor for FittedMlp {
         }
         sum.map(|m| m / self.nets.len() as f64 * self.ys.1 + self.ys.0)
     }
+    fn coalition_values(&self, x: &[f64], background: &DMatrix<f64>) -> Option<Vec<f64>> {
+        let xs = self.scaler.apply(&DMatrix::from_row_slice(1, x.len(), x));
+        let bs = self.scaler.apply(background);
+        let sizes = net::sizes(self.p, &self.layers);
+        let (nb, nc) = (bs.nrows(), 1usize << self.p);
+        let mut sum = vec![0.0; nc];
+        for t in &self.nets {
+            let out = net::coalition_outputs(t, &sizes, self.activation, xs.as_slice(), &bs);
+            for (m, s) in sum.iter_mut().enumerate() {
+                *s += out.rows(m * nb, nb).sum();
+            }
+        }
+        let k = (nb * self.nets.len()) as f64;
+        Some(
+            sum.into_iter()
+                .map(|s| s / k * self.ys.1 + self.ys.0)
+                .collect(),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -347,6 +366,58 @@ mod tests {
         let x = DMatrix::from_fn(n, 2, |i, j| ((i * 7 + 3 * j + 1) as f64 * 0.41).sin());
         let y = DVector::from_fn(n, |i, _| (1.5 * x[(i, 0)]).tanh() + 0.5 * x[(i, 1)]);
         (x, y)
+    }
+
+    #[test]
+    fn shapley_values_by_subset_sums_equal_those_of_the_predicted_batch() {
+        /// The same network without its coalition hook: SHAP predicts batches.
+        struct Batch<'a>(&'a dyn Predictor);
+        impl Predictor for Batch<'_> {
+            fn predict(&self, x: &DMatrix<f64>) -> DVector<f64> {
+                self.0.predict(x)
+            }
+            fn state(&self) -> Result<serde_json::Value> {
+                self.0.state()
+            }
+            fn check(&self, p: usize) -> std::result::Result<(), String> {
+                self.0.check(p)
+            }
+        }
+        let x = DMatrix::from_fn(40, 5, |i, j| {
+            ((i * 5 + 2 * j + 1) as f64 * 0.37).sin() * (j + 1) as f64
+        });
+        let y = DVector::from_fn(40, |i, _| {
+            (x[(i, 0)] * x[(i, 1)]).tanh() + 0.3 * x[(i, 4)] - x[(i, 2)].abs()
+        });
+        for (act, hidden, seeds) in [
+            (Activation::Relu, "10x10", 1),
+            (Activation::Tanh, "6", 2),
+            (Activation::Logistic, "5x4x3", 1),
+        ] {
+            let f = Mlp {
+                hidden: hidden.parse().unwrap(),
+                activation: act,
+                seeds,
+                ..Mlp::default()
+            }
+            .fit(&x, &y)
+            .unwrap();
+            let (rows, bg) = (x.rows(0, 6).into_owned(), x.rows(20, 9).into_owned());
+            let (a, base_a) = crate::ml::shap::exact(f.as_ref(), &rows, &bg, &|| {}).unwrap();
+            let (b, base_b) =
+                crate::ml::shap::exact(&Batch(f.as_ref()), &rows, &bg, &|| {}).unwrap();
+            assert!((base_a - base_b).abs() < 1e-12);
+            let diff = (&a - &b).abs().max();
+            assert!(
+                diff < 1e-9,
+                "{act:?} {hidden}: subset sums differ by {diff}"
+            );
+            // efficiency: each row's values sum to f(x) - E f(background)
+            let fx = f.predict(&rows);
+            for r in 0..rows.nrows() {
+                assert!((a.row(r).sum() - (fx[r] - base_a)).abs() < 1e-9);
+            }
+        }
     }
 
     #[test]

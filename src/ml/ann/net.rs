@@ -80,6 +80,59 @@ pub(super) fn forward(
     out
 }
 
+/// The network's output at every coalition of the row `x` with every
+/// background row (both scaled): input j is x_j when bit j of the
+/// coalition is set, the background row's value otherwise; entry
+/// `mask * nb + b`. The first layer's pre-activation is a subset sum,
+/// Z_1(S, b) = Z_1(S \ {j}, b) + (x_j - b_j) W_1[j, :] with j the lowest
+/// feature of S: one add of s_1 numbers per coalition instead of p x s_1
+/// multiply-adds (written here: no crate evaluates a network on all 2^p
+/// coalitions this way).
+pub(super) fn coalition_outputs(
+    t: &[f64],
+    sizes: &[usize],
+    act: Activation,
+    x: &[f64],
+    bg: &DMatrix<f64>,
+) -> DMatrix<f64> {
+    let (p, nb, depth) = (sizes[0], bg.nrows(), sizes.len() - 1);
+    let nc = 1usize << p;
+    let (w1, b1) = layer(t, sizes, 1);
+    let mut z = bg * w1;
+    for (k, mut col) in z.column_iter_mut().enumerate() {
+        col.add_scalar_mut(b1[k]);
+    }
+    let mut z1 = DMatrix::zeros(nc * nb, sizes[1]);
+    for k in 0..sizes[1] {
+        let col = z1.column_mut(k);
+        let col = col.data.into_slice_mut();
+        col[..nb].copy_from_slice(z.column(k).as_slice());
+        for mask in 1..nc {
+            let j = mask.trailing_zeros() as usize;
+            let (from, to) = ((mask & (mask - 1)) * nb, mask * nb);
+            for b in 0..nb {
+                col[to + b] = col[from + b] + (x[j] - bg[(b, j)]) * w1[(j, k)];
+            }
+        }
+    }
+    if depth > 1 {
+        activate(&mut z1, act);
+    }
+    let mut a = z1;
+    for l in 2..=depth {
+        let (w, b) = layer(t, sizes, l);
+        let mut z = &a * w;
+        for (j, mut col) in z.column_iter_mut().enumerate() {
+            col.add_scalar_mut(b[j]);
+        }
+        if l < depth {
+            activate(&mut z, act);
+        }
+        a = z;
+    }
+    a
+}
+
 /// Parameters, loss and gradient of one evaluation.
 type LossAt = (Vec<f64>, f64, Vec<f64>);
 

@@ -192,16 +192,19 @@ pub fn exact(
     let rows: Vec<Vec<f64>> = (0..x.nrows())
         .into_par_iter()
         .map(|r| {
-            let batch = DMatrix::from_fn(nc * nb, p, |row, j| {
-                let (mask, b) = (row / nb, row % nb);
-                if mask >> j & 1 == 1 {
-                    x[(r, j)]
-                } else {
-                    background[(b, j)]
-                }
+            let row: Vec<f64> = x.row(r).iter().copied().collect();
+            let v = f.coalition_values(&row, background).unwrap_or_else(|| {
+                let batch = DMatrix::from_fn(nc * nb, p, |row, j| {
+                    let (mask, b) = (row / nb, row % nb);
+                    if mask >> j & 1 == 1 {
+                        x[(r, j)]
+                    } else {
+                        background[(b, j)]
+                    }
+                });
+                let out = f.predict(&batch);
+                (0..nc).map(|m| out.rows(m * nb, nb).mean()).collect()
             });
-            let out = f.predict(&batch);
-            let v: Vec<f64> = (0..nc).map(|m| out.rows(m * nb, nb).mean()).collect();
             tick();
             (0..p)
                 .map(|i| {
