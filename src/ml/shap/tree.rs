@@ -21,13 +21,15 @@ use crate::ml::tree::{Ensemble, Tree};
 /// The walk for row `x` and all background rows `zs[idx]` at once: rows
 /// that take the same way share it, so a split is followed once per state
 /// (A, B), not once per background row. Adds value x count x weight to `phi`.
+/// `idx` is partitioned in place at each split (no allocation on the walk);
+/// only the set of rows in it matters, not their order.
 #[allow(clippy::too_many_arguments)]
 fn walk(
     t: &Tree,
     i: usize,
     x: &[f64],
     zs: &[Vec<f64>],
-    idx: &[u32],
+    idx: &mut [u32],
     a: usize,
     b: usize,
     w: &Weights,
@@ -61,8 +63,14 @@ fn walk(
         walk(t, gx, x, zs, idx, a, b, w, side, phi);
         return;
     }
-    let (same, other): (Vec<u32>, Vec<u32>) =
-        idx.iter().partition(|&&r| go(zs[r as usize][j]) == gx);
+    let mut k = 0;
+    for r in 0..idx.len() {
+        if go(zs[idx[r] as usize][j]) == gx {
+            idx.swap(k, r);
+            k += 1;
+        }
+    }
+    let (same, other) = idx.split_at_mut(k);
     let gz = if gx == n.left as usize {
         n.right
     } else {
@@ -70,16 +78,16 @@ fn walk(
     } as usize;
     if side[j] == 2 {
         // feature j comes from the background: each row goes its own way
-        walk(t, gx, x, zs, &same, a, b, w, side, phi);
-        walk(t, gz, x, zs, &other, a, b, w, side, phi);
+        walk(t, gx, x, zs, same, a, b, w, side, phi);
+        walk(t, gz, x, zs, other, a, b, w, side, phi);
         return;
     }
-    walk(t, gx, x, zs, &same, a, b, w, side, phi);
+    walk(t, gx, x, zs, same, a, b, w, side, phi);
     if !other.is_empty() {
         side[j] = 1;
-        walk(t, gx, x, zs, &other, a + 1, b, w, side, phi);
+        walk(t, gx, x, zs, other, a + 1, b, w, side, phi);
         side[j] = 2;
-        walk(t, gz, x, zs, &other, a, b + 1, w, side, phi);
+        walk(t, gz, x, zs, other, a, b + 1, w, side, phi);
         side[j] = 0;
     }
 }
@@ -128,9 +136,9 @@ pub fn row(e: &Ensemble, x: &[f64], background: &[Vec<f64>]) -> Vec<f64> {
     let w = Weights::new(p);
     let mut phi = vec![0.0; p];
     let mut side = vec![0u8; p];
-    let all: Vec<u32> = (0..background.len() as u32).collect();
+    let mut all: Vec<u32> = (0..background.len() as u32).collect();
     for t in &e.trees {
-        walk(t, 0, x, background, &all, 0, 0, &w, &mut side, &mut phi);
+        walk(t, 0, x, background, &mut all, 0, 0, &w, &mut side, &mut phi);
     }
     let k = e.scale / background.len() as f64;
     phi.iter_mut().for_each(|v| *v *= k);
