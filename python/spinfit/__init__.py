@@ -13,6 +13,7 @@ Errors: ``ValueError`` for bad input or settings, ``spinfit.FitError`` for
 a fit that failed; the messages are the command line's.
 """
 import json as _json
+import numbers as _numbers
 
 import numpy as _np
 
@@ -45,10 +46,10 @@ def _tesla(name, v):
 def _text(name, v):
     """A setting as the text the command line takes: booleans as true/false,
     numbers in the documented unit (ps, T), strings as they are."""
-    if isinstance(v, bool):
+    if isinstance(v, (bool, _np.bool_)):
         return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v) + _UNIT_OF.get(name, "")
+    if isinstance(v, _numbers.Real):  # also NumPy scalars (np.int64, np.float32)
+        return repr(float(v) if not isinstance(v, _numbers.Integral) else int(v)) + _UNIT_OF.get(name, "")
     if isinstance(v, str):
         return v
     raise ValueError(f"{name}: expected a number, a string or a boolean, got {v!r}")

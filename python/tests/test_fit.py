@@ -315,7 +315,7 @@ def test_fit_settings_pass_through_and_results_are_typed(tr, trfe):
     path, d = tr
     delay = d["delay_ps"] if "delay_ps" in d else d["delay"]
     ours = json.loads(cli("fit", "tr", path, "--irf-fwhm", "0.2ps", "--baseline", "none", "--json"))
-    r = spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"], irf_fwhm="0.2ps", baseline="none")
+    r = spinfit.fit_tr(delay, sc=d["SC"], cc=d["CC"], irf_fwhm=np.float64(0.2), baseline="none")
     for name, p in ours["parameters"].items():
         assert r.params[name].value == pytest.approx(p["value"], rel=1e-9, abs=1e-12), name
     # the IRF width fixed as asked, the baseline left out
@@ -331,7 +331,7 @@ def test_fit_settings_pass_through_and_results_are_typed(tr, trfe):
     tpath, t = trfe
     tdelay = t["delay_ps"] if "delay_ps" in t else t["delay"]
     sig = [v for k, v in t.items() if k not in ("delay_ps", "delay")][0]
-    f = spinfit.fit_trfe(tdelay, sig, "0.5T", components=1, phase="on")
+    f = spinfit.fit_trfe(tdelay, sig, "0.5T", components=np.int64(1), phase="on")
     ours = json.loads(cli("fit", "trfe", tpath, "--field", "0.5T", "--components", "1", "--phase", "on",
                           "--json"))
     (c,) = f.components
