@@ -15,8 +15,18 @@
 //! their ways part, so shared paths are walked once. Values are averaged
 //! over the background rows, which is the interventional definition the
 //! exact enumeration uses.
+//!
+//! [`rows`] computes the same sums leaf by leaf for many rows at once
+//! (p <= 64). Going down a tree, each row (explained or background) keeps
+//! F, the set of features whose split it failed on the way. At a leaf, a
+//! pair (x, z) reaches it iff F_x and F_z are disjoint, and then A = F_z,
+//! B = F_x. Rows with the same F get the same values, so each leaf groups
+//! both sides by F and works per pair of groups, not per pair of rows:
+//! cost O((n_x + n_z) nodes) per tree plus the groups, instead of a walk
+//! per explained row.
 
 use crate::ml::tree::{Ensemble, Tree};
+use rayon::prelude::*;
 
 /// The walk for row `x` and all background rows `zs[idx]` at once: rows
 /// that take the same way share it, so a split is followed once per state
@@ -143,4 +153,190 @@ pub fn row(e: &Ensemble, x: &[f64], background: &[Vec<f64>]) -> Vec<f64> {
     let k = e.scale / background.len() as f64;
     phi.iter_mut().for_each(|v| *v *= k);
     phi
+}
+
+/// Most features [`rows`] takes (F is a 64-bit set); [`row`] has no limit.
+pub const MAX_LEAFWISE_FEATURES: usize = 64;
+
+/// Shapley values of every row of `x` (row-major, `nx` rows of length p <=
+/// [`MAX_LEAFWISE_FEATURES`]) against every background row, row-major:
+/// the numbers [`row`] gives, trees in parallel.
+pub fn rows(e: &Ensemble, x: &[Vec<f64>], background: &[Vec<f64>]) -> Vec<f64> {
+    let p = x.first().map_or(0, |r| r.len());
+    assert!(p <= MAX_LEAFWISE_FEATURES, "rows: {p} features");
+    let w = Weights::new(p);
+    let (nx, nz) = (x.len(), background.len());
+    // explained rows first, then the background
+    let all: Vec<&[f64]> = x.iter().chain(background).map(|r| r.as_slice()).collect();
+    let mut phi = e
+        .trees
+        .par_iter()
+        .fold(
+            || vec![0.0; nx * p],
+            |mut phi, t| {
+                let mut walk = Leafwise {
+                    t,
+                    rows: &all,
+                    nx,
+                    w: &w,
+                    p,
+                    f: vec![0; nx + nz],
+                    changed: Vec::new(),
+                    acc: vec![0.0; p],
+                    gx: Vec::with_capacity(nx),
+                    gz: Vec::with_capacity(nz),
+                };
+                walk.down(0, &mut phi);
+                phi
+            },
+        )
+        .reduce(
+            || vec![0.0; nx * p],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(u, v)| *u += v);
+                a
+            },
+        );
+    let k = e.scale / nz.max(1) as f64;
+    phi.iter_mut().for_each(|v| *v *= k);
+    phi
+}
+
+/// One tree's leaf-by-leaf pass (see the module doc).
+struct Leafwise<'a> {
+    t: &'a Tree,
+    /// the explained rows (the first `nx`), then the background rows
+    rows: &'a [&'a [f64]],
+    nx: usize,
+    w: &'a Weights,
+    p: usize,
+    /// F of every row at the current node
+    f: Vec<u64>,
+    /// rows whose F gained a bit on the way down, to undo on the way up
+    changed: Vec<u32>,
+    /// per-feature sums of one group of explained rows
+    acc: Vec<f64>,
+    /// (F, row) of explained and background rows at a leaf, sorted by F
+    gx: Vec<(u64, u32)>,
+    gz: Vec<(u64, u32)>,
+}
+
+impl Leafwise<'_> {
+    /// Node `i`; `self.f` holds the failed sets of the rows arriving there.
+    fn down(&mut self, i: usize, phi: &mut [f64]) {
+        let n = &self.t.nodes[i];
+        if n.is_leaf() {
+            self.leaf(n.value, phi);
+            return;
+        }
+        let (j, thr) = (n.feature as usize, n.threshold);
+        for (child, right) in [(n.left as usize, true), (n.right as usize, false)] {
+            // the rows that go the other way fail feature j below `child`
+            let mark = self.changed.len();
+            let bit = 1u64 << j;
+            for (r, row) in self.rows.iter().enumerate() {
+                if (row[j] > thr) == right && self.f[r] & bit == 0 {
+                    self.f[r] |= bit;
+                    self.changed.push(r as u32);
+                }
+            }
+            self.down(child, phi);
+            for &r in &self.changed[mark..] {
+                self.f[r as usize] &= !bit;
+            }
+            self.changed.truncate(mark);
+        }
+    }
+
+    /// Every disjoint pair of groups (F_x, F_z) at a leaf of value `v`.
+    fn leaf(&mut self, v: f64, phi: &mut [f64]) {
+        let group = |f: &[u64], g: &mut Vec<(u64, u32)>| {
+            g.clear();
+            g.extend(f.iter().enumerate().map(|(r, &m)| (m, r as u32)));
+            g.sort_unstable();
+        };
+        let (fx, fz) = self.f.split_at(self.nx);
+        group(fx, &mut self.gx);
+        group(fz, &mut self.gz);
+        // background groups: (F, count)
+        let mut zs: Vec<(u64, f64)> = Vec::new();
+        for &(m, _) in &self.gz {
+            match zs.last_mut() {
+                Some((last, c)) if *last == m => *c += 1.0,
+                _ => zs.push((m, 1.0)),
+            }
+        }
+        let p = self.p;
+        let mut start = 0;
+        while start < self.gx.len() {
+            let mx = self.gx[start].0;
+            let end = start + self.gx[start..].partition_point(|g| g.0 == mx);
+            let b = mx.count_ones() as usize;
+            let (mut minus, mut touched) = (0.0, mx);
+            for &(mz, c) in &zs {
+                let a = mz.count_ones() as usize;
+                if mz & mx != 0 || a + b == 0 {
+                    continue;
+                }
+                if b > 0 {
+                    minus += c * self.w.of(a, b, false);
+                }
+                let plus = c * self.w.of(a, b, true);
+                touched |= mz;
+                for_bits(mz, |i| self.acc[i] += plus);
+            }
+            for_bits(mx, |i| self.acc[i] -= minus);
+            for &(_, r) in &self.gx[start..end] {
+                let row = &mut phi[r as usize * p..(r as usize + 1) * p];
+                for_bits(touched, |i| row[i] += v * self.acc[i]);
+            }
+            for_bits(touched, |i| self.acc[i] = 0.0);
+            start = end;
+        }
+    }
+}
+
+/// `f(i)` for every set bit i of `m`.
+fn for_bits(mut m: u64, mut f: impl FnMut(usize)) {
+    while m != 0 {
+        f(m.trailing_zeros() as usize);
+        m &= m - 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::Regressor;
+    use nalgebra::{DMatrix, DVector};
+
+    /// The leaf-by-leaf pass gives what the per-row walk gives, to 1e-12,
+    /// on a forest and on boosted trees, with rows and background apart.
+    #[test]
+    fn leafwise_equals_the_walk() {
+        let x = DMatrix::from_fn(40, 5, |i, j| {
+            ((i * 5 + 2) as f64 * (0.23 + 0.19 * j as f64)).sin()
+        });
+        let y = DVector::from_fn(40, |i, _| {
+            x[(i, 0)] - 2.0 * x[(i, 1)] * x[(i, 2)] + x[(i, 4)]
+        });
+        let rows_of = |m: &DMatrix<f64>, r: std::ops::Range<usize>| -> Vec<Vec<f64>> {
+            r.map(|i| m.row(i).iter().copied().collect()).collect()
+        };
+        let (xs, bg) = (rows_of(&x, 0..25), rows_of(&x, 15..40));
+        for spec in ["rf:n_trees=15,seed=2", "gbt:n_estimators=20,max_depth=5"] {
+            let m: crate::ml::ModelSpec = spec.parse().unwrap();
+            let f = m.fit(&x, &y).unwrap();
+            let e = f.trees().unwrap();
+            let fast = rows(&e, &xs, &bg);
+            let mut worst = 0.0f64;
+            for (r, xr) in xs.iter().enumerate() {
+                for (i, v) in row(&e, xr, &bg).iter().enumerate() {
+                    worst = worst.max((fast[r * 5 + i] - v).abs());
+                }
+            }
+            assert!(worst < 1e-12, "{spec}: {worst:e}");
+            assert!(fast.iter().any(|v| v.abs() > 1e-3), "{spec}: values all ~0");
+        }
+    }
 }
