@@ -299,27 +299,19 @@ impl Regressor for Mlp {
 }
 
 impl FittedMlp {
-    /// [`Predictor::coalition_values`] with the background in chunks of at
-    /// most `max_rows` coalition rows (x the widest layer) in memory at once,
-    /// whatever p and the background.
-    fn coalition_means(&self, x: &[f64], background: &DMatrix<f64>, max_rows: usize) -> Vec<f64> {
+    /// [`Predictor::coalition_values`] with the background in blocks of
+    /// `lanes` rows (memory O(lanes x widest layer), whatever p and the
+    /// background).
+    fn coalition_means(&self, x: &[f64], background: &DMatrix<f64>, lanes: usize) -> Vec<f64> {
         let xs = self.scaler.apply(&DMatrix::from_row_slice(1, x.len(), x));
         let bs = self.scaler.apply(background);
         let sizes = net::sizes(self.p, &self.layers);
-        let (nb, nc) = (bs.nrows(), 1usize << self.p);
-        let chunk = (max_rows / nc).max(1);
-        let mut sum = vec![0.0; nc];
-        for start in (0..nb).step_by(chunk) {
-            let part = bs.rows(start, chunk.min(nb - start)).into_owned();
-            let k = part.nrows();
-            for t in &self.nets {
-                let out = net::coalition_outputs(t, &sizes, self.activation, xs.as_slice(), &part);
-                for (m, s) in sum.iter_mut().enumerate() {
-                    *s += out.rows(m * k, k).sum();
-                }
-            }
+        let mut sum = vec![0.0; 1usize << self.p];
+        for t in &self.nets {
+            let part = net::coalition_sums(t, &sizes, self.activation, xs.as_slice(), &bs, lanes);
+            sum.iter_mut().zip(&part).for_each(|(s, v)| *s += v);
         }
-        let k = (nb * self.nets.len()) as f64;
+        let k = (bs.nrows() * self.nets.len()) as f64;
         sum.into_iter()
             .map(|s| s / k * self.ys.1 + self.ys.0)
             .collect()
@@ -366,7 +358,7 @@ impl Predictor for FittedMlp {
         sum.map(|m| m / self.nets.len() as f64 * self.ys.1 + self.ys.0)
     }
     fn coalition_values(&self, x: &[f64], background: &DMatrix<f64>) -> Option<Vec<f64>> {
-        Some(self.coalition_means(x, background, 1 << 20))
+        Some(self.coalition_means(x, background, net::LANES))
     }
 }
 
@@ -424,12 +416,12 @@ mod tests {
                 diff < 1e-9,
                 "{act:?} {hidden}: subset sums differ by {diff}"
             );
-            // the background in chunks (2 rows of 9 at a time) gives the same
+            // the background in blocks (8 rows of 9 at a time) gives the same
             let m: FittedMlp = serde_json::from_value(f.state().unwrap()).unwrap();
             let r0: Vec<f64> = rows.row(0).iter().copied().collect();
             let (whole, chunked) = (
-                m.coalition_means(&r0, &bg, 1 << 20),
-                m.coalition_means(&r0, &bg, 64),
+                m.coalition_means(&r0, &bg, net::LANES),
+                m.coalition_means(&r0, &bg, 2),
             );
             assert!(
                 whole
