@@ -17,13 +17,16 @@
 //! exact enumeration uses.
 //!
 //! [`rows`] computes the same sums leaf by leaf for many rows at once
-//! (p <= 64). Going down a tree, each row (explained or background) keeps
+//! (p <= 64). Going down a tree, each row (explained or background) has
 //! F, the set of features whose split it failed on the way. At a leaf, a
 //! pair (x, z) reaches it iff F_x and F_z are disjoint, and then A = F_z,
-//! B = F_x. Rows with the same F get the same values, so each leaf groups
-//! both sides by F and works per pair of groups, not per pair of rows:
-//! cost O((n_x + n_z) nodes) per tree plus the groups, instead of a walk
-//! per explained row.
+//! B = F_x. Rows with the same F get the same values, so rows travel in
+//! groups of equal F, split only where a split on a feature outside F
+//! parts them, and each leaf works per pair of groups, not per pair of
+//! rows: cost O((n_x + n_z) depth) per tree plus the pairs of groups,
+//! instead of a walk per explained row. When the rows explained are the
+//! background (explaining a sheet against itself), one set of groups
+//! serves both sides.
 
 use crate::ml::tree::{Ensemble, Tree};
 use rayon::prelude::*;
@@ -166,8 +169,9 @@ pub fn rows(e: &Ensemble, x: &[Vec<f64>], background: &[Vec<f64>]) -> Vec<f64> {
     assert!(p <= MAX_LEAFWISE_FEATURES, "rows: {p} features");
     let w = Weights::new(p);
     let (nx, nz) = (x.len(), background.len());
-    // explained rows first, then the background
-    let all: Vec<&[f64]> = x.iter().chain(background).map(|r| r.as_slice()).collect();
+    // explaining the background itself (the usual case on small sheets):
+    // one set of groups serves both sides
+    let same = x == background;
     let mut phi = e
         .trees
         .par_iter()
@@ -176,17 +180,23 @@ pub fn rows(e: &Ensemble, x: &[Vec<f64>], background: &[Vec<f64>]) -> Vec<f64> {
             |mut phi, t| {
                 let mut walk = Leafwise {
                     t,
-                    rows: &all,
-                    nx,
+                    x,
+                    z: background,
+                    same,
                     w: &w,
                     p,
-                    f: vec![0; nx + nz],
-                    changed: Vec::new(),
+                    ix: (0..nx as u32).collect(),
+                    iz: if same {
+                        vec![]
+                    } else {
+                        (0..nz as u32).collect()
+                    },
+                    gx: vec![Group::all(nx)],
+                    gz: if same { vec![] } else { vec![Group::all(nz)] },
+                    mids: vec![],
                     acc: vec![0.0; p],
-                    gx: Vec::with_capacity(nx),
-                    gz: Vec::with_capacity(nz),
                 };
-                walk.down(0, &mut phi);
+                walk.down(0, 0..1, 0..usize::from(!same), &mut phi);
                 phi
             },
         )
@@ -202,96 +212,167 @@ pub fn rows(e: &Ensemble, x: &[Vec<f64>], background: &[Vec<f64>]) -> Vec<f64> {
     phi
 }
 
-/// One tree's leaf-by-leaf pass (see the module doc).
+/// Rows `idx[start..end]` that share the failed set `f` at a node.
+#[derive(Clone, Copy)]
+struct Group {
+    f: u64,
+    start: u32,
+    end: u32,
+}
+
+impl Group {
+    fn all(n: usize) -> Group {
+        Group {
+            f: 0,
+            start: 0,
+            end: n as u32,
+        }
+    }
+    fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+}
+
+/// One tree's leaf-by-leaf pass (see the module doc). Rows are kept in
+/// groups of equal F, as ranges of a permutation: at a split on feature j
+/// a group that has not failed j is partitioned in place into the rows
+/// going left and right; the left child sees (F, left-goers) and
+/// (F + j, right-goers), the right child the other way round. Groups are
+/// pushed on a stack per side and popped on the way back up.
 struct Leafwise<'a> {
     t: &'a Tree,
-    /// the explained rows (the first `nx`), then the background rows
-    rows: &'a [&'a [f64]],
-    nx: usize,
+    x: &'a [Vec<f64>],
+    z: &'a [Vec<f64>],
+    /// x and z are the same rows: the background's groups are x's
+    same: bool,
     w: &'a Weights,
     p: usize,
-    /// F of every row at the current node
-    f: Vec<u64>,
-    /// rows whose F gained a bit on the way down, to undo on the way up
-    changed: Vec<u32>,
+    ix: Vec<u32>,
+    iz: Vec<u32>,
+    gx: Vec<Group>,
+    gz: Vec<Group>,
+    /// scratch of [`split`]
+    mids: Vec<u32>,
     /// per-feature sums of one group of explained rows
     acc: Vec<f64>,
-    /// (F, row) of explained and background rows at a leaf, sorted by F
-    gx: Vec<(u64, u32)>,
-    gz: Vec<(u64, u32)>,
+}
+
+type Range = std::ops::Range<usize>;
+
+/// The groups of `g[range]` for the two children of a split on feature
+/// `j` at `thr`, pushed on `g`; returns the left child's and the right
+/// child's ranges of `g`. `mids` is scratch.
+fn split(
+    g: &mut Vec<Group>,
+    idx: &mut [u32],
+    rows: &[Vec<f64>],
+    range: Range,
+    (j, thr): (usize, f64),
+    mids: &mut Vec<u32>,
+) -> (Range, Range) {
+    let bit = 1u64 << j;
+    // each group that has not failed j: left-goers first, then right-goers
+    mids.clear();
+    for k in range.clone() {
+        let gr = g[k];
+        let mut mid = gr.start as usize;
+        if gr.f & bit == 0 {
+            for r in gr.start as usize..gr.end as usize {
+                if rows[idx[r] as usize][j] <= thr {
+                    idx.swap(mid, r);
+                    mid += 1;
+                }
+            }
+        }
+        mids.push(mid as u32);
+    }
+    let child = |g: &mut Vec<Group>, left: bool| {
+        let first = g.len();
+        for (k, &mid) in range.clone().zip(mids.iter()) {
+            let gr = g[k];
+            if gr.f & bit != 0 {
+                g.push(gr);
+                continue;
+            }
+            let (f_lo, f_hi) = if left {
+                (gr.f, gr.f | bit)
+            } else {
+                (gr.f | bit, gr.f)
+            };
+            for (f, start, end) in [(f_lo, gr.start, mid), (f_hi, mid, gr.end)] {
+                if start < end {
+                    g.push(Group { f, start, end });
+                }
+            }
+        }
+        first..g.len()
+    };
+    let l = child(g, true);
+    let r = child(g, false);
+    (l, r)
 }
 
 impl Leafwise<'_> {
-    /// Node `i`; `self.f` holds the failed sets of the rows arriving there.
-    fn down(&mut self, i: usize, phi: &mut [f64]) {
-        let n = &self.t.nodes[i];
+    /// Node `i` with the explained rows' groups `gx[xr]` and the
+    /// background's `gz[zr]` (`gx[xr]` again when the rows are the same).
+    fn down(&mut self, i: usize, xr: Range, zr: Range, phi: &mut [f64]) {
+        let t = self.t;
+        let n = &t.nodes[i];
         if n.is_leaf() {
-            self.leaf(n.value, phi);
+            self.leaf(n.value, xr, zr, phi);
             return;
         }
-        let (j, thr) = (n.feature as usize, n.threshold);
-        for (child, right) in [(n.left as usize, true), (n.right as usize, false)] {
-            // the rows that go the other way fail feature j below `child`
-            let mark = self.changed.len();
-            let bit = 1u64 << j;
-            for (r, row) in self.rows.iter().enumerate() {
-                if (row[j] > thr) == right && self.f[r] & bit == 0 {
-                    self.f[r] |= bit;
-                    self.changed.push(r as u32);
-                }
-            }
-            self.down(child, phi);
-            for &r in &self.changed[mark..] {
-                self.f[r as usize] &= !bit;
-            }
-            self.changed.truncate(mark);
-        }
+        let at = (n.feature as usize, n.threshold);
+        let mark = (self.gx.len(), self.gz.len());
+        let (lx, rx) = split(&mut self.gx, &mut self.ix, self.x, xr, at, &mut self.mids);
+        let (lz, rz) = if self.same {
+            (lx.clone(), rx.clone())
+        } else {
+            split(&mut self.gz, &mut self.iz, self.z, zr, at, &mut self.mids)
+        };
+        self.down(n.left as usize, lx, lz, phi);
+        self.down(n.right as usize, rx, rz, phi);
+        self.gx.truncate(mark.0);
+        self.gz.truncate(mark.1);
     }
 
     /// Every disjoint pair of groups (F_x, F_z) at a leaf of value `v`.
-    fn leaf(&mut self, v: f64, phi: &mut [f64]) {
-        let group = |f: &[u64], g: &mut Vec<(u64, u32)>| {
-            g.clear();
-            g.extend(f.iter().enumerate().map(|(r, &m)| (m, r as u32)));
-            g.sort_unstable();
-        };
-        let (fx, fz) = self.f.split_at(self.nx);
-        group(fx, &mut self.gx);
-        group(fz, &mut self.gz);
-        // background groups: (F, count)
-        let mut zs: Vec<(u64, f64)> = Vec::new();
-        for &(m, _) in &self.gz {
-            match zs.last_mut() {
-                Some((last, c)) if *last == m => *c += 1.0,
-                _ => zs.push((m, 1.0)),
-            }
-        }
-        let p = self.p;
-        let mut start = 0;
-        while start < self.gx.len() {
-            let mx = self.gx[start].0;
-            let end = start + self.gx[start..].partition_point(|g| g.0 == mx);
+    fn leaf(&mut self, v: f64, xr: Range, zr: Range, phi: &mut [f64]) {
+        let Leafwise {
+            gx,
+            gz,
+            ix,
+            acc,
+            w,
+            same,
+            p,
+            ..
+        } = self;
+        let zs: &[Group] = if *same { &gx[xr.clone()] } else { &gz[zr] };
+        for g in &gx[xr] {
+            let mx = g.f;
             let b = mx.count_ones() as usize;
             let (mut minus, mut touched) = (0.0, mx);
-            for &(mz, c) in &zs {
+            for h in zs {
+                let mz = h.f;
                 let a = mz.count_ones() as usize;
                 if mz & mx != 0 || a + b == 0 {
                     continue;
                 }
+                let c = h.len() as f64;
                 if b > 0 {
-                    minus += c * self.w.of(a, b, false);
+                    minus += c * w.of(a, b, false);
                 }
-                let plus = c * self.w.of(a, b, true);
+                let plus = c * w.of(a, b, true);
                 touched |= mz;
-                for_bits(mz, |i| self.acc[i] += plus);
+                for_bits(mz, |i| acc[i] += plus);
             }
-            for_bits(mx, |i| self.acc[i] -= minus);
-            for &(_, r) in &self.gx[start..end] {
-                let row = &mut phi[r as usize * p..(r as usize + 1) * p];
-                for_bits(touched, |i| row[i] += v * self.acc[i]);
+            for_bits(mx, |i| acc[i] -= minus);
+            for &r in &ix[g.start as usize..g.end as usize] {
+                let row = &mut phi[r as usize * *p..(r as usize + 1) * *p];
+                for_bits(touched, |i| row[i] += v * acc[i]);
             }
-            for_bits(touched, |i| self.acc[i] = 0.0);
-            start = end;
+            for_bits(touched, |i| acc[i] = 0.0);
         }
     }
 }
@@ -311,7 +392,8 @@ mod tests {
     use nalgebra::{DMatrix, DVector};
 
     /// The leaf-by-leaf pass gives what the per-row walk gives, to 1e-12,
-    /// on a forest and on boosted trees, with rows and background apart.
+    /// on a forest and on boosted trees, with the background apart from
+    /// the rows and equal to them.
     #[test]
     fn leafwise_equals_the_walk() {
         let x = DMatrix::from_fn(40, 5, |i, j| {
@@ -323,8 +405,14 @@ mod tests {
         let rows_of = |m: &DMatrix<f64>, r: std::ops::Range<usize>| -> Vec<Vec<f64>> {
             r.map(|i| m.row(i).iter().copied().collect()).collect()
         };
-        let (xs, bg) = (rows_of(&x, 0..25), rows_of(&x, 15..40));
-        for spec in ["rf:n_trees=15,seed=2", "gbt:n_estimators=20,max_depth=5"] {
+        let xs = rows_of(&x, 0..25);
+        // the background apart from the rows, and the rows themselves
+        for (spec, bg) in [
+            ("rf:n_trees=15,seed=2", rows_of(&x, 15..40)),
+            ("gbt:n_estimators=20,max_depth=5", rows_of(&x, 15..40)),
+            ("rf:n_trees=15,seed=3", xs.clone()),
+            ("gbt:n_estimators=20,max_depth=5", xs.clone()),
+        ] {
             let m: crate::ml::ModelSpec = spec.parse().unwrap();
             let f = m.fit(&x, &y).unwrap();
             let e = f.trees().unwrap();
