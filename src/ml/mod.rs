@@ -74,6 +74,17 @@ pub trait Predictor: Send + Sync {
     fn coalition_values(&self, _x: &[f64], _background: &DMatrix<f64>) -> Option<Vec<f64>> {
         None
     }
+    /// [`Predictor::coalition_values`] of every row of `x` with `x` itself
+    /// as the background, when the model can share the work of the pairs
+    /// (x_S, b) and (b_S', x) (S' the complement of S: the same input);
+    /// `tick` once per row. None: row by row.
+    fn coalition_values_self(
+        &self,
+        _x: &DMatrix<f64>,
+        _tick: &(dyn Fn() + Sync),
+    ) -> Option<Vec<Vec<f64>>> {
+        None
+    }
 }
 
 /// [`Predictor::state`] of a serialisable trained model.

@@ -107,6 +107,8 @@ pub(super) const LANES: usize = 64;
 /// Sum over the background rows of the network's output at every coalition
 /// of the row `x` (both scaled): input j is x_j when bit j of the
 /// coalition is set, the background row's value otherwise; entry `mask`.
+/// With `per_lane` (nb x 2^p), each background row's own outputs too, at
+/// `b * 2^p + mask`.
 ///
 /// Written here (no crate evaluates a network on all 2^p coalitions):
 /// - the background rows of a block of `lanes` are the vector lanes, so
@@ -130,20 +132,21 @@ pub(super) fn coalition_sums(
     x: &[f64],
     bg: &DMatrix<f64>,
     lanes: usize,
+    per_lane: Option<&mut [f64]>,
 ) -> Vec<f64> {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::is_x86_feature_detected as has;
         if has!("avx512f") && has!("fma") {
             // SAFETY: the CPU has AVX-512F and FMA, checked just above.
-            return unsafe { coalition_sums_avx512(t, sizes, act, x, bg, lanes) };
+            return unsafe { coalition_sums_avx512(t, sizes, act, x, bg, lanes, per_lane) };
         }
         if has!("avx2") && has!("fma") {
             // SAFETY: the CPU has AVX2 and FMA, checked just above.
-            return unsafe { coalition_sums_avx2(t, sizes, act, x, bg, lanes) };
+            return unsafe { coalition_sums_avx2(t, sizes, act, x, bg, lanes, per_lane) };
         }
     }
-    coalition_sums_in::<8>(t, sizes, act, x, bg, lanes)
+    coalition_sums_in::<8>(t, sizes, act, x, bg, lanes, per_lane)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -155,8 +158,9 @@ fn coalition_sums_avx512(
     x: &[f64],
     bg: &DMatrix<f64>,
     lanes: usize,
+    per_lane: Option<&mut [f64]>,
 ) -> Vec<f64> {
-    coalition_sums_in::<16>(t, sizes, act, x, bg, lanes)
+    coalition_sums_in::<16>(t, sizes, act, x, bg, lanes, per_lane)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -168,8 +172,9 @@ fn coalition_sums_avx2(
     x: &[f64],
     bg: &DMatrix<f64>,
     lanes: usize,
+    per_lane: Option<&mut [f64]>,
 ) -> Vec<f64> {
-    coalition_sums_in::<8>(t, sizes, act, x, bg, lanes)
+    coalition_sums_in::<8>(t, sizes, act, x, bg, lanes, per_lane)
 }
 
 /// The body of [`coalition_sums`], `B` lanes to a register block.
@@ -181,6 +186,7 @@ fn coalition_sums_in<const B: usize>(
     x: &[f64],
     bg: &DMatrix<f64>,
     lanes: usize,
+    mut per_lane: Option<&mut [f64]>,
 ) -> Vec<f64> {
     let (p, nb, depth) = (sizes[0], bg.nrows(), sizes.len() - 1);
     let (nc, s1) = (1usize << p, sizes[1]);
@@ -235,6 +241,11 @@ fn coalition_sums_in<const B: usize>(
                 width = sizes[l + 2];
                 if l + 1 < above.len() {
                     activate_into(&mut cur[..width * lanes], &next[..width * lanes], act);
+                }
+            }
+            if let Some(out) = per_lane.as_deref_mut() {
+                for (l, v) in next[..w].iter().enumerate() {
+                    out[(b0 + l) * nc + mask] = *v;
                 }
             }
             sums[mask] += next[..w].iter().sum::<f64>();
@@ -325,12 +336,22 @@ fn add(v: &mut [f64], u: &[f64], sign: f64) {
     }
 }
 
-/// dst = act(src), elementwise.
+/// dst = act(src), elementwise (a plain loop, one per activation: it is
+/// inlined into, and vectorised for, the caller's target features).
 #[inline(always)]
 fn activate_into(dst: &mut [f64], src: &[f64], act: Activation) {
-    dst.iter_mut()
-        .zip(src)
-        .for_each(|(a, v)| *a = activation(act, *v));
+    match act {
+        Activation::Relu => {
+            for (a, v) in dst.iter_mut().zip(src) {
+                *a = v.max(0.0);
+            }
+        }
+        _ => {
+            for (a, v) in dst.iter_mut().zip(src) {
+                *a = activation(act, *v);
+            }
+        }
+    }
 }
 
 /// Parameters, loss and gradient of one evaluation.
@@ -462,10 +483,10 @@ mod tests {
                 let t: Vec<f64> = (0..n_params(&s))
                     .map(|k| ((k * 5 + 2) as f64 * 0.31).sin())
                     .collect();
-                let picked = coalition_sums(&t, &s, act, &x, &bg, 16);
+                let picked = coalition_sums(&t, &s, act, &x, &bg, 16, None);
                 let (b8, b16) = (
-                    coalition_sums_in::<8>(&t, &s, act, &x, &bg, 16),
-                    coalition_sums_in::<16>(&t, &s, act, &x, &bg, 16),
+                    coalition_sums_in::<8>(&t, &s, act, &x, &bg, 16, None),
+                    coalition_sums_in::<16>(&t, &s, act, &x, &bg, 16, None),
                 );
                 assert!(
                     picked

@@ -224,36 +224,48 @@ pub fn exact(
     let w: Vec<f64> = (0..p)
         .map(|s| fact(s) * fact(p - s - 1) / fact(p))
         .collect();
-    // rows are independent: explain them in parallel
-    let rows: Vec<Vec<f64>> = (0..x.nrows())
-        .into_par_iter()
-        .map(|r| {
-            let row: Vec<f64> = x.row(r).iter().copied().collect();
-            let v = f.coalition_values(&row, background).unwrap_or_else(|| {
-                let batch = DMatrix::from_fn(nc * nb, p, |row, j| {
-                    let (mask, b) = (row / nb, row % nb);
-                    if mask >> j & 1 == 1 {
-                        x[(r, j)]
-                    } else {
-                        background[(b, j)]
-                    }
+    let phi_of = |v: &[f64]| -> Vec<f64> {
+        (0..p)
+            .map(|i| {
+                (0..nc)
+                    .filter(|mask| mask >> i & 1 == 0)
+                    .map(|mask| {
+                        w[(mask as u32).count_ones() as usize] * (v[mask | 1 << i] - v[mask])
+                    })
+                    .sum()
+            })
+            .collect()
+    };
+    // v(S) shared between pairs when the rows are the background and the
+    // model can; else row by row, in parallel, each v dropped once used
+    let shared = if x == background {
+        f.coalition_values_self(x, tick)
+    } else {
+        None
+    };
+    let rows: Vec<Vec<f64>> = match shared {
+        Some(values) => values.par_iter().map(|v| phi_of(v)).collect(),
+        None => (0..x.nrows())
+            .into_par_iter()
+            .map(|r| {
+                let row: Vec<f64> = x.row(r).iter().copied().collect();
+                let v = f.coalition_values(&row, background).unwrap_or_else(|| {
+                    let batch = DMatrix::from_fn(nc * nb, p, |row, j| {
+                        let (mask, b) = (row / nb, row % nb);
+                        if mask >> j & 1 == 1 {
+                            x[(r, j)]
+                        } else {
+                            background[(b, j)]
+                        }
+                    });
+                    let out = f.predict(&batch);
+                    (0..nc).map(|m| out.rows(m * nb, nb).mean()).collect()
                 });
-                let out = f.predict(&batch);
-                (0..nc).map(|m| out.rows(m * nb, nb).mean()).collect()
-            });
-            tick();
-            (0..p)
-                .map(|i| {
-                    (0..nc)
-                        .filter(|mask| mask >> i & 1 == 0)
-                        .map(|mask| {
-                            w[(mask as u32).count_ones() as usize] * (v[mask | 1 << i] - v[mask])
-                        })
-                        .sum()
-                })
-                .collect()
-        })
-        .collect();
+                tick();
+                phi_of(&v)
+            })
+            .collect(),
+    };
     let phi = DMatrix::from_fn(x.nrows(), p, |r, i| rows[r][i]);
     Ok((phi, base))
 }
