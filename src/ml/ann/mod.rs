@@ -17,6 +17,7 @@
 //! started from seeds `seed`, `seed + 1`, ... (an option; scikit-learn has
 //! no such ensemble, and the default is one network).
 
+mod coalitions;
 mod net;
 mod stop;
 
@@ -306,22 +307,20 @@ impl FittedMlp {
         let xs = self.scaler.apply(&DMatrix::from_row_slice(1, x.len(), x));
         let bs = self.scaler.apply(background);
         let sizes = net::sizes(self.p, &self.layers);
-        let mut sum = vec![0.0; 1usize << self.p];
-        for t in &self.nets {
-            let part =
-                net::coalition_sums(t, &sizes, self.activation, xs.as_slice(), &bs, lanes, None);
-            sum.iter_mut().zip(&part).for_each(|(s, v)| *s += v);
-        }
+        let sum = coalitions::background_sums(
+            &self.nets,
+            &sizes,
+            self.activation,
+            xs.as_slice(),
+            &bs,
+            lanes,
+        );
         let k = (bs.nrows() * self.nets.len()) as f64;
         sum.into_iter()
             .map(|s| s / k * self.ys.1 + self.ys.0)
             .collect()
     }
 }
-
-/// Most n x 2^p sums a thread keeps for [`Predictor::coalition_values_self`]
-/// (32 MB).
-const MAX_SHARED_SUMS: usize = 1 << 22;
 
 impl Predictor for FittedMlp {
     fn state(&self) -> Result<serde_json::Value> {
@@ -363,79 +362,20 @@ impl Predictor for FittedMlp {
         sum.map(|m| m / self.nets.len() as f64 * self.ys.1 + self.ys.0)
     }
     fn coalition_values(&self, x: &[f64], background: &DMatrix<f64>) -> Option<Vec<f64>> {
-        Some(self.coalition_means(x, background, net::LANES))
+        Some(self.coalition_means(x, background, coalitions::LANES))
     }
-    /// The pair (x_r, x_b) at coalition S is the input of (x_b, x_r) at
-    /// the complement of S: each pair r < b is evaluated once, its outputs
-    /// added to row r at S and to row b at the complement; the pairs
-    /// (r, r) give f(x_r) at every coalition. Half the network evaluations
-    /// of row by row. Rows in parallel, each thread with its own n x 2^p
-    /// sums (None beyond [`MAX_SHARED_SUMS`] of them: row by row).
+    /// Each pair of rows evaluated once ([`coalitions::shared_pair_sums`]).
     fn coalition_values_self(
         &self,
         x: &DMatrix<f64>,
         tick: &(dyn Fn() + Sync),
     ) -> Option<Vec<Vec<f64>>> {
-        use rayon::prelude::*;
-        let (n, nc) = (x.nrows(), 1usize << self.p);
-        if n == 0 || n.saturating_mul(nc) > MAX_SHARED_SUMS {
-            return None;
-        }
         let xs = self.scaler.apply(x);
         let sizes = net::sizes(self.p, &self.layers);
-        let full = nc - 1;
-        // row r has n - 1 - r partners: rows taken from both ends in turn,
-        // so that every split of the range has its share of the work
-        let mut sums = (0..n)
-            .into_par_iter()
-            .map(|i| if i % 2 == 0 { i / 2 } else { n - 1 - i / 2 })
-            .fold(
-                || vec![0.0; n * nc],
-                |mut acc, r| {
-                    let xr: Vec<f64> = xs.row(r).iter().copied().collect();
-                    let partners = xs.rows(r + 1, n - r - 1).into_owned();
-                    let mut each = vec![0.0; (n - r - 1) * nc];
-                    for t in &self.nets {
-                        let own = net::coalition_sums(
-                            t,
-                            &sizes,
-                            self.activation,
-                            &xr,
-                            &partners,
-                            net::LANES,
-                            Some(&mut each),
-                        );
-                        acc[r * nc..(r + 1) * nc]
-                            .iter_mut()
-                            .zip(&own)
-                            .for_each(|(a, v)| *a += v);
-                        for (out, b) in each.chunks_exact(nc).zip(r + 1..n) {
-                            let row = &mut acc[b * nc..(b + 1) * nc];
-                            for (mask, v) in out.iter().enumerate() {
-                                row[full ^ mask] += v;
-                            }
-                        }
-                    }
-                    tick();
-                    acc
-                },
-            )
-            .reduce(
-                || vec![0.0; n * nc],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(u, v)| *u += v);
-                    a
-                },
-            );
-        for t in &self.nets {
-            let out = net::forward(t, &sizes, self.activation, &xs);
-            for (r, fx) in out[out.len() - 1].iter().enumerate() {
-                sums[r * nc..(r + 1) * nc].iter_mut().for_each(|s| *s += fx);
-            }
-        }
-        let k = (n * self.nets.len()) as f64;
+        let sums = coalitions::shared_pair_sums(&self.nets, &sizes, self.activation, &xs, tick)?;
+        let k = (x.nrows() * self.nets.len()) as f64;
         Some(
-            sums.chunks_exact(nc)
+            sums.chunks_exact(1usize << self.p)
                 .map(|row| row.iter().map(|s| s / k * self.ys.1 + self.ys.0).collect())
                 .collect(),
         )
@@ -515,7 +455,7 @@ mod tests {
             let m: FittedMlp = serde_json::from_value(f.state().unwrap()).unwrap();
             let r0: Vec<f64> = rows.row(0).iter().copied().collect();
             let (whole, chunked) = (
-                m.coalition_means(&r0, &bg, net::LANES),
+                m.coalition_means(&r0, &bg, coalitions::LANES),
                 m.coalition_means(&r0, &bg, 2),
             );
             assert!(
