@@ -7,26 +7,16 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use spinfit::dataset::import;
 use spinfit::ml::data::Data;
+use spinfit::ml::reproduce::PAPER_8;
 use spinfit::ml::shap::explain;
 use spinfit::ml::{ModelSpec, Regressor};
 use std::hint::black_box;
 use std::path::Path;
 
-const F8: [&str; 8] = [
-    "dipole_moment_D",
-    "mw_g_per_mol",
-    "electronegativity",
-    "polarisability_bohr3",
-    "tolerance_factor",
-    "e_homo_eV",
-    "e_lumo_eV",
-    "n_layers",
-];
-
 fn bench(c: &mut Criterion) {
     let sheet = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/srr/data.xlsx");
     let (ds, _) = import(&sheet, "bench").unwrap();
-    let d = Data::from_dataset(&ds, &F8, None).unwrap();
+    let d = Data::from_dataset(&ds, &PAPER_8, None).unwrap();
     for spec in ["rf", "gbt", "svr", "ann:hidden=10x10"] {
         let m: ModelSpec = spec.parse().unwrap();
         let f = m.fit(&d.x, &d.y).unwrap();
