@@ -31,10 +31,12 @@ pub struct RbfExpansion {
 }
 
 /// e_j = exp(-gamma (sv_j - z(b)_j)^2) of every support vector against
-/// every background row b: `e[s][j * nb + b]`.
+/// every background row b: `e[s][j * nb + b]`; and the quadrature rule for
+/// p features, shared by every row explained.
 pub struct BackgroundFactors {
     nb: usize,
     e: Vec<Vec<f64>>,
+    rule: Vec<(f64, f64)>,
 }
 
 impl RbfExpansion {
@@ -61,7 +63,12 @@ impl RbfExpansion {
                 e
             })
             .collect();
-        BackgroundFactors { nb, e }
+        let p = self.mean.len();
+        BackgroundFactors {
+            nb,
+            e,
+            rule: gauss_legendre01(p.div_ceil(2).max(1)),
+        }
     }
 }
 
@@ -98,7 +105,6 @@ const BLOCK: usize = 64;
 /// [`RbfExpansion::background_factors`]).
 pub fn row(m: &RbfExpansion, x: &[f64], bg: &BackgroundFactors) -> Vec<f64> {
     let (p, nb) = (x.len(), bg.nb);
-    let rule = gauss_legendre01(p.div_ceil(2).max(1));
     let zx = m.z(x);
     // per feature i and lane: the sum over support vectors and nodes
     let mut acc = vec![0.0; p * BLOCK];
@@ -118,7 +124,7 @@ pub fn row(m: &RbfExpansion, x: &[f64], bg: &BackgroundFactors) -> Vec<f64> {
                     *dv = aj - ev;
                 }
             }
-            for &(t, wt) in &rule {
+            for &(t, wt) in &bg.rule {
                 for j in 0..p {
                     let r = lanes(j);
                     for ((hv, ev), dv) in h[r.clone()].iter_mut().zip(e_of(j)).zip(&d[r]) {
