@@ -28,8 +28,11 @@ pub(super) fn background_sums(
     sum
 }
 
-/// Most n x 2^p sums a thread keeps for [`shared_pair_sums`] (32 MB).
-const MAX_SHARED_SUMS: usize = 1 << 22;
+/// Most n x 2^p sums [`shared_pair_sums`] keeps per row (8 MB).
+const MAX_SHARED_SUMS: usize = 1 << 20;
+
+/// Rows of [`shared_pair_sums`] computed in parallel before they are added.
+const ROWS_PER_BATCH: usize = 16;
 
 /// [`background_sums`] of every row of `xs` (scaled) with `xs` itself as
 /// the background, row-major (n x 2^p). The pair (x_r, x_b) at coalition
@@ -51,41 +54,40 @@ pub(super) fn shared_pair_sums(
         return None;
     }
     let full = nc - 1;
-    // row r has n - 1 - r partners: rows taken from both ends in turn, so
-    // that every split of the range has its share of the work
-    let mut sums = (0..n)
-        .into_par_iter()
-        .map(|i| if i % 2 == 0 { i / 2 } else { n - 1 - i / 2 })
-        .fold(
-            || vec![0.0; n * nc],
-            |mut acc, r| {
+    // rows in fixed batches, each row's outputs computed in parallel and
+    // added in row order: the same numbers whatever the threads
+    let mut sums = vec![0.0; n * nc];
+    let order: Vec<usize> = (0..n).collect();
+    for batch in order.chunks(ROWS_PER_BATCH) {
+        let outs: Vec<(Vec<f64>, Vec<f64>)> = batch
+            .par_iter()
+            .map(|&r| {
                 let xr: Vec<f64> = xs.row(r).iter().copied().collect();
                 let partners = xs.rows(r + 1, n - r - 1).into_owned();
-                let mut each = vec![0.0; (n - r - 1) * nc];
+                let (mut own, mut each) = (vec![0.0; nc], vec![0.0; (n - r - 1) * nc]);
+                let mut part = vec![0.0; (n - r - 1) * nc];
                 for t in nets {
-                    let own = coalition_sums(t, sizes, act, &xr, &partners, LANES, Some(&mut each));
-                    acc[r * nc..(r + 1) * nc]
-                        .iter_mut()
-                        .zip(&own)
-                        .for_each(|(a, v)| *a += v);
-                    for (out, b) in each.chunks_exact(nc).zip(r + 1..n) {
-                        let row = &mut acc[b * nc..(b + 1) * nc];
-                        for (mask, v) in out.iter().enumerate() {
-                            row[full ^ mask] += v;
-                        }
-                    }
+                    let o = coalition_sums(t, sizes, act, &xr, &partners, LANES, Some(&mut part));
+                    own.iter_mut().zip(&o).for_each(|(a, v)| *a += v);
+                    each.iter_mut().zip(&part).for_each(|(a, v)| *a += v);
                 }
                 tick();
-                acc
-            },
-        )
-        .reduce(
-            || vec![0.0; n * nc],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(u, v)| *u += v);
-                a
-            },
-        );
+                (own, each)
+            })
+            .collect();
+        for (&r, (own, each)) in batch.iter().zip(&outs) {
+            sums[r * nc..(r + 1) * nc]
+                .iter_mut()
+                .zip(own)
+                .for_each(|(a, v)| *a += v);
+            for (out, b) in each.chunks_exact(nc).zip(r + 1..n) {
+                let row = &mut sums[b * nc..(b + 1) * nc];
+                for (mask, v) in out.iter().enumerate() {
+                    row[full ^ mask] += v;
+                }
+            }
+        }
+    }
     for t in nets {
         let out = forward(t, sizes, act, xs);
         for (r, fx) in out[out.len() - 1].iter().enumerate() {

@@ -158,6 +158,9 @@ pub fn row(e: &Ensemble, x: &[f64], background: &[Vec<f64>]) -> Vec<f64> {
     phi
 }
 
+/// Trees per parallel chunk of [`rows`].
+const TREES_PER_CHUNK: usize = 8;
+
 /// Most features [`rows`] takes (F is a 64-bit set); [`row`] has no limit.
 pub const MAX_LEAFWISE_FEATURES: usize = 64;
 
@@ -172,12 +175,15 @@ pub fn rows(e: &Ensemble, x: &[Vec<f64>], background: &[Vec<f64>]) -> Vec<f64> {
     // explaining the background itself (the usual case on small sheets):
     // one set of groups serves both sides
     let same = x == background;
-    let mut phi = e
+    // trees in fixed chunks, each summed in order, the chunks added in
+    // order: the same numbers whatever the threads (a fold/reduce would
+    // group the sums as the scheduler splits the work)
+    let parts: Vec<Vec<f64>> = e
         .trees
-        .par_iter()
-        .fold(
-            || vec![0.0; nx * p],
-            |mut phi, t| {
+        .par_chunks(TREES_PER_CHUNK)
+        .map(|chunk| {
+            let mut phi = vec![0.0; nx * p];
+            for t in chunk {
                 let mut walk = Leafwise {
                     t,
                     x,
@@ -197,16 +203,14 @@ pub fn rows(e: &Ensemble, x: &[Vec<f64>], background: &[Vec<f64>]) -> Vec<f64> {
                     acc: vec![0.0; p],
                 };
                 walk.down(0, 0..1, 0..usize::from(!same), &mut phi);
-                phi
-            },
-        )
-        .reduce(
-            || vec![0.0; nx * p],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(u, v)| *u += v);
-                a
-            },
-        );
+            }
+            phi
+        })
+        .collect();
+    let mut phi = vec![0.0; nx * p];
+    for part in &parts {
+        phi.iter_mut().zip(part).for_each(|(u, v)| *u += v);
+    }
     let k = e.scale / nz.max(1) as f64;
     phi.iter_mut().for_each(|v| *v *= k);
     phi
