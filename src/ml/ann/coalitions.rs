@@ -39,8 +39,8 @@ const ROWS_PER_BATCH: usize = 16;
 /// S is the input of (x_b, x_r) at the complement of S: each pair r < b is
 /// evaluated once, its outputs added to row r at S and to row b at the
 /// complement; the pairs (r, r) give f(x_r) at every coalition. Half the
-/// network evaluations of row by row. Rows in parallel, each thread with
-/// its own n x 2^p sums (None beyond [`MAX_SHARED_SUMS`] of them: the
+/// network evaluations of row by row. Rows in parallel in fixed batches,
+/// added in row order (None beyond [`MAX_SHARED_SUMS`] sums: the
 /// caller goes row by row); `tick` once per row.
 pub(super) fn shared_pair_sums(
     nets: &[Vec<f64>],
