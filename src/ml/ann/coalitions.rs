@@ -1,8 +1,9 @@
 //! The network on every coalition of a row at once, for exact Shapley
-//! values: v(S) = sum_b f(x_S, b_{F\S}) for all 2^p coalitions S, the
-//! background rows b as vector lanes, coalitions in Gray-code order (the
-//! first layer's pre-activation moves by one step per coalition), and,
-//! when a sheet is explained against itself, each pair of rows once.
+//! values: v(S) = sum_b f(x_S, b_{F\S}) for all 2^p coalitions S. The
+//! vector lanes are pairs (x, b) of a row and a background row, any pairs
+//! (so a block is always full); coalitions go in Gray-code order (the
+//! first layer's pre-activation moves by one step per coalition); and when
+//! a sheet is explained against itself each pair of rows is evaluated once.
 
 use super::Activation;
 use super::net::{activation, forward, layer, layer_flat};
@@ -11,37 +12,46 @@ use rayon::prelude::*;
 
 /// Sums over the background rows `bs` (scaled) of every network's output
 /// at every coalition of the row `x` (scaled): entry `mask`, networks
-/// added.
+/// added. The background goes in blocks of `rows` (at most [`LANES`]),
+/// their sums added in order.
 pub(super) fn background_sums(
     nets: &[Vec<f64>],
     sizes: &[usize],
     act: Activation,
     x: &[f64],
     bs: &DMatrix<f64>,
-    lanes: usize,
+    rows: usize,
 ) -> Vec<f64> {
+    let rows = rows.clamp(1, LANES);
+    let bg: Vec<Vec<f64>> = bs.row_iter().map(|r| r.iter().copied().collect()).collect();
     let mut sum = vec![0.0; 1usize << sizes[0]];
-    for t in nets {
-        let part = coalition_sums(t, sizes, act, x, bs, lanes, None);
-        sum.iter_mut().zip(&part).for_each(|(s, v)| *s += v);
+    for block in bg.chunks(rows) {
+        let pairs = Pairs::new(sizes[0], block.iter().map(|b| (x, &b[..])));
+        for t in nets {
+            pairs.outputs(&Net { t, sizes, act }, Sink::Sum(&mut sum));
+        }
     }
     sum
 }
 
-/// Most n x 2^p sums [`shared_pair_sums`] keeps per row (8 MB).
+/// Most n x 2^p sums [`shared_pair_sums`] keeps (8 MB).
 const MAX_SHARED_SUMS: usize = 1 << 20;
 
-/// Rows of [`shared_pair_sums`] computed in parallel before they are added.
-const ROWS_PER_BATCH: usize = 16;
+/// Most features for [`shared_pair_sums`]: a block's outputs, [`LANES`]
+/// x 2^p, stay within 4 MB.
+const MAX_SHARED_FEATURES: usize = 14;
 
 /// [`background_sums`] of every row of `xs` (scaled) with `xs` itself as
 /// the background, row-major (n x 2^p). The pair (x_r, x_b) at coalition
-/// S is the input of (x_b, x_r) at the complement of S: each pair r < b is
-/// evaluated once, its outputs added to row r at S and to row b at the
-/// complement; the pairs (r, r) give f(x_r) at every coalition. Half the
-/// network evaluations of row by row. Rows in parallel in fixed batches,
-/// added in row order (None beyond [`MAX_SHARED_SUMS`] sums: the
-/// caller goes row by row); `tick` once per row.
+/// S is the input of (x_b, x_r) at the complement of S, and the
+/// complement of `mask` is 2^p - 1 - mask, the same list reversed: each
+/// pair r < b is evaluated once, its outputs added to row r in order and
+/// to row b reversed; the pairs (r, r) give f(x_r) at every coalition.
+/// Half the network evaluations of row by row, and the pairs fill every
+/// block of lanes. Blocks run in parallel and are added in block order, so
+/// the numbers are the same whatever the threads. None beyond
+/// [`MAX_SHARED_SUMS`] sums or [`MAX_SHARED_FEATURES`] features (the
+/// caller goes row by row). `tick` once per row, as its sums complete.
 pub(super) fn shared_pair_sums(
     nets: &[Vec<f64>],
     sizes: &[usize],
@@ -49,43 +59,48 @@ pub(super) fn shared_pair_sums(
     xs: &DMatrix<f64>,
     tick: &(dyn Fn() + Sync),
 ) -> Option<Vec<f64>> {
-    let (n, nc) = (xs.nrows(), 1usize << sizes[0]);
-    if n == 0 || n.saturating_mul(nc) > MAX_SHARED_SUMS {
+    let (n, p) = (xs.nrows(), sizes[0]);
+    let nc = 1usize << p;
+    if n == 0 || p > MAX_SHARED_FEATURES || n.saturating_mul(nc) > MAX_SHARED_SUMS {
         return None;
     }
-    let full = nc - 1;
-    // rows in fixed batches, each row's outputs computed in parallel and
-    // added in row order: the same numbers whatever the threads
-    let mut sums = vec![0.0; n * nc];
-    let order: Vec<usize> = (0..n).collect();
-    for batch in order.chunks(ROWS_PER_BATCH) {
-        let outs: Vec<(Vec<f64>, Vec<f64>)> = batch
-            .par_iter()
-            .map(|&r| {
-                let xr: Vec<f64> = xs.row(r).iter().copied().collect();
-                let partners = xs.rows(r + 1, n - r - 1).into_owned();
-                let (mut own, mut each) = (vec![0.0; nc], vec![0.0; (n - r - 1) * nc]);
-                let mut part = vec![0.0; (n - r - 1) * nc];
+    let rows: Vec<Vec<f64>> = xs.row_iter().map(|r| r.iter().copied().collect()).collect();
+    let pairs: Vec<(usize, usize)> = (0..n)
+        .flat_map(|r| (r + 1..n).map(move |b| (r, b)))
+        .collect();
+    let blocks: Vec<&[(usize, usize)]> = pairs.chunks(LANES).collect();
+    // pairs done when row r's sums are complete: all (a, r) and (r, b)
+    let complete = |r: usize| (r + 1) * (n - 1) - r * (r + 1) / 2;
+    let (mut sums, mut ticked, mut done) = (vec![0.0; n * nc], 0, 0);
+    // blocks in batches of up to 4 MB of outputs (but two per thread at
+    // least), into one buffer, its pages touched once; the numbers do not
+    // depend on the batches, only on the block order
+    let stride = lane_stride(nc);
+    let per_batch = 4 * rayon::current_num_threads();
+    let mut outs = vec![0.0; per_batch.min(blocks.len()) * LANES * stride];
+    for batch in blocks.chunks(per_batch) {
+        outs.par_chunks_mut(LANES * stride)
+            .zip(batch)
+            .for_each(|(out, blk)| {
+                let lanes = Pairs::new(p, blk.iter().map(|&(r, b)| (&rows[r][..], &rows[b][..])));
+                out.fill(0.0);
                 for t in nets {
-                    let o = coalition_sums(t, sizes, act, &xr, &partners, LANES, Some(&mut part));
-                    own.iter_mut().zip(&o).for_each(|(a, v)| *a += v);
-                    each.iter_mut().zip(&part).for_each(|(a, v)| *a += v);
+                    lanes.outputs(&Net { t, sizes, act }, Sink::Lanes(out));
                 }
-                tick();
-                (own, each)
-            })
-            .collect();
-        for (&r, (own, each)) in batch.iter().zip(&outs) {
-            sums[r * nc..(r + 1) * nc]
-                .iter_mut()
-                .zip(own)
-                .for_each(|(a, v)| *a += v);
-            for (out, b) in each.chunks_exact(nc).zip(r + 1..n) {
+            });
+        for (blk, out) in batch.iter().zip(outs.chunks_exact(LANES * stride)) {
+            for (&(r, b), o) in blk.iter().zip(out.chunks_exact(stride)) {
+                let o = &o[..nc];
+                let row = &mut sums[r * nc..(r + 1) * nc];
+                row.iter_mut().zip(o).for_each(|(a, v)| *a += v);
                 let row = &mut sums[b * nc..(b + 1) * nc];
-                for (mask, v) in out.iter().enumerate() {
-                    row[full ^ mask] += v;
-                }
+                row.iter_mut().rev().zip(o).for_each(|(a, v)| *a += v);
             }
+            done += blk.len();
+        }
+        while ticked < n && complete(ticked) <= done {
+            tick();
+            ticked += 1;
         }
     }
     for t in nets {
@@ -94,162 +109,187 @@ pub(super) fn shared_pair_sums(
             sums[r * nc..(r + 1) * nc].iter_mut().for_each(|s| *s += fx);
         }
     }
+    (ticked..n).for_each(|_| tick());
     Some(sums)
 }
 
-/// Background rows per block of [`coalition_sums`].
-pub(super) const LANES: usize = 64;
+/// Lanes of one block: a multiple of every register block (8 and 16).
+pub(super) const LANES: usize = 32;
 
-/// Sum over the background rows of the network's output at every coalition
-/// of the row `x` (both scaled): input j is x_j when bit j of the
-/// coalition is set, the background row's value otherwise; entry `mask`.
-/// With `per_lane` (nb x 2^p), each background row's own outputs too, at
-/// `b * 2^p + mask`.
-///
-/// Written here (no crate evaluates a network on all 2^p coalitions):
-/// - the background rows of a block of `lanes` are the vector lanes, so
-///   every layer is a loop of multiply-adds over contiguous lanes, and a
-///   block's activations stay in cache;
-/// - coalitions are visited in Gray-code order, where each differs from the
-///   last by one feature j, so the first layer's pre-activation moves by
-///   one step, Z_1 += +-(x_j - b_j) W_1[:, j], instead of p x s_1
-///   multiply-adds; it is recomputed from scratch every 256 coalitions so
-///   that rounding cannot drift.
-///
-/// The lane loops are compiled three times, for AVX-512, for AVX2 (both
-/// with FMA) and for the baseline CPU, picked at run time. Each does the
-/// same operations in the same order, and a fused multiply-add is
-/// correctly rounded in hardware and in software alike, so the numbers are
-/// bit for bit the same on every CPU (the baseline is only slower).
-fn coalition_sums(
-    t: &[f64],
-    sizes: &[usize],
-    act: Activation,
-    x: &[f64],
-    bg: &DMatrix<f64>,
-    lanes: usize,
-    per_lane: Option<&mut [f64]>,
-) -> Vec<f64> {
-    let call = Call {
-        t,
-        sizes,
-        act,
-        x,
-        bg,
-        lanes,
-    };
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") && has!("fma") {
-            // SAFETY: the CPU has AVX-512F and FMA, checked just above.
-            return unsafe { with_avx512(&call, per_lane) };
-        }
-        if has!("avx2") && has!("fma") {
-            // SAFETY: the CPU has AVX2 and FMA, checked just above.
-            return unsafe { with_avx2(&call, per_lane) };
-        }
-    }
-    coalition_sums_in::<8>(&call, per_lane)
-}
-
-/// The inputs of one [`coalition_sums`].
-struct Call<'a> {
+/// One network: its parameters, layer sizes and activation.
+struct Net<'a> {
     t: &'a [f64],
     sizes: &'a [usize],
     act: Activation,
-    x: &'a [f64],
-    bg: &'a DMatrix<f64>,
-    lanes: usize,
+}
+
+/// Where a block's outputs go.
+enum Sink<'a> {
+    /// `out[l * lane_stride(2^p) + mask] += f` of lane l: each pair's own
+    /// outputs.
+    Lanes(&'a mut [f64]),
+    /// `out[mask] += ` the sum over the block's lanes (in a fixed order).
+    Sum(&'a mut [f64]),
+}
+
+/// A block of up to [`LANES`] pairs (x, b), feature-major (`x[j * LANES +
+/// l]`); lanes past `used` are zero and their outputs dropped.
+struct Pairs {
+    x: Vec<f64>,
+    b: Vec<f64>,
+    used: usize,
+}
+
+impl Pairs {
+    fn new<'x>(p: usize, pairs: impl Iterator<Item = (&'x [f64], &'x [f64])>) -> Pairs {
+        let (mut x, mut b) = (vec![0.0; p * LANES], vec![0.0; p * LANES]);
+        let mut used = 0;
+        for (l, (xr, br)) in pairs.enumerate().take(LANES) {
+            for j in 0..p {
+                x[j * LANES + l] = xr[j];
+                b[j * LANES + l] = br[j];
+            }
+            used = l + 1;
+        }
+        Pairs { x, b, used }
+    }
+
+    /// The network's output on every coalition of every lane: input j is
+    /// x_j when bit j of the coalition is set, b_j otherwise.
+    ///
+    /// Written here (no crate evaluates a network on all 2^p coalitions):
+    /// - the lanes are contiguous, so every layer is a loop of
+    ///   multiply-adds over them, and a block's activations stay in cache;
+    /// - coalitions are visited in Gray-code order, where each differs from
+    ///   the last by one feature j, so the first layer's pre-activation
+    ///   moves by one step, Z_1 += +-(x_j - b_j) W_1[:, j], instead of
+    ///   p x s_1 multiply-adds; it is recomputed from scratch every 256
+    ///   coalitions so that rounding cannot drift.
+    ///
+    /// The lane loops are compiled three times, for AVX-512, for AVX2 (both
+    /// with FMA) and for the baseline CPU, picked at run time. Each does the
+    /// same operations in the same order on each lane, and a fused
+    /// multiply-add is correctly rounded in hardware and in software alike,
+    /// so the numbers are bit for bit the same on every CPU (the baseline
+    /// is only slower).
+    fn outputs(&self, net: &Net, sink: Sink) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("fma") {
+                // SAFETY: the CPU has AVX-512F and FMA, checked just above.
+                return unsafe { with_avx512(self, net, sink) };
+            }
+            if has!("avx2") && has!("fma") {
+                // SAFETY: the CPU has AVX2 and FMA, checked just above.
+                return unsafe { with_avx2(self, net, sink) };
+            }
+        }
+        outputs_in::<8>(self, net, sink)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-fn with_avx512(c: &Call, per_lane: Option<&mut [f64]>) -> Vec<f64> {
-    coalition_sums_in::<16>(c, per_lane)
+fn with_avx512(lanes: &Pairs, net: &Net, sink: Sink) {
+    outputs_in::<16>(lanes, net, sink)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn with_avx2(c: &Call, per_lane: Option<&mut [f64]>) -> Vec<f64> {
-    coalition_sums_in::<8>(c, per_lane)
+fn with_avx2(lanes: &Pairs, net: &Net, sink: Sink) {
+    outputs_in::<8>(lanes, net, sink)
 }
 
-/// The body of [`coalition_sums`], `B` lanes to a register block.
+/// The body of [`Pairs::outputs`], `B` lanes to a register block.
 #[inline(always)]
-fn coalition_sums_in<const B: usize>(c: &Call, mut per_lane: Option<&mut [f64]>) -> Vec<f64> {
-    let Call {
-        t,
-        sizes,
-        act,
-        x,
-        bg,
-        lanes,
-    } = *c;
-    let (p, nb, depth) = (sizes[0], bg.nrows(), sizes.len() - 1);
-    let (nc, s1) = (1usize << p, sizes[1]);
-    let lanes = lanes.div_ceil(B).max(1) * B;
+fn outputs_in<const B: usize>(lanes: &Pairs, net: &Net, mut sink: Sink) {
+    const L: usize = LANES;
+    let Net { t, sizes, act } = *net;
+    let (p, depth, used) = (sizes[0], sizes.len() - 1, lanes.used);
+    let (nc, s1, chunks) = (1usize << p, sizes[1], used.div_ceil(B));
     let widest = sizes[1..depth].iter().copied().max().unwrap_or(1);
-    let mut sums = vec![0.0; nc];
-    // z0 (s1 x lanes): the empty coalition; step (p x s1 x lanes)
-    let (mut z0, mut z) = (vec![0.0; s1 * lanes], vec![0.0; s1 * lanes]);
-    let mut step = vec![0.0; p * s1 * lanes];
-    let (mut cur, mut next) = (vec![0.0; widest * lanes], vec![0.0; widest * lanes]);
+    // z0 (s1 x L): the empty coalition; step (p x s1 x L)
+    let (mut z0, mut z) = (vec![0.0; s1 * L], vec![0.0; s1 * L]);
+    let mut step = vec![0.0; p * s1 * L];
+    let (mut cur, mut next) = (vec![0.0; widest * L], vec![0.0; widest * L]);
     let (w1, b1) = layer(t, sizes, 1);
     // W_l row-major (s_l x s_{l-1}) and b_l of every layer above the first
     let above: Vec<(&[f64], &[f64])> = (2..=depth).map(|l| layer_flat(t, sizes, l)).collect();
-    for b0 in (0..nb).step_by(lanes) {
-        let w = (nb - b0).min(lanes);
-        for k in 0..s1 {
-            let zk = &mut z0[k * lanes..k * lanes + w];
-            zk.fill(b1[k]);
-            for j in 0..p {
-                let wjk = w1[(j, k)];
-                let col = &bg.as_slice()[j * nb + b0..j * nb + b0 + w];
-                for (zv, v) in zk.iter_mut().zip(col) {
-                    *zv += wjk * v;
-                }
-                for (sv, v) in step[(j * s1 + k) * lanes..][..w].iter_mut().zip(col) {
-                    *sv = (x[j] - v) * wjk;
-                }
+    for k in 0..s1 {
+        let zk = &mut z0[k * L..(k + 1) * L];
+        zk.fill(b1[k]);
+        for j in 0..p {
+            let wjk = w1[(j, k)];
+            let (xj, bj) = (&lanes.x[j * L..(j + 1) * L], &lanes.b[j * L..(j + 1) * L]);
+            for (zv, v) in zk.iter_mut().zip(bj) {
+                *zv += wjk * v;
             }
-        }
-        let mut mask = 0usize;
-        for g in 0..nc {
-            if g % 256 == 0 {
-                // from scratch: z = z0 + sum of the steps of the features in
-                // the coalition
-                mask = g ^ (g >> 1);
-                z.copy_from_slice(&z0);
-                for j in (0..p).filter(|j| mask >> j & 1 == 1) {
-                    add(&mut z, &step[j * s1 * lanes..(j + 1) * s1 * lanes], 1.0);
-                }
-            } else {
-                let j = g.trailing_zeros() as usize;
-                mask ^= 1 << j;
-                let sign = if mask >> j & 1 == 1 { 1.0 } else { -1.0 };
-                add(&mut z, &step[j * s1 * lanes..(j + 1) * s1 * lanes], sign);
+            let sk = &mut step[(j * s1 + k) * L..(j * s1 + k + 1) * L];
+            for ((sv, xv), bv) in sk.iter_mut().zip(xj).zip(bj) {
+                *sv = (xv - bv) * wjk;
             }
-            // the layers above, lane by lane; every input to them is a
-            // hidden layer's, activated; the output is linear
-            let mut width = s1;
-            activate_into(&mut cur[..s1 * lanes], &z, act);
-            for (l, (wl, bl)) in above.iter().enumerate() {
-                dense::<B>(wl, bl, width, &cur, &mut next, lanes, w.div_ceil(B));
-                width = sizes[l + 2];
-                if l + 1 < above.len() {
-                    activate_into(&mut cur[..width * lanes], &next[..width * lanes], act);
-                }
-            }
-            if let Some(out) = per_lane.as_deref_mut() {
-                for (l, v) in next[..w].iter().enumerate() {
-                    out[(b0 + l) * nc + mask] = *v;
-                }
-            }
-            sums[mask] += next[..w].iter().sum::<f64>();
         }
     }
-    sums
+    let mut mask = 0usize;
+    for g in 0..nc {
+        if g % 256 == 0 {
+            // from scratch: z = z0 + the steps of the features in the
+            // coalition
+            mask = g ^ (g >> 1);
+            z.copy_from_slice(&z0);
+            for j in (0..p).filter(|j| mask >> j & 1 == 1) {
+                add(&mut z, &step[j * s1 * L..(j + 1) * s1 * L], true);
+            }
+        } else {
+            let j = g.trailing_zeros() as usize;
+            mask ^= 1 << j;
+            add(
+                &mut z,
+                &step[j * s1 * L..(j + 1) * s1 * L],
+                mask >> j & 1 == 1,
+            );
+        }
+        // the layers above, lane by lane; every input to them is a hidden
+        // layer's, activated; the output is linear
+        let mut width = s1;
+        activate_into(&mut cur[..s1 * L], &z, act);
+        for (l, (wl, bl)) in above.iter().enumerate() {
+            dense::<B>(wl, bl, width, &cur, &mut next, L, chunks);
+            width = sizes[l + 2];
+            if l + 1 < above.len() {
+                activate_into(&mut cur[..width * L], &next[..width * L], act);
+            }
+        }
+        match &mut sink {
+            Sink::Lanes(out) => {
+                let lanes = out[mask..].iter_mut().step_by(lane_stride(nc));
+                for (o, v) in lanes.zip(&next[..used]) {
+                    *o += v;
+                }
+            }
+            Sink::Sum(out) => out[mask] += lane_sum(&next[..used]),
+        }
+    }
+}
+
+/// Distance between two lanes' outputs in [`Sink::Lanes`]: 2^p and one
+/// cache line more, so that the lanes written at one coalition fall in
+/// different cache sets (at 2^p apart, a power of two, they would compete
+/// for two sets of the L1 cache and evict each other).
+fn lane_stride(nc: usize) -> usize {
+    nc + 8
+}
+
+/// The sum of `v` in eight running sums, added pairwise: a fixed order
+/// (the same numbers on every CPU), without one long chain of adds.
+#[inline(always)]
+fn lane_sum(v: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    for c in v.chunks(8) {
+        acc.iter_mut().zip(c).for_each(|(a, x)| *a += x);
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
 /// out[m][lane] = b[m] + sum_k w[m][k] input[k][lane] for `chunks` blocks of
@@ -328,11 +368,19 @@ fn dense_block<const B: usize, const M: usize, const S: usize>(
     }
 }
 
-/// v += sign u, elementwise.
+/// v += u (`plus`) or v -= u, elementwise.
 #[inline(always)]
-fn add(v: &mut [f64], u: &[f64], sign: f64) {
-    for (a, b) in v.iter_mut().zip(u) {
-        *a += sign * b;
+fn add(v: &mut [f64], u: &[f64], plus: bool) {
+    // plain loops: closures may not be inlined into the callers'
+    // target features
+    if plus {
+        for (a, b) in v.iter_mut().zip(u) {
+            *a += b;
+        }
+    } else {
+        for (a, b) in v.iter_mut().zip(u) {
+            *a -= b;
+        }
     }
 }
 
@@ -360,58 +408,71 @@ mod tests {
     use crate::ml::ann::net::{n_params, sizes};
 
     /// The vector paths picked at run time give the baseline's numbers bit
-    /// for bit, with 16 and 8 lanes to a register block (the background
-    /// blocks, whose sums are added in turn, are the same), and equal the network's
-    /// own forward pass on each coalition (to rounding).
+    /// for bit, with 16 and 8 lanes to a register block, into either
+    /// sink; each lane, its own pair (x, b) in a partly filled block, gets
+    /// the network's own forward pass on each coalition (to rounding), and
+    /// the summed sink gets their sum.
     #[test]
-    fn coalition_sums_are_the_same_on_every_path() {
+    fn coalition_outputs_are_the_same_on_every_path() {
         let (p, nb) = (5, 21);
-        let bg = DMatrix::from_fn(nb, p, |i, j| {
-            ((i * 3 + j * 7 + 1) as f64 * 0.29).sin() * 1.5
-        });
-        let x: Vec<f64> = (0..p).map(|j| (j as f64 * 0.8).cos()).collect();
+        let row = |i: usize| -> Vec<f64> {
+            (0..p)
+                .map(|j| ((i * 3 + j * 7 + 1) as f64 * 0.29).sin() * 1.5)
+                .collect()
+        };
+        let (xs, bs): (Vec<_>, Vec<_>) = (0..nb).map(|i| (row(i + 40), row(i))).unzip();
+        let lanes = Pairs::new(p, xs.iter().zip(&bs).map(|(x, b)| (&x[..], &b[..])));
+        let nc = 1 << p;
         for act in [Activation::Relu, Activation::Tanh, Activation::Logistic] {
             for hidden in [vec![7], vec![6, 5, 3]] {
                 let s = sizes(p, &hidden);
                 let t: Vec<f64> = (0..n_params(&s))
                     .map(|k| ((k * 5 + 2) as f64 * 0.31).sin())
                     .collect();
-                let picked = coalition_sums(&t, &s, act, &x, &bg, 16, None);
-                let call = Call {
+                let net = Net {
                     t: &t,
                     sizes: &s,
                     act,
-                    x: &x,
-                    bg: &bg,
-                    lanes: 16,
                 };
-                let (b8, b16) = (
-                    coalition_sums_in::<8>(&call, None),
-                    coalition_sums_in::<16>(&call, None),
+                let run = |f: &dyn Fn(Sink)| {
+                    let (mut each, mut sum) = (vec![0.0; nb * lane_stride(nc)], vec![0.0; nc]);
+                    f(Sink::Lanes(&mut each));
+                    f(Sink::Sum(&mut sum));
+                    (each, sum)
+                };
+                let picked = run(&|k| lanes.outputs(&net, k));
+                let b8 = run(&|k| outputs_in::<8>(&lanes, &net, k));
+                let b16 = run(&|k| outputs_in::<16>(&lanes, &net, k));
+                let same =
+                    |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits());
+                assert!(
+                    same(&picked.0, &b8.0) && same(&picked.1, &b8.1),
+                    "{act:?} {hidden:?}"
                 );
                 assert!(
-                    picked
-                        .iter()
-                        .zip(&b8)
-                        .all(|(a, b)| a.to_bits() == b.to_bits())
+                    same(&b16.0, &b8.0) && same(&b16.1, &b8.1),
+                    "{act:?} {hidden:?}"
                 );
-                assert!(b16.iter().zip(&b8).all(|(a, b)| a.to_bits() == b.to_bits()));
                 for mask in [0usize, 5, 19, 31] {
-                    let rows =
-                        DMatrix::from_fn(
-                            nb,
-                            p,
-                            |b, j| {
-                                if mask >> j & 1 == 1 { x[j] } else { bg[(b, j)] }
-                            },
-                        );
+                    let rows = DMatrix::from_fn(nb, p, |l, j| {
+                        if mask >> j & 1 == 1 {
+                            xs[l][j]
+                        } else {
+                            bs[l][j]
+                        }
+                    });
                     let out = forward(&t, &s, act, &rows);
-                    let want: f64 = out[out.len() - 1].sum();
-                    assert!(
-                        (picked[mask] - want).abs() < 1e-12 * want.abs().max(1.0),
-                        "{act:?} {hidden:?} mask {mask}: {} vs {want}",
-                        picked[mask]
-                    );
+                    let want = &out[out.len() - 1];
+                    for l in 0..nb {
+                        let got = picked.0[l * lane_stride(nc) + mask];
+                        assert!(
+                            (got - want[l]).abs() < 1e-13 * want[l].abs().max(1.0),
+                            "{act:?} {hidden:?} mask {mask} lane {l}: {got} vs {}",
+                            want[l]
+                        );
+                    }
+                    let total: f64 = want.sum();
+                    assert!((picked.1[mask] - total).abs() < 1e-12 * total.abs().max(1.0));
                 }
             }
         }

@@ -301,9 +301,9 @@ impl Regressor for Mlp {
 
 impl FittedMlp {
     /// [`Predictor::coalition_values`] with the background in blocks of
-    /// `lanes` rows (memory O(lanes x widest layer), whatever p and the
-    /// background).
-    fn coalition_means(&self, x: &[f64], background: &DMatrix<f64>, lanes: usize) -> Vec<f64> {
+    /// `rows` (at most [`coalitions::LANES`]; memory O(LANES x p x widest
+    /// layer) beyond the 2^p sums, whatever the background).
+    fn coalition_means(&self, x: &[f64], background: &DMatrix<f64>, rows: usize) -> Vec<f64> {
         let xs = self.scaler.apply(&DMatrix::from_row_slice(1, x.len(), x));
         let bs = self.scaler.apply(background);
         let sizes = net::sizes(self.p, &self.layers);
@@ -313,7 +313,7 @@ impl FittedMlp {
             self.activation,
             xs.as_slice(),
             &bs,
-            lanes,
+            rows,
         );
         let k = (bs.nrows() * self.nets.len()) as f64;
         sum.into_iter()
