@@ -4,6 +4,12 @@
 //! (so a block is always full); coalitions go in Gray-code order (the
 //! first layer's pre-activation moves by one step per coalition); and when
 //! a sheet is explained against itself each pair of rows is evaluated once.
+//!
+//! A pair whose rows agree on feature j (x_j = b_j: a shared layer count,
+//! a repeated descriptor) has the same input with and without j, so only
+//! the coalitions of the other features are evaluated and each output
+//! stands for both. Pairs are grouped by the features they agree on, so
+//! that a block's lanes share them.
 
 use super::Activation;
 use super::net::{activation, forward, layer, layer_flat};
@@ -23,7 +29,8 @@ pub(super) fn background_sums(
     rows: usize,
 ) -> Vec<f64> {
     let rows = rows.clamp(1, LANES);
-    let bg: Vec<Vec<f64>> = bs.row_iter().map(|r| r.iter().copied().collect()).collect();
+    let mut bg: Vec<Vec<f64>> = bs.row_iter().map(|r| r.iter().copied().collect()).collect();
+    bg.sort_by_key(|b| equal_features(x, b));
     let mut sum = vec![0.0; 1usize << sizes[0]];
     for block in bg.chunks(rows) {
         let pairs = Pairs::new(sizes[0], block.iter().map(|b| (x, &b[..])));
@@ -48,10 +55,11 @@ const MAX_SHARED_FEATURES: usize = 14;
 /// pair r < b is evaluated once, its outputs added to row r in order and
 /// to row b reversed; the pairs (r, r) give f(x_r) at every coalition.
 /// Half the network evaluations of row by row, and the pairs fill every
-/// block of lanes. Blocks run in parallel and are added in block order, so
-/// the numbers are the same whatever the threads. None beyond
-/// [`MAX_SHARED_SUMS`] sums or [`MAX_SHARED_FEATURES`] features (the
-/// caller goes row by row). `tick` once per row, as its sums complete.
+/// block of lanes (grouped by the features on which their rows agree).
+/// Blocks run in parallel and are added in block order, so the numbers are
+/// the same whatever the threads. None beyond [`MAX_SHARED_SUMS`] sums or
+/// [`MAX_SHARED_FEATURES`] features (the caller goes row by row). `tick`
+/// once per row, in step with the pairs done.
 pub(super) fn shared_pair_sums(
     nets: &[Vec<f64>],
     sizes: &[usize],
@@ -65,12 +73,11 @@ pub(super) fn shared_pair_sums(
         return None;
     }
     let rows: Vec<Vec<f64>> = xs.row_iter().map(|r| r.iter().copied().collect()).collect();
-    let pairs: Vec<(usize, usize)> = (0..n)
+    let mut pairs: Vec<(usize, usize)> = (0..n)
         .flat_map(|r| (r + 1..n).map(move |b| (r, b)))
         .collect();
+    pairs.sort_by_key(|&(r, b)| equal_features(&rows[r], &rows[b]));
     let blocks: Vec<&[(usize, usize)]> = pairs.chunks(LANES).collect();
-    // pairs done when row r's sums are complete: all (a, r) and (r, b)
-    let complete = |r: usize| (r + 1) * (n - 1) - r * (r + 1) / 2;
     let (mut sums, mut ticked, mut done) = (vec![0.0; n * nc], 0, 0);
     // blocks in batches of up to 4 MB of outputs (but two per thread at
     // least), into one buffer, its pages touched once; the numbers do not
@@ -98,7 +105,7 @@ pub(super) fn shared_pair_sums(
             }
             done += blk.len();
         }
-        while ticked < n && complete(ticked) <= done {
+        while ticked < n * done / pairs.len().max(1) {
             tick();
             ticked += 1;
         }
@@ -132,30 +139,45 @@ enum Sink<'a> {
     Sum(&'a mut [f64]),
 }
 
+/// The features on which `x` and `b` agree, as bits.
+fn equal_features(x: &[f64], b: &[f64]) -> usize {
+    x.iter()
+        .zip(b)
+        .enumerate()
+        .filter(|(_, (u, v))| u == v)
+        .fold(0, |m, (j, _)| m | 1 << j)
+}
+
 /// A block of up to [`LANES`] pairs (x, b), feature-major (`x[j * LANES +
-/// l]`); lanes past `used` are zero and their outputs dropped.
+/// l]`); lanes past `used` are zero and their outputs dropped. `equal`:
+/// the features on which every pair agrees.
 struct Pairs {
     x: Vec<f64>,
     b: Vec<f64>,
     used: usize,
+    equal: usize,
 }
 
 impl Pairs {
     fn new<'x>(p: usize, pairs: impl Iterator<Item = (&'x [f64], &'x [f64])>) -> Pairs {
         let (mut x, mut b) = (vec![0.0; p * LANES], vec![0.0; p * LANES]);
-        let mut used = 0;
+        let (mut used, mut equal) = (0, 0);
         for (l, (xr, br)) in pairs.enumerate().take(LANES) {
             for j in 0..p {
                 x[j * LANES + l] = xr[j];
                 b[j * LANES + l] = br[j];
             }
+            let e = equal_features(xr, br);
+            equal = if l == 0 { e } else { equal & e };
             used = l + 1;
         }
-        Pairs { x, b, used }
+        Pairs { x, b, used, equal }
     }
 
     /// The network's output on every coalition of every lane: input j is
-    /// x_j when bit j of the coalition is set, b_j otherwise.
+    /// x_j when bit j of the coalition is set, b_j otherwise. Only the
+    /// coalitions of the features outside `equal` are evaluated; each
+    /// output goes to every coalition that differs from it only there.
     ///
     /// Written here (no crate evaluates a network on all 2^p coalitions):
     /// - the lanes are contiguous, so every layer is a loop of
@@ -231,18 +253,24 @@ fn outputs_in<const B: usize>(lanes: &Pairs, net: &Net, mut sink: Sink) {
             }
         }
     }
+    // the features evaluated, and every set of the others
+    let free: Vec<usize> = (0..p).filter(|j| lanes.equal >> j & 1 == 0).collect();
+    let same = subsets(lanes.equal);
     let mut mask = 0usize;
-    for g in 0..nc {
+    for g in 0..1usize << free.len() {
         if g % 256 == 0 {
             // from scratch: z = z0 + the steps of the features in the
-            // coalition
-            mask = g ^ (g >> 1);
+            // coalition (bit t of the Gray code is feature free[t])
+            let code = g ^ (g >> 1);
+            mask = (0..free.len())
+                .filter(|t| code >> t & 1 == 1)
+                .fold(0, |m, t| m | 1 << free[t]);
             z.copy_from_slice(&z0);
             for j in (0..p).filter(|j| mask >> j & 1 == 1) {
                 add(&mut z, &step[j * s1 * L..(j + 1) * s1 * L], true);
             }
         } else {
-            let j = g.trailing_zeros() as usize;
+            let j = free[g.trailing_zeros() as usize];
             mask ^= 1 << j;
             add(
                 &mut z,
@@ -263,14 +291,32 @@ fn outputs_in<const B: usize>(lanes: &Pairs, net: &Net, mut sink: Sink) {
         }
         match &mut sink {
             Sink::Lanes(out) => {
-                let lanes = out[mask..].iter_mut().step_by(lane_stride(nc));
-                for (o, v) in lanes.zip(&next[..used]) {
-                    *o += v;
+                for &e in &same {
+                    let lanes = out[mask | e..].iter_mut().step_by(lane_stride(nc));
+                    for (o, v) in lanes.zip(&next[..used]) {
+                        *o += v;
+                    }
                 }
             }
-            Sink::Sum(out) => out[mask] += lane_sum(&next[..used]),
+            Sink::Sum(out) => {
+                let v = lane_sum(&next[..used]);
+                for &e in &same {
+                    out[mask | e] += v;
+                }
+            }
         }
     }
+}
+
+/// Every subset of the bits of `m`, from m down to 0.
+fn subsets(m: usize) -> Vec<usize> {
+    let mut all = vec![m];
+    let mut e = m;
+    while e != 0 {
+        e = (e - 1) & m;
+        all.push(e);
+    }
+    all
 }
 
 /// Distance between two lanes' outputs in [`Sink::Lanes`]: 2^p and one
@@ -410,8 +456,9 @@ mod tests {
     /// The vector paths picked at run time give the baseline's numbers bit
     /// for bit, with 16 and 8 lanes to a register block, into either
     /// sink; each lane, its own pair (x, b) in a partly filled block, gets
-    /// the network's own forward pass on each coalition (to rounding), and
-    /// the summed sink gets their sum.
+    /// the network's own forward pass on each coalition (to rounding),
+    /// those of a feature on which the pairs agree included, and the summed
+    /// sink gets their sum.
     #[test]
     fn coalition_outputs_are_the_same_on_every_path() {
         let (p, nb) = (5, 21);
@@ -420,8 +467,20 @@ mod tests {
                 .map(|j| ((i * 3 + j * 7 + 1) as f64 * 0.29).sin() * 1.5)
                 .collect()
         };
-        let (xs, bs): (Vec<_>, Vec<_>) = (0..nb).map(|i| (row(i + 40), row(i))).unzip();
+        // every pair agrees on feature 1 (evaluated on half the
+        // coalitions), ten on feature 3 too
+        let (xs, bs): (Vec<_>, Vec<_>) = (0..nb)
+            .map(|i| {
+                let (mut x, b) = (row(i + 40), row(i));
+                x[1] = b[1];
+                if i < 10 {
+                    x[3] = b[3];
+                }
+                (x, b)
+            })
+            .unzip();
         let lanes = Pairs::new(p, xs.iter().zip(&bs).map(|(x, b)| (&x[..], &b[..])));
+        assert_eq!(lanes.equal, 0b10);
         let nc = 1 << p;
         for act in [Activation::Relu, Activation::Tanh, Activation::Logistic] {
             for hidden in [vec![7], vec![6, 5, 3]] {
@@ -453,7 +512,7 @@ mod tests {
                     same(&b16.0, &b8.0) && same(&b16.1, &b8.1),
                     "{act:?} {hidden:?}"
                 );
-                for mask in [0usize, 5, 19, 31] {
+                for mask in [0usize, 2, 5, 7, 19, 29, 31] {
                     let rows = DMatrix::from_fn(nb, p, |l, j| {
                         if mask >> j & 1 == 1 {
                             xs[l][j]

@@ -407,11 +407,14 @@ mod tests {
                 self.0.check(p)
             }
         }
-        let x = DMatrix::from_fn(40, 5, |i, j| {
-            ((i * 5 + 2 * j + 1) as f64 * 0.37).sin() * (j + 1) as f64
+        // feature 3 takes three values (a layer count), so many pairs of
+        // rows agree on it and are evaluated on half the coalitions
+        let x = DMatrix::from_fn(40, 5, |i, j| match j {
+            3 => (i % 3) as f64,
+            _ => ((i * 5 + 2 * j + 1) as f64 * 0.37).sin() * (j + 1) as f64,
         });
         let y = DVector::from_fn(40, |i, _| {
-            (x[(i, 0)] * x[(i, 1)]).tanh() + 0.3 * x[(i, 4)] - x[(i, 2)].abs()
+            (x[(i, 0)] * x[(i, 1)]).tanh() + 0.3 * x[(i, 4)] - x[(i, 2)].abs() + 0.4 * x[(i, 3)]
         });
         for (act, hidden, seeds) in [
             (Activation::Relu, "10x10", 1),
