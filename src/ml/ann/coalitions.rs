@@ -15,6 +15,9 @@ use super::Activation;
 use super::net::{activation, forward, layer, layer_flat};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Sums over the background rows `bs` (scaled) of every network's output
 /// at every coalition of the row `x` (scaled): entry `mask`, networks
@@ -76,40 +79,69 @@ pub(super) fn shared_pair_sums(
     let mut pairs: Vec<(usize, usize)> = (0..n)
         .flat_map(|r| (r + 1..n).map(move |b| (r, b)))
         .collect();
-    pairs.sort_by_key(|&(r, b)| equal_features(&rows[r], &rows[b]));
+    pairs.sort_by_cached_key(|&(r, b)| equal_features(&rows[r], &rows[b]));
     let blocks: Vec<&[(usize, usize)]> = pairs.chunks(LANES).collect();
-    let (mut sums, mut ticked, mut done) = (vec![0.0; n * nc], 0, 0);
-    // blocks in batches of up to 4 MB of outputs (but two per thread at
-    // least), into one buffer, its pages touched once; the numbers do not
-    // depend on the batches, only on the block order
     let stride = lane_stride(nc);
-    let per_batch = 4 * rayon::current_num_threads();
-    let mut outs = vec![0.0; per_batch.min(blocks.len()) * LANES * stride];
-    for batch in blocks.chunks(per_batch) {
-        outs.par_chunks_mut(LANES * stride)
-            .zip(batch)
-            .for_each(|(out, blk)| {
-                let lanes = Pairs::new(p, blk.iter().map(|&(r, b)| (&rows[r][..], &rows[b][..])));
-                out.fill(0.0);
-                for t in nets {
-                    lanes.outputs(&Net { t, sizes, act }, Sink::Lanes(out));
-                }
-            });
-        for (blk, out) in batch.iter().zip(outs.chunks_exact(LANES * stride)) {
-            for (&(r, b), o) in blk.iter().zip(out.chunks_exact(stride)) {
-                let o = &o[..nc];
-                let row = &mut sums[r * nc..(r + 1) * nc];
-                row.iter_mut().zip(o).for_each(|(a, v)| *a += v);
-                let row = &mut sums[b * nc..(b + 1) * nc];
-                row.iter_mut().rev().zip(o).for_each(|(a, v)| *a += v);
+    // Each thread takes the next block, computes it into a buffer of its
+    // own, and leaves it ready; whoever finds the next block in order
+    // ready adds it to the sums. So the sums are added in block order
+    // whatever the threads, in one parallel pass, with a buffer or two per
+    // thread (no batches, no thread waiting on another).
+    let taken = AtomicUsize::new(0);
+    let order = Mutex::new(InOrder {
+        sums: vec![0.0; n * nc],
+        next: 0,
+        ready: BTreeMap::new(),
+        spare: vec![],
+        done: 0,
+        ticked: 0,
+    });
+    let lock = || order.lock().unwrap_or_else(|e| e.into_inner());
+    let threads = rayon::current_num_threads().clamp(1, blocks.len().max(1));
+    (0..threads).into_par_iter().for_each(|_| {
+        loop {
+            let i = taken.fetch_add(1, Ordering::Relaxed);
+            let Some(blk) = blocks.get(i) else { break };
+            let lanes = Pairs::new(p, blk.iter().map(|&(r, b)| (&rows[r][..], &rows[b][..])));
+            let mut out = lock()
+                .spare
+                .pop()
+                .unwrap_or_else(|| vec![0.0; LANES * stride]);
+            for (k, t) in nets.iter().enumerate() {
+                let sink = Sink::Lanes {
+                    out: &mut out,
+                    add: k > 0,
+                };
+                lanes.outputs(&Net { t, sizes, act }, sink);
             }
-            done += blk.len();
+            let mut guard = lock();
+            let o = &mut *guard;
+            o.ready.insert(i, out);
+            while let Some(out) = {
+                let next = o.next;
+                o.ready.remove(&next)
+            } {
+                let blk = blocks[o.next];
+                for (&(r, b), lane) in blk.iter().zip(out.chunks_exact(stride)) {
+                    let lane = &lane[..nc];
+                    let row = &mut o.sums[r * nc..(r + 1) * nc];
+                    row.iter_mut().zip(lane).for_each(|(a, v)| *a += v);
+                    let row = &mut o.sums[b * nc..(b + 1) * nc];
+                    row.iter_mut().rev().zip(lane).for_each(|(a, v)| *a += v);
+                }
+                o.spare.push(out);
+                o.next += 1;
+                o.done += blk.len();
+                while o.ticked < n * o.done / pairs.len() {
+                    tick();
+                    o.ticked += 1;
+                }
+            }
         }
-        while ticked < n * done / pairs.len().max(1) {
-            tick();
-            ticked += 1;
-        }
-    }
+    });
+    let InOrder {
+        mut sums, ticked, ..
+    } = order.into_inner().unwrap_or_else(|e| e.into_inner());
     for t in nets {
         let out = forward(t, sizes, act, xs);
         for (r, fx) in out[out.len() - 1].iter().enumerate() {
@@ -118,6 +150,18 @@ pub(super) fn shared_pair_sums(
     }
     (ticked..n).for_each(|_| tick());
     Some(sums)
+}
+
+/// The state of [`shared_pair_sums`]: the sums, the next block to add to
+/// them, the blocks computed ahead of it, buffers to reuse, pairs added,
+/// rows ticked.
+struct InOrder {
+    sums: Vec<f64>,
+    next: usize,
+    ready: BTreeMap<usize, Vec<f64>>,
+    spare: Vec<Vec<f64>>,
+    done: usize,
+    ticked: usize,
 }
 
 /// Lanes of one block: a multiple of every register block (8 and 16).
@@ -132,9 +176,9 @@ struct Net<'a> {
 
 /// Where a block's outputs go.
 enum Sink<'a> {
-    /// `out[l * lane_stride(2^p) + mask] += f` of lane l: each pair's own
-    /// outputs.
-    Lanes(&'a mut [f64]),
+    /// `out[l * lane_stride(2^p) + mask] = f` of lane l (`+=` with
+    /// `add`): each pair's own outputs.
+    Lanes { out: &'a mut [f64], add: bool },
     /// `out[mask] += ` the sum over the block's lanes (in a fixed order).
     Sum(&'a mut [f64]),
 }
@@ -290,11 +334,13 @@ fn outputs_in<const B: usize>(lanes: &Pairs, net: &Net, mut sink: Sink) {
             }
         }
         match &mut sink {
-            Sink::Lanes(out) => {
+            Sink::Lanes { out, add } => {
                 for &e in &same {
                     let lanes = out[mask | e..].iter_mut().step_by(lane_stride(nc));
-                    for (o, v) in lanes.zip(&next[..used]) {
-                        *o += v;
+                    if *add {
+                        lanes.zip(&next[..used]).for_each(|(o, v)| *o += v);
+                    } else {
+                        lanes.zip(&next[..used]).for_each(|(o, v)| *o = *v);
                     }
                 }
             }
@@ -495,7 +541,10 @@ mod tests {
                 };
                 let run = |f: &dyn Fn(Sink)| {
                     let (mut each, mut sum) = (vec![0.0; nb * lane_stride(nc)], vec![0.0; nc]);
-                    f(Sink::Lanes(&mut each));
+                    f(Sink::Lanes {
+                        out: &mut each,
+                        add: false,
+                    });
                     f(Sink::Sum(&mut sum));
                     (each, sum)
                 };
@@ -533,6 +582,59 @@ mod tests {
                     let total: f64 = want.sum();
                     assert!((picked.1[mask] - total).abs() < 1e-12 * total.abs().max(1.0));
                 }
+            }
+        }
+    }
+
+    /// The shared pairs give the same sums bit for bit with one thread or
+    /// three, run after run (the blocks are added in one order whatever
+    /// finishes first),
+    /// tick once per row, and equal row by row against the sheet itself.
+    #[test]
+    fn shared_pairs_are_the_same_whatever_the_threads() {
+        let (n, p) = (23, 6);
+        let xs = DMatrix::from_fn(n, p, |i, j| match j {
+            2 => (i % 4) as f64,
+            _ => ((i * 7 + j * 3 + 2) as f64 * 0.23).cos() * 1.2,
+        });
+        let s = sizes(p, &[8, 5]);
+        let t: Vec<f64> = (0..n_params(&s))
+            .map(|k| ((k * 3 + 1) as f64 * 0.47).sin())
+            .collect();
+        let nets = vec![t];
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let ticks = AtomicUsize::new(0);
+            let count = || {
+                ticks.fetch_add(1, Ordering::Relaxed);
+            };
+            let sums = pool
+                .install(|| shared_pair_sums(&nets, &s, Activation::Relu, &xs, &count))
+                .unwrap();
+            assert_eq!(ticks.into_inner(), n);
+            sums
+        };
+        let one = run(1);
+        for _ in 0..8 {
+            let three = run(3);
+            assert!(
+                one.iter()
+                    .zip(&three)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
+        }
+        let nc = 1 << p;
+        for r in [0, 11, 22] {
+            let x: Vec<f64> = xs.row(r).iter().copied().collect();
+            let want = background_sums(&nets, &s, Activation::Relu, &x, &xs, LANES);
+            for (a, b) in one[r * nc..(r + 1) * nc].iter().zip(&want) {
+                assert!(
+                    (a - b).abs() < 1e-10 * b.abs().max(1.0),
+                    "row {r}: {a} vs {b}"
+                );
             }
         }
     }
