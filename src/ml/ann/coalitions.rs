@@ -82,31 +82,44 @@ pub(super) fn shared_pair_sums(
     pairs.sort_by_cached_key(|&(r, b)| equal_features(&rows[r], &rows[b]));
     let blocks: Vec<&[(usize, usize)]> = pairs.chunks(LANES).collect();
     let stride = lane_stride(nc);
-    // Each thread takes the next block, computes it into a buffer of its
-    // own, and leaves it ready; whoever finds the next block in order
-    // ready adds it to the sums. So the sums are added in block order
-    // whatever the threads, in one parallel pass, with a buffer or two per
-    // thread (no batches, no thread waiting on another).
+    // Each thread takes the next block and computes it into a buffer of
+    // its own, left ready; one of them (the first) also adds the ready
+    // blocks to the sums in block order, so the numbers are the same
+    // whatever the threads, the sums stay in one core's cache, and no
+    // thread waits on another. The caller adds the last few.
     let taken = AtomicUsize::new(0);
-    let order = Mutex::new(InOrder {
+    let ready = Mutex::new(Ready::default());
+    let add = Mutex::new(InOrder {
         sums: vec![0.0; n * nc],
+        nc,
         next: 0,
-        ready: BTreeMap::new(),
-        spare: vec![],
         done: 0,
         ticked: 0,
     });
-    let lock = || order.lock().unwrap_or_else(|e| e.into_inner());
+    let drain = |o: &mut InOrder| {
+        while let Some(out) = {
+            let next = o.next;
+            locked(&ready).blocks.remove(&next)
+        } {
+            let blk = blocks[o.next];
+            o.add(blk, &out, stride);
+            locked(&ready).spare.push(out);
+            o.next += 1;
+            o.done += blk.len();
+            while o.ticked < n * o.done / pairs.len() {
+                tick();
+                o.ticked += 1;
+            }
+        }
+    };
     let threads = rayon::current_num_threads().clamp(1, blocks.len().max(1));
-    (0..threads).into_par_iter().for_each(|_| {
+    (0..threads).into_par_iter().for_each(|thread| {
         loop {
             let i = taken.fetch_add(1, Ordering::Relaxed);
             let Some(blk) = blocks.get(i) else { break };
             let lanes = Pairs::new(p, blk.iter().map(|&(r, b)| (&rows[r][..], &rows[b][..])));
-            let mut out = lock()
-                .spare
-                .pop()
-                .unwrap_or_else(|| vec![0.0; LANES * stride]);
+            let spare = locked(&ready).spare.pop();
+            let mut out = spare.unwrap_or_else(|| vec![0.0; LANES * stride]);
             for (k, t) in nets.iter().enumerate() {
                 let sink = Sink::Lanes {
                     out: &mut out,
@@ -114,34 +127,17 @@ pub(super) fn shared_pair_sums(
                 };
                 lanes.outputs(&Net { t, sizes, act }, sink);
             }
-            let mut guard = lock();
-            let o = &mut *guard;
-            o.ready.insert(i, out);
-            while let Some(out) = {
-                let next = o.next;
-                o.ready.remove(&next)
-            } {
-                let blk = blocks[o.next];
-                for (&(r, b), lane) in blk.iter().zip(out.chunks_exact(stride)) {
-                    let lane = &lane[..nc];
-                    let row = &mut o.sums[r * nc..(r + 1) * nc];
-                    row.iter_mut().zip(lane).for_each(|(a, v)| *a += v);
-                    let row = &mut o.sums[b * nc..(b + 1) * nc];
-                    row.iter_mut().rev().zip(lane).for_each(|(a, v)| *a += v);
-                }
-                o.spare.push(out);
-                o.next += 1;
-                o.done += blk.len();
-                while o.ticked < n * o.done / pairs.len() {
-                    tick();
-                    o.ticked += 1;
-                }
+            locked(&ready).blocks.insert(i, out);
+            if thread == 0 {
+                drain(&mut locked(&add));
             }
         }
     });
+    let mut o = add.into_inner().unwrap_or_else(|e| e.into_inner());
+    drain(&mut o);
     let InOrder {
         mut sums, ticked, ..
-    } = order.into_inner().unwrap_or_else(|e| e.into_inner());
+    } = o;
     for t in nets {
         let out = forward(t, sizes, act, xs);
         for (r, fx) in out[out.len() - 1].iter().enumerate() {
@@ -152,16 +148,44 @@ pub(super) fn shared_pair_sums(
     Some(sums)
 }
 
-/// The state of [`shared_pair_sums`]: the sums, the next block to add to
-/// them, the blocks computed ahead of it, buffers to reuse, pairs added,
-/// rows ticked.
+/// The value behind `m` (a thread that panicked holding it cannot have
+/// left it half-written: every update is a single insert, remove or push,
+/// or the sums of a block being added, which the panic then reports).
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Blocks of [`shared_pair_sums`] computed and not yet added, by index,
+/// and buffers to reuse.
+#[derive(Default)]
+struct Ready {
+    blocks: BTreeMap<usize, Vec<f64>>,
+    spare: Vec<Vec<f64>>,
+}
+
+/// The sums of [`shared_pair_sums`] (n x `nc`), the next block to add to
+/// them, pairs added, rows ticked.
 struct InOrder {
     sums: Vec<f64>,
+    nc: usize,
     next: usize,
-    ready: BTreeMap<usize, Vec<f64>>,
-    spare: Vec<Vec<f64>>,
     done: usize,
     ticked: usize,
+}
+
+impl InOrder {
+    /// Add the outputs `out` of the pairs `blk` (lanes `stride` apart):
+    /// pair (r, b) to row r at each coalition, to row b at its complement.
+    fn add(&mut self, blk: &[(usize, usize)], out: &[f64], stride: usize) {
+        let nc = self.nc;
+        for (&(r, b), lane) in blk.iter().zip(out.chunks_exact(stride)) {
+            let lane = &lane[..nc];
+            let row = &mut self.sums[r * nc..(r + 1) * nc];
+            row.iter_mut().zip(lane).for_each(|(a, v)| *a += v);
+            let row = &mut self.sums[b * nc..(b + 1) * nc];
+            row.iter_mut().rev().zip(lane).for_each(|(a, v)| *a += v);
+        }
+    }
 }
 
 /// Lanes of one block: a multiple of every register block (8 and 16).

@@ -224,15 +224,23 @@ pub fn exact(
     let w: Vec<f64> = (0..p)
         .map(|s| fact(s) * fact(p - s - 1) / fact(p))
         .collect();
+    // w(|S|) at every coalition (read only where |S| <= p - 1)
+    let w_of: Vec<f64> = (0..nc)
+        .map(|mask: usize| w.get(mask.count_ones() as usize).copied().unwrap_or(0.0))
+        .collect();
+    // the coalitions S without feature i, in increasing order: runs of
+    // 2^i, 2^(i+1) apart
     let phi_of = |v: &[f64]| -> Vec<f64> {
         (0..p)
             .map(|i| {
-                (0..nc)
-                    .filter(|mask| mask >> i & 1 == 0)
-                    .map(|mask| {
-                        w[(mask as u32).count_ones() as usize] * (v[mask | 1 << i] - v[mask])
-                    })
-                    .sum()
+                let bit = 1 << i;
+                let mut s = 0.0;
+                for run in (0..nc).step_by(2 * bit) {
+                    for mask in run..run + bit {
+                        s += w_of[mask] * (v[mask | bit] - v[mask]);
+                    }
+                }
+                s
             })
             .collect()
     };
