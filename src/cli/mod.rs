@@ -70,6 +70,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             .num_threads(usize::from(n))
             .build_global();
     }
+    // start the worker threads now, while the input is read and parsed,
+    // rather than in the first parallel step
+    rayon::spawn(|| {});
     if let Some(mb) = cli.max_input_mb {
         crate::io_util::set_max_input_bytes(mb << 20);
     }
