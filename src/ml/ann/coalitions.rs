@@ -14,6 +14,7 @@
 use super::Activation;
 use super::net::{activation, forward, layer, layer_flat};
 use nalgebra::DMatrix;
+use pulp::Simd;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -256,56 +257,85 @@ impl Pairs {
     ///   p x s_1 multiply-adds; it is recomputed from scratch every 256
     ///   coalitions so that rounding cannot drift.
     ///
-    /// The lane loops are compiled three times, for AVX-512, for AVX2 (both
-    /// with FMA) and for the baseline CPU, picked at run time. Each does the
-    /// same operations in the same order on each lane, and a fused
-    /// multiply-add is correctly rounded in hardware and in software alike,
-    /// so the numbers are bit for bit the same on every CPU (the baseline
-    /// is only slower).
+    /// - the layers above the first are written in explicit vectors
+    ///   (`pulp`: AVX-512, AVX2 with FMA, or one lane at a time, picked at
+    ///   run time), up to twelve outputs to a register block, so that each
+    ///   input is loaded, and its relu taken, once for all of them.
+    ///   Left to the compiler, the same loops fell back to scalar code
+    ///   whenever the function grew (a 4x loss).
+    ///
+    /// Each path does the same operations in the same order on each lane,
+    /// and a fused multiply-add is correctly rounded in hardware and in
+    /// software alike, so the numbers are bit for bit the same on every CPU
+    /// (one lane at a time is only slower).
     fn outputs(&self, net: &Net, sink: Sink) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx512f") && has!("fma") {
-                // SAFETY: the CPU has AVX-512F and FMA, checked just above.
-                return unsafe { with_avx512(self, net, sink) };
-            }
-            if has!("avx2") && has!("fma") {
-                // SAFETY: the CPU has AVX2 and FMA, checked just above.
-                return unsafe { with_avx2(self, net, sink) };
-            }
-        }
-        outputs_in::<8>(self, net, sink)
+        pulp::Arch::new().dispatch(Kernel {
+            lanes: self,
+            net,
+            sink,
+        });
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-fn with_avx512(lanes: &Pairs, net: &Net, sink: Sink) {
-    outputs_in::<16>(lanes, net, sink)
+/// [`Pairs::outputs`] as one operation for `pulp`, which runs it with the
+/// widest vectors the CPU has (AVX-512, AVX2 with FMA, or one lane at a
+/// time).
+struct Kernel<'a> {
+    lanes: &'a Pairs,
+    net: &'a Net<'a>,
+    sink: Sink<'a>,
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn with_avx2(lanes: &Pairs, net: &Net, sink: Sink) {
-    outputs_in::<8>(lanes, net, sink)
+impl pulp::WithSimd for Kernel<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        // two vectors to a register block where there are 32 registers of
+        // 8 lanes (AVX-512), one otherwise
+        if S::F64_LANES >= 8 {
+            outputs_in::<S, 2>(simd, self)
+        } else {
+            outputs_in::<S, 1>(simd, self)
+        }
+    }
 }
 
-/// The body of [`Pairs::outputs`], `B` lanes to a register block.
+/// The body of [`Pairs::outputs`] on vectors `S`, `R` vectors to a
+/// register block.
 #[inline(always)]
-fn outputs_in<const B: usize>(lanes: &Pairs, net: &Net, mut sink: Sink) {
+fn outputs_in<S: Simd, const R: usize>(simd: S, k: Kernel) {
     const L: usize = LANES;
+    let Kernel {
+        lanes,
+        net,
+        mut sink,
+    } = k;
     let Net { t, sizes, act } = *net;
     let (p, depth, used) = (sizes[0], sizes.len() - 1, lanes.used);
-    let (nc, s1, chunks) = (1usize << p, sizes[1], used.div_ceil(B));
+    let (nc, s1) = (1usize << p, sizes[1]);
+    // vectors per row of L lanes, and the register blocks holding the
+    // lanes used
+    let v = L / S::F64_LANES;
+    let chunks = used.div_ceil(S::F64_LANES * R).min(v / R);
     let widest = sizes[1..depth].iter().copied().max().unwrap_or(1);
     // z0 (s1 x L): the empty coalition; step (p x s1 x L)
     let (mut z0, mut z) = (vec![0.0; s1 * L], vec![0.0; s1 * L]);
     let mut step = vec![0.0; p * s1 * L];
-    let (mut cur, mut next) = (vec![0.0; widest * L], vec![0.0; widest * L]);
+    // pre-activations of the hidden layers above the first, two in turn;
+    // a hidden layer activated (when not relu); the output
+    let (mut pre_a, mut pre_b) = (vec![0.0; widest * L], vec![0.0; widest * L]);
+    let (mut activated, mut fin) = (vec![0.0; widest * L], vec![0.0; L]);
     let (w1, b1) = layer(t, sizes, 1);
-    // W_l row-major (s_l x s_{l-1}) and b_l of every layer above the first
-    let above: Vec<(&[f64], &[f64])> = (2..=depth).map(|l| layer_flat(t, sizes, l)).collect();
+    // W_l^T row-major (s_{l-1} x s_l) and b_l of every layer above the
+    // first
+    let above: Vec<(Vec<f64>, &[f64])> = (2..=depth)
+        .map(|l| {
+            let (w, b) = layer_flat(t, sizes, l);
+            let (s_in, s_out) = (sizes[l - 1], sizes[l]);
+            let wt = (0..s_in * s_out).map(|i| w[(i % s_out) * s_in + i / s_out]);
+            (wt.collect(), b)
+        })
+        .collect();
     for k in 0..s1 {
         let zk = &mut z0[k * L..(k + 1) * L];
         zk.fill(b1[k]);
@@ -321,11 +351,13 @@ fn outputs_in<const B: usize>(lanes: &Pairs, net: &Net, mut sink: Sink) {
             }
         }
     }
+    let relu = act == Activation::Relu;
     // the features evaluated, and every set of the others
     let free: Vec<usize> = (0..p).filter(|j| lanes.equal >> j & 1 == 0).collect();
     let same = subsets(lanes.equal);
     let mut mask = 0usize;
     for g in 0..1usize << free.len() {
+        let zs = S::as_mut_simd_f64s(&mut z).0;
         if g % 256 == 0 {
             // from scratch: z = z0 + the steps of the features in the
             // coalition (bit t of the Gray code is feature free[t])
@@ -333,43 +365,58 @@ fn outputs_in<const B: usize>(lanes: &Pairs, net: &Net, mut sink: Sink) {
             mask = (0..free.len())
                 .filter(|t| code >> t & 1 == 1)
                 .fold(0, |m, t| m | 1 << free[t]);
-            z.copy_from_slice(&z0);
+            zs.copy_from_slice(S::as_simd_f64s(&z0).0);
             for j in (0..p).filter(|j| mask >> j & 1 == 1) {
-                add(&mut z, &step[j * s1 * L..(j + 1) * s1 * L], true);
+                let u = S::as_simd_f64s(&step[j * s1 * L..(j + 1) * s1 * L]).0;
+                add(simd, zs, u, true);
             }
         } else {
             let j = free[g.trailing_zeros() as usize];
             mask ^= 1 << j;
-            add(
-                &mut z,
-                &step[j * s1 * L..(j + 1) * s1 * L],
-                mask >> j & 1 == 1,
-            );
+            let u = S::as_simd_f64s(&step[j * s1 * L..(j + 1) * s1 * L]).0;
+            add(simd, zs, u, mask >> j & 1 == 1);
         }
-        // the layers above, lane by lane; every input to them is a hidden
-        // layer's, activated; the output is linear
+        // the layers above, lane by lane: each reads the pre-activations
+        // below it, relu taken as they are loaded (other activations in a
+        // pass of their own); the output is linear
         let mut width = s1;
-        activate_into(&mut cur[..s1 * L], &z, act);
         for (l, (wl, bl)) in above.iter().enumerate() {
-            dense::<B>(wl, bl, width, &cur, &mut next, L, chunks);
-            width = sizes[l + 2];
-            if l + 1 < above.len() {
-                activate_into(&mut cur[..width * L], &next[..width * L], act);
+            // layer l + 2 reads z (l = 0) or the buffer written last
+            let (below, out): (&[f64], &mut [f64]) = match (l, l + 1 == above.len()) {
+                (0, true) => (&z, &mut fin),
+                (_, true) if l % 2 == 1 => (&pre_a, &mut fin),
+                (_, true) => (&pre_b, &mut fin),
+                (0, false) => (&z, &mut pre_a),
+                _ if l % 2 == 1 => (&pre_a, &mut pre_b),
+                _ => (&pre_b, &mut pre_a),
+            };
+            let below = if relu {
+                below
+            } else {
+                activate_into(&mut activated[..width * L], &below[..width * L], act);
+                &activated
+            };
+            let (ins, outs) = (S::as_simd_f64s(below).0, S::as_mut_simd_f64s(out).0);
+            if relu {
+                dense::<S, R, true>(simd, wl, bl, width, ins, outs, v, chunks);
+            } else {
+                dense::<S, R, false>(simd, wl, bl, width, ins, outs, v, chunks);
             }
+            width = sizes[l + 2];
         }
         match &mut sink {
             Sink::Lanes { out, add } => {
                 for &e in &same {
                     let lanes = out[mask | e..].iter_mut().step_by(lane_stride(nc));
                     if *add {
-                        lanes.zip(&next[..used]).for_each(|(o, v)| *o += v);
+                        lanes.zip(&fin[..used]).for_each(|(o, v)| *o += v);
                     } else {
-                        lanes.zip(&next[..used]).for_each(|(o, v)| *o = *v);
+                        lanes.zip(&fin[..used]).for_each(|(o, v)| *o = *v);
                     }
                 }
             }
             Sink::Sum(out) => {
-                let v = lane_sum(&next[..used]);
+                let v = lane_sum(&fin[..used]);
                 for &e in &same {
                     out[mask | e] += v;
                 }
@@ -408,94 +455,100 @@ fn lane_sum(v: &[f64]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// out[m][lane] = b[m] + sum_k w[m][k] input[k][lane] for `chunks` blocks of
-/// `B` lanes (rows of `input` and `out` are `lanes` apart). Outputs
-/// go four at a time (then two, then one), and the sum over k is split
-/// into 4 / M partial sums, so that eight sums are in flight (a single
-/// chain of adds would wait on each add's latency) and each input block is
-/// loaded once for several outputs. The slices stay separate arguments:
-/// gathered in a struct they ran 2.4x slower, the compiler no longer
-/// knowing that the output does not overlap the input.
+/// out[m][lane] = b[m] + sum_k W[m][k] in(input[k][lane]) (`wt`: W^T,
+/// row-major) for `chunks`
+/// register blocks of `R` vectors (rows of `input` and `out` are `v`
+/// vectors apart; `in` is relu with `RELU`, else the identity). Outputs
+/// go up to twelve at a time, so that each input is loaded (and its relu
+/// taken) once for as many outputs as the registers hold, and the sum over
+/// k is split into partial sums where fewer than four outputs go together
+/// (a single chain of adds would wait on each add's latency). The per-lane
+/// operations, and their order, depend only on the layer sizes: the same
+/// on every CPU.
 #[inline(always)]
-fn dense<const B: usize>(
-    w: &[f64],
+#[allow(clippy::too_many_arguments)]
+fn dense<S: Simd, const R: usize, const RELU: bool>(
+    simd: S,
+    wt: &[f64],
     b: &[f64],
     s_in: usize,
-    input: &[f64],
-    out: &mut [f64],
-    lanes: usize,
+    input: &[S::f64s],
+    out: &mut [S::f64s],
+    v: usize,
     chunks: usize,
 ) {
     let s_out = b.len();
     for c in 0..chunks {
+        let o = c * R;
         let mut m = 0;
-        while m + 4 <= s_out {
-            dense_block::<B, 4, 1>(w, b, s_in, input, out, lanes, c * B, m);
-            m += 4;
-        }
-        if m + 2 <= s_out {
-            dense_block::<B, 2, 2>(w, b, s_in, input, out, lanes, c * B, m);
-            m += 2;
-        }
-        if m < s_out {
-            dense_block::<B, 1, 4>(w, b, s_in, input, out, lanes, c * B, m);
+        while m < s_out {
+            let args = (wt, b, s_in, o, m, v);
+            m += match s_out - m {
+                12.. => dense_block::<S, R, 12, 1, RELU>(simd, args, input, out),
+                10 | 11 => dense_block::<S, R, 10, 1, RELU>(simd, args, input, out),
+                8 | 9 => dense_block::<S, R, 8, 1, RELU>(simd, args, input, out),
+                4..=7 => dense_block::<S, R, 4, 1, RELU>(simd, args, input, out),
+                2 | 3 => dense_block::<S, R, 2, 2, RELU>(simd, args, input, out),
+                _ => dense_block::<S, R, 1, 4, RELU>(simd, args, input, out),
+            };
         }
     }
 }
 
-/// Outputs m0..m0 + M of one block of lanes at offset `o`, the sum over k
-/// in S interleaved partial sums.
+/// Outputs m0..m0 + M of the register block at vector `o` of each row, the
+/// sum over k in P interleaved partial sums; returns M. `args`: (W^T
+/// row-major, s_in x s_out; b; s_in; o; m0; vectors per row).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn dense_block<const B: usize, const M: usize, const S: usize>(
-    w: &[f64],
-    b: &[f64],
-    s_in: usize,
-    input: &[f64],
-    out: &mut [f64],
-    lanes: usize,
-    o: usize,
-    m0: usize,
-) {
-    let rows: [&[f64]; M] = std::array::from_fn(|q| &w[(m0 + q) * s_in..(m0 + q + 1) * s_in]);
-    let mut acc = [[[0.0; B]; M]; S];
-    for k0 in (0..s_in).step_by(S) {
+fn dense_block<S: Simd, const R: usize, const M: usize, const P: usize, const RELU: bool>(
+    simd: S,
+    args: (&[f64], &[f64], usize, usize, usize, usize),
+    input: &[S::f64s],
+    out: &mut [S::f64s],
+) -> usize {
+    let (wt, b, s_in, o, m0, v) = args;
+    let s_out = b.len();
+    let zero = simd.splat_f64s(0.0);
+    let mut acc = [[[zero; R]; M]; P];
+    for k0 in (0..s_in).step_by(P) {
         for (part, a) in acc.iter_mut().enumerate() {
             let k = k0 + part;
             if k >= s_in {
                 break;
             }
-            let v: &[f64; B] = input[k * lanes + o..k * lanes + o + B]
-                .try_into()
-                .expect("a block of lanes");
-            for (am, r) in a.iter_mut().zip(&rows) {
-                let wk = r[k];
-                for (s, x) in am.iter_mut().zip(v) {
-                    *s = wk.mul_add(*x, *s);
+            // one bounds check each for the weights and the inputs of k
+            let wk: &[f64; M] = wt[k * s_out + m0..][..M].try_into().expect("M weights");
+            let xk: &[S::f64s; R] = input[k * v + o..][..R].try_into().expect("R vectors");
+            let x = xk.map(|x| if RELU { simd.max_f64s(x, zero) } else { x });
+            for (am, &w) in a.iter_mut().zip(wk) {
+                let w = simd.splat_f64s(w);
+                for (s, x) in am.iter_mut().zip(&x) {
+                    *s = simd.mul_add_f64s(w, *x, *s);
                 }
             }
         }
     }
     for q in 0..M {
-        let row = &mut out[(m0 + q) * lanes + o..(m0 + q) * lanes + o + B];
-        for (l, r) in row.iter_mut().enumerate() {
-            *r = b[m0 + q] + acc.iter().map(|a| a[q][l]).sum::<f64>();
+        for r in 0..R {
+            let mut sum = acc[0][q][r];
+            for a in &acc[1..] {
+                sum = simd.add_f64s(sum, a[q][r]);
+            }
+            out[(m0 + q) * v + o + r] = simd.add_f64s(simd.splat_f64s(b[m0 + q]), sum);
         }
     }
+    M
 }
 
 /// v += u (`plus`) or v -= u, elementwise.
 #[inline(always)]
-fn add(v: &mut [f64], u: &[f64], plus: bool) {
-    // plain loops: closures may not be inlined into the callers'
-    // target features
+fn add<S: Simd>(simd: S, v: &mut [S::f64s], u: &[S::f64s], plus: bool) {
     if plus {
         for (a, b) in v.iter_mut().zip(u) {
-            *a += b;
+            *a = simd.add_f64s(*a, *b);
         }
     } else {
         for (a, b) in v.iter_mut().zip(u) {
-            *a -= b;
+            *a = simd.sub_f64s(*a, *b);
         }
     }
 }
@@ -523,9 +576,8 @@ mod tests {
     use super::*;
     use crate::ml::ann::net::{n_params, sizes};
 
-    /// The vector paths picked at run time give the baseline's numbers bit
-    /// for bit, with 16 and 8 lanes to a register block, into either
-    /// sink; each lane, its own pair (x, b) in a partly filled block, gets
+    /// The vector paths (AVX-512, AVX2, the one picked at run time) give
+    /// the numbers of one lane at a time bit for bit, into either sink; each lane, its own pair (x, b) in a partly filled block, gets
     /// the network's own forward pass on each coalition (to rounding),
     /// those of a feature on which the pairs agree included, and the summed
     /// sink gets their sum.
@@ -573,18 +625,59 @@ mod tests {
                     (each, sum)
                 };
                 let picked = run(&|k| lanes.outputs(&net, k));
-                let b8 = run(&|k| outputs_in::<8>(&lanes, &net, k));
-                let b16 = run(&|k| outputs_in::<16>(&lanes, &net, k));
+                // one lane at a time, and each vector width this CPU has
+                let scalar = run(&|k| {
+                    Simd::vectorize(
+                        pulp::Scalar::new(),
+                        Kernel {
+                            lanes: &lanes,
+                            net: &net,
+                            sink: k,
+                        },
+                    )
+                });
+                let mut paths = vec![("picked", picked.clone())];
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if let Some(v3) = pulp::x86::V3::try_new() {
+                        paths.push((
+                            "AVX2",
+                            run(&|k| {
+                                Simd::vectorize(
+                                    v3,
+                                    Kernel {
+                                        lanes: &lanes,
+                                        net: &net,
+                                        sink: k,
+                                    },
+                                )
+                            }),
+                        ));
+                    }
+                    if let Some(v4) = pulp::x86::V4::try_new() {
+                        paths.push((
+                            "AVX-512",
+                            run(&|k| {
+                                Simd::vectorize(
+                                    v4,
+                                    Kernel {
+                                        lanes: &lanes,
+                                        net: &net,
+                                        sink: k,
+                                    },
+                                )
+                            }),
+                        ));
+                    }
+                }
                 let same =
                     |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits());
-                assert!(
-                    same(&picked.0, &b8.0) && same(&picked.1, &b8.1),
-                    "{act:?} {hidden:?}"
-                );
-                assert!(
-                    same(&b16.0, &b8.0) && same(&b16.1, &b8.1),
-                    "{act:?} {hidden:?}"
-                );
+                for (name, got) in &paths {
+                    assert!(
+                        same(&got.0, &scalar.0) && same(&got.1, &scalar.1),
+                        "{name} {act:?} {hidden:?}"
+                    );
+                }
                 for mask in [0usize, 2, 5, 7, 19, 29, 31] {
                     let rows = DMatrix::from_fn(nb, p, |l, j| {
                         if mask >> j & 1 == 1 {
