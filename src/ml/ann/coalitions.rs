@@ -260,7 +260,9 @@ impl Pairs {
     /// - the layers above the first are written in explicit vectors
     ///   (`pulp`: AVX-512, AVX2 with FMA, or one lane at a time, picked at
     ///   run time), up to twelve outputs to a register block, so that each
-    ///   input is loaded, and its relu taken, once for all of them.
+    ///   input is loaded, and its relu taken, once for all of them; with
+    ///   relu, the last hidden layer's outputs go into the network's single
+    ///   output straight from the registers.
     ///   Left to the compiler, the same loops fell back to scalar code
     ///   whenever the function grew (a 4x loss).
     ///
@@ -381,14 +383,16 @@ fn outputs_in<S: Simd, const R: usize>(simd: S, k: Kernel) {
         // pass of their own); the output is linear
         let mut width = s1;
         for (l, (wl, bl)) in above.iter().enumerate() {
-            // layer l + 2 reads z (l = 0) or the buffer written last
-            let (below, out): (&[f64], &mut [f64]) = match (l, l + 1 == above.len()) {
-                (0, true) => (&z, &mut fin),
-                (_, true) if l % 2 == 1 => (&pre_a, &mut fin),
-                (_, true) => (&pre_b, &mut fin),
-                (0, false) => (&z, &mut pre_a),
-                _ if l % 2 == 1 => (&pre_a, &mut pre_b),
-                _ => (&pre_b, &mut pre_a),
+            // layer l + 2 reads z (l = 0) or the buffer written last, and
+            // writes the other (None: the output, `fin`)
+            let last = l + 1 == above.len();
+            let (below, out): (&[f64], Option<&mut [f64]>) = match l {
+                0 if last => (&z, None),
+                _ if last && l % 2 == 1 => (&pre_a, None),
+                _ if last => (&pre_b, None),
+                0 => (&z, Some(&mut pre_a)),
+                _ if l % 2 == 1 => (&pre_a, Some(&mut pre_b)),
+                _ => (&pre_b, Some(&mut pre_a)),
             };
             let below = if relu {
                 below
@@ -396,11 +400,28 @@ fn outputs_in<S: Simd, const R: usize>(simd: S, k: Kernel) {
                 activate_into(&mut activated[..width * L], &below[..width * L], act);
                 &activated
             };
-            let (ins, outs) = (S::as_simd_f64s(below).0, S::as_mut_simd_f64s(out).0);
+            let ins = S::as_simd_f64s(below).0;
+            if relu && l + 2 == above.len() && sizes[depth] == 1 {
+                // the last hidden layer: its relu'd outputs go straight into
+                // the (single) output, never stored
+                let head = Head {
+                    w: &above[l + 1].0,
+                    b: above[l + 1].1[0],
+                    fin: S::as_mut_simd_f64s(&mut fin).0,
+                };
+                dense::<S, R, true, true>(simd, wl, bl, width, ins, &mut [], v, chunks, head);
+                break;
+            }
+            let outs = S::as_mut_simd_f64s(out.unwrap_or(&mut fin)).0;
+            let head = Head {
+                w: &[],
+                b: 0.0,
+                fin: &mut [],
+            };
             if relu {
-                dense::<S, R, true>(simd, wl, bl, width, ins, outs, v, chunks);
+                dense::<S, R, true, false>(simd, wl, bl, width, ins, outs, v, chunks, head);
             } else {
-                dense::<S, R, false>(simd, wl, bl, width, ins, outs, v, chunks);
+                dense::<S, R, false, false>(simd, wl, bl, width, ins, outs, v, chunks, head);
             }
             width = sizes[l + 2];
         }
@@ -467,7 +488,7 @@ fn lane_sum(v: &[f64]) -> f64 {
 /// on every CPU.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn dense<S: Simd, const R: usize, const RELU: bool>(
+fn dense<S: Simd, const R: usize, const RELU: bool, const HEAD: bool>(
     simd: S,
     wt: &[f64],
     b: &[f64],
@@ -476,34 +497,56 @@ fn dense<S: Simd, const R: usize, const RELU: bool>(
     out: &mut [S::f64s],
     v: usize,
     chunks: usize,
+    head: Head<S>,
 ) {
     let s_out = b.len();
     for c in 0..chunks {
         let o = c * R;
+        if HEAD {
+            head.fin[o..o + R].fill(simd.splat_f64s(head.b));
+        }
         let mut m = 0;
         while m < s_out {
             let args = (wt, b, s_in, o, m, v);
+            let h = (head.w, &mut *head.fin);
             m += match s_out - m {
-                12.. => dense_block::<S, R, 12, 1, RELU>(simd, args, input, out),
-                10 | 11 => dense_block::<S, R, 10, 1, RELU>(simd, args, input, out),
-                8 | 9 => dense_block::<S, R, 8, 1, RELU>(simd, args, input, out),
-                4..=7 => dense_block::<S, R, 4, 1, RELU>(simd, args, input, out),
-                2 | 3 => dense_block::<S, R, 2, 2, RELU>(simd, args, input, out),
-                _ => dense_block::<S, R, 1, 4, RELU>(simd, args, input, out),
+                12.. => dense_block::<S, R, 12, 1, RELU, HEAD>(simd, args, input, out, h),
+                10 | 11 => dense_block::<S, R, 10, 1, RELU, HEAD>(simd, args, input, out, h),
+                8 | 9 => dense_block::<S, R, 8, 1, RELU, HEAD>(simd, args, input, out, h),
+                4..=7 => dense_block::<S, R, 4, 1, RELU, HEAD>(simd, args, input, out, h),
+                2 | 3 => dense_block::<S, R, 2, 2, RELU, HEAD>(simd, args, input, out, h),
+                _ => dense_block::<S, R, 1, 4, RELU, HEAD>(simd, args, input, out, h),
             };
         }
     }
+}
+
+/// The output layer (one output: weights `w`, bias `b`) taken into the
+/// layer below it by [`dense`] (`HEAD`): each relu'd sum is multiplied
+/// into `fin` as it leaves the registers.
+struct Head<'a, S: Simd> {
+    w: &'a [f64],
+    b: f64,
+    fin: &'a mut [S::f64s],
 }
 
 /// Outputs m0..m0 + M of the register block at vector `o` of each row, the
 /// sum over k in P interleaved partial sums; returns M. `args`: (W^T
 /// row-major, s_in x s_out; b; s_in; o; m0; vectors per row).
 #[inline(always)]
-fn dense_block<S: Simd, const R: usize, const M: usize, const P: usize, const RELU: bool>(
+fn dense_block<
+    S: Simd,
+    const R: usize,
+    const M: usize,
+    const P: usize,
+    const RELU: bool,
+    const HEAD: bool,
+>(
     simd: S,
     args: (&[f64], &[f64], usize, usize, usize, usize),
     input: &[S::f64s],
     out: &mut [S::f64s],
+    head: (&[f64], &mut [S::f64s]),
 ) -> usize {
     let (wt, b, s_in, o, m0, v) = args;
     let s_out = b.len();
@@ -527,13 +570,20 @@ fn dense_block<S: Simd, const R: usize, const M: usize, const P: usize, const RE
             }
         }
     }
+    let (w_out, fin) = head;
     for q in 0..M {
         for r in 0..R {
             let mut sum = acc[0][q][r];
             for a in &acc[1..] {
                 sum = simd.add_f64s(sum, a[q][r]);
             }
-            out[(m0 + q) * v + o + r] = simd.add_f64s(simd.splat_f64s(b[m0 + q]), sum);
+            let h = simd.add_f64s(simd.splat_f64s(b[m0 + q]), sum);
+            if HEAD {
+                let h = simd.max_f64s(h, zero);
+                fin[o + r] = simd.mul_add_f64s(simd.splat_f64s(w_out[m0 + q]), h, fin[o + r]);
+            } else {
+                out[(m0 + q) * v + o + r] = h;
+            }
         }
     }
     M
