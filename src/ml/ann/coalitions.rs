@@ -34,7 +34,7 @@ pub(super) fn background_sums(
 ) -> Vec<f64> {
     let rows = rows.clamp(1, LANES);
     let mut bg: Vec<Vec<f64>> = bs.row_iter().map(|r| r.iter().copied().collect()).collect();
-    bg.sort_by_key(|b| equal_features(x, b));
+    bg.sort_by_cached_key(|b| equal_features(x, b));
     let mut sum = vec![0.0; 1usize << sizes[0]];
     for block in bg.chunks(rows) {
         let pairs = Pairs::new(sizes[0], block.iter().map(|b| (x, &b[..])));
@@ -189,7 +189,8 @@ impl InOrder {
     }
 }
 
-/// Lanes of one block: a multiple of every register block (8 and 16).
+/// Lanes of one block: a multiple of every register block (16 lanes with
+/// AVX-512, 4 with AVX2, 1 without).
 pub(super) const LANES: usize = 32;
 
 /// One network: its parameters, layer sizes and activation.
