@@ -87,7 +87,9 @@ pub(super) fn shared_pair_sums(
     // its own, left ready; one of them (the first) also adds the ready
     // blocks to the sums in block order, so the numbers are the same
     // whatever the threads, the sums stay in one core's cache, and no
-    // thread waits on another. The caller adds the last few.
+    // thread waits on another. The caller adds the last few. (Another
+    // thread adds when more than 4 blocks per thread wait: memory stays
+    // bounded if the first is held up.)
     let taken = AtomicUsize::new(0);
     let ready = Mutex::new(Ready::default());
     let add = Mutex::new(InOrder {
@@ -128,9 +130,20 @@ pub(super) fn shared_pair_sums(
                 };
                 lanes.outputs(&Net { t, sizes, act }, sink);
             }
-            locked(&ready).blocks.insert(i, out);
+            let backlog = {
+                let mut r = locked(&ready);
+                r.blocks.insert(i, out);
+                r.blocks.len()
+            };
             if thread == 0 {
                 drain(&mut locked(&add));
+            } else if backlog > 4 * threads {
+                // the first thread is late (busy elsewhere in the pool):
+                // add what is ready rather than let it pile up, unless
+                // someone is adding already
+                if let Ok(mut o) = add.try_lock() {
+                    drain(&mut o);
+                }
             }
         }
     });
