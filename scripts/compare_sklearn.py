@@ -52,6 +52,8 @@ QUICK = "--quick" in sys.argv
 # --only=BC: those sections alone (A agreement, B 4000-row speed, C SHAP,
 # D the paper's grid search)
 SECTIONS = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")), "ABCD")
+if not SECTIONS or set(SECTIONS) - set("ABCD"):
+    sys.exit(f"compare-sklearn: --only={SECTIONS}: expected one or more of the sections A B C D (e.g. --only=C)")
 F8 = ("dipole_moment_D,mw_g_per_mol,electronegativity,polarisability_bohr3,"
       "tolerance_factor,e_homo_eV,e_lumo_eV,n_layers")
 failed = False
