@@ -660,3 +660,103 @@ fn tr_baseline_drift_gives_the_truth_or_a_named_refusal() {
     };
     tr_case("baseline drift", &truth, None, 0);
 }
+
+/// The same fit by variable projection (the default) and by
+/// Levenberg-Marquardt on every parameter: the same chosen model, the same
+/// optimum and the same standard errors (full covariance, linear
+/// parameters included) to 1e-6 relative.
+fn same_fit(what: &str, a: &spinfit::fit::FitResult, b: &spinfit::fit::FitResult) {
+    assert_eq!(a.model, b.model, "{what}: another model chosen");
+    let rel = |u: f64, v: f64| (u - v).abs() / u.abs().max(v.abs()).max(1e-300);
+    assert!(
+        rel(a.chisqr, b.chisqr) < 1e-8,
+        "{what}: chi2 {} vs {}",
+        a.chisqr,
+        b.chisqr
+    );
+    let scale = a.y.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+    let dev = a
+        .best_fit
+        .iter()
+        .zip(&b.best_fit)
+        .fold(0.0f64, |s, (u, v)| s.max((u - v).abs()));
+    assert!(
+        dev < 1e-6 * scale,
+        "{what}: fitted curves differ by {dev:e}"
+    );
+    for (k, p) in a.params.0.iter().enumerate() {
+        let (ea, eb) = (a.stderr[k], b.stderr[k]);
+        match (ea, eb) {
+            (Some(ea), Some(eb)) => {
+                assert!(
+                    rel(ea, eb) < 1e-6,
+                    "{what}: stderr of {} {ea} vs {eb}",
+                    p.name
+                );
+                if !p.name.starts_with("phase") && !p.name.starts_with("amplitude") {
+                    let d = (p.value - b.params.0[k].value).abs();
+                    assert!(
+                        d < 1e-5 * ea,
+                        "{what}: {} {} vs {}",
+                        p.name,
+                        p.value,
+                        b.params.0[k].value
+                    );
+                }
+            }
+            (None, None) => {}
+            _ => panic!("{what}: stderr of {} {ea:?} vs {eb:?}", p.name),
+        }
+    }
+}
+
+#[test]
+fn variable_projection_gives_the_full_fit_and_its_errors() {
+    let full = spinfit::fit::LmOptions {
+        projection: false,
+        ..Default::default()
+    };
+    for seed in 0..12u64 {
+        // TRFE: two carriers at 420 mT, and one hole with a phase at 270 mT
+        for (truth, b) in [
+            (
+                trfe_truth(0.42, vec![(1.41, 90.0, 1.0), (0.91, 260.0, 0.6)]),
+                0.42,
+            ),
+            (hole(0.27, 0.6), 0.27),
+        ] {
+            let sim = simulate_trfe(&truth, &grid_400(), 30.0, 100 + seed).unwrap();
+            let mut scan = to_scan(&sim, ScanKind::Trfe);
+            preprocess::window(&mut scan, Some(0.0), None, 12).unwrap();
+            let cfg = TrfeConfig {
+                field_t: Some(b),
+                ..Default::default()
+            };
+            let vp = trfe::run(&cfg, &scan).unwrap();
+            let lm = trfe::run(&TrfeConfig { lm: full, ..cfg }, &scan).unwrap();
+            same_fit(&format!("TRFE {b} T seed {seed}"), &vp.fit, &lm.fit);
+        }
+        // TR: the papers' lifetimes under the IRF, one and two exponentials
+        for (tau, irf, n_exp) in [(7.76, 0.3, 1), (0.12, 0.15, 1), (7.76, 0.3, 2)] {
+            let mut truth = tr_truth(tau, irf);
+            if n_exp == 2 {
+                truth.taus = vec![0.9, tau];
+                truth.amplitudes = vec![0.7, 1.0];
+            }
+            let sim = simulate_tr(&truth, &tr_grid(tau), 40.0, 200 + seed).unwrap();
+            let scan = to_scan(&sim, ScanKind::Tr);
+            let cfg = TrConfig {
+                n_exp,
+                ..Default::default()
+            };
+            let plan = tr::plan(&cfg, &scan).unwrap();
+            let vp = tr::run(&plan, &scan, &Default::default()).unwrap();
+            let lm = tr::run(&plan, &scan, &full).unwrap();
+            same_fit(
+                &format!("TR tau {tau} n {n_exp} seed {seed}"),
+                &vp.fit,
+                &lm.fit,
+            );
+        }
+    }
+}

@@ -25,7 +25,7 @@
 //! G2' = (3x - x^3) G0.
 
 use super::fastmath::{exp, exp_slice};
-use super::model::Model;
+use super::model::{Model, Separable};
 use super::params::{Param, Params};
 use errorfunctions::RealErrorFunctions;
 
@@ -250,6 +250,119 @@ impl Model for ExpDecay {
     fn eval_jacobian(&self, p: &[f64], x: &[f64], out: &mut [f64], jac: &mut [f64]) {
         self.fill(p, x, Some(out), jac);
     }
+
+    fn separable(&self) -> Option<&dyn Separable> {
+        Some(self)
+    }
+}
+
+/// The basis: the IRF-convolved exponentials, the convolved step, 1 and the
+/// artefact's G0, G1, G2. Nonlinear parameters in order: tau_k, then t0 and
+/// irf_fwhm (every column but the offset depends on those two).
+impl Separable for ExpDecay {
+    fn nonlinear(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..self.n_exp).map(|k| 2 * k + 1).collect();
+        v.extend([self.idx_t0(), self.idx_t0() + 1]);
+        v
+    }
+    fn linear(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..self.n_exp).map(|k| 2 * k).collect();
+        v.extend(self.idx_t0() + 2..self.idx_t0() + 2 + self.n_basis() - self.n_exp);
+        v
+    }
+    fn n_basis(&self) -> usize {
+        self.n_exp
+            + self.baseline.step as usize
+            + self.baseline.offset as usize
+            + 3 * self.artefact as usize
+    }
+    fn structure(&self) -> Vec<(usize, usize)> {
+        let (kt0, kw) = (self.n_exp, self.n_exp + 1);
+        let mut v = vec![];
+        for k in 0..self.n_exp {
+            v.extend([(k, k), (k, kt0), (k, kw)]);
+        }
+        let mut col = self.n_exp;
+        if self.baseline.step {
+            v.extend([(col, kt0), (col, kw)]);
+            col += 1;
+        }
+        col += self.baseline.offset as usize;
+        if self.artefact {
+            for q in 0..3 {
+                v.extend([(col + q, kt0), (col + q, kw)]);
+            }
+        }
+        v
+    }
+    fn basis(&self, a: &[f64], x: &[f64], phi: &mut [f64], mut dphi: Option<&mut [f64]>) {
+        let m = x.len();
+        let n = self.n_exp;
+        let (t0, fwhm) = (a[n], a[n + 1]);
+        let sigma = fwhm / FWHM_PER_SIGMA;
+        let u: Vec<f64> = x.iter().map(|t| t - t0).collect();
+        let mut arg: Vec<f64> = u.iter().map(|v| -0.5 * (v / sigma) * (v / sigma)).collect();
+        let (mut g, mut e) = (vec![0.0; m], vec![0.0; m]);
+        exp_slice(&arg, &mut g);
+        // d/dt0 = -d/du; d/dfwhm = (d/dsigma) / FWHM_PER_SIGMA
+        let mut s = 0;
+        for k in 0..n {
+            let tau = a[k];
+            let shift = 0.5 * (sigma / tau).powi(2);
+            for (g_, v) in arg.iter_mut().zip(&u) {
+                *g_ = shift - v / tau;
+            }
+            exp_slice(&arg, &mut e);
+            for i in 0..m {
+                let [f, fu, ftau, fsig] = irf_exp_with(u[i], tau, sigma, g[i], e[i]);
+                phi[k * m + i] = f;
+                if let Some(d) = dphi.as_deref_mut() {
+                    d[s * m + i] = ftau;
+                    d[(s + 1) * m + i] = -fu;
+                    d[(s + 2) * m + i] = fsig / FWHM_PER_SIGMA;
+                }
+            }
+            s += 3;
+        }
+        let mut col = n;
+        if self.baseline.step {
+            for i in 0..m {
+                let [h, hu, hsig] = irf_step_with(u[i], sigma, g[i]);
+                phi[col * m + i] = h;
+                if let Some(d) = dphi.as_deref_mut() {
+                    d[s * m + i] = -hu;
+                    d[(s + 1) * m + i] = hsig / FWHM_PER_SIGMA;
+                }
+            }
+            s += 2;
+            col += 1;
+        }
+        if self.baseline.offset {
+            phi[col * m..(col + 1) * m].fill(1.0);
+            col += 1;
+        }
+        if self.artefact {
+            for i in 0..m {
+                let xs = u[i] / sigma;
+                let (b, db) = artefact_basis(xs, g[i]);
+                for q in 0..3 {
+                    phi[(col + q) * m + i] = b[q];
+                    if let Some(d) = dphi.as_deref_mut() {
+                        d[(s + 2 * q) * m + i] = -db[q] / sigma;
+                        d[(s + 2 * q + 1) * m + i] = -db[q] * xs / sigma / FWHM_PER_SIGMA;
+                    }
+                }
+            }
+        }
+    }
+    fn assemble(&self, a: &[f64], c: &[f64], p: &mut [f64]) {
+        for (&j, v) in self.nonlinear().iter().zip(a) {
+            p[j] = *v;
+        }
+        for (&j, v) in self.linear().iter().zip(c) {
+            p[j] = *v;
+        }
+    }
 }
 
 impl ExpDecay {
@@ -364,6 +477,31 @@ mod tests {
                     (f - exact).abs() < 1e-6 * exact.abs().max(1e-3),
                     "tau {tau} sigma {sigma} u {u}: {f} vs {exact}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn basis_derivatives_match_finite_differences_and_rebuild_the_model() {
+        let x: Vec<f64> = (0..300).map(|i| -2.0 + i as f64 * 0.1).collect();
+        for n_exp in 1..=3 {
+            for (offset, step, artefact) in [
+                (true, true, true),
+                (false, false, false),
+                (true, false, true),
+            ] {
+                let m = ExpDecay {
+                    n_exp,
+                    baseline: Baseline { offset, step },
+                    artefact,
+                };
+                let mut a: Vec<f64> = [7.76, 0.12, 2.0][..n_exp].to_vec();
+                a.extend([0.1, 0.15]);
+                let c: Vec<f64> = (0..m.n_basis()).map(|j| 1.0 - 0.2 * j as f64).collect();
+                let err = crate::fit::model::basis_mismatch(&m, &a, &c, &x);
+                assert!(err < 1e-6, "{m:?}: mismatch {err}");
+                assert_eq!(m.linear().len(), m.n_basis());
+                assert_eq!(m.linear().len() + m.nonlinear().len(), m.template().0.len());
             }
         }
     }

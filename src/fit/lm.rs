@@ -11,6 +11,7 @@ use super::marquardt::{self, Residuals, Settings};
 use super::model::Model;
 use super::params::Params;
 use super::result::{FitResult, Termination};
+use super::varpro::{Projection, projectable};
 use crate::error::{Error, Result};
 use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
 use nalgebra::{DMatrix, DVector, Dyn, Owned};
@@ -41,6 +42,10 @@ pub struct LmOptions {
     /// Scale the covariance by reduced chi-square even when sigmas are given.
     pub scale_covar: bool,
     pub solver: Solver,
+    /// Fit separable models by variable projection ([`super::varpro`]):
+    /// only their nonlinear parameters are searched. Off: Levenberg-Marquardt
+    /// on every parameter (the same optimum, for comparison).
+    pub projection: bool,
 }
 
 impl Default for LmOptions {
@@ -52,6 +57,7 @@ impl Default for LmOptions {
             patience: 400,
             scale_covar: false,
             solver: Solver::default(),
+            projection: true,
         }
     }
 }
@@ -288,39 +294,44 @@ pub fn fit<M: Model + ?Sized>(
         full: vec![0.0; x.len() * params.0.len()],
     };
     let max_nfev = opts.patience * (free.len() + 1);
-    let (q, termination, nfev) = match opts.solver {
-        Solver::Marquardt => {
-            let s = Settings {
-                ftol: opts.ftol,
-                xtol: opts.xtol,
-                gtol: opts.gtol,
-                max_nfev,
-                geodesic: false,
-            };
-            let (q1, t1, n1, flat) = marquardt::minimize(&mut obj, &q0, &s);
-            let first = (q1, t1, n1);
-            if flat || degenerate(&first.1) {
-                // restart from the start with geodesic acceleration, which
-                // keeps parameters off the plateau; keep the better end
-                let again = marquardt::minimize(
-                    &mut obj,
-                    &q0,
-                    &Settings {
-                        geodesic: true,
-                        ..s
-                    },
-                );
-                let nfev = first.2 + again.2;
-                let again = (again.0, again.1, again.2);
-                if chi2(&mut obj, &again.0) < chi2(&mut obj, &first.0) {
-                    (again.0, again.1, nfev)
-                } else {
-                    (first.0, first.1, nfev)
+    let settings = Settings {
+        ftol: opts.ftol,
+        xtol: opts.xtol,
+        gtol: opts.gtol,
+        max_nfev,
+        geodesic: false,
+    };
+    if opts.solver == Solver::Marquardt
+        && opts.projection
+        && let Some(sep) = model.separable()
+        && projectable(sep, params)
+    {
+        let mut pr = Projection::new(sep, x, y, w.as_deref(), params);
+        let q0 = pr.start();
+        // a start where the basis is not of full rank goes to the full model
+        if pr.residuals(&q0, &mut vec![0.0; x.len()]) {
+            let (q, termination, nfev) = marquardt_restarting(&mut pr, &q0, &settings);
+            if pr.residuals(&q, &mut vec![0.0; x.len()]) {
+                let mut fitted = params.clone();
+                for (p, v) in fitted.0.iter_mut().zip(pr.assembled()) {
+                    p.value = v;
                 }
-            } else {
-                first
+                let absolute = sigma.is_some() && !opts.scale_covar;
+                return Ok(finish(
+                    model,
+                    x,
+                    y,
+                    w.as_deref(),
+                    fitted,
+                    termination,
+                    nfev,
+                    absolute,
+                ));
             }
         }
+    }
+    let (q, termination, nfev) = match opts.solver {
+        Solver::Marquardt => marquardt_restarting(&mut obj, &q0, &settings),
         Solver::Minpack if !obj.residuals(&q0, &mut vec![0.0; x.len()]) => (
             q0.clone(),
             Termination::Numerical {
@@ -369,9 +380,33 @@ pub fn fit<M: Model + ?Sized>(
     ))
 }
 
+/// [`marquardt::minimize`], restarted from the start with geodesic
+/// acceleration (which keeps parameters off a plateau) when it ends flat or
+/// degenerate; the better end is kept.
+fn marquardt_restarting(
+    obj: &mut dyn Residuals,
+    q0: &[f64],
+    s: &Settings,
+) -> (Vec<f64>, Termination, usize) {
+    let (q1, t1, n1, flat) = marquardt::minimize(obj, q0, s);
+    if !(flat || degenerate(&t1)) {
+        return (q1, t1, n1);
+    }
+    let geodesic = Settings {
+        geodesic: true,
+        ..*s
+    };
+    let (q2, t2, n2, _) = marquardt::minimize(obj, q0, &geodesic);
+    if chi2(obj, &q2) < chi2(obj, &q1) {
+        (q2, t2, n1 + n2)
+    } else {
+        (q1, t1, n1 + n2)
+    }
+}
+
 /// chi^2 at internal parameters `q` (infinite where not finite).
-fn chi2<M: Model + ?Sized>(obj: &mut Objective<'_, M>, q: &[f64]) -> f64 {
-    let mut r = vec![0.0; obj.x.len()];
+fn chi2(obj: &mut dyn Residuals, q: &[f64]) -> f64 {
+    let mut r = vec![0.0; obj.m()];
     if obj.residuals(q, &mut r) {
         r.iter().map(|v| v * v).sum()
     } else {

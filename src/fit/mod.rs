@@ -20,6 +20,7 @@ pub mod result;
 pub mod spectrum;
 pub mod tr;
 pub mod trfe;
+pub mod varpro;
 
 pub use decay::{Baseline, ExpDecay};
 pub use lm::{LmOptions, Solver, fit};

@@ -13,7 +13,7 @@
 //! E = exp(-t^2 / (2 T2*^2)) (half-width sqrt(2 ln 2) / T2*).
 
 use super::fastmath::{exp, exp_slice, sin_cos, sin_cos_slice};
-use super::model::Model;
+use super::model::{Model, Separable};
 use super::params::{Param, Params};
 
 /// Shape of the dephasing envelope.
@@ -181,6 +181,147 @@ impl Model for Precession {
     fn eval_jacobian(&self, p: &[f64], x: &[f64], out: &mut [f64], jac: &mut [f64]) {
         self.fill(p, x, Some(out), jac);
     }
+
+    fn separable(&self) -> Option<&dyn Separable> {
+        Some(self)
+    }
+}
+
+/// The basis: per cosine cos(omega t) E and (with a phase) sin(omega t) E,
+/// nonlinear in (omega, T2*); then exp(-t / tau_d) and 1. Nonlinear
+/// parameters in order: omega_k, t2_k per cosine, then decay_tau.
+impl Separable for Precession {
+    fn nonlinear(&self) -> Vec<usize> {
+        let per = self.per();
+        let mut v: Vec<usize> = (0..self.n_cos)
+            .flat_map(|k| [k * per + 1, k * per + 2])
+            .collect();
+        if self.decay {
+            v.push(per * self.n_cos + 1);
+        }
+        v
+    }
+    fn linear(&self) -> Vec<usize> {
+        let per = self.per();
+        let mut v = vec![];
+        for k in 0..self.n_cos {
+            v.push(k * per);
+            if self.phase {
+                v.push(k * per + 3);
+            }
+        }
+        let tail = per * self.n_cos;
+        if self.decay {
+            v.push(tail);
+        }
+        if self.offset {
+            v.push(tail + 2 * self.decay as usize);
+        }
+        v
+    }
+    fn n_basis(&self) -> usize {
+        self.n_cos * (1 + self.phase as usize) + self.decay as usize + self.offset as usize
+    }
+    fn structure(&self) -> Vec<(usize, usize)> {
+        let pc = 1 + self.phase as usize;
+        let mut v = vec![];
+        for k in 0..self.n_cos {
+            for j in 0..pc {
+                v.push((k * pc + j, 2 * k));
+                v.push((k * pc + j, 2 * k + 1));
+            }
+        }
+        if self.decay {
+            v.push((self.n_cos * pc, 2 * self.n_cos));
+        }
+        v
+    }
+    fn basis(&self, a: &[f64], x: &[f64], phi: &mut [f64], mut dphi: Option<&mut [f64]>) {
+        let m = x.len();
+        let pc = 1 + self.phase as usize;
+        let env = self.envelope;
+        let (mut arg, mut sn, mut cs, mut e) =
+            (vec![0.0; m], vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+        for k in 0..self.n_cos {
+            let (w, t2) = (a[2 * k], a[2 * k + 1]);
+            for (g, &t) in arg.iter_mut().zip(x) {
+                *g = w * t * 1e-3;
+            }
+            sin_cos_slice(&arg, &mut sn, &mut cs);
+            for (g, &t) in arg.iter_mut().zip(x) {
+                *g = env.arg(t, t2);
+            }
+            exp_slice(&arg, &mut e);
+            let col = k * pc;
+            for i in 0..m {
+                phi[col * m + i] = cs[i] * e[i];
+            }
+            if self.phase {
+                for i in 0..m {
+                    phi[(col + 1) * m + i] = sn[i] * e[i];
+                }
+            }
+            if let Some(d) = dphi.as_deref_mut() {
+                // structure order: (cos, omega), (cos, t2)[, (sin, omega), (sin, t2)]
+                let s0 = 2 * pc * k;
+                for i in 0..m {
+                    let (t, ce, se) = (x[i], cs[i] * e[i], sn[i] * e[i]);
+                    let dw = t * 1e-3;
+                    let dt = env.darg(t, t2);
+                    d[s0 * m + i] = -se * dw;
+                    d[(s0 + 1) * m + i] = ce * dt;
+                    if self.phase {
+                        d[(s0 + 2) * m + i] = ce * dw;
+                        d[(s0 + 3) * m + i] = se * dt;
+                    }
+                }
+            }
+        }
+        let mut col = self.n_cos * pc;
+        if self.decay {
+            let tau = a[2 * self.n_cos];
+            for (g, &t) in arg.iter_mut().zip(x) {
+                *g = -t / tau;
+            }
+            exp_slice(&arg, &mut phi[col * m..(col + 1) * m]);
+            if let Some(d) = dphi.as_deref_mut() {
+                let s = 2 * pc * self.n_cos;
+                for i in 0..m {
+                    d[s * m + i] = phi[col * m + i] * x[i] / (tau * tau);
+                }
+            }
+            col += 1;
+        }
+        if self.offset {
+            phi[col * m..(col + 1) * m].fill(1.0);
+        }
+    }
+    fn assemble(&self, a: &[f64], c: &[f64], p: &mut [f64]) {
+        let per = self.per();
+        let pc = 1 + self.phase as usize;
+        for k in 0..self.n_cos {
+            let (b, cc) = (k * per, k * pc);
+            p[b + 1] = a[2 * k];
+            p[b + 2] = a[2 * k + 1];
+            if self.phase {
+                // S cos(wt + phi) = S cos(phi) cos(wt) - S sin(phi) sin(wt)
+                p[b] = c[cc].hypot(c[cc + 1]);
+                p[b + 3] = (-c[cc + 1]).atan2(c[cc]);
+            } else {
+                p[b] = c[cc];
+            }
+        }
+        let (mut j, mut cc) = (per * self.n_cos, self.n_cos * pc);
+        if self.decay {
+            p[j] = c[cc];
+            p[j + 1] = a[2 * self.n_cos];
+            j += 2;
+            cc += 1;
+        }
+        if self.offset {
+            p[j] = c[cc];
+        }
+    }
 }
 
 impl Precession {
@@ -285,6 +426,39 @@ mod tests {
                 }
                 let err = jacobian_mismatch(&m, &p, &x);
                 assert!(err < 1e-6, "{m:?}: mismatch {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn basis_derivatives_match_finite_differences_and_rebuild_the_model() {
+        let x: Vec<f64> = (0..400).map(|i| i as f64 * 5.0).collect();
+        for n_cos in 0..=2 {
+            for (phase, decay, offset, envelope) in [
+                (false, false, false, Envelope::Exponential),
+                (true, true, true, Envelope::Exponential),
+                (true, false, true, Envelope::Gaussian),
+                (false, true, false, Envelope::Gaussian),
+            ] {
+                let m = Precession {
+                    n_cos,
+                    phase,
+                    decay: decay || n_cos == 0,
+                    offset,
+                    envelope,
+                };
+                let mut a = vec![];
+                for k in 0..n_cos {
+                    a.extend([[58.5, 26.5][k], [150.0, 220.0][k]]);
+                }
+                if m.decay {
+                    a.push(310.0);
+                }
+                let c: Vec<f64> = (0..m.n_basis()).map(|j| 0.8 - 0.25 * j as f64).collect();
+                let err = crate::fit::model::basis_mismatch(&m, &a, &c, &x);
+                assert!(err < 1e-6, "{m:?}: mismatch {err}");
+                assert_eq!(m.linear().len(), m.n_basis());
+                assert_eq!(m.linear().len() + m.nonlinear().len(), m.template().0.len());
             }
         }
     }
