@@ -377,19 +377,20 @@ def _table(columns):
         return columns
 
 
-def session(path, out=None, *, global_fit=False, follow_symlinks=False, **options):
+def session(path, out=None, *, global_fit=False, follow_symlinks=False, figures="all", **options):
     """A lab session in one call (``spinfit session``): every scan in the
     folder or HDF5 file ``path`` recognised (TR or TRFE), fitted in
     parallel, TRFE scans of one sample and energy grouped into field
     series; ``global_fit`` also fits each series globally. Settings by their
     spinfit.toml names (``kind``, ``min_field``, ``components``,
     ``irf_fwhm``, ...) over the folder's ``spinfit.toml``. With ``out``, the tables, JSON, HDF5, figures and
-    summary.md are written there. Returns the ``spinfit.session/1`` dict:
+    summary.md are written there; ``figures`` is "all", "failed" (only fits
+    that are not trustworthy) or "none". Returns the ``spinfit.session/1`` dict:
     "fits" (``spinfit.fit/1`` dicts), "series" (``spinfit.gfactor/1``),
     "g_spectrum", "failures" and "skipped" with reasons, "settings"."""
     opts = _options(dict(options, **{"global": bool(global_fit)}))
     return _json.loads(_spinfit._session(str(path), None if out is None else str(out), opts,
-                                         bool(follow_symlinks)))
+                                         bool(follow_symlinks), str(figures)))
 
 
 def append(dataset, fit, compound, *, date=None, allow_synthetic=False):

@@ -83,15 +83,17 @@ fn _gspectrum(
 /// `spinfit.toml`; outputs written into `out` when given. Returns the
 /// `spinfit.session/1` JSON text.
 #[pyfunction]
-#[pyo3(signature = (path, out=None, options=Options::new(), follow_symlinks=false))]
+#[pyo3(signature = (path, out=None, options=Options::new(), follow_symlinks=false, figures="all"))]
 fn _session(
     py: Python<'_>,
     path: PathBuf,
     out: Option<PathBuf>,
     options: Options,
     follow_symlinks: bool,
+    figures: &str,
 ) -> PyResult<String> {
     let given = given_of(options)?;
+    let figures: spinfit::report::session_out::Figures = figures.parse().map_err(to_py)?;
     py.detach(|| -> spinfit::Result<serde_json::Value> {
         let lab = config_for(None, std::slice::from_ref(&path))?;
         let cfg = Resolver::new(&lab, &given).session_config()?;
@@ -100,7 +102,7 @@ fn _session(
             t.get_or_init(|| crate::Ticker::new(n, "scans")).tick()
         })?;
         if let Some(o) = &out {
-            spinfit::report::session_out::write(&r, &path, o)?;
+            spinfit::report::session_out::write(&r, &path, o, figures)?;
         }
         Ok(spinfit::report::session_out::to_json(&r))
     })

@@ -26,6 +26,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<i32> {
         kind: None,
         min_field: None,
         follow_symlinks: false,
+        figures: "all".into(),
         read: Default::default(),
         tr: Default::default(),
         trfe: Default::default(),

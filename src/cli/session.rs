@@ -2,6 +2,7 @@
 
 use super::options::{ReadArgs, TrFitArgs, TrfeFitArgs, given};
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::report::session_out::Figures;
 use crate::session::analyse_path;
 use crate::session::settings::{Resolver, config_for};
 use clap::Args;
@@ -29,6 +30,10 @@ pub struct SessionArgs {
     /// (skipped and listed by default).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Per-scan figures: all, failed (only fits that are not trustworthy)
+    /// or none. Drawing is most of a large session's time.
+    #[arg(long, default_value = "all", value_name = "none|failed|all")]
+    pub figures: String,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
@@ -46,6 +51,7 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
         }
     }
     let cfg = Resolver::new(&lab, &given).session_config()?;
+    let figures: Figures = a.figures.parse()?;
     let bar = std::sync::OnceLock::new();
     let r = analyse_path(&a.path, &cfg, a.follow_symlinks, &|n| {
         bar.get_or_init(|| super::progress(n, "scans")).inc(1)
@@ -53,7 +59,7 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
     if let Some(b) = bar.get() {
         b.finish_and_clear();
     }
-    crate::report::session_out::write(&r, &a.path, &a.out)?;
+    crate::report::session_out::write(&r, &a.path, &a.out, figures)?;
     let n_series: usize = r.series.iter().map(|s| s.traces.len()).sum();
     eprintln!(
         "session: {} scans fitted ({} single, {} in {} field series), {} failed or untrustworthy; see {}",

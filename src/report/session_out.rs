@@ -21,6 +21,56 @@ use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// Which per-scan figures a session draws (drawing is most of the output's
+/// cost: about 15 ms a PNG). Field-series and g-spectrum figures, a few per
+/// session, are drawn unless `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Figures {
+    /// No figures at all.
+    None,
+    /// Only scans whose fit is not trustworthy (did not converge, or has a
+    /// warning): the ones to look at.
+    Failed,
+    /// Every scan.
+    #[default]
+    All,
+}
+
+impl std::str::FromStr for Figures {
+    type Err = Error;
+    fn from_str(v: &str) -> Result<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "none" => Ok(Figures::None),
+            "failed" => Ok(Figures::Failed),
+            "all" => Ok(Figures::All),
+            _ => Err(Error::setting(
+                "figures",
+                format!("`{v}`, expected none, failed or all"),
+            )),
+        }
+    }
+}
+
+impl Figures {
+    /// Is the figure of this fit drawn?
+    pub fn draws(self, rec: &FitRecord) -> bool {
+        match self {
+            Figures::None => false,
+            Figures::Failed => !rec.fit.success() || !rec.fit.warnings.is_empty(),
+            Figures::All => true,
+        }
+    }
+}
+
+/// The markdown image of a scan's figure, or a dash when it is not drawn.
+fn figure_link(figures: Figures, rec: &FitRecord) -> String {
+    if figures.draws(rec) {
+        format!("![]({}.png)", stem(&rec.file))
+    } else {
+        "-".into()
+    }
+}
+
 fn stem(file: &str) -> String {
     let base = file.rsplit('/').next().unwrap_or(file);
     let s: String = base
@@ -177,7 +227,7 @@ pub fn to_json(r: &SessionResult) -> serde_json::Value {
 /// Outputs are written into `out`, never through it: a symlink at an
 /// output's name is replaced by the file (its target untouched) and listed
 /// in the summary.
-pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
+pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> Result<()> {
     let out = OutDir::create(out)?;
     let records: Vec<FitRecord> = r
         .fits
@@ -199,14 +249,20 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
     )?;
     write_h5(r, &out.path("results.h5")?)?;
     // figures are the slow part of the output: draw them in parallel
-    r.fits.par_iter().try_for_each(|(f, _)| {
-        super::figures::fit_figure(&out.path(&format!("{}.png", stem(&f.record.file)))?, f)
-    })?;
+    r.fits
+        .par_iter()
+        .filter(|(f, _)| figures.draws(&f.record))
+        .try_for_each(|(f, _)| {
+            super::figures::fit_figure(&out.path(&format!("{}.png", stem(&f.record.file)))?, f)
+        })?;
     let series_figs: Vec<Vec<std::path::PathBuf>> = r
         .series
         .par_iter()
         .enumerate()
-        .map(|(i, s)| series_figures(s, &out, &format!("series_{:02}", i + 1)))
+        .map(|(i, s)| match figures {
+            Figures::None => Ok(vec![]),
+            _ => series_figures(s, &out, &format!("series_{:02}", i + 1)),
+        })
         .collect::<Result<_>>()?;
     let mut md = String::new();
     let _ = writeln!(md, "# spinfit session summary\n");
@@ -250,13 +306,13 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
         );
         for f in &tr {
             let rec = &f.record;
-            let png = format!("{}.png", stem(&rec.file));
+            let png = figure_link(figures, rec);
             if let Derived::Tr { lifetimes } = &rec.derived {
                 let taus: Vec<String> = lifetimes.iter().map(|l| l.tau.to_string()).collect();
                 let rates: Vec<String> = lifetimes.iter().map(|l| l.rate.to_string()).collect();
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | ![]({png}) |",
+                    "| {} | {} | {} | {} | {} | {png} |",
                     stem(&rec.file),
                     rec.meta.0.get("sample").map_or("", |s| s.as_str()),
                     taus.join("; "),
@@ -298,13 +354,15 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
             .series
             .iter()
             .any(|s| s.traces.iter().any(|t| t.fitted.record.is_synthetic()));
-        gspectrum_figure(
-            &rows,
-            &KpParams::default(),
-            (1.0, 1.0),
-            synthetic,
-            &out.path("g_spectrum.png")?,
-        )?;
+        if figures != Figures::None {
+            gspectrum_figure(
+                &rows,
+                &KpParams::default(),
+                (1.0, 1.0),
+                synthetic,
+                &out.path("g_spectrum.png")?,
+            )?;
+        }
         let _ = writeln!(
             md,
             "## g-factors vs photon energy (signs taken positive)\n\n| energy (eV) | sample | g_e | g_h | g_BX = g_e + g_h |\n|---|---|---|---|---|"
@@ -321,7 +379,9 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
                 q(&g.g_bx)
             );
         }
-        let _ = writeln!(md, "\n![g_spectrum.png](g_spectrum.png)\n");
+        if figures != Figures::None {
+            let _ = writeln!(md, "\n![g_spectrum.png](g_spectrum.png)\n");
+        }
     }
     let singles: Vec<&crate::pipeline::Fitted> = r
         .fits
@@ -332,8 +392,8 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path) -> Result<()> {
     if !singles.is_empty() {
         let _ = writeln!(md, "## Single TRFE scans (no field series)\n");
         for f in singles {
-            let png = format!("{}.png", stem(&f.record.file));
-            let _ = writeln!(md, "```\n{}```\n![]({png})\n", f.record.to_text());
+            let png = figure_link(figures, &f.record);
+            let _ = writeln!(md, "```\n{}```\n{png}\n", f.record.to_text());
         }
     }
     let _ = writeln!(md, "## Failed or untrustworthy\n");
