@@ -67,7 +67,10 @@ def bench(case, model, bounds_lmfit):
     err = np.array(case["stderr"])
     z = lambda a: np.nanmax(np.abs(a - ours) / err)
     print(f"{case['file']} ({case['model']}, {len(x)} points)")
-    print(f"  spinfit     {t_us * 1e6:9.1f} us/fit")
+    print(f"  spinfit     {t_us * 1e6:9.1f} us/fit  ({case['nfev']} evaluations; "
+          f"Levenberg-Marquardt on every parameter {case['seconds_full_lm'] * 1e6:.1f} us)")
+    print(f"  floor       {case['floor_seconds'] * 1e6:9.1f} us/fit  (evaluations x one basis+derivatives) "
+          f"fit/floor {t_us / case['floor_seconds']:.2f} (target <= 3)")
     print(f"  curve_fit   {t_sc * 1e6:9.1f} us/fit  ratio {t_sc / t_us:6.1f}x  "
           f"max |diff| {rel(popt):.1e} relative, {z(popt):.1e} stderr")
     print(f"  lmfit       {t_lm * 1e6:9.1f} us/fit  ratio {t_lm / t_us:6.1f}x  "
@@ -83,6 +86,11 @@ def main():
                {"omega_1": (0, inf), "omega_2": (0, inf), "t2_1": (1e-3, inf), "t2_2": (1e-3, inf)})
     print(f"speed-up vs curve_fit: TR {r1[0]:.1f}x, TRFE {r2[0]:.1f}x (target >= 30x)")
     print(f"speed-up vs lmfit:     TR {r1[1]:.1f}x, TRFE {r2[1]:.1f}x (target >= 100x)")
+    print("default automatic fits (model ladder / start points), one core:")
+    for a in data.get("auto", []):
+        ms = a["seconds_per_trace"] * 1e3
+        target = "target <= 1 ms" if a["file"].startswith("trfe") else "no target"
+        print(f"  {a['file']:36s} {a['points']:4d} points  {ms:7.2f} ms/trace  ({target})  -> {a['model']}")
 
 
 if __name__ == "__main__":

@@ -79,9 +79,49 @@ pub fn exp(x: f64) -> f64 {
     exp_in_range(x)
 }
 
+/// Run `$body` compiled for the widest vector unit this CPU has: the same
+/// source built with AVX-512 or AVX2 enabled, picked at run time (the
+/// detection is a cached load). Rust never contracts a * b + c into an FMA,
+/// so every path computes the same operations in the same order and gives
+/// the same bits (tested); only the vector width changes.
+macro_rules! widest {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? = $body:path) => {
+        $(#[$doc])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn avx512($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2")]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has the feature (checked above)
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has the feature (checked above)
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+pub(crate) use widest;
+
+widest!(
+    /// `out[i] = exp(x[i])`, vectorised ([`exp_slice_body`] at the widest width).
+    pub fn exp_slice(x: &[f64], out: &mut [f64]) = exp_slice_body
+);
+
 /// `out[i] = exp(x[i])` with no branch in the loop, so that the compiler
-/// can vectorise it; the same values as [`exp`].
-pub fn exp_slice(x: &[f64], out: &mut [f64]) {
+/// can vectorise it; the same values as [`exp`]. Public as [`exp_slice`].
+#[inline(always)]
+pub(crate) fn exp_slice_body(x: &[f64], out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(x) {
         let e = exp_in_range(v.clamp(-708.39, 709.78));
         let e = if v < -708.39 { 0.0 } else { e };
@@ -149,10 +189,17 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     }
 }
 
+widest!(
+    /// `(sn[i], cs[i]) = sin_cos(x[i])`, vectorised ([`sin_cos_slice_body`]
+    /// at the widest width).
+    pub fn sin_cos_slice(x: &[f64], sn: &mut [f64], cs: &mut [f64]) = sin_cos_slice_body
+);
+
 /// `(sn[i], cs[i]) = sin_cos(x[i])` with the quadrant chosen by arithmetic
 /// instead of a branch, so that the compiler can vectorise the loop; the
-/// same values as [`sin_cos`].
-pub fn sin_cos_slice(x: &[f64], sn: &mut [f64], cs: &mut [f64]) {
+/// same values as [`sin_cos`]. Public as [`sin_cos_slice`].
+#[inline(always)]
+pub(crate) fn sin_cos_slice_body(x: &[f64], sn: &mut [f64], cs: &mut [f64]) {
     if x.iter().any(|v| v.is_nan() || v.abs() >= 1.6e6) {
         for ((v, s), c) in x.iter().zip(sn.iter_mut()).zip(cs.iter_mut()) {
             (*s, *c) = sin_cos(*v);
@@ -170,10 +217,29 @@ pub fn sin_cos_slice(x: &[f64], sn: &mut [f64], cs: &mut [f64]) {
     }
 }
 
+widest!(
+    /// Dot product ([`dot_body`] at the widest vector width).
+    pub fn dot(a: &[f64], b: &[f64]) -> f64 = dot_body
+);
+
+widest!(
+    /// y += alpha x (over the shorter length), vectorised.
+    pub fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) = axpy_body
+);
+
+#[inline(always)]
+fn axpy_body(alpha: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
 /// Dot product with four independent partial sums: the compiler may then
 /// keep them in vector registers (a single running sum is a serial chain of
-/// dependent additions it must not reorder).
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+/// dependent additions it must not reorder, so every vector width gives
+/// the same bits).
+#[inline(always)]
+pub(crate) fn dot_body(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0f64; 4];
@@ -191,6 +257,36 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vector_paths_give_the_bits_of_the_scalar_kernels() {
+        let x: Vec<f64> = (0..1001).map(|i| -700.0 + 1.4 * i as f64 + 0.123).collect();
+        let (mut e, mut sn, mut cs) = (vec![0.0; x.len()], vec![0.0; x.len()], vec![0.0; x.len()]);
+        exp_slice(&x, &mut e);
+        sin_cos_slice(&x, &mut sn, &mut cs);
+        for i in 0..x.len() {
+            assert_eq!(e[i].to_bits(), exp(x[i]).to_bits(), "exp({})", x[i]);
+            let (s, c) = sin_cos(x[i]);
+            assert_eq!(
+                (sn[i].to_bits(), cs[i].to_bits()),
+                (s.to_bits(), c.to_bits()),
+                "sin_cos({})",
+                x[i]
+            );
+        }
+        // and the baseline build of the same loops
+        let (mut e2, mut sn2, mut cs2) =
+            (vec![0.0; x.len()], vec![0.0; x.len()], vec![0.0; x.len()]);
+        exp_slice_body(&x, &mut e2);
+        sin_cos_slice_body(&x, &mut sn2, &mut cs2);
+        assert!(e.iter().zip(&e2).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(
+            sn.iter()
+                .zip(&sn2)
+                .chain(cs.iter().zip(&cs2))
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
 
     fn ulps(a: f64, b: f64) -> f64 {
         if a == b {

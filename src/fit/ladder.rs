@@ -369,25 +369,30 @@ fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result
     // point) gets CANDIDATE_PATIENCE evaluations per parameter, the other
     // grid points SHORT_PATIENCE: they are insurance against a wrong basin
     // (used when the parent's optimum does not converge), and a start that
-    // needs thousands of evaluations is in one
-    let warm_starts = starts.len();
-    let n_grid = if starts.is_empty() { tr.max_starts } else { 2 };
-    starts.extend(tr.grid.starts(model, tr.t, tr.y, n_grid));
+    // needs thousands of evaluations is in one. The grid is scored only
+    // when it is needed.
     let budget = |p: usize| LmOptions {
         patience: tr.lm.patience.min(p),
         ..*tr.lm
     };
     let (first, rest) = (budget(CANDIDATE_PATIENCE), budget(SHORT_PATIENCE));
     let mut best: Option<FitResult> = None;
-    for (i, s) in starts.iter().enumerate() {
-        let lm = if i == 0 { &first } else { &rest };
-        // a converged fit from the parent's optimum needs no insurance
-        if i >= warm_starts && warm_starts > 0 && best.as_ref().is_some_and(FitResult::success) {
-            break;
-        }
-        let r = fit(model, tr.t, tr.y, tr.sigma, s, lm)?;
-        if best.as_ref().is_none_or(|b| better(&r, b)) {
-            best = Some(r);
+    for s in &starts {
+        best = Some(fit(model, tr.t, tr.y, tr.sigma, s, &first)?);
+    }
+    // a converged fit from the parent's optimum needs no insurance
+    if !best.as_ref().is_some_and(FitResult::success) {
+        let n_grid = if starts.is_empty() { tr.max_starts } else { 2 };
+        for (i, s) in tr.grid.starts(model, tr.t, tr.y, n_grid).iter().enumerate() {
+            let lm = if i == 0 && starts.is_empty() {
+                &first
+            } else {
+                &rest
+            };
+            let r = fit(model, tr.t, tr.y, tr.sigma, s, lm)?;
+            if best.as_ref().is_none_or(|b| better(&r, b)) {
+                best = Some(r);
+            }
         }
     }
     let best = best.ok_or_else(|| Error::Fit("no start values could be formed".into()))?;

@@ -12,7 +12,9 @@
 //! E = exp(-t / T2*) (spectral half-width 1/T2*), a Gaussian spread
 //! E = exp(-t^2 / (2 T2*^2)) (half-width sqrt(2 ln 2) / T2*).
 
-use super::fastmath::{exp, exp_slice, sin_cos, sin_cos_slice};
+use super::fastmath::{
+    exp, exp_slice, exp_slice_body, sin_cos, sin_cos_slice, sin_cos_slice_body, widest,
+};
 use super::model::{Model, Separable};
 use super::params::{Param, Params};
 
@@ -187,6 +189,84 @@ impl Model for Precession {
     }
 }
 
+widest!(
+    /// [`Separable::basis`] of a precession model at the widest vector width.
+    fn basis_widest(
+        this: &Precession,
+        a: &[f64],
+        x: &[f64],
+        phi: &mut [f64],
+        dphi: Option<&mut [f64]>
+    ) = basis_body
+);
+
+#[inline(always)]
+fn basis_body(
+    this: &Precession,
+    a: &[f64],
+    x: &[f64],
+    phi: &mut [f64],
+    mut dphi: Option<&mut [f64]>,
+) {
+    let m = x.len();
+    let pc = 1 + this.phase as usize;
+    let env = this.envelope;
+    let (mut arg, mut sn, mut cs, mut e) = (vec![0.0; m], vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+    for k in 0..this.n_cos {
+        let (w, t2) = (a[2 * k], a[2 * k + 1]);
+        for (g, &t) in arg.iter_mut().zip(x) {
+            *g = w * t * 1e-3;
+        }
+        sin_cos_slice_body(&arg, &mut sn, &mut cs);
+        for (g, &t) in arg.iter_mut().zip(x) {
+            *g = env.arg(t, t2);
+        }
+        exp_slice_body(&arg, &mut e);
+        let col = k * pc;
+        for i in 0..m {
+            phi[col * m + i] = cs[i] * e[i];
+        }
+        if this.phase {
+            for i in 0..m {
+                phi[(col + 1) * m + i] = sn[i] * e[i];
+            }
+        }
+        if let Some(d) = dphi.as_deref_mut() {
+            // structure order: (cos, omega), (cos, t2)[, (sin, omega), (sin, t2)]
+            let s0 = 2 * pc * k;
+            for i in 0..m {
+                let (t, ce, se) = (x[i], cs[i] * e[i], sn[i] * e[i]);
+                let dw = t * 1e-3;
+                let dt = env.darg(t, t2);
+                d[s0 * m + i] = -se * dw;
+                d[(s0 + 1) * m + i] = ce * dt;
+                if this.phase {
+                    d[(s0 + 2) * m + i] = ce * dw;
+                    d[(s0 + 3) * m + i] = se * dt;
+                }
+            }
+        }
+    }
+    let mut col = this.n_cos * pc;
+    if this.decay {
+        let tau = a[2 * this.n_cos];
+        for (g, &t) in arg.iter_mut().zip(x) {
+            *g = -t / tau;
+        }
+        exp_slice_body(&arg, &mut phi[col * m..(col + 1) * m]);
+        if let Some(d) = dphi.as_deref_mut() {
+            let s = 2 * pc * this.n_cos;
+            for i in 0..m {
+                d[s * m + i] = phi[col * m + i] * x[i] / (tau * tau);
+            }
+        }
+        col += 1;
+    }
+    if this.offset {
+        phi[col * m..(col + 1) * m].fill(1.0);
+    }
+}
+
 /// The basis: per cosine cos(omega t) E and (with a phase) sin(omega t) E,
 /// nonlinear in (omega, T2*); then exp(-t / tau_d) and 1. Nonlinear
 /// parameters in order: omega_k, t2_k per cosine, then decay_tau.
@@ -236,65 +316,8 @@ impl Separable for Precession {
         }
         v
     }
-    fn basis(&self, a: &[f64], x: &[f64], phi: &mut [f64], mut dphi: Option<&mut [f64]>) {
-        let m = x.len();
-        let pc = 1 + self.phase as usize;
-        let env = self.envelope;
-        let (mut arg, mut sn, mut cs, mut e) =
-            (vec![0.0; m], vec![0.0; m], vec![0.0; m], vec![0.0; m]);
-        for k in 0..self.n_cos {
-            let (w, t2) = (a[2 * k], a[2 * k + 1]);
-            for (g, &t) in arg.iter_mut().zip(x) {
-                *g = w * t * 1e-3;
-            }
-            sin_cos_slice(&arg, &mut sn, &mut cs);
-            for (g, &t) in arg.iter_mut().zip(x) {
-                *g = env.arg(t, t2);
-            }
-            exp_slice(&arg, &mut e);
-            let col = k * pc;
-            for i in 0..m {
-                phi[col * m + i] = cs[i] * e[i];
-            }
-            if self.phase {
-                for i in 0..m {
-                    phi[(col + 1) * m + i] = sn[i] * e[i];
-                }
-            }
-            if let Some(d) = dphi.as_deref_mut() {
-                // structure order: (cos, omega), (cos, t2)[, (sin, omega), (sin, t2)]
-                let s0 = 2 * pc * k;
-                for i in 0..m {
-                    let (t, ce, se) = (x[i], cs[i] * e[i], sn[i] * e[i]);
-                    let dw = t * 1e-3;
-                    let dt = env.darg(t, t2);
-                    d[s0 * m + i] = -se * dw;
-                    d[(s0 + 1) * m + i] = ce * dt;
-                    if self.phase {
-                        d[(s0 + 2) * m + i] = ce * dw;
-                        d[(s0 + 3) * m + i] = se * dt;
-                    }
-                }
-            }
-        }
-        let mut col = self.n_cos * pc;
-        if self.decay {
-            let tau = a[2 * self.n_cos];
-            for (g, &t) in arg.iter_mut().zip(x) {
-                *g = -t / tau;
-            }
-            exp_slice(&arg, &mut phi[col * m..(col + 1) * m]);
-            if let Some(d) = dphi.as_deref_mut() {
-                let s = 2 * pc * self.n_cos;
-                for i in 0..m {
-                    d[s * m + i] = phi[col * m + i] * x[i] / (tau * tau);
-                }
-            }
-            col += 1;
-        }
-        if self.offset {
-            phi[col * m..(col + 1) * m].fill(1.0);
-        }
+    fn basis(&self, a: &[f64], x: &[f64], phi: &mut [f64], dphi: Option<&mut [f64]>) {
+        basis_widest(self, a, x, phi, dphi)
     }
     fn assemble(&self, a: &[f64], c: &[f64], p: &mut [f64]) {
         let per = self.per();

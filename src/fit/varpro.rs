@@ -29,7 +29,7 @@
 //! the full model (J of all free parameters, nonlinear and linear), so the
 //! errors are the full-LM errors.
 
-use super::fastmath::dot;
+use super::fastmath::{axpy, dot};
 use super::marquardt::Residuals;
 use super::model::Separable;
 use super::params::Params;
@@ -204,9 +204,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
             *ri = -yi;
         }
         for (j, cj) in self.c.iter().enumerate() {
-            for (ri, p) in r.iter_mut().zip(&self.phi[j * m..(j + 1) * m]) {
-                *ri += cj * p;
-            }
+            axpy(*cj, &self.phi[j * m..(j + 1) * m], r);
         }
         r.iter().fold(true, |ok, v| ok & v.is_finite())
     }
@@ -219,10 +217,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
         self.v.iter_mut().for_each(|v| *v = 0.0);
         for (s, &(j, kk)) in self.structure.iter().enumerate() {
             if kk == k {
-                let cj = self.c[j];
-                for (v, d) in self.v.iter_mut().zip(&self.dphi[s * m..(s + 1) * m]) {
-                    *v += cj * d;
-                }
+                axpy(self.c[j], &self.dphi[s * m..(s + 1) * m], &mut self.v);
             }
         }
         for j in 0..n {
@@ -231,10 +226,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
         self.solve_h(n);
         out.copy_from_slice(&self.v);
         for j in 0..n {
-            let hj = self.h[j];
-            for (o, p) in out.iter_mut().zip(&self.phi[j * m..(j + 1) * m]) {
-                *o -= hj * p;
-            }
+            axpy(-self.h[j], &self.phi[j * m..(j + 1) * m], out);
         }
         let dq = self.params.0[self.nl[k]].d_external(q);
         for o in out.iter_mut() {
