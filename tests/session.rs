@@ -493,3 +493,57 @@ fn symlinks_neither_leak_inputs_nor_redirect_outputs() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("zz_leak.csv"));
     assert_eq!(r.status.code(), Some(1));
 }
+
+#[test]
+fn figures_none_draws_nothing_and_leaves_the_results_unchanged() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    session_folder(&data);
+    let run = |figures: &str| {
+        let out = dir.path().join(format!("out_{figures}"));
+        spinfit()
+            .args([
+                "session",
+                data.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args(["--figures", figures])
+            .assert()
+            .success();
+        let pngs: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".png"))
+            .collect();
+        let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+        (
+            pngs,
+            summary,
+            std::fs::read(out.join("results.csv")).unwrap(),
+        )
+    };
+    let (all, sum_all, csv_all) = run("all");
+    let (none, sum_none, csv_none) = run("none");
+    assert!(all.iter().any(|p| p == "tr_a.png"), "{all:?}");
+    assert!(all.iter().any(|p| p.starts_with("series_01")), "{all:?}");
+    assert!(none.is_empty(), "figures none drew {none:?}");
+    assert!(sum_all.contains("![](tr_a.png)"));
+    assert!(
+        !sum_none.contains(".png"),
+        "summary links a figure that was not drawn"
+    );
+    assert_eq!(csv_all, csv_none, "figures changed the results");
+    let bad = spinfit()
+        .args(["session", data.to_str().unwrap(), "--figures", "some"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let msg = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        msg.contains("figures") && msg.contains("none, failed or all"),
+        "{msg}"
+    );
+}

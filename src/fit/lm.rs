@@ -279,20 +279,6 @@ pub fn fit<M: Model + ?Sized>(
     let free: Vec<usize> = (0..params.0.len()).filter(|&j| params.0[j].vary).collect();
     check_data(x, y, sigma, free.len())?;
     let w: Option<Vec<f64>> = sigma.map(|s| s.iter().map(|v| 1.0 / v).collect());
-    let q0: Vec<f64> = free
-        .iter()
-        .map(|&j| params.0[j].to_internal(params.0[j].value))
-        .collect();
-    let mut obj = Objective {
-        model,
-        x,
-        y,
-        w: w.as_deref(),
-        params,
-        free: free.clone(),
-        p: params.values(),
-        full: vec![0.0; x.len() * params.0.len()],
-    };
     let max_nfev = opts.patience * (free.len() + 1);
     let settings = Settings {
         ftol: opts.ftol,
@@ -330,6 +316,20 @@ pub fn fit<M: Model + ?Sized>(
             }
         }
     }
+    let q0: Vec<f64> = free
+        .iter()
+        .map(|&j| params.0[j].to_internal(params.0[j].value))
+        .collect();
+    let mut obj = Objective {
+        model,
+        x,
+        y,
+        w: w.as_deref(),
+        params,
+        free: free.clone(),
+        p: params.values(),
+        full: vec![0.0; x.len() * params.0.len()],
+    };
     let (q, termination, nfev) = match opts.solver {
         Solver::Marquardt => marquardt_restarting(&mut obj, &q0, &settings),
         Solver::Minpack if !obj.residuals(&q0, &mut vec![0.0; x.len()]) => (

@@ -254,7 +254,7 @@ fn basis_body(
             *g = -t / tau;
         }
         exp_slice_body(&arg, &mut phi[col * m..(col + 1) * m]);
-        if let Some(d) = dphi.as_deref_mut() {
+        if let Some(d) = dphi {
             let s = 2 * pc * this.n_cos;
             for i in 0..m {
                 d[s * m + i] = phi[col * m + i] * x[i] / (tau * tau);

@@ -166,7 +166,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
                 let s = g - (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum::<f64>();
                 if i == j {
                     // a basis function within 1e-12 of the span of the others
-                    if !(s > 1e-12) {
+                    if s.is_nan() || s <= 1e-12 {
                         return false;
                     }
                     l[i * n + i] = s.sqrt();
@@ -270,10 +270,12 @@ impl<S: Separable + ?Sized> Residuals for Projection<'_, S> {
 /// Can `params` be fitted by projection: every linear parameter free and
 /// unbounded (a fixed or bounded amplitude is not a free linear coefficient).
 pub(crate) fn projectable<S: Separable + ?Sized>(model: &S, params: &Params) -> bool {
-    model.linear().iter().all(|&j| {
-        let p = &params.0[j];
-        p.vary && p.min == f64::NEG_INFINITY && p.max == f64::INFINITY
-    }) && model.linear().len() == model.n_basis()
+    let linear = model.linear();
+    linear.len() == model.n_basis()
+        && linear.iter().all(|&j| {
+            let p = &params.0[j];
+            p.vary && p.min == f64::NEG_INFINITY && p.max == f64::INFINITY
+        })
 }
 
 #[cfg(test)]
