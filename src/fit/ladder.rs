@@ -351,8 +351,7 @@ pub fn fit_candidate(
 }
 
 fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result<Candidate> {
-    let mut starts = vec![];
-    if let Some(w) = warm {
+    let warm_start = warm.and_then(|w| {
         let mut p = model.template();
         for q in p.0.iter_mut() {
             if let Some(v) = w.fit.params.get(&q.name) {
@@ -361,10 +360,9 @@ fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result
                 q.value = tr.grid.decay_tau();
             }
         }
-        if w.model.n_cos == model.n_cos && linear_amplitudes(model, &mut p, tr.t, tr.y).is_some() {
-            starts.push(p);
-        }
-    }
+        (w.model.n_cos == model.n_cos && linear_amplitudes(model, &mut p, tr.t, tr.y).is_some())
+            .then_some(p)
+    });
     // a candidate's first start (its parent's optimum, or the grid's best
     // point) gets CANDIDATE_PATIENCE evaluations per parameter, the other
     // grid points SHORT_PATIENCE: they are insurance against a wrong basin
@@ -376,15 +374,19 @@ fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result
         ..*tr.lm
     };
     let (first, rest) = (budget(CANDIDATE_PATIENCE), budget(SHORT_PATIENCE));
-    let mut best: Option<FitResult> = None;
-    for s in &starts {
-        best = Some(fit(model, tr.t, tr.y, tr.sigma, s, &first)?);
-    }
+    let mut best = match &warm_start {
+        Some(p) => Some(fit(model, tr.t, tr.y, tr.sigma, p, &first)?),
+        None => None,
+    };
     // a converged fit from the parent's optimum needs no insurance
     if !best.as_ref().is_some_and(FitResult::success) {
-        let n_grid = if starts.is_empty() { tr.max_starts } else { 2 };
+        let n_grid = if warm_start.is_none() {
+            tr.max_starts
+        } else {
+            2
+        };
         for (i, s) in tr.grid.starts(model, tr.t, tr.y, n_grid).iter().enumerate() {
-            let lm = if i == 0 && starts.is_empty() {
+            let lm = if i == 0 && warm_start.is_none() {
                 &first
             } else {
                 &rest

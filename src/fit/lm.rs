@@ -287,33 +287,10 @@ pub fn fit<M: Model + ?Sized>(
         max_nfev,
         geodesic: false,
     };
-    if opts.solver == Solver::Marquardt
-        && opts.projection
-        && let Some(sep) = model.separable()
-        && projectable(sep, params)
-    {
-        let mut pr = Projection::new(sep, x, y, w.as_deref(), params);
-        let q0 = pr.start();
-        // a start where the basis is not of full rank goes to the full model
-        if pr.residuals(&q0, &mut vec![0.0; x.len()]) {
-            let (q, termination, nfev) = marquardt_restarting(&mut pr, &q0, &settings);
-            if pr.residuals(&q, &mut vec![0.0; x.len()]) {
-                let mut fitted = params.clone();
-                for (p, v) in fitted.0.iter_mut().zip(pr.assembled()) {
-                    p.value = v;
-                }
-                let absolute = sigma.is_some() && !opts.scale_covar;
-                return Ok(finish(
-                    model,
-                    x,
-                    y,
-                    w.as_deref(),
-                    fitted,
-                    termination,
-                    nfev,
-                    absolute,
-                ));
-            }
+    if opts.solver == Solver::Marquardt && opts.projection {
+        let absolute = sigma.is_some() && !opts.scale_covar;
+        if let Some(r) = fit_projected(model, x, y, w.as_deref(), params, &settings, absolute) {
+            return Ok(r);
         }
     }
     let q0: Vec<f64> = free
@@ -377,6 +354,47 @@ pub fn fit<M: Model + ?Sized>(
         termination,
         nfev,
         sigma.is_some() && !opts.scale_covar,
+    ))
+}
+
+/// Fit by variable projection when the model is separable and its linear
+/// parameters are free ([`super::varpro`]); `None` sends the fit to the full
+/// model (not separable, a fixed or bounded amplitude, or a start where the
+/// basis is not of full rank).
+fn fit_projected<M: Model + ?Sized>(
+    model: &M,
+    x: &[f64],
+    y: &[f64],
+    w: Option<&[f64]>,
+    params: &Params,
+    settings: &Settings,
+    absolute_sigma: bool,
+) -> Option<FitResult> {
+    let sep = model.separable().filter(|s| projectable(*s, params))?;
+    let mut pr = Projection::new(sep, x, y, w, params);
+    let q0 = pr.start();
+    let mut r = vec![0.0; x.len()];
+    if !pr.residuals(&q0, &mut r) {
+        return None;
+    }
+    let (q, termination, nfev) = marquardt_restarting(&mut pr, &q0, settings);
+    // the last evaluation may have been a refused trial step: project at q
+    if !pr.residuals(&q, &mut r) {
+        return None;
+    }
+    let mut fitted = params.clone();
+    for (p, v) in fitted.0.iter_mut().zip(pr.assembled()) {
+        p.value = v;
+    }
+    Some(finish(
+        model,
+        x,
+        y,
+        w,
+        fitted,
+        termination,
+        nfev,
+        absolute_sigma,
     ))
 }
 
