@@ -461,7 +461,7 @@ def predict(source, candidates, *, model=None, target="rate", features=None, log
     columns and a compound/sample column, or one of
     name,cations,metal,halide,layers (cations as SMILES:count;...) whose
     descriptors are computed from the molecules (needs the RDKit/PySCF
-    environment of scripts/setup). ``vary`` makes a grid, e.g.
+    environment of scripts/chem-env). ``vary`` makes a grid, e.g.
     ``["n_layers=1,2,3"]``. Returns the ``spinfit.predict/1`` dict, its
     rows under "table"."""
     if isinstance(vary, str):

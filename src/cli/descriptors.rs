@@ -66,7 +66,7 @@ pub struct ChemArgs {
     /// Cache of computed cations (default ~/.cache/spinfit/cations).
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    /// Python with RDKit and PySCF (default: the one scripts/setup makes, or $SPINFIT_PYTHON).
+    /// Python with RDKit and PySCF (default: the one scripts/chem-env makes, or $SPINFIT_PYTHON).
     #[arg(long)]
     pub python: Option<PathBuf>,
     /// Low-energy conformers (the chosen one included) over which the

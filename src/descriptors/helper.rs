@@ -236,7 +236,7 @@ pub struct Helper {
 }
 
 impl Helper {
-    /// `SPINFIT_PYTHON`, else the environment scripts/setup creates.
+    /// `SPINFIT_PYTHON`, else the environment scripts/chem-env creates.
     pub fn default_python() -> PathBuf {
         std::env::var_os("SPINFIT_PYTHON").map_or_else(
             || {
@@ -334,7 +334,7 @@ impl Helper {
             return Err(Error::setting(
                 "python",
                 format!(
-                    "{} not found: run scripts/setup (it creates the RDKit/PySCF environment) or set SPINFIT_PYTHON",
+                    "{} not found: run scripts/chem-env (it creates the RDKit/PySCF environment, about 650 MB from PyPI) or set SPINFIT_PYTHON",
                     self.python.display()
                 ),
             ));
@@ -448,7 +448,7 @@ mod tests {
         assert!(h.cached(&r).is_none());
         // a missing entry is computed: here, with no Python, a clear error
         let e = h.compute(&[r], &|| {}).remove(0).unwrap_err().to_string();
-        assert!(e.contains("scripts/setup"), "{e}");
+        assert!(e.contains("scripts/chem-env"), "{e}");
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! `spinfit session` on synthetic folders and HDF5 files: grouping, bad
 //! inputs listed with reasons, exit codes, and identical results on re-runs.
 
-mod common;
-use common::*;
+use crate::common::{self, *};
 
 use spinfit::scan::Metadata;
 use spinfit::scan::h5::{ScanRecord, write};

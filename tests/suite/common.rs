@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)] // each test binary uses a subset of the helpers
+#![allow(dead_code)] // not every helper is used by every module
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 fn bench(c: &mut Criterion) {
-    let sheet = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/srr/data.xlsx");
+    let sheet = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/srr/data.xlsx");
     let (ds, _) = import(&sheet, "bench").unwrap();
     let d = Data::from_dataset(&ds, &PAPER_8, None).unwrap();
     for spec in ["rf", "gbt", "svr", "ann:hidden=10x10"] {

@@ -1,8 +1,7 @@
 //! The command line end to end on bundled synthetic examples and on bad
 //! input: exit codes, JSON schema, messages that name file, line and field.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde_json::Value;
 use std::path::Path;

@@ -2,8 +2,7 @@
 //! saved models and screening grids, on the paper's real sheet
 //! (fixtures/srr/, Chem. Sci. 2025, MIT licence).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::Path;
 

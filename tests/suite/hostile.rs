@@ -3,8 +3,7 @@
 //! message names the file (or flag) and the field. Cases run in parallel,
 //! each in its own folder; all failures are listed together.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -1598,13 +1597,13 @@ fn simulate_descriptors_series_and_sessions() -> Vec<Case> {
         (
             "a missing Python",
             &["--layers", "1"],
-            &["/nonexistent/python", "scripts/setup"],
+            &["/nonexistent/python", "scripts/chem-env"],
             &[],
         ),
         (
             "a planted helper script is never run",
             &["--layers", "1"],
-            &["scripts/setup"],
+            &["scripts/chem-env"],
             &[planted],
         ),
     ] {

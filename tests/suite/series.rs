@@ -101,8 +101,7 @@ fn missing_field_is_reported_per_trace() {
     );
 }
 
-#[path = "common/mod.rs"]
-mod common;
+use crate::common;
 
 /// A lab's series as files: fields in `# B_T = ...` headers and `B420mT`
 /// names (one reversed field), and a zero-field trace (the 230 ps decay).

@@ -1,8 +1,7 @@
 //! The descriptor dataset on the paper's real sheet (fixtures/srr/,
 //! Chem. Sci. 2025, MIT licence) and appends of measured lifetimes.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use spinfit::dataset::{self, correlation};
 use std::path::{Path, PathBuf};
