@@ -36,6 +36,14 @@ fn committed_cache() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/chem-cache")
 }
 
+/// A helper that only reads the committed entries (it has no Python).
+fn committed() -> Helper {
+    Helper {
+        python: "/nonexistent/python".into(),
+        cache: committed_cache(),
+    }
+}
+
 /// The large cations and their rule, as `describe` requests them.
 const LARGE: [(&str, Rule); 2] = [
     ("CCCC[NH3+]", Rule::Lowest),
@@ -59,10 +67,7 @@ fn seed_cache(cache: &Path) {
 
 #[test]
 fn the_committed_large_cation_entries_answer_this_helper() {
-    let h = Helper {
-        python: "/nonexistent/python".into(),
-        cache: committed_cache(),
-    };
+    let h = committed();
     for (smiles, rule) in LARGE {
         assert!(
             h.cached(&request(smiles, rule)).is_some(),
@@ -282,14 +287,11 @@ fn the_large_cations_computed_live_reproduce_the_committed_entries() {
         python: Helper::default_python(),
         cache: dir.path().join("cache"),
     };
-    let committed = Helper {
-        python: "/nonexistent/python".into(),
-        cache: committed_cache(),
-    };
+    let stored = committed();
     let reqs: Vec<Request> = LARGE.iter().map(|(s, r)| request(s, *r)).collect();
     for (r, got) in reqs.iter().zip(live.compute(&reqs, &|| {})) {
         let got = got.unwrap();
-        let want = committed.cached(r).expect("a committed entry");
+        let want = stored.cached(r).expect("a committed entry");
         let (a, b) = (got.descriptors(), want.descriptors());
         for (x, y, what) in [
             (a.hf.homo_ev, b.hf.homo_ev, "HOMO"),
