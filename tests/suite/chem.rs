@@ -50,10 +50,6 @@ const LARGE: [(&str, Rule); 2] = [
     ("[NH3+]CCc1ccccc1", Rule::Extended),
 ];
 
-fn request(smiles: &str, rule: Rule) -> Request {
-    Request::new(smiles, rule)
-}
-
 /// Copy the committed entries into a test's cache folder.
 fn seed_cache(cache: &Path) {
     std::fs::create_dir_all(cache).unwrap();
@@ -70,7 +66,7 @@ fn the_committed_large_cation_entries_answer_this_helper() {
     let h = committed();
     for (smiles, rule) in LARGE {
         assert!(
-            h.cached(&request(smiles, rule)).is_some(),
+            h.cached(&Request::new(smiles, rule)).is_some(),
             "fixtures/chem-cache has no valid entry for {smiles} ({rule:?}) with this helper: \
              scripts/chem/cation.py or the request changed; refresh the entries as \
              fixtures/chem-cache/README.md says"
@@ -288,7 +284,7 @@ fn the_large_cations_computed_live_reproduce_the_committed_entries() {
         cache: dir.path().join("cache"),
     };
     let stored = committed();
-    let reqs: Vec<Request> = LARGE.iter().map(|(s, r)| request(s, *r)).collect();
+    let reqs: Vec<Request> = LARGE.iter().map(|(s, r)| Request::new(s, *r)).collect();
     for (r, got) in reqs.iter().zip(live.compute(&reqs, &|| {})) {
         let got = got.unwrap();
         let want = stored.cached(r).expect("a committed entry");
@@ -296,10 +292,18 @@ fn the_large_cations_computed_live_reproduce_the_committed_entries() {
         for (x, y, what) in [
             (a.hf.homo_ev, b.hf.homo_ev, "HOMO"),
             (a.hf.dipole_d, b.hf.dipole_d, "dipole"),
-            (a.hf.polarisability_bohr3, b.hf.polarisability_bohr3, "alpha"),
+            (
+                a.hf.polarisability_bohr3,
+                b.hf.polarisability_bohr3,
+                "alpha",
+            ),
             (a.radius_a, b.radius_a, "radius"),
         ] {
-            assert!((x - y).abs() <= 1e-6 * y.abs().max(1.0), "{}: {what} {x} vs {y}", r.smiles);
+            assert!(
+                (x - y).abs() <= 1e-6 * y.abs().max(1.0),
+                "{}: {what} {x} vs {y}",
+                r.smiles
+            );
         }
     }
 }
