@@ -22,6 +22,7 @@
 //! A fit fails when any test's p-value is below alpha (default 1e-3: real
 //! scans are judged, not nitpicked).
 
+use super::fastmath::sin_cos_slice;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 /// One residual test.
@@ -131,21 +132,27 @@ fn periodogram_peak(t: &[f64], r: &[f64]) -> (f64, f64, usize) {
         .unwrap_or((0, &0.0));
     // the peak's position, refined on a fine grid between its neighbours
     // (the test itself uses the independent frequencies only)
-    let at = |w: f64| -> f64 {
+    let (mut arg, mut sn, mut cs) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut at = |w: f64| -> f64 {
+        for (a, x) in arg.iter_mut().zip(t) {
+            *a = w * x;
+        }
+        sin_cos_slice(&arg, &mut sn, &mut cs);
         let (mut re, mut im) = (0.0, 0.0);
-        for (x, v) in t.iter().zip(r) {
-            let (sn, cs) = (w * x).sin_cos();
-            re += (v - mean) * cs;
-            im += (v - mean) * sn;
+        for ((v, c), s) in r.iter().zip(&cs).zip(&sn) {
+            re += (v - mean) * c;
+            im += (v - mean) * s;
         }
         re * re + im * im
     };
     let centre = (k + 1) as f64 * dw;
+    // each candidate frequency's power once (not once per comparison)
     let fine = (0..=24)
         .map(|j| centre + (j as f64 / 12.0 - 1.0) * dw)
         .filter(|w| *w > 0.0)
-        .max_by(|a, b| at(*a).total_cmp(&at(*b)))
-        .unwrap_or(centre);
+        .map(|w| (w, at(w)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(centre, |(w, _)| w);
     (pmax, fine * 1e3, m)
 }
 

@@ -174,7 +174,12 @@ pub struct Trace<'a> {
     pub y: &'a [f64],
     pub sigma: Option<&'a [f64]>,
     pub grid: &'a StartGrid,
-    pub lm: &'a LmOptions,
+    /// The options of the candidates' fits: the user's, with tolerances no
+    /// tighter than [`SCREEN_TOL`] (the chosen candidate is polished with
+    /// the user's own, [`polish`]).
+    pub lm: LmOptions,
+    /// The user's options.
+    pub full: LmOptions,
     pub max_starts: usize,
     /// Candidates fitted so far: a model reached twice is fitted once.
     pub seen: std::cell::RefCell<Vec<Candidate>>,
@@ -194,7 +199,12 @@ impl<'a> Trace<'a> {
             y,
             sigma,
             grid,
-            lm,
+            lm: LmOptions {
+                ftol: lm.ftol.max(SCREEN_TOL),
+                xtol: lm.xtol.max(SCREEN_TOL),
+                ..*lm
+            },
+            full: *lm,
             max_starts,
             seen: Default::default(),
         }
@@ -331,6 +341,37 @@ fn order(model: &Precession, tr: &Trace, best: FitResult) -> FitResult {
     )
 }
 
+/// Relative chi-square decrease and step at which a candidate's fit stops:
+/// its criterion is then known to N 1e-9 or better, far inside any margin
+/// the ladder decides by, and the slow, linear last stretch of Gauss-Newton
+/// on a model that does not fit (a one-cosine candidate of a two-carrier
+/// trace) is not paid for candidates that are dropped.
+pub const SCREEN_TOL: f64 = 1e-6;
+
+/// The chosen candidate refitted from its optimum with the user's
+/// tolerances (the numbers reported are those of a full fit); its rungs in
+/// `rungs` take the refitted statistics.
+pub fn polish(tr: &Trace, c: Candidate, rungs: &mut [Rung]) -> Result<Candidate> {
+    if tr.full.ftol >= tr.lm.ftol && tr.full.xtol >= tr.lm.xtol {
+        return Ok(c);
+    }
+    let r = fit(&c.model, tr.t, tr.y, tr.sigma, &c.fit.params, &tr.full)?;
+    if !(r.success() && r.chisqr <= c.fit.chisqr) {
+        return Ok(c);
+    }
+    let p = Candidate {
+        model: c.model,
+        fit: order(&c.model, tr, r),
+    };
+    for g in rungs
+        .iter_mut()
+        .filter(|g| g.describes(&c.model) && g.chisqr == c.fit.chisqr)
+    {
+        (g.chisqr, g.aic, g.bic) = (p.fit.chisqr, p.fit.aic, p.fit.bic);
+    }
+    Ok(p)
+}
+
 /// Evaluation budgets (per free parameter + 1) of a candidate's first
 /// start and of its further start points.
 const CANDIDATE_PATIENCE: usize = 40;
@@ -371,7 +412,7 @@ fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result
     // when it is needed.
     let budget = |p: usize| LmOptions {
         patience: tr.lm.patience.min(p),
-        ..*tr.lm
+        ..tr.lm
     };
     let (first, rest) = (budget(CANDIDATE_PATIENCE), budget(SHORT_PATIENCE));
     let mut best = match &warm_start {

@@ -46,6 +46,22 @@ impl Envelope {
             Envelope::Gaussian => t * t / (t2 * t2 * t2),
         }
     }
+    /// The exponent from u = t / T2: -u or -u^2 / 2.
+    #[inline(always)]
+    pub fn arg_scaled(self, u: f64) -> f64 {
+        match self {
+            Envelope::Exponential => -u,
+            Envelope::Gaussian => -0.5 * u * u,
+        }
+    }
+    /// T2 d arg / d T2 from u = t / T2: u or u^2.
+    #[inline(always)]
+    pub fn darg_scaled(self, u: f64) -> f64 {
+        match self {
+            Envelope::Exponential => u,
+            Envelope::Gaussian => u * u,
+        }
+    }
     /// Half-width at half maximum of the line in rad/ns, for T2 in ps.
     pub fn hwhm(self, t2: f64) -> f64 {
         match self {
@@ -211,53 +227,73 @@ fn basis_body(
     let m = x.len();
     let pc = 1 + this.phase as usize;
     let env = this.envelope;
-    let (mut arg, mut sn, mut cs, mut e) = (vec![0.0; m], vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+    let mut scratch = vec![0.0; 4 * m];
+    let (arg, rest) = scratch.split_at_mut(m);
+    let (sn, rest) = rest.split_at_mut(m);
+    let (cs, e) = rest.split_at_mut(m);
     for k in 0..this.n_cos {
-        let (w, t2) = (a[2 * k], a[2 * k + 1]);
+        let (w, t2) = (a[2 * k] * 1e-3, a[2 * k + 1]);
         for (g, &t) in arg.iter_mut().zip(x) {
-            *g = w * t * 1e-3;
+            *g = w * t;
         }
-        sin_cos_slice_body(&arg, &mut sn, &mut cs);
+        sin_cos_slice_body(arg, sn, cs);
+        let inv = 1.0 / t2;
         for (g, &t) in arg.iter_mut().zip(x) {
-            *g = env.arg(t, t2);
+            *g = env.arg_scaled(t * inv);
         }
-        exp_slice_body(&arg, &mut e);
+        exp_slice_body(arg, e);
+        // cos E and sin E, in place of cos and sin
+        for ((c, s), ei) in cs.iter_mut().zip(sn.iter_mut()).zip(e.iter()) {
+            *c *= ei;
+            *s *= ei;
+        }
         let col = k * pc;
-        for i in 0..m {
-            phi[col * m + i] = cs[i] * e[i];
-        }
+        phi[col * m..(col + 1) * m].copy_from_slice(cs);
         if this.phase {
-            for i in 0..m {
-                phi[(col + 1) * m + i] = sn[i] * e[i];
-            }
+            phi[(col + 1) * m..(col + 2) * m].copy_from_slice(sn);
         }
         if let Some(d) = dphi.as_deref_mut() {
-            // structure order: (cos, omega), (cos, t2)[, (sin, omega), (sin, t2)]
+            // structure order: (cos, omega), (cos, t2)[, (sin, omega), (sin, t2)];
+            // d arg / d T2 = (t / T2) / T2 or (t / T2)^2 / T2
             let s0 = 2 * pc * k;
-            for i in 0..m {
-                let (t, ce, se) = (x[i], cs[i] * e[i], sn[i] * e[i]);
-                let dw = t * 1e-3;
-                let dt = env.darg(t, t2);
-                d[s0 * m + i] = -se * dw;
-                d[(s0 + 1) * m + i] = ce * dt;
-                if this.phase {
-                    d[(s0 + 2) * m + i] = ce * dw;
-                    d[(s0 + 3) * m + i] = se * dt;
+            let cols = &mut d[s0 * m..(s0 + 2 * pc) * m];
+            let (d0, rest) = cols.split_at_mut(m);
+            let (d1, rest) = rest.split_at_mut(m);
+            for (((o0, o1), &t), (&ce, &se)) in d0
+                .iter_mut()
+                .zip(d1.iter_mut())
+                .zip(x)
+                .zip(cs.iter().zip(sn.iter()))
+            {
+                *o0 = -se * (t * 1e-3);
+                *o1 = ce * (env.darg_scaled(t * inv) * inv);
+            }
+            if this.phase {
+                let (d2, d3) = rest.split_at_mut(m);
+                for (((o2, o3), &t), (&ce, &se)) in d2
+                    .iter_mut()
+                    .zip(d3.iter_mut())
+                    .zip(x)
+                    .zip(cs.iter().zip(sn.iter()))
+                {
+                    *o2 = ce * (t * 1e-3);
+                    *o3 = se * (env.darg_scaled(t * inv) * inv);
                 }
             }
         }
     }
     let mut col = this.n_cos * pc;
     if this.decay {
-        let tau = a[2 * this.n_cos];
+        let inv = 1.0 / a[2 * this.n_cos];
         for (g, &t) in arg.iter_mut().zip(x) {
-            *g = -t / tau;
+            *g = -t * inv;
         }
-        exp_slice_body(&arg, &mut phi[col * m..(col + 1) * m]);
+        let out = &mut phi[col * m..(col + 1) * m];
+        exp_slice_body(arg, out);
         if let Some(d) = dphi {
             let s = 2 * pc * this.n_cos;
-            for i in 0..m {
-                d[s * m + i] = phi[col * m + i] * x[i] / (tau * tau);
+            for ((o, &f), &t) in d[s * m..(s + 1) * m].iter_mut().zip(out.iter()).zip(x) {
+                *o = f * (t * inv) * inv;
             }
         }
         col += 1;

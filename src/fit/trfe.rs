@@ -25,7 +25,7 @@ use super::guess::{StartGrid, linear_amplitudes};
 pub use super::ladder::Criterion;
 use super::ladder::{
     Candidate, Choice, Freedom, Rung, Trace, climb, climb_from_simplest, f_test, finish_ladder,
-    fit_candidate, tried,
+    fit_candidate, polish, tried,
 };
 use super::lm::LmOptions;
 use super::lm::fit;
@@ -508,6 +508,7 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
     let tr = Trace::new(t, y, s, &grid, &cfg.lm, cfg.max_starts);
     let mut ladder = vec![];
     let (chosen, selection) = choose(cfg, &tr, &mut ladder)?;
+    let chosen = polish(&tr, chosen, &mut ladder)?;
     finish_ladder(&mut ladder, &chosen, cfg.criterion);
     let Candidate { model, fit } = chosen;
     let adequacy = assess(t, &fit.residual, s, cfg.adequacy_alpha, true);

@@ -267,6 +267,27 @@ impl<S: Separable + ?Sized> Residuals for Projection<'_, S> {
     }
 }
 
+/// The linear parameters of `params` set to their least-squares values at
+/// its nonlinear ones (unweighted: start values, not a fit); returns chi^2,
+/// or None where the basis is not finite or not of full rank.
+pub fn solve_linear<S: Separable + ?Sized>(
+    model: &S,
+    params: &mut Params,
+    x: &[f64],
+    y: &[f64],
+) -> Option<f64> {
+    let at = params.clone();
+    let mut pr = Projection::new(model, x, y, None, &at);
+    let mut r = vec![0.0; x.len()];
+    if !(pr.project(false) && pr.residual(&mut r)) {
+        return None;
+    }
+    for (p, v) in params.0.iter_mut().zip(pr.assembled()) {
+        p.value = v;
+    }
+    Some(dot(&r, &r))
+}
+
 /// Can `params` be fitted by projection: every linear parameter free and
 /// unbounded (a fixed or bounded amplitude is not a free linear coefficient).
 pub(crate) fn projectable<S: Separable + ?Sized>(model: &S, params: &Params) -> bool {

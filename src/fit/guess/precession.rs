@@ -7,35 +7,13 @@
 //! pair of grid frequencies is then scored by solving its small normal
 //! equations. The best pairs, and the FFT peaks, seed Levenberg-Marquardt.
 
-use crate::fit::fastmath::{exp, sin_cos, sin_cos_slice};
+use crate::fit::fastmath::{exp, sin_cos_slice};
 use crate::fit::model::Model;
 use crate::fit::params::Params;
 use crate::fit::precession::Precession;
 use crate::fit::spectrum::Spectrum;
+use crate::fit::varpro::solve_linear;
 use nalgebra::{DMatrix, DVector};
-
-/// Basis functions of one cosine at (omega, t2): cos, and sin with phases.
-fn basis(model: &Precession, omega: f64, t2: f64, t: &[f64]) -> Vec<Vec<f64>> {
-    let (mut c, mut s) = (Vec::with_capacity(t.len()), Vec::with_capacity(t.len()));
-    for &x in t {
-        let (sn, cs) = sin_cos(omega * x * 1e-3);
-        let e = exp(model.envelope.arg(x, t2));
-        c.push(cs * e);
-        s.push(sn * e);
-    }
-    if model.phase { vec![c, s] } else { vec![c] }
-}
-
-fn extras(model: &Precession, decay_tau: f64, t: &[f64]) -> Vec<Vec<f64>> {
-    let mut v = vec![];
-    if model.decay {
-        v.push(t.iter().map(|&x| (-x / decay_tau).exp()).collect());
-    }
-    if model.offset {
-        v.push(vec![1.0; t.len()]);
-    }
-    v
-}
 
 use crate::fit::fastmath::dot;
 
@@ -88,60 +66,11 @@ fn solve(
 
 /// Set the linear parameters of `p` (amplitudes, phases, exponential
 /// amplitude, offset) to their least-squares values for the current
-/// frequencies, dephasing times and exponential lifetime.
+/// frequencies, dephasing times and exponential lifetime: the model's own
+/// basis, solved as variable projection does ([`solve_linear`]). Returns
+/// chi^2, or None when the basis is not of full rank there.
 pub fn linear_amplitudes(model: &Precession, p: &mut Params, t: &[f64], y: &[f64]) -> Option<f64> {
-    let mut cols: Vec<Vec<f64>> = vec![];
-    for k in 0..model.n_cos {
-        cols.extend(basis(
-            model,
-            p.value(&model.pname("omega", k)),
-            p.value(&model.pname("t2", k)),
-            t,
-        ));
-    }
-    let tau = p.value("decay_tau");
-    cols.extend(extras(model, tau, t));
-    let n = cols.len();
-    let gram = DMatrix::from_fn(n, n, |a, b| dot(&cols[a], &cols[b]));
-    let rhs = DVector::from_fn(n, |a, _| dot(&cols[a], y));
-    let idx: Vec<usize> = (0..n).collect();
-    let (c, chi) = solve(&gram, &rhs, dot(y, y), &idx)?;
-    assign(model, p, &c);
-    Some(chi)
-}
-
-fn assign(model: &Precession, p: &mut Params, c: &[f64]) {
-    let per = 1 + model.phase as usize;
-    for k in 0..model.n_cos {
-        let a = c[k * per];
-        if model.phase {
-            let b = c[k * per + 1];
-            p.0.iter_mut()
-                .find(|q| q.name == model.pname("amplitude", k))
-                .unwrap()
-                .value = a.hypot(b);
-            p.0.iter_mut()
-                .find(|q| q.name == model.pname("phase", k))
-                .unwrap()
-                .value = (-b).atan2(a);
-        } else {
-            p.0.iter_mut()
-                .find(|q| q.name == model.pname("amplitude", k))
-                .unwrap()
-                .value = a;
-        }
-    }
-    let mut j = model.n_cos * per;
-    if model.decay {
-        p.0.iter_mut()
-            .find(|q| q.name == "decay_amplitude")
-            .unwrap()
-            .value = c[j];
-        j += 1;
-    }
-    if model.offset {
-        p.0.iter_mut().find(|q| q.name == "offset").unwrap().value = c[j];
-    }
+    solve_linear(model, p, t, y)
 }
 
 /// The frequency-grid normal equations of one trace, computed once and
@@ -413,6 +342,30 @@ pub fn precession_starts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fit::fastmath::sin_cos;
+
+    /// Basis functions of one cosine at (omega, t2): cos, and sin with phases.
+    fn basis(model: &Precession, omega: f64, t2: f64, t: &[f64]) -> Vec<Vec<f64>> {
+        let (mut c, mut s) = (Vec::with_capacity(t.len()), Vec::with_capacity(t.len()));
+        for &x in t {
+            let (sn, cs) = sin_cos(omega * x * 1e-3);
+            let e = exp(model.envelope.arg(x, t2));
+            c.push(cs * e);
+            s.push(sn * e);
+        }
+        if model.phase { vec![c, s] } else { vec![c] }
+    }
+
+    fn extras(model: &Precession, decay_tau: f64, t: &[f64]) -> Vec<Vec<f64>> {
+        let mut v = vec![];
+        if model.decay {
+            v.push(t.iter().map(|&x| (-x / decay_tau).exp()).collect());
+        }
+        if model.offset {
+            v.push(vec![1.0; t.len()]);
+        }
+        v
+    }
 
     #[test]
     fn grid_gram_by_trigonometric_sums_equals_the_matrix_product() {
