@@ -372,6 +372,10 @@ pub fn polish(tr: &Trace, c: Candidate, rungs: &mut [Rung]) -> Result<Candidate>
     Ok(p)
 }
 
+/// Relative chi-square decrease at which the grid's start points stop
+/// racing: a few steps, enough to tell the basins apart.
+const RACE_TOL: f64 = 1e-3;
+
 /// Evaluation budgets (per free parameter + 1) of a candidate's first
 /// start and of its further start points.
 const CANDIDATE_PATIENCE: usize = 40;
@@ -404,12 +408,12 @@ fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result
         (w.model.n_cos == model.n_cos && linear_amplitudes(model, &mut p, tr.t, tr.y).is_some())
             .then_some(p)
     });
-    // a candidate's first start (its parent's optimum, or the grid's best
-    // point) gets CANDIDATE_PATIENCE evaluations per parameter, the other
-    // grid points SHORT_PATIENCE: they are insurance against a wrong basin
-    // (used when the parent's optimum does not converge), and a start that
-    // needs thousands of evaluations is in one. The grid is scored only
-    // when it is needed.
+    // a candidate's first start (its parent's optimum, or the grid's race
+    // leader) gets CANDIDATE_PATIENCE evaluations per parameter, the grid's
+    // racing points SHORT_PATIENCE: they are insurance against a wrong
+    // basin (used when the parent's optimum does not converge), and a start
+    // that needs thousands of evaluations is in one. The grid is scored
+    // only when it is needed.
     let budget = |p: usize| LmOptions {
         patience: tr.lm.patience.min(p),
         ..tr.lm
@@ -419,20 +423,29 @@ fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result
         Some(p) => Some(fit(model, tr.t, tr.y, tr.sigma, p, &first)?),
         None => None,
     };
-    // a converged fit from the parent's optimum needs no insurance
+    // a converged fit from the parent's optimum needs no insurance; the
+    // grid's starts race to RACE_TOL (starts in one basin end together) and
+    // only the leader is fitted on
     if !best.as_ref().is_some_and(FitResult::success) {
         let n_grid = if warm_start.is_none() {
             tr.max_starts
         } else {
             2
         };
-        for (i, s) in tr.grid.starts(model, tr.t, tr.y, n_grid).iter().enumerate() {
-            let lm = if i == 0 && warm_start.is_none() {
-                &first
-            } else {
-                &rest
-            };
-            let r = fit(model, tr.t, tr.y, tr.sigma, s, lm)?;
+        let race = LmOptions {
+            ftol: tr.lm.ftol.max(RACE_TOL),
+            xtol: tr.lm.xtol.max(RACE_TOL),
+            ..rest
+        };
+        let mut lead: Option<FitResult> = None;
+        for s in tr.grid.starts(model, tr.t, tr.y, n_grid) {
+            let r = fit(model, tr.t, tr.y, tr.sigma, &s, &race)?;
+            if lead.as_ref().is_none_or(|b| better(&r, b)) {
+                lead = Some(r);
+            }
+        }
+        if let Some(l) = lead {
+            let r = fit(model, tr.t, tr.y, tr.sigma, &l.params, &first)?;
             if best.as_ref().is_none_or(|b| better(&r, b)) {
                 best = Some(r);
             }
