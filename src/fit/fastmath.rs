@@ -218,6 +218,81 @@ pub(crate) fn sin_cos_slice_body(x: &[f64], sn: &mut [f64], cs: &mut [f64]) {
     }
 }
 
+/// (t0, h) when the delays are the uniform grid t_i = t0 + i h to within
+/// 1e-12 of their span (at least two points, h > 0).
+pub fn uniform_grid(x: &[f64]) -> Option<(f64, f64)> {
+    let m = x.len();
+    if m < 2 {
+        return None;
+    }
+    let (t0, span) = (x[0], x[m - 1] - x[0]);
+    let h = span / (m - 1) as f64;
+    let tol = 1e-12 * span.abs().max(t0.abs());
+    let ok = x.iter().enumerate().fold(h > 0.0, |ok, (i, &t)| {
+        ok & ((t - (t0 + i as f64 * h)).abs() <= tol)
+    });
+    ok.then_some((t0, h))
+}
+
+/// Lanes of the damped rotation: the recurrence steps by this many points.
+const LANES: usize = 8;
+/// Points per block: each block starts from values computed directly, so
+/// the recurrence's rounding (about an ulp per step) never passes
+/// BLOCK / LANES = 8 steps.
+const BLOCK: usize = 64;
+
+/// On the uniform grid t_i = t0 + i h: cs_i = cos(w t_i) e^(-g t_i) and
+/// sn_i = sin(w t_i) e^(-g t_i). Per block of [`BLOCK`] points the first
+/// [`LANES`] come from [`sin_cos`] and [`exp`], the rest by rotation,
+/// z_(i+L) = z_i e^((i w - g) L h): one complex product per point instead
+/// of three polynomials. The values agree with the direct ones to a few
+/// ulp of the envelope (tested below).
+#[inline(always)]
+pub(crate) fn damped_rotation_body(
+    t0: f64,
+    h: f64,
+    w: f64,
+    g: f64,
+    cs: &mut [f64],
+    sn: &mut [f64],
+) {
+    let m = cs.len().min(sn.len());
+    let step = LANES as f64 * h;
+    let (rs, rc) = sin_cos(w * step);
+    let re = exp(-g * step);
+    let (rc, rs) = (rc * re, rs * re);
+    let mut arg = [0.0; LANES];
+    let (mut s0, mut c0, mut e0) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    for b in (0..m).step_by(BLOCK) {
+        let head = LANES.min(m - b);
+        for k in 0..head {
+            arg[k] = w * (t0 + (b + k) as f64 * h);
+        }
+        sin_cos_slice_body(&arg[..head], &mut s0[..head], &mut c0[..head]);
+        for k in 0..head {
+            arg[k] = -g * (t0 + (b + k) as f64 * h);
+        }
+        exp_slice_body(&arg[..head], &mut e0[..head]);
+        for k in 0..head {
+            cs[b + k] = c0[k] * e0[k];
+            sn[b + k] = s0[k] * e0[k];
+        }
+        let end = (b + BLOCK).min(m);
+        let mut j = b + LANES;
+        while j < end {
+            let n = LANES.min(end - j);
+            let (cp, cc) = cs.split_at_mut(j);
+            let (sp, sc) = sn.split_at_mut(j);
+            let (cp, sp) = (&cp[j - LANES..j - LANES + n], &sp[j - LANES..j - LANES + n]);
+            for k in 0..n {
+                cc[k] = cp[k] * rc - sp[k] * rs;
+                sc[k] = cp[k] * rs + sp[k] * rc;
+            }
+            j += LANES;
+        }
+    }
+}
+
 widest!(
     /// Dot product ([`dot_body`] at the widest vector width).
     pub fn dot(a: &[f64], b: &[f64]) -> f64 = dot_body
@@ -287,6 +362,47 @@ mod tests {
                 .chain(cs.iter().zip(&cs2))
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
+    }
+
+    #[test]
+    fn damped_rotation_gives_the_direct_values_on_a_uniform_grid() {
+        for (m, t0, h, w, g) in [
+            (1000, -3.0, 2.0, 0.0585, 1.0 / 150.0),
+            (487, 0.0, 4.1, 0.3, 1e-5),
+            (70, 10.0, 1.0, 1.7, 2.0), // decays into underflow
+            (5, 0.0, 1.0, 0.02, 0.01),
+        ] {
+            let x: Vec<f64> = (0..m).map(|i| t0 + i as f64 * h).collect();
+            assert_eq!(
+                uniform_grid(&x),
+                Some((t0, (x[m - 1] - t0) / (m - 1) as f64))
+            );
+            let (mut c, mut s) = (vec![0.0; m], vec![0.0; m]);
+            damped_rotation_body(t0, h, w, g, &mut c, &mut s);
+            for (i, &t) in x.iter().enumerate() {
+                let e = (-g * t).exp();
+                let (s0, c0) = (w * t).sin_cos();
+                // 7 rotation steps of about an ulp each, plus the rounding of
+                // the direct argument w t itself (|w t| eps in the phase)
+                let tol = (16.0 + 2.0 * (w * t).abs()) * f64::EPSILON * e.max(f64::MIN_POSITIVE);
+                assert!(
+                    (c[i] - c0 * e).abs() <= tol,
+                    "cos at {t}: {} vs {}",
+                    c[i],
+                    c0 * e
+                );
+                assert!(
+                    (s[i] - s0 * e).abs() <= tol,
+                    "sin at {t}: {} vs {}",
+                    s[i],
+                    s0 * e
+                );
+            }
+        }
+        let mut jittered: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        jittered[40] += 1e-6;
+        assert_eq!(uniform_grid(&jittered), None);
+        assert_eq!(uniform_grid(&[1.0, 1.0]), None);
     }
 
     fn ulps(a: f64, b: f64) -> f64 {

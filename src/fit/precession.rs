@@ -13,7 +13,8 @@
 //! E = exp(-t^2 / (2 T2*^2)) (half-width sqrt(2 ln 2) / T2*).
 
 use super::fastmath::{
-    exp, exp_slice, exp_slice_body, sin_cos, sin_cos_slice, sin_cos_slice_body, widest,
+    damped_rotation_body, exp, exp_slice, exp_slice_body, sin_cos, sin_cos_slice,
+    sin_cos_slice_body, uniform_grid, widest,
 };
 use super::model::{Model, Separable};
 use super::params::{Param, Params};
@@ -231,21 +232,30 @@ fn basis_body(
     let (arg, rest) = scratch.split_at_mut(m);
     let (sn, rest) = rest.split_at_mut(m);
     let (cs, e) = rest.split_at_mut(m);
+    // on a uniform grid the exponential envelope's cos E and sin E come by
+    // rotation (one complex product per point)
+    let rotate = (env == Envelope::Exponential)
+        .then(|| uniform_grid(x))
+        .flatten();
     for k in 0..this.n_cos {
         let (w, t2) = (a[2 * k] * 1e-3, a[2 * k + 1]);
-        for (g, &t) in arg.iter_mut().zip(x) {
-            *g = w * t;
-        }
-        sin_cos_slice_body(arg, sn, cs);
         let inv = 1.0 / t2;
-        for (g, &t) in arg.iter_mut().zip(x) {
-            *g = env.arg_scaled(t * inv);
-        }
-        exp_slice_body(arg, e);
-        // cos E and sin E, in place of cos and sin
-        for ((c, s), ei) in cs.iter_mut().zip(sn.iter_mut()).zip(e.iter()) {
-            *c *= ei;
-            *s *= ei;
+        if let Some((t0, h)) = rotate {
+            damped_rotation_body(t0, h, w, inv, cs, sn);
+        } else {
+            for (g, &t) in arg.iter_mut().zip(x) {
+                *g = w * t;
+            }
+            sin_cos_slice_body(arg, sn, cs);
+            for (g, &t) in arg.iter_mut().zip(x) {
+                *g = env.arg_scaled(t * inv);
+            }
+            exp_slice_body(arg, e);
+            // cos E and sin E, in place of cos and sin
+            for ((c, s), ei) in cs.iter_mut().zip(sn.iter_mut()).zip(e.iter()) {
+                *c *= ei;
+                *s *= ei;
+            }
         }
         let col = k * pc;
         phi[col * m..(col + 1) * m].copy_from_slice(cs);
