@@ -129,8 +129,7 @@ fn run_files(kind: ScanKind, common: &Common, tr: &TrJob, trfe: &TrfeJob) -> any
         }
     }
     if let Some(p) = &common.csv {
-        let owned: Vec<FitRecord> = records.iter().map(|r| (*r).clone()).collect();
-        crate::io_util::write_atomic(p, csv_table(&owned).as_bytes())?;
+        crate::io_util::write_atomic(p, csv_table(&records).as_bytes())?;
         eprintln!("wrote {}", p.display());
     }
     if let Some(p) = &common.plot {

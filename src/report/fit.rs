@@ -357,8 +357,8 @@ fn write_adequacy(s: &mut String, a: &Adequacy) {
 }
 
 /// A CSV table over records whose columns are the union of their columns.
-pub fn csv_table(records: &[FitRecord]) -> String {
-    let rows: Vec<Vec<(String, String)>> = records.iter().map(FitRecord::csv_row).collect();
+pub fn csv_table(records: &[&FitRecord]) -> String {
+    let rows: Vec<Vec<(String, String)>> = records.iter().map(|r| r.csv_row()).collect();
     let mut cols: Vec<String> = vec![];
     for r in &rows {
         for (c, _) in r {

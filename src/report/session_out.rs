@@ -1,7 +1,9 @@
 //! Everything a session writes into its output folder:
 //! `results.csv` and `results.json` (one record per fitted scan),
-//! `results.h5` (per fit: data, best fit, residuals, parameters with errors,
-//! the record as JSON, the input's SHA-256; per series: its JSON),
+//! `results.h5` (format version 2; per fit a group with the table `curves`
+//! (delay_ps, data, best_fit, residual per row), the table `parameters`
+//! (value, stderr per row; attributes `names`, `units`), the record as
+//! JSON and the input's SHA-256 as attributes; per series: its JSON),
 //! `gfactor_<n>.json`, figures, and `summary.md` listing what was fitted,
 //! what failed and why. Nothing in them depends on the time of the run.
 
@@ -101,6 +103,63 @@ fn attr(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
         .write_scalar(&v)
 }
 
+/// String attribute `name` holding one string per element of `v`.
+fn attr_list(loc: &hdf5::Location, name: &str, v: &[String]) -> hdf5::Result<()> {
+    let v: Vec<VarLenUnicode> = v
+        .iter()
+        .map(|s| s.parse().map_err(|e| hdf5::Error::from(format!("{e}"))))
+        .collect::<hdf5::Result<_>>()?;
+    loc.new_attr_builder()
+        .with_data(v.as_slice())
+        .create(name)
+        .map(|_| ())
+}
+
+/// Column names of a fit's `curves` table, units in the names.
+const CURVE_COLUMNS: [&str; 4] = ["delay_ps", "data", "best_fit", "residual"];
+
+/// `curves`: one row per delay, the columns [`CURVE_COLUMNS`] (signal in
+/// the input's units): one dataset, not four, for a file written per fit.
+fn write_curves(g: &hdf5::Group, rec: &FitRecord) -> hdf5::Result<()> {
+    let f = &rec.fit;
+    let m = f.x.len();
+    let mut rows = Vec::with_capacity(4 * m);
+    for i in 0..m {
+        rows.extend([f.x[i], f.y[i], f.best_fit[i], f.residual[i]]);
+    }
+    let d = g
+        .new_dataset_builder()
+        .with_data(&ndarray::Array2::from_shape_vec((m, 4), rows).map_err(|e| e.to_string())?)
+        .create("curves")?;
+    attr_list(&d, "columns", &CURVE_COLUMNS.map(String::from))
+}
+
+/// `parameters`: one row per parameter, columns value and stderr (NaN
+/// when there is none); attributes `names` and `units` name the rows.
+fn write_parameters(g: &hdf5::Group, rec: &FitRecord) -> hdf5::Result<()> {
+    let p = &rec.fit.params.0;
+    let rows: Vec<f64> = p
+        .iter()
+        .enumerate()
+        .flat_map(|(j, q)| [q.value, rec.fit.stderr[j].unwrap_or(f64::NAN)])
+        .collect();
+    let d = g
+        .new_dataset_builder()
+        .with_data(&ndarray::Array2::from_shape_vec((p.len(), 2), rows).map_err(|e| e.to_string())?)
+        .create("parameters")?;
+    attr_list(&d, "columns", &["value".into(), "stderr".into()])?;
+    attr_list(
+        &d,
+        "names",
+        &p.iter().map(|q| q.name.clone()).collect::<Vec<_>>(),
+    )?;
+    attr_list(
+        &d,
+        "units",
+        &p.iter().map(|q| q.unit.to_string()).collect::<Vec<_>>(),
+    )
+}
+
 /// Write the HDF5 results file atomically.
 fn write_h5(r: &SessionResult, path: &Path) -> Result<()> {
     crate::io_util::write_with(path, |tmp| write_h5_into(r, tmp))
@@ -111,7 +170,7 @@ fn write_h5_into(r: &SessionResult, tmp: &Path) -> Result<()> {
     {
         let f = create_strong(tmp).map_err(&e)?;
         attr(&f, "format", "spinfit-results").map_err(&e)?;
-        attr(&f, "version", "1").map_err(&e)?;
+        attr(&f, "version", "2").map_err(&e)?;
         attr(
             &f,
             "generator",
@@ -140,29 +199,8 @@ fn write_h5_into(r: &SessionResult, tmp: &Path) -> Result<()> {
             attr(&g, "model", &rec.fit.model).map_err(&e)?;
             attr(&g, "success", &rec.fit.success().to_string()).map_err(&e)?;
             attr(&g, "record_json", &rec.to_json().to_string()).map_err(&e)?;
-            for (name, v, unit) in [
-                ("delay", &rec.fit.x, "ps"),
-                ("data", &rec.fit.y, "signal"),
-                ("best_fit", &rec.fit.best_fit, "signal"),
-                ("residual", &rec.fit.residual, "signal"),
-            ] {
-                let d = g
-                    .new_dataset_builder()
-                    .with_data(v.as_slice())
-                    .create(name)
-                    .map_err(&e)?;
-                attr(&d, "unit", unit).map_err(&e)?;
-            }
-            let pg = g.create_group("parameters").map_err(&e)?;
-            for (j, p) in rec.fit.params.0.iter().enumerate() {
-                let d = pg
-                    .new_dataset_builder()
-                    .with_data(&[p.value, rec.fit.stderr[j].unwrap_or(f64::NAN)][..])
-                    .create(p.name.as_str())
-                    .map_err(&e)?;
-                attr(&d, "unit", p.unit).map_err(&e)?;
-                attr(&d, "columns", "value, stderr").map_err(&e)?;
-            }
+            write_curves(&g, rec).map_err(&e)?;
+            write_parameters(&g, rec).map_err(&e)?;
         }
         let sg = f.create_group("series").map_err(&e)?;
         for (i, s) in r.series.iter().enumerate() {
@@ -222,6 +260,26 @@ pub fn to_json(r: &SessionResult) -> serde_json::Value {
     })
 }
 
+/// Write the records' JSON documents as one pretty-printed array, each
+/// document made and written in turn (memory does not grow with the
+/// session's size), atomically.
+fn write_json_seq(path: &Path, records: &[&FitRecord]) -> Result<()> {
+    use serde::Serializer as _;
+    use std::io::Write as _;
+    crate::io_util::write_with(path, |tmp| {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(tmp)
+            .map_err(|e| Error::io(tmp, e))?;
+        let mut w = std::io::BufWriter::new(f);
+        serde_json::Serializer::pretty(&mut w)
+            .collect_seq(records.iter().map(|r| r.to_json()))
+            .map_err(|e| Error::io(tmp, e.into()))?;
+        w.flush().map_err(|e| Error::io(tmp, e))
+    })
+}
+
 /// Write all outputs of `r` into `out`.
 ///
 /// Outputs are written into `out`, never through it: a symlink at an
@@ -229,25 +287,26 @@ pub fn to_json(r: &SessionResult) -> serde_json::Value {
 /// in the summary.
 pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> Result<()> {
     let out = OutDir::create(out)?;
-    let records: Vec<FitRecord> = r
+    // the records by reference (no copy of their curves), the JSON streamed
+    // one record at a time, and the HDF5 file written beside them
+    let records: Vec<&FitRecord> = r
         .fits
         .iter()
-        .map(|(f, _)| f.record.clone())
+        .map(|(f, _)| &f.record)
         .chain(
             r.series
                 .iter()
-                .flat_map(|s| s.traces.iter().map(|t| t.fitted.record.clone())),
+                .flat_map(|s| s.traces.iter().map(|t| &t.fitted.record)),
         )
         .collect();
-    write_atomic(&out.path("results.csv")?, csv_table(&records).as_bytes())?;
-    let json: Vec<_> = records.iter().map(FitRecord::to_json).collect();
-    write_atomic(
-        &out.path("results.json")?,
-        serde_json::to_string_pretty(&json)
-            .unwrap_or_default()
-            .as_bytes(),
-    )?;
-    write_h5(r, &out.path("results.h5")?)?;
+    let (h5, tables) = rayon::join(
+        || write_h5(r, &out.path("results.h5")?),
+        || -> Result<()> {
+            write_atomic(&out.path("results.csv")?, csv_table(&records).as_bytes())?;
+            write_json_seq(&out.path("results.json")?, &records)
+        },
+    );
+    h5.and(tables)?;
     // figures are the slow part of the output: draw them in parallel
     r.fits
         .par_iter()

@@ -222,17 +222,32 @@ fn an_hdf5_file_of_scans_is_a_session() {
         64,
         "input file hash kept for provenance"
     );
-    let tau = g
-        .dataset("parameters/tau")
+    // format 2: a parameters table (rows named by `names`) and a curves
+    // table (columns named by `columns`)
+    let params = g.dataset("parameters").unwrap();
+    let names = params
+        .attr("names")
         .unwrap()
-        .read_raw::<f64>()
+        .read_raw::<hdf5::types::VarLenUnicode>()
         .unwrap();
+    let row = names.iter().position(|n| n.as_str() == "tau").unwrap();
+    let table = params.read_2d::<f64>().unwrap();
+    let tau = [table[[row, 0]], table[[row, 1]]];
     assert!((tau[0] - 7.76).abs() < 3.0 * tau[1], "tau {tau:?}");
-    let resid = g.dataset("residual").unwrap().read_raw::<f64>().unwrap();
-    assert_eq!(
-        resid.len(),
-        g.dataset("delay").unwrap().read_raw::<f64>().unwrap().len()
-    );
+    let curves = g.dataset("curves").unwrap();
+    let cols = curves
+        .attr("columns")
+        .unwrap()
+        .read_raw::<hdf5::types::VarLenUnicode>()
+        .unwrap();
+    assert_eq!(cols[0].as_str(), "delay_ps");
+    assert_eq!(cols[3].as_str(), "residual");
+    let c = curves.read_2d::<f64>().unwrap();
+    assert_eq!(c.ncols(), 4);
+    // residual = best fit - data, row by row
+    for r in c.rows() {
+        assert!((r[3] - (r[2] - r[1])).abs() <= 1e-12 * r[1].abs().max(1.0));
+    }
 }
 
 #[test]
