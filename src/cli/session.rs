@@ -50,8 +50,11 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
             given.values.insert(k.into(), v.clone());
         }
     }
-    let cfg = Resolver::new(&lab, &given).session_config()?;
     let figures: Figures = a.figures.parse()?;
+    let cfg = crate::session::SessionConfig {
+        figures,
+        ..Resolver::new(&lab, &given).session_config()?
+    };
     let bar = std::sync::OnceLock::new();
     let r = analyse_path(&a.path, &cfg, a.follow_symlinks, &|n| {
         bar.get_or_init(|| super::progress(n, "scans")).inc(1)

@@ -23,46 +23,7 @@ use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Which per-scan figures a session draws (drawing is most of the output's
-/// cost: about 15 ms a PNG). Field-series and g-spectrum figures, a few per
-/// session, are drawn unless `None`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Figures {
-    /// No figures at all.
-    None,
-    /// Only scans whose fit is not trustworthy (did not converge, or has a
-    /// warning): the ones to look at.
-    Failed,
-    /// Every scan.
-    #[default]
-    All,
-}
-
-impl std::str::FromStr for Figures {
-    type Err = Error;
-    fn from_str(v: &str) -> Result<Self> {
-        match v.to_ascii_lowercase().as_str() {
-            "none" => Ok(Figures::None),
-            "failed" => Ok(Figures::Failed),
-            "all" => Ok(Figures::All),
-            _ => Err(Error::setting(
-                "figures",
-                format!("`{v}`, expected none, failed or all"),
-            )),
-        }
-    }
-}
-
-impl Figures {
-    /// Is the figure of this fit drawn?
-    pub fn draws(self, rec: &FitRecord) -> bool {
-        match self {
-            Figures::None => false,
-            Figures::Failed => !rec.fit.success() || !rec.fit.warnings.is_empty(),
-            Figures::All => true,
-        }
-    }
-}
+pub use crate::session::Figures;
 
 /// The markdown image of a scan's figure, or a dash when it is not drawn.
 fn figure_link(figures: Figures, rec: &FitRecord) -> String {

@@ -6,7 +6,7 @@
 //! is listed with its reason.
 
 use crate::error::{Error, Result};
-use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_tr, fit_trfe};
+use crate::pipeline::{FitRecord, Fitted, TrJob, TrfeJob, fit_tr, fit_trfe};
 use crate::scan::{ReadOptions, Scan, ScanKind, Table, read_tables};
 use crate::series::{SeriesConfig, SeriesResult, analyse_with, field_from_name};
 use rayon::prelude::*;
@@ -14,6 +14,60 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub mod settings;
+
+/// Which per-scan figures a session draws (drawing is most of the output's
+/// cost: about 15 ms a PNG). Field-series and g-spectrum figures, a few per
+/// session, are drawn unless `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Figures {
+    /// No figures at all.
+    None,
+    /// Only scans whose fit is not trustworthy (did not converge, or has a
+    /// warning): the ones to look at.
+    Failed,
+    /// Every scan.
+    #[default]
+    All,
+}
+
+impl std::str::FromStr for Figures {
+    type Err = Error;
+    fn from_str(v: &str) -> Result<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "none" => Ok(Figures::None),
+            "failed" => Ok(Figures::Failed),
+            "all" => Ok(Figures::All),
+            _ => Err(Error::setting(
+                "figures",
+                format!("`{v}`, expected none, failed or all"),
+            )),
+        }
+    }
+}
+
+impl Figures {
+    /// `f` with its model curve and spectrum dropped when its figure is
+    /// not drawn (series figures are drawn unless `None`).
+    pub fn keep(self, mut f: Fitted) -> Fitted {
+        self.strip(&mut f);
+        f
+    }
+    /// [`Figures::keep`] in place.
+    pub fn strip(self, f: &mut Fitted) {
+        if !self.draws(&f.record) {
+            f.curve = Default::default();
+            f.spectrum = None;
+        }
+    }
+    /// Is the figure of this fit drawn?
+    pub fn draws(self, rec: &FitRecord) -> bool {
+        match self {
+            Figures::None => false,
+            Figures::Failed => !rec.fit.success() || !rec.fit.warnings.is_empty(),
+            Figures::All => true,
+        }
+    }
+}
 
 /// Settings of a session run.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +81,10 @@ pub struct SessionConfig {
     pub kinds: Vec<(String, ScanKind)>,
     /// Where each setting came from, for the summary.
     pub settings: Vec<String>,
+    /// The figures that will be drawn: the model curves and spectra of the
+    /// other fits are dropped as soon as each is fitted (memory then stays
+    /// flat in the number of scans).
+    pub figures: Figures,
 }
 
 /// One input scan with its provenance.
@@ -284,7 +342,7 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
         .into_par_iter()
         .map(|(s, h)| {
             let src = s.source.clone();
-            let r = fit_tr(s, &cfg.tr);
+            let r = fit_tr(s, &cfg.tr).map(|f| cfg.figures.keep(f));
             tick();
             (src, r, h)
         })
@@ -303,7 +361,13 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
             let scans: Vec<Scan> = members.into_iter().map(|m| m.0).collect();
             let srcs: Vec<String> = scans.iter().map(|s| s.source.clone()).collect();
             match analyse_with(scans, &cfg.series, tick) {
-                Ok(r) => {
+                Ok(mut r) => {
+                    if cfg.figures == Figures::None {
+                        let fitted = r.traces.iter_mut().map(|t| &mut t.fitted);
+                        fitted
+                            .chain(r.zero_field.iter_mut())
+                            .for_each(|f| cfg.figures.strip(f));
+                    }
                     failures.extend(r.failures.iter().cloned());
                     series.push(r);
                 }
@@ -327,7 +391,8 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
                 None => {
                     crate::series::scan_field(&s, job.field_from).and_then(|_| fit_trfe(s, &job))
                 }
-            };
+            }
+            .map(|f| cfg.figures.keep(f));
             tick();
             (src, r, h)
         })
