@@ -265,12 +265,12 @@ pub(crate) fn damped_rotation_body(
     let (mut s0, mut c0, mut e0) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
     for b in (0..m).step_by(BLOCK) {
         let head = LANES.min(m - b);
-        for k in 0..head {
-            arg[k] = w * (t0 + (b + k) as f64 * h);
+        for (k, a) in arg[..head].iter_mut().enumerate() {
+            *a = w * (t0 + (b + k) as f64 * h);
         }
         sin_cos_slice_body(&arg[..head], &mut s0[..head], &mut c0[..head]);
-        for k in 0..head {
-            arg[k] = -g * (t0 + (b + k) as f64 * h);
+        for (k, a) in arg[..head].iter_mut().enumerate() {
+            *a = -g * (t0 + (b + k) as f64 * h);
         }
         exp_slice_body(&arg[..head], &mut e0[..head]);
         for k in 0..head {

@@ -529,7 +529,7 @@ pub(crate) fn finish<M: Model + ?Sized>(
 /// (J^T J)^-1 by SVD of the column-major m-row Jacobian `j`; `None` when
 /// J is rank deficient (condition > 1e14).
 fn covariance(mut j: Vec<f64>, m: usize) -> Option<DMatrix<f64>> {
-    let n = if m == 0 { 0 } else { j.len() / m };
+    let n = j.len().checked_div(m).unwrap_or(0);
     if n == 0 {
         return Some(DMatrix::zeros(0, 0));
     }
