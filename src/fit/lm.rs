@@ -581,6 +581,10 @@ fn householder_r(a: &mut [f64], m: usize, n: usize) -> DMatrix<f64> {
         let v = &mut done[k * m + k..];
         let norm = dot(v, v).sqrt();
         if norm == 0.0 {
+            // nothing to reflect: row k of R is the columns' row k as it is
+            for (jj, col) in rest.chunks(m).enumerate() {
+                r[(k, k + 1 + jj)] = col[k];
+            }
             continue;
         }
         let alpha = if v[0] > 0.0 { -norm } else { norm };
