@@ -255,6 +255,9 @@ pub fn analyse_with(
                     omega_err: k.omega.stderr,
                     t2: k.t2.value,
                     t2_err: k.t2.stderr,
+                    hwhm: k.hwhm.value,
+                    hwhm_err: k.hwhm.stderr,
+                    sigma_w: k.sigma_w.map(|q| (q.value, q.stderr)),
                 });
             }
         }

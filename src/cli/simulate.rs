@@ -94,9 +94,19 @@ pub struct SimTrfe {
     /// Phase per carrier in rad (repeat in the order of --carrier).
     #[arg(long, allow_hyphen_values = true)]
     pub phase: Vec<f64>,
-    /// Dephasing envelope: exponential (eq. 2) or gaussian.
+    /// Dephasing envelope of each carrier's T2: exponential (eq. 2) or
+    /// gaussian.
     #[arg(long, default_value = "exponential")]
     pub envelope: String,
+    /// Gaussian spread of |g| per carrier (standard deviation, repeat in
+    /// the order of --carrier): the envelope gains exp(-(sigma_w t)^2 / 2),
+    /// sigma_w = dg mu_B B / hbar (with the exponential one: a Voigt line).
+    #[arg(long)]
+    pub g_spread: Vec<f64>,
+    /// Lorentzian spread of |g| per carrier (half-width, repeat in the order
+    /// of --carrier): 1/T2* = 1/T2 + dg mu_B B / hbar (eq. 3).
+    #[arg(long)]
+    pub g_lorentz: Vec<f64>,
     /// Non-oscillating exponential under the cosines, AMPLITUDE:TAU, e.g. 0.3:400ps.
     #[arg(long, allow_hyphen_values = true)]
     pub background: Option<String>,
@@ -227,6 +237,8 @@ pub fn run(c: SimCommand) -> anyhow::Result<i32> {
                 background,
                 drift: a.drift,
                 repetition_ps: parse_opt::<Time>("repetition", &a.repetition)?.map(Time::ps),
+                g_spread: a.g_spread.clone(),
+                g_lorentz: a.g_lorentz.clone(),
             };
             let mut sim = simulate_trfe(&truth, &grid, a.common.snr, a.common.seed)?;
             if let Some(e) = &a.energy {

@@ -21,6 +21,7 @@
 use super::guess::{StartGrid, linear_amplitudes};
 use super::lm::{self, LmOptions, fit};
 use super::model::Model;
+use super::params::Params;
 use super::precession::{Envelope, Precession};
 use super::result::FitResult;
 use crate::error::{Error, Result};
@@ -86,7 +87,8 @@ enum Feature {
     Phase,
     Decay,
     Offset,
-    Envelope,
+    /// Change the envelope to this one.
+    Envelope(Envelope),
 }
 
 impl Feature {
@@ -96,12 +98,7 @@ impl Feature {
             Feature::Phase => m.phase = !m.phase,
             Feature::Decay => m.decay = !m.decay,
             Feature::Offset => m.offset = !m.offset,
-            Feature::Envelope => {
-                m.envelope = match m.envelope {
-                    Envelope::Exponential => Envelope::Gaussian,
-                    Envelope::Gaussian => Envelope::Exponential,
-                }
-            }
+            Feature::Envelope(e) => m.envelope = e,
         }
         m
     }
@@ -120,7 +117,7 @@ impl Freedom {
             }
         }
         if self.envelope.is_none() {
-            v.push(Feature::Envelope);
+            v.extend([Envelope::Gaussian, Envelope::Voigt].map(Feature::Envelope));
         }
         v
     }
@@ -135,14 +132,14 @@ impl Freedom {
         }
     }
     /// The richest candidate with `n_cos` cosines: free features on, the
-    /// envelope of `like`.
-    pub fn richest(&self, n_cos: usize, like: &Precession) -> Precession {
+    /// Voigt envelope unless the envelope is fixed.
+    pub fn richest(&self, n_cos: usize) -> Precession {
         Precession {
             n_cos,
             phase: self.phase != Choice::Off,
             decay: self.decay != Choice::Off,
             offset: self.offset != Choice::Off,
-            envelope: self.envelope.unwrap_or(like.envelope),
+            envelope: self.envelope.unwrap_or(Envelope::Voigt),
         }
     }
 }
@@ -271,8 +268,10 @@ impl Precession {
         if self.offset {
             s.push_str(" + offset");
         }
-        if self.envelope == Envelope::Gaussian {
-            s.push_str(", Gaussian envelope");
+        match self.envelope {
+            Envelope::Gaussian => s.push_str(", Gaussian envelope"),
+            Envelope::Voigt => s.push_str(", Voigt envelope"),
+            Envelope::Exponential => {}
         }
         s
     }
@@ -321,7 +320,7 @@ fn order(model: &Precession, tr: &Trace, best: FitResult) -> FitResult {
     if model.n_cos != 2 || best.value("omega_1") >= best.value("omega_2") {
         return best;
     }
-    let per = 3 + model.phase as usize;
+    let per = model.per();
     let mut p = best.params.clone();
     for j in 0..per {
         let v = p.0[j].value;
@@ -405,6 +404,9 @@ fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result
                 q.value = tr.grid.decay_tau();
             }
         }
+        if w.model.envelope != model.envelope {
+            restart_envelope(&w.model, &w.fit.params, model, &mut p);
+        }
         (w.model.n_cos == model.n_cos && linear_amplitudes(model, &mut p, tr.t, tr.y).is_some())
             .then_some(p)
     });
@@ -458,6 +460,23 @@ fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result
     })
 }
 
+/// Start a candidate's dephasing parameters from a parent with another
+/// envelope: the same line width ([`Envelope::restart`]).
+fn restart_envelope(from: &Precession, fp: &Params, to: &Precession, p: &mut Params) {
+    for k in 0..to.n_cos.min(from.n_cos) {
+        let t2 = fp.value(&from.pname("t2", k));
+        let sig = fp.get(&from.pname("sigma_w", k)).map_or(0.0, |q| q.value);
+        let (t2n, sn) = from.envelope.restart(t2, sig, to.envelope);
+        for q in p.0.iter_mut() {
+            if q.name == to.pname("t2", k) {
+                q.value = t2n.clamp(q.min, q.max);
+            } else if q.name == to.pname("sigma_w", k) {
+                q.value = sn.clamp(q.min, q.max);
+            }
+        }
+    }
+}
+
 fn describe(crit: Criterion, g: f64) -> String {
     match crit {
         Criterion::FTest(_) => format!("F-test -log10 p = {g:.1}"),
@@ -484,7 +503,11 @@ pub fn climb(
         let mut cands = vec![];
         for (k, f) in free.iter().enumerate() {
             let m = f.flip(&cur.model);
-            cands.push((k, fit_candidate(tr, &m, Some(&cur))?));
+            // a candidate on an earlier rung lost to the current model's
+            // ancestry already: it cannot beat the current one
+            if m != cur.model && !tried(rungs, &m) {
+                cands.push((k, fit_candidate(tr, &m, Some(&cur))?));
+            }
         }
         let best = cands
             .iter()

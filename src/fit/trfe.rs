@@ -11,9 +11,14 @@
 //!   p < alpha);
 //! - converged: errors exist, nothing on a bound;
 //! - amplitude: both amplitudes above 3 sigma;
+//! - envelope: two cosines split by about a line width imitate one carrier
+//!   under a faster-than-exponential (g-spread) envelope, so the pair must
+//!   also beat the best one-carrier model with the Voigt envelope by the
+//!   margin (passed when that model has no g spread: sigma_w on its bound 0);
 //! - resolved: |omega_1 - omega_2| exceeds the mean of the two lines'
 //!   half-widths (1/T2* for the exponential envelope, sqrt(2 ln 2)/T2* for
-//!   the Gaussian) and 3 standard errors of the difference;
+//!   the Gaussian, the Voigt width of [`super::precession`]) and 3 standard
+//!   errors of the difference;
 //! - dephasing: each T2* lasts at least [`MIN_T2_PERIODS`] of its period.
 //!
 //! Otherwise one component is reported with the test the second failed.
@@ -30,7 +35,7 @@ use super::ladder::{
 use super::lm::LmOptions;
 use super::lm::fit;
 use super::model::Model;
-use super::precession::Precession;
+use super::precession::{Envelope, Precession};
 use super::result::FitResult;
 use super::spectrum::{Spectrum, spectrum};
 use crate::error::{Error, Result};
@@ -157,9 +162,45 @@ pub struct Selection {
 pub struct Carrier {
     pub amplitude: Quantity,
     pub omega: Quantity,
+    /// T2* (exponential, Gaussian envelope), or the homogeneous T2 (Voigt).
     pub t2: Quantity,
     /// |g| = omega / (mu_B B / hbar), when the field is known.
     pub g: Option<Quantity>,
+    /// Voigt envelope: the Gaussian spread of Larmor frequencies (rad/ns).
+    pub sigma_w: Option<Quantity>,
+    /// Voigt envelope and a known field: dg_inh = sigma_w / (mu_B B / hbar).
+    pub dg_inh: Option<Quantity>,
+    /// Half-width at half maximum of the line (rad/ns): 1/T2* for the
+    /// exponential envelope; its error from the covariance of T2 and sigma_w.
+    pub hwhm: Quantity,
+}
+
+/// Component `k`'s line half-width with its error, propagated through the
+/// T2 and sigma_w covariance (central differences of the width).
+fn line_hwhm(model: &Precession, fit: &FitResult, k: usize) -> Quantity {
+    let (nt, ns) = (model.pname("t2", k), model.pname("sigma_w", k));
+    let (t2, et) = (fit.value(&nt), fit.err(&nt));
+    let (sw, es) = if model.voigt() {
+        (fit.value(&ns), fit.err(&ns))
+    } else {
+        (0.0, 0.0)
+    };
+    let env = model.envelope;
+    let h = env.hwhm(t2, sw);
+    let dt = (env.hwhm(t2 * (1.0 + 1e-6), sw) - env.hwhm(t2 * (1.0 - 1e-6), sw)) / (2e-6 * t2);
+    let ds = if model.voigt() {
+        let d = 1e-6 * sw.max(1e-9);
+        (env.hwhm(t2, sw + d) - env.hwhm(t2, (sw - d).max(0.0))) / (sw + d - (sw - d).max(0.0))
+    } else {
+        0.0
+    };
+    let r = if model.voigt() {
+        fit.correlation(&nt, &ns)
+    } else {
+        0.0
+    };
+    let var = (dt * et).powi(2) + (ds * es).powi(2) + 2.0 * r * dt * et * ds * es;
+    Quantity::new(h, var.max(0.0).sqrt(), "rad/ns")
 }
 
 /// Result of a TRFE fit.
@@ -183,7 +224,12 @@ pub struct TrfeOutcome {
 
 /// Tests of the two-component candidate `two` against the best
 /// one-component candidate `one`.
-fn second_checks(cfg: &TrfeConfig, one: &Candidate, two: &Candidate) -> Vec<Check> {
+fn second_checks(
+    cfg: &TrfeConfig,
+    one: &Candidate,
+    voigt: Option<&Candidate>,
+    two: &Candidate,
+) -> Vec<Check> {
     let f = &two.fit;
     let mut v = vec![];
     let (ok, detail) = match cfg.criterion {
@@ -212,6 +258,7 @@ fn second_checks(cfg: &TrfeConfig, one: &Candidate, two: &Candidate) -> Vec<Chec
         passed: ok,
         detail,
     });
+    v.push(envelope_check(cfg, voigt, two));
     v.push(Check {
         name: "converged",
         passed: two.converged(),
@@ -246,17 +293,22 @@ fn second_checks(cfg: &TrfeConfig, one: &Candidate, two: &Candidate) -> Vec<Chec
     let (w1, w2) = (f.value("omega_1"), f.value("omega_2"));
     let (t1, t2) = (f.value("t2_1"), f.value("t2_2"));
     let sep = (w1 - w2).abs();
+    // the sum of the two half-widths: closer lines beat only after their
+    // envelopes have died, and a g-spread envelope on one line imitates them
     // the mean of the two half-widths: two Lorentzians of half-widths
     // g1, g2 show two maxima only when they are further apart than about
     // (g1 + g2) / 2 (for equal heights)
-    let width = 0.5 * (m.envelope.hwhm(t1) + m.envelope.hwhm(t2));
+    let sig = |k| f.params.get(&m.pname("sigma_w", k)).map_or(0.0, |q| q.value);
+    let width = 0.5 * (m.envelope.hwhm(t1, sig(0)) + m.envelope.hwhm(t2, sig(1)));
     let sep_err = f.err("omega_1").hypot(f.err("omega_2"));
     let resolved = sep > width && sep > 3.0 * sep_err;
     v.push(Check {
         name: "resolved",
         passed: resolved,
         detail: format!(
-            "frequencies {w1:.2} and {w2:.2} rad/ns differ by {sep:.2} rad/ns; the lines' mean half-width is {width:.2} rad/ns, the error of the difference {sep_err:.2} rad/ns (needs more than the mean half-width and 3 errors)"
+            "frequencies {w1:.2} and {w2:.2} rad/ns differ by {sep:.2} rad/ns = {:.2} of the lines' mean half-width ({width:.2} rad/ns) and {:.1} errors of the difference (needs more than 1 and 3)",
+            sep / width,
+            sep / sep_err
         ),
     });
     let short: Vec<String> = [(w1, t1), (w2, t2)]
@@ -281,6 +333,40 @@ fn second_checks(cfg: &TrfeConfig, one: &Candidate, two: &Candidate) -> Vec<Chec
         },
     });
     v
+}
+
+/// The pair against the best one-carrier Voigt candidate `voigt` (None when
+/// the envelope is fixed or no such candidate was fitted).
+fn envelope_check(cfg: &TrfeConfig, voigt: Option<&Candidate>, two: &Candidate) -> Check {
+    let (passed, detail) = match voigt {
+        None => (true, "the envelope is fixed: no one-carrier Voigt model to compare".into()),
+        Some(v) if !v.converged() => (
+            true,
+            format!(
+                "one carrier with the Voigt envelope shows no g spread ({})",
+                v.fit.problems()
+            ),
+        ),
+        Some(v) => {
+            let c = match cfg.criterion {
+                Criterion::Aic => Criterion::Aic,
+                _ => Criterion::Bic,
+            };
+            let g = v.score(c) - two.score(c);
+            (
+                g >= SECOND_COMPONENT_MARGIN,
+                format!(
+                    "{c} lower by {g:.1} than one carrier with a g spread ({}; needs {SECOND_COMPONENT_MARGIN})",
+                    v.model.name_short()
+                ),
+            )
+        }
+    };
+    Check {
+        name: "envelope",
+        passed,
+        detail,
+    }
 }
 
 fn selection(cfg: &TrfeConfig, one: &Candidate, two: &Candidate, checks: Vec<Check>) -> Selection {
@@ -337,7 +423,7 @@ fn choose(
         Components::Two => Ok((climb_from_simplest(tr, fr, crit, 2, rungs)?, None)),
         Components::Auto => {
             let mut one = climb_from_simplest(tr, fr, crit, 1, rungs)?;
-            let rich = fr.richest(1, &one.model);
+            let rich = fr.richest(1);
             if !tried(rungs, &rich) {
                 let c = fit_candidate(tr, &rich, Some(&one))?;
                 let ok = c.converged() && c.score(crit) < one.score(crit);
@@ -376,7 +462,8 @@ fn choose(
             if two.converged() && one.score(crit) - two.score(crit) > 0.0 {
                 two = climb(tr, fr, crit, two, rungs)?;
             }
-            let checks = second_checks(cfg, &one, &two);
+            let voigt = best_voigt_one(tr, crit);
+            let checks = second_checks(cfg, &one, voigt.as_ref(), &two);
             let sel = selection(cfg, &one, &two, checks);
             Ok(if sel.chosen == 2 {
                 (two, Some(sel))
@@ -385,6 +472,19 @@ fn choose(
             })
         }
     }
+}
+
+/// The best one-carrier Voigt candidate fitted on this trace (converged
+/// first, then by the criterion).
+fn best_voigt_one(tr: &Trace, crit: Criterion) -> Option<Candidate> {
+    tr.seen
+        .borrow()
+        .iter()
+        .filter(|c| c.model.n_cos == 1 && c.model.envelope == Envelope::Voigt)
+        .min_by(|a, b| {
+            (!a.converged(), a.score(crit)).partial_cmp(&(!b.converged(), b.score(crit))).unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .cloned()
 }
 
 /// At B = 0 there is no precession (eq. 1 gives omega_L = 0): the trace is
@@ -519,11 +619,14 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
                 Quantity::new(fit.value(&n), fit.err(&n), unit)
             };
             let omega = q("omega", "rad/ns");
+            let sigma_w = model.voigt().then(|| q("sigma_w", "rad/ns"));
+            let g = |w: &Quantity| cfg.field_t.map(|b| g_from_omega(w.value, w.stderr, b.abs()));
             Carrier {
+                hwhm: line_hwhm(&model, &fit, k),
                 amplitude: q("amplitude", "signal"),
-                g: cfg
-                    .field_t
-                    .map(|b| g_from_omega(omega.value, omega.stderr, b.abs())),
+                g: g(&omega),
+                dg_inh: sigma_w.as_ref().and_then(g),
+                sigma_w,
                 omega,
                 t2: q("t2", "ps"),
             }

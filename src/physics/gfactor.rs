@@ -10,6 +10,15 @@
 //!   from the slope. Convention: Lorentzian (exponential envelope) spread,
 //!   dg the half-width of the g distribution, as eq. (3).
 //!
+//!   With a Voigt envelope 1/T2* is the line's half-width (the Lorentzian
+//!   part alone for the homogeneous T2 would miss the g spread).
+//! - The single-trace route (Voigt envelope): sigma_w(B) = dg_inh mu_B B /
+//!   hbar, a weighted line through the origin; dg_inh is the standard
+//!   deviation of a Gaussian g distribution. Its half-width sqrt(2 ln 2)
+//!   dg_inh is compared with eq. (3)'s dg (a half-width too): they agree when
+//!   they differ by less than 2 combined errors (the Gaussian part alone is
+//!   compared, so a Lorentzian g spread beside it shows as disagreement).
+//!
 //! Errors of weighted fits use the per-point errors as absolute; the
 //! reduced chi-square is reported so that scatter beyond them is visible.
 
@@ -19,7 +28,9 @@ use crate::error::{Error, Result};
 /// The convention of dg, stated in every output.
 pub const DG_CONVENTION: &str = "Lorentzian: 1/T2*(B) = 1/T2*(0) + dg mu_B B/hbar (eq. 3), dg = half-width of the g distribution";
 
-/// One component of one trace: field (T), omega (rad/ns) and T2* (ps) with errors.
+/// One component of one trace: field (T), omega (rad/ns) and T2* (ps) with
+/// errors; the line half-width (rad/ns, 1/T2* for the exponential
+/// envelope) and, from a Voigt envelope, sigma_w (rad/ns) with errors.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Point {
     pub field_t: f64,
@@ -27,6 +38,25 @@ pub struct Point {
     pub omega_err: f64,
     pub t2: f64,
     pub t2_err: f64,
+    pub hwhm: f64,
+    pub hwhm_err: f64,
+    pub sigma_w: Option<(f64, f64)>,
+}
+
+impl Point {
+    /// A point of an exponential-envelope fit: half-width 1/T2*.
+    pub fn exponential(field_t: f64, omega: (f64, f64), t2: (f64, f64)) -> Point {
+        Point {
+            field_t,
+            omega: omega.0,
+            omega_err: omega.1,
+            t2: t2.0,
+            t2_err: t2.1,
+            hwhm: 1e3 / t2.0,
+            hwhm_err: 1e3 * t2.1 / (t2.0 * t2.0),
+            sigma_w: None,
+        }
+    }
 }
 
 /// A weighted straight line y = a + b x.
@@ -108,8 +138,13 @@ pub struct CarrierSeries {
     /// g-factor spread dg and dg/|g| from eq. (3).
     pub dg: Option<Quantity>,
     pub dg_relative: Option<Quantity>,
+    /// Gaussian g spread (standard deviation) from sigma_w(B), Voigt fits.
+    pub dg_inh: Option<Quantity>,
+    /// eq. (3)'s dg against sqrt(2 ln 2) dg_inh, in words.
+    pub dg_agreement: Option<String>,
     pub redchi_omega: f64,
     pub redchi_t2: f64,
+    pub redchi_sigma_w: f64,
     /// Points used (at or above the threshold) and left out (below it).
     pub used: Vec<Point>,
     pub excluded: Vec<Point>,
@@ -158,8 +193,8 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
                 Quantity::new(l.slope.value / k, l.slope.stderr / k, ""),
             )
         });
-    let inv: Vec<f64> = used.iter().map(|p| 1.0 / p.t2).collect();
-    let sinv: Vec<f64> = used.iter().map(|p| p.t2_err / (p.t2 * p.t2)).collect();
+    let inv: Vec<f64> = used.iter().map(|p| p.hwhm * 1e-3).collect();
+    let sinv: Vec<f64> = used.iter().map(|p| p.hwhm_err * 1e-3).collect();
     let t2line = if used.len() >= 3 && nb >= 2 {
         weighted_line(&b, &inv, &sinv, false, ("1/ps", "1/ps/T")).ok()
     } else {
@@ -181,20 +216,60 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
         }
         None => (None, None, None, f64::NAN),
     };
+    let (dg_inh, redchi_sigma_w) = spread_route(&used);
     Ok(CarrierSeries {
         carrier: carrier.to_string(),
         g,
         intercept_check,
         t2_zero_field,
+        dg_agreement: dg.zip(dg_inh).map(|(a, b)| agreement(a, b)),
         dg,
         dg_relative,
+        dg_inh,
         redchi_omega: origin.redchi,
         redchi_t2,
+        redchi_sigma_w,
         used,
         excluded,
         distinct_fields: nb,
         convention: DG_CONVENTION,
     })
+}
+
+/// The single-trace route: sigma_w(B) through the origin over the points
+/// with a sigma_w, at two distinct fields or more; dg_inh and the reduced
+/// chi-square.
+fn spread_route(used: &[Point]) -> (Option<Quantity>, f64) {
+    let with: Vec<(f64, (f64, f64))> = used
+        .iter()
+        .filter_map(|p| p.sigma_w.map(|s| (p.field_t, s)))
+        .collect();
+    if distinct_fields(with.iter().map(|w| w.0)) < 2 {
+        return (None, f64::NAN);
+    }
+    let b: Vec<f64> = with.iter().map(|w| w.0).collect();
+    let s: Vec<f64> = with.iter().map(|w| w.1.0).collect();
+    let e: Vec<f64> = with.iter().map(|w| w.1.1).collect();
+    let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
+    match weighted_line(&b, &s, &e, true, ("rad/ns", "rad/ns/T")) {
+        Ok(l) => (
+            Some(Quantity::new(l.slope.value / k, l.slope.stderr / k, "")),
+            l.redchi,
+        ),
+        Err(_) => (None, f64::NAN),
+    }
+}
+
+/// eq. (3)'s dg (half-width) against the half-width sqrt(2 ln 2) dg_inh.
+fn agreement(dg: Quantity, dg_inh: Quantity) -> String {
+    let k = (2.0 * std::f64::consts::LN_2).sqrt();
+    let h = Quantity::new(k * dg_inh.value, k * dg_inh.stderr, "");
+    let z = (dg.value - h.value) / dg.stderr.hypot(h.stderr);
+    format!(
+        "{}: eq. (3) dg = {dg} against sqrt(2 ln 2) dg_inh = {h} (half-widths of g), {:.1} combined errors apart",
+        if z.abs() <= 2.0 { "agree" } else { "disagree" },
+        z.abs()
+    )
 }
 
 /// Which carrier precesses faster.
@@ -282,13 +357,7 @@ mod tests {
             .iter()
             .map(|&b| {
                 let t2 = 1.0 / (1.0 / 330.0 + 0.22 * k * b / 1000.0);
-                Point {
-                    field_t: b,
-                    omega: 1.41 * k * b,
-                    omega_err: 0.1,
-                    t2,
-                    t2_err: 5.0,
-                }
+                Point::exponential(b, (1.41 * k * b, 0.1), (t2, 5.0))
             })
             .collect();
         let s = analyse_carrier("electron", &pts, 0.1).unwrap();

@@ -67,7 +67,12 @@ impl FitRecord {
                 .iter()
                 .map(|c| {
                     let g = c.g.map_or(String::new(), |g| format!(", |g| = {g}"));
-                    format!("omega = {}, T2* = {}{g}", c.omega, c.t2)
+                    let d = match (&c.sigma_w, &c.dg_inh) {
+                        (_, Some(d)) => format!(", dg_inh = {d}"),
+                        (Some(w), None) => format!(", sigma_w = {w}"),
+                        _ => String::new(),
+                    };
+                    format!("omega = {}, T2* = {}{g}{d}", c.omega, c.t2)
                 })
                 .collect(),
         }

@@ -11,7 +11,7 @@
 //!   "parameters": {NAME: {"value", "stderr", "unit", "vary", "at_bound", "min", "max"}},
 //!   "results": TR: {"lifetimes": [{"tau", "rate", "amplitude"}]}
 //!              TRFE: {"field": {value, stderr, unit} | null,
-//!                     "components": [{"omega", "t2", "amplitude", "g"}]},
+//!                     "components": [{"omega", "t2", "amplitude", "g", "sigma_w", "dg_inh"}]},
 //!   "selection": null | {"chosen", "criterion", "aic", "bic", "chisqr",
 //!                        "f_statistic", "p_value", "reason",
 //!                        "checks": [{"name", "passed", "detail"}]},
@@ -209,6 +209,12 @@ impl FitRecord {
                     if let Some(g) = &c.g {
                         let _ = write!(s, ", |g| = {}", g);
                     }
+                    if let Some(w) = &c.sigma_w {
+                        let _ = write!(s, ", g spread sigma_w = {w}");
+                    }
+                    if let Some(d) = &c.dg_inh {
+                        let _ = write!(s, ", dg_inh = {d}");
+                    }
                     let _ = writeln!(s);
                 }
             }
@@ -282,6 +288,12 @@ impl FitRecord {
                     q(&mut row, &format!("t2_{}", k + 1), &c.t2);
                     if let Some(g) = &c.g {
                         q(&mut row, &format!("g_{}", k + 1), g);
+                    }
+                    if let Some(w) = &c.sigma_w {
+                        q(&mut row, &format!("sigma_w_{}", k + 1), w);
+                    }
+                    if let Some(d) = &c.dg_inh {
+                        q(&mut row, &format!("dg_inh_{}", k + 1), d);
                     }
                 }
             }

@@ -101,6 +101,16 @@ impl SeriesResult {
                     let _ = writeln!(s, "        T2*(B): fewer than 3 fields, eq. 3 not fitted");
                 }
             }
+            if let Some(d) = &c.dg_inh {
+                let _ = writeln!(
+                    s,
+                    "        sigma_w(B) = dg_inh mu_B B / hbar (Voigt envelopes): dg_inh = {d} (Gaussian standard deviation of g), reduced chi-square {:.3}",
+                    c.redchi_sigma_w
+                );
+            }
+            if let Some(a) = &c.dg_agreement {
+                let _ = writeln!(s, "        {a}");
+            }
         }
         let _ = writeln!(s, "    dg convention: {DG_CONVENTION}");
         if let Some((f, cs, _)) = &self.global {

@@ -9,7 +9,10 @@
 //!   omega_i = |g_i| mu_B B / hbar, zero before the pump.
 //!
 //! What real scans carry, each optional and written to the header:
-//! - TRFE: a phase per carrier, a Gaussian envelope (a Gaussian g spread),
+//! - TRFE: a phase per carrier, a Gaussian envelope, a Gaussian and a
+//!   Lorentzian spread of g per carrier (the first multiplies the envelope
+//!   by exp(-(sigma_w t)^2 / 2), the second adds dg mu_B B / hbar to
+//!   1/T2; [`ensemble_case`] draws the family of the ensemble trial),
 //!   a non-oscillating exponential background, and the previous pulse's
 //!   spins at negative delays (repetition period T_rep: the signal at delay
 //!   t also holds the pulse of t + T_rep, resonant spin amplification);
@@ -34,6 +37,9 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, Normal};
 use std::fmt::Write as _;
 use std::path::Path;
+
+mod ensemble;
+pub use ensemble::{EnsembleCase, EnsembleScore, ensemble_case};
 
 /// Stage-like delay grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,6 +217,13 @@ pub struct TrfeTruth {
     pub drift: f64,
     /// Laser repetition period (ps): the previous pulse's spins at negative delays.
     pub repetition_ps: Option<f64>,
+    /// Gaussian spread of |g| per carrier (standard deviation; missing
+    /// entries are 0): the envelope gains exp(-(sigma_w t)^2 / 2) with
+    /// sigma_w = dg_inh mu_B B / hbar.
+    pub g_spread: Vec<f64>,
+    /// Lorentzian spread of |g| per carrier (half-width; missing entries
+    /// are 0): eq. 3's rate dg mu_B B / hbar added to 1/T2.
+    pub g_lorentz: Vec<f64>,
 }
 
 impl TrfeTruth {
@@ -225,11 +238,21 @@ impl TrfeTruth {
             .enumerate()
             .map(|(k, &(g, t2, a))| {
                 let phi = self.phases.get(k).copied().unwrap_or(0.0);
+                let sw = omega_from_g(self.spread(k), self.field_t) * x * 1e-3;
                 a * (omega_from_g(g, self.field_t) * x * 1e-3 + phi).cos()
-                    * self.envelope.arg(x, t2).exp()
+                    * (self.envelope.arg(x, self.t2_star(k, t2)) - 0.5 * sw * sw).exp()
             })
             .sum();
         osc + self.background.map_or(0.0, |(a, tau)| a * (-x / tau).exp())
+    }
+    /// Carrier `k`'s Gaussian g spread (0 when not given).
+    fn spread(&self, k: usize) -> f64 {
+        self.g_spread.get(k).copied().unwrap_or(0.0)
+    }
+    /// Carrier `k`'s T2* from its T2 and Lorentzian g spread (eq. 3).
+    pub fn t2_star(&self, k: usize, t2: f64) -> f64 {
+        let dg = self.g_lorentz.get(k).copied().unwrap_or(0.0);
+        1.0 / (1.0 / t2 + omega_from_g(dg, self.field_t) * 1e-3)
     }
     /// The signal at delay `x`: this pulse, and the previous one when the
     /// repetition period is given.
@@ -457,6 +480,14 @@ pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Res
             ));
         }
     }
+    for (what, v) in [("g_spread", &truth.g_spread), ("g_lorentz", &truth.g_lorentz)] {
+        if v.len() > truth.carriers.len() || v.iter().any(|d| !(d.is_finite() && *d >= 0.0)) {
+            return Err(Error::setting(
+                what,
+                format!("{v:?}: expected at most one spread >= 0 per carrier"),
+            ));
+        }
+    }
     if let Some(t) = truth.repetition_ps
         && !(t.is_finite() && t > 0.0)
     {
@@ -491,6 +522,17 @@ pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Res
         let phi = truth.phases.get(k).copied().unwrap_or(0.0);
         if phi != 0.0 {
             meta.insert(&format!("truth.phase{sfx}"), &format!("{phi} rad"));
+        }
+        let dg = truth.spread(k);
+        if dg > 0.0 {
+            meta.insert(&format!("truth.g_spread{sfx}"), &format!("{dg}"));
+            let sw = omega_from_g(dg, truth.field_t);
+            meta.insert(&format!("truth.sigma_w{sfx}"), &format!("{sw} rad/ns"));
+        }
+        if let Some(&dl) = truth.g_lorentz.get(k).filter(|d| **d > 0.0) {
+            meta.insert(&format!("truth.g_lorentz{sfx}"), &format!("{dl}"));
+            let ts = truth.t2_star(k, *t2);
+            meta.insert(&format!("truth.t2_star{sfx}"), &format!("{ts} ps"));
         }
     }
     meta.insert("truth.offset", &format!("{}", truth.offset));

@@ -10,7 +10,7 @@
 use crate::fit::fastmath::{exp, sin_cos_slice};
 use crate::fit::model::Model;
 use crate::fit::params::Params;
-use crate::fit::precession::Precession;
+use crate::fit::precession::{Envelope, Precession};
 use crate::fit::spectrum::Spectrum;
 use crate::fit::varpro::solve_linear;
 use nalgebra::{DMatrix, DVector};
@@ -214,10 +214,20 @@ impl StartGrid {
                         .find(|q| q.name == model.pname("omega", k))
                         .unwrap()
                         .value = *wk;
-                    p.0.iter_mut()
-                        .find(|q| q.name == model.pname("t2", k))
-                        .unwrap()
-                        .value = t2;
+                    // the grid's T2 is an exponential envelope's, taken
+                    // as is by the others but split by the Voigt one
+                    let (t2, sig) = if model.voigt() {
+                        Envelope::Exponential.restart(t2, 0.0, Envelope::Voigt)
+                    } else {
+                        (t2, 0.0)
+                    };
+                    for q in p.0.iter_mut() {
+                        if q.name == model.pname("t2", k) {
+                            q.value = t2;
+                        } else if q.name == model.pname("sigma_w", k) {
+                            q.value = sig;
+                        }
+                    }
                 }
                 if model.decay {
                     p.0.iter_mut()
