@@ -20,7 +20,8 @@ fn main() {
             let case = ensemble_case(seed);
             let sim = simulate_trfe(&case.truth, &case.grid, case.snr, seed).unwrap();
             let table = delimited::parse(&sim.to_csv(), "ensemble.csv").unwrap();
-            let mut scan = Scan::from_table(&table, ScanKind::Trfe, &ReadOptions::default()).unwrap();
+            let mut scan =
+                Scan::from_table(&table, ScanKind::Trfe, &ReadOptions::default()).unwrap();
             preprocess::sort_and_merge(&mut scan);
             preprocess::window(&mut scan, Some(case.from_ps), None, 12).unwrap();
             let cfg = TrfeConfig {
@@ -30,7 +31,10 @@ fn main() {
             let out = trfe::run(&cfg, &scan).unwrap();
             let s = case.score(&out);
             if s.carriers != 1 || s.g_z.abs() > 3.0 {
-                eprintln!("seed {seed}: {s:?}\n  truth {:?}, snr {:.0}", case.truth, case.snr);
+                eprintln!(
+                    "seed {seed}: {s:?}\n  truth {:?}, snr {:.0}",
+                    case.truth, case.snr
+                );
             }
             s
         })
@@ -41,22 +45,58 @@ fn main() {
     let ghosts = scores.iter().filter(|s| s.carriers > 1).count();
     let g2 = scores.iter().filter(|s| s.g_z.abs() <= 2.0).count();
     let g1 = scores.iter().filter(|s| s.g_z.abs() <= 1.0).count();
-    let voigt: Vec<&EnsembleScore> = scores.iter().filter(|s| s.envelope == Envelope::Voigt).collect();
+    let voigt: Vec<&EnsembleScore> = scores
+        .iter()
+        .filter(|s| s.envelope == Envelope::Voigt)
+        .collect();
     let both = voigt
         .iter()
-        .filter(|s| s.t2_z.is_some_and(|z| z.abs() <= 2.0) && s.sigma_z.is_some_and(|z| z.abs() <= 2.0))
+        .filter(|s| {
+            s.t2_z.is_some_and(|z| z.abs() <= 2.0) && s.sigma_z.is_some_and(|z| z.abs() <= 2.0)
+        })
         .count();
-    let t2_1 = voigt.iter().filter(|s| s.t2_z.is_some_and(|z| z.abs() <= 1.0)).count();
-    let sw_1 = voigt.iter().filter(|s| s.sigma_z.is_some_and(|z| z.abs() <= 1.0)).count();
+    let t2_1 = voigt
+        .iter()
+        .filter(|s| s.t2_z.is_some_and(|z| z.abs() <= 1.0))
+        .count();
+    let sw_1 = voigt
+        .iter()
+        .filter(|s| s.sigma_z.is_some_and(|z| z.abs() <= 1.0))
+        .count();
     let flagged = scores.iter().filter(|s| !s.success).count();
     let inadequate = scores.iter().filter(|s| !s.adequate).count();
     let by = |e: Envelope| scores.iter().filter(|s| s.envelope == e).count();
     println!("ensemble trial: {nn} single-carrier traces with g-spread envelopes ({secs:.1} s)");
-    println!("  chosen envelope: exponential {}, gaussian {}, voigt {}", by(Envelope::Exponential), by(Envelope::Gaussian), by(Envelope::Voigt));
-    println!("  ghost second carrier     {:5.1} %   (target <= 1 %)", frac(ghosts, nn));
-    println!("  |g| within 2 sigma       {:5.1} %   (target >= 93 %)", frac(g2, nn));
-    println!("  |g| within 1 sigma       {:5.1} %   (target 68 +/- 5 %)", frac(g1, nn));
-    println!("  T2 and sigma_w within 2 sigma {:5.1} % of the {} Voigt fits (target >= 90 %)", frac(both, voigt.len()), voigt.len());
-    println!("  T2 within 1 sigma {:5.1} %, sigma_w within 1 sigma {:5.1} % of the Voigt fits", frac(t2_1, voigt.len()), frac(sw_1, voigt.len()));
-    println!("  flagged untrustworthy {} ({} by the residual tests)", flagged, inadequate);
+    println!(
+        "  chosen envelope: exponential {}, gaussian {}, voigt {}",
+        by(Envelope::Exponential),
+        by(Envelope::Gaussian),
+        by(Envelope::Voigt)
+    );
+    println!(
+        "  ghost second carrier     {:5.1} %   (target <= 1 %)",
+        frac(ghosts, nn)
+    );
+    println!(
+        "  |g| within 2 sigma       {:5.1} %   (target >= 93 %)",
+        frac(g2, nn)
+    );
+    println!(
+        "  |g| within 1 sigma       {:5.1} %   (target 68 +/- 5 %)",
+        frac(g1, nn)
+    );
+    println!(
+        "  T2 and sigma_w within 2 sigma {:5.1} % of the {} Voigt fits (target >= 90 %)",
+        frac(both, voigt.len()),
+        voigt.len()
+    );
+    println!(
+        "  T2 within 1 sigma {:5.1} %, sigma_w within 1 sigma {:5.1} % of the Voigt fits",
+        frac(t2_1, voigt.len()),
+        frac(sw_1, voigt.len())
+    );
+    println!(
+        "  flagged untrustworthy {} ({} by the residual tests)",
+        flagged, inadequate
+    );
 }

@@ -107,7 +107,8 @@ pub struct TrfeFitArgs {
     #[arg(long)]
     pub no_offset: bool,
     /// Dephasing envelope: auto (default), exponential (eq. 2, a Lorentzian
-    /// g spread) or gaussian (a Gaussian g spread).
+    /// g spread), gaussian (a Gaussian g spread) or voigt (homogeneous T2
+    /// and a Gaussian g spread, sigma_w and dg_inh reported).
     #[arg(long)]
     pub envelope: Option<String>,
 }

@@ -298,7 +298,11 @@ fn second_checks(
     // the mean of the two half-widths: two Lorentzians of half-widths
     // g1, g2 show two maxima only when they are further apart than about
     // (g1 + g2) / 2 (for equal heights)
-    let sig = |k| f.params.get(&m.pname("sigma_w", k)).map_or(0.0, |q| q.value);
+    let sig = |k| {
+        f.params
+            .get(&m.pname("sigma_w", k))
+            .map_or(0.0, |q| q.value)
+    };
     let width = 0.5 * (m.envelope.hwhm(t1, sig(0)) + m.envelope.hwhm(t2, sig(1)));
     let sep_err = f.err("omega_1").hypot(f.err("omega_2"));
     let resolved = sep > width && sep > 3.0 * sep_err;
@@ -339,7 +343,10 @@ fn second_checks(
 /// the envelope is fixed or no such candidate was fitted).
 fn envelope_check(cfg: &TrfeConfig, voigt: Option<&Candidate>, two: &Candidate) -> Check {
     let (passed, detail) = match voigt {
-        None => (true, "the envelope is fixed: no one-carrier Voigt model to compare".into()),
+        None => (
+            true,
+            "the envelope is fixed: no one-carrier Voigt model to compare".into(),
+        ),
         Some(v) if !v.converged() => (
             true,
             format!(
@@ -482,7 +489,9 @@ fn best_voigt_one(tr: &Trace, crit: Criterion) -> Option<Candidate> {
         .iter()
         .filter(|c| c.model.n_cos == 1 && c.model.envelope == Envelope::Voigt)
         .min_by(|a, b| {
-            (!a.converged(), a.score(crit)).partial_cmp(&(!b.converged(), b.score(crit))).unwrap_or(std::cmp::Ordering::Equal)
+            (!a.converged(), a.score(crit))
+                .partial_cmp(&(!b.converged(), b.score(crit)))
+                .unwrap_or(std::cmp::Ordering::Equal)
         })
         .cloned()
 }
@@ -620,7 +629,10 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
             };
             let omega = q("omega", "rad/ns");
             let sigma_w = model.voigt().then(|| q("sigma_w", "rad/ns"));
-            let g = |w: &Quantity| cfg.field_t.map(|b| g_from_omega(w.value, w.stderr, b.abs()));
+            let g = |w: &Quantity| {
+                cfg.field_t
+                    .map(|b| g_from_omega(w.value, w.stderr, b.abs()))
+            };
             Carrier {
                 hwhm: line_hwhm(&model, &fit, k),
                 amplitude: q("amplitude", "signal"),

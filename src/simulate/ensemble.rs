@@ -33,7 +33,7 @@ pub fn ensemble_case(seed: u64) -> EnsembleCase {
     let b = 0.2;
     let g = rng.random_range(0.40..0.50);
     let t2 = rng.random_range(1500.0..6000.0);
-    let r = if seed % 8 == 0 {
+    let r = if seed.is_multiple_of(8) {
         0.0
     } else {
         rng.random_range(0.0..3.0)

@@ -480,7 +480,10 @@ pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Res
             ));
         }
     }
-    for (what, v) in [("g_spread", &truth.g_spread), ("g_lorentz", &truth.g_lorentz)] {
+    for (what, v) in [
+        ("g_spread", &truth.g_spread),
+        ("g_lorentz", &truth.g_lorentz),
+    ] {
         if v.len() > truth.carriers.len() || v.iter().any(|d| !(d.is_finite() && *d >= 0.0)) {
             return Err(Error::setting(
                 what,

@@ -229,3 +229,55 @@ fn header_and_file_name_that_disagree_are_refused_naming_both() {
         "{err}"
     );
 }
+
+#[test]
+fn a_g_spread_series_gives_dg_inh_back_by_both_routes() {
+    // one carrier with a Gaussian g spread dg_inh = 0.02 (standard
+    // deviation) and a long homogeneous T2 = 8 ns: each trace's Voigt
+    // envelope gives sigma_w = dg_inh mu_B B / hbar, and eq. 3 on the line
+    // half-width gives the half-width sqrt(2 ln 2) dg_inh (to ~1 %: the
+    // Lorentzian part adds a near-constant 0.53/T2)
+    let dg_inh = 0.02;
+    let scans: Vec<Scan> = [150.0, 220.0, 300.0, 380.0, 460.0]
+        .iter()
+        .map(|&mt| {
+            let truth = TrfeTruth {
+                field_t: mt * 1e-3,
+                carriers: vec![(0.91, 8000.0, 1.0)],
+                g_spread: vec![dg_inh],
+                ..Default::default()
+            };
+            let sim = simulate_trfe(
+                &truth,
+                &Grid::uniform(-50.0, 6000.0, 600),
+                60.0,
+                400 + mt as u64,
+            )
+            .unwrap();
+            let t = delimited::parse(&sim.to_csv(), &format!("spread_{mt}mT.csv")).unwrap();
+            Scan::from_table(&t, ScanKind::Trfe, &ReadOptions::default()).unwrap()
+        })
+        .collect();
+    let r = analyse(scans, &SeriesConfig::default()).unwrap();
+    assert!(r.failures.is_empty(), "{:?}", r.failures);
+    assert_eq!(r.carriers.len(), 1, "{:?}", r.notes);
+    let c = &r.carriers[0];
+    assert_eq!(
+        c.used.iter().filter(|p| p.sigma_w.is_some()).count(),
+        5,
+        "every trace takes the Voigt envelope"
+    );
+    within("g", c.g.value, c.g.stderr, 0.91);
+    let d = c.dg_inh.expect("the sigma_w(B) route");
+    within("dg_inh from sigma_w(B)", d.value, d.stderr, dg_inh);
+    let dg = c.dg.expect("the eq. 3 route");
+    let half = (2.0 * std::f64::consts::LN_2).sqrt() * dg_inh;
+    within("eq. 3 dg (half-width)", dg.value, dg.stderr, half);
+    assert!(
+        c.dg_agreement
+            .as_deref()
+            .is_some_and(|a| a.starts_with("agree")),
+        "{:?}",
+        c.dg_agreement
+    );
+}
