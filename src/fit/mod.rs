@@ -5,6 +5,7 @@
 //! [`lm::fit`], which returns a [`FitResult`] with errors and statistics.
 
 pub mod adequacy;
+pub mod average;
 pub mod decay;
 pub mod fastmath;
 pub mod global;

@@ -26,6 +26,7 @@
 //! that fails is "model inadequate" and not trustworthy.
 
 use super::adequacy::{Adequacy, DEFAULT_ALPHA, assess};
+use super::average::{Averaged, average_omega};
 use super::guess::{StartGrid, linear_amplitudes};
 pub use super::ladder::Criterion;
 use super::ladder::{
@@ -173,6 +174,50 @@ pub struct Carrier {
     /// Half-width at half maximum of the line (rad/ns): 1/T2* for the
     /// exponential envelope; its error from the covariance of T2 and sigma_w.
     pub hwhm: Quantity,
+    /// Other candidates within [`super::average::AVERAGE_WINDOW`] of the criterion: the
+    /// chosen model's omega and |g| beside the model-averaged ones. `omega`
+    /// and `g` above are the headline: the averaged values when the
+    /// candidates disagree by more than their errors, else the chosen
+    /// model's.
+    pub model_average: Option<ModelAverage>,
+}
+
+/// The chosen model's numbers beside the model-averaged ones
+/// ([`super::average`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelAverage {
+    pub chosen_omega: Quantity,
+    pub chosen_g: Option<Quantity>,
+    pub averaged_omega: Quantity,
+    pub averaged_g: Option<Quantity>,
+    /// Candidates averaged, the chosen one among them.
+    pub models: usize,
+    pub chosen_weight: f64,
+    /// "averaged" (the candidates disagree on omega by more than their
+    /// errors) or "chosen".
+    pub headline: &'static str,
+}
+
+/// Put the model average beside carrier `c` and make it the headline when
+/// the candidates disagree.
+fn with_average(mut c: Carrier, a: Option<Averaged>, field_t: Option<f64>) -> Carrier {
+    let Some(a) = a else { return c };
+    let g = |w: &Quantity| field_t.map(|b| g_from_omega(w.value, w.stderr, b.abs()));
+    let avg = ModelAverage {
+        chosen_omega: c.omega,
+        chosen_g: c.g,
+        averaged_g: g(&a.omega),
+        averaged_omega: a.omega,
+        models: a.models,
+        chosen_weight: a.chosen_weight,
+        headline: if a.disagree { "averaged" } else { "chosen" },
+    };
+    if a.disagree {
+        c.omega = avg.averaged_omega;
+        c.g = avg.averaged_g;
+    }
+    c.model_average = Some(avg);
+    c
 }
 
 /// Component `k`'s line half-width with its error, propagated through the
@@ -618,6 +663,7 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
     let mut ladder = vec![];
     let (chosen, selection) = choose(cfg, &tr, &mut ladder)?;
     let chosen = polish(&tr, chosen, &mut ladder)?;
+    let averages = average_omega(&tr.seen.borrow(), &chosen, cfg.criterion);
     finish_ladder(&mut ladder, &chosen, cfg.criterion);
     let Candidate { model, fit } = chosen;
     let adequacy = assess(t, &fit.residual, s, cfg.adequacy_alpha, true);
@@ -633,7 +679,8 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
                 cfg.field_t
                     .map(|b| g_from_omega(w.value, w.stderr, b.abs()))
             };
-            Carrier {
+            let c = Carrier {
+                model_average: None,
                 hwhm: line_hwhm(&model, &fit, k),
                 amplitude: q("amplitude", "signal"),
                 g: g(&omega),
@@ -641,7 +688,8 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
                 sigma_w,
                 omega,
                 t2: q("t2", "ps"),
-            }
+            };
+            with_average(c, averages[k].clone(), cfg.field_t)
         })
         .collect();
     let mut fit = fit;

@@ -11,7 +11,12 @@
 //!   "parameters": {NAME: {"value", "stderr", "unit", "vary", "at_bound", "min", "max"}},
 //!   "results": TR: {"lifetimes": [{"tau", "rate", "amplitude"}]}
 //!              TRFE: {"field": {value, stderr, unit} | null,
-//!                     "components": [{"omega", "t2", "amplitude", "g", "sigma_w", "dg_inh"}]},
+//!                     "components": [{"omega", "t2", "amplitude", "g", "sigma_w",
+//!                                     "dg_inh", "hwhm", "model_average": null |
+//!                                     {"chosen_omega", "chosen_g", "averaged_omega",
+//!                                      "averaged_g", "models", "chosen_weight",
+//!                                      "headline": "averaged"|"chosen"}}]},
+//!                     (omega and g are the headline values)
 //!   "selection": null | {"chosen", "criterion", "aic", "bic", "chisqr",
 //!                        "f_statistic", "p_value", "reason",
 //!                        "checks": [{"name", "passed", "detail"}]},
@@ -216,6 +221,28 @@ impl FitRecord {
                         let _ = write!(s, ", dg_inh = {d}");
                     }
                     let _ = writeln!(s);
+                    if let Some(a) = &c.model_average {
+                        let g = |q: &Option<Quantity>| {
+                            q.map_or(String::new(), |g| format!(", |g| = {g}"))
+                        };
+                        let _ = writeln!(
+                            s,
+                            "      model average over {} candidates within dBIC {} (chosen weight {:.2}): omega_L = {}{}; chosen model: omega_L = {}{}; headline: {}{}",
+                            a.models,
+                            crate::fit::average::AVERAGE_WINDOW,
+                            a.chosen_weight,
+                            a.averaged_omega,
+                            g(&a.averaged_g),
+                            a.chosen_omega,
+                            g(&a.chosen_g),
+                            a.headline,
+                            if a.headline == "averaged" {
+                                " (the candidates disagree by more than their errors)"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
                 }
             }
         }
@@ -295,6 +322,13 @@ impl FitRecord {
                     if let Some(d) = &c.dg_inh {
                         q(&mut row, &format!("dg_inh_{}", k + 1), d);
                     }
+                    row.push((
+                        format!("headline_{}", k + 1),
+                        c.model_average
+                            .as_ref()
+                            .map_or("chosen", |a| a.headline)
+                            .into(),
+                    ));
                 }
             }
         }

@@ -845,7 +845,13 @@ fn two_close_g_beyond_two_line_widths_are_still_resolved() {
         }
     }
     assert!(resolved >= 9, "two carriers resolved in {resolved} of 10");
-    eprintln!("two close g: both |g| within 2 sigma in {right} of {resolved}");
+    // with the phase and the envelope nearly tied by BIC the chosen model
+    // alone missed |g| by 4-5 of its errors in 3 of 9; the model-averaged
+    // headline error covers the truth
+    assert!(
+        right + 1 >= resolved,
+        "both |g| within 2 sigma in only {right} of {resolved}"
+    );
 }
 
 /// Default fit of `sim` at `b`; whether each |g| found is within 2 sigma of
