@@ -281,9 +281,16 @@ impl FitRecord {
             ("success".into(), f.success().to_string()),
             ("redchi".into(), format!("{:e}", f.redchi)),
         ];
+        // the unit in the column name (`tau_ps`, `omega_1_rad_per_ns`); a
+        // dimensionless quantity (|g|, dg) has none (`g_1`)
         let q = |row: &mut Vec<(String, String)>, name: &str, q: &Quantity| {
+            let unit = q.unit.replace('/', "_per_").replace('^', "");
             row.push((
-                format!("{name}_{}", q.unit.replace('/', "_per_").replace('^', "")),
+                if unit.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{name}_{unit}")
+                },
                 format!("{:e}", q.value),
             ));
             row.push((
