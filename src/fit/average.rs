@@ -51,25 +51,27 @@ pub fn average_omega(
         Criterion::Aic => c.fit.aic,
         _ => c.fit.bic,
     };
-    let mut pool: Vec<&Candidate> = vec![chosen];
-    pool.extend(
-        seen.iter()
-            .filter(|c| c.model.n_cos == m.n_cos && c.model != *m && c.converged()),
-    );
-    let best = pool.iter().map(|c| score(c)).fold(f64::INFINITY, f64::min);
-    // the chosen model stays first, whatever its score
-    let mut keep = pool[1..]
+    let others: Vec<&Candidate> = seen
         .iter()
-        .copied()
-        .filter(|c| score(c) - best <= AVERAGE_WINDOW)
+        .filter(|c| c.model.n_cos == m.n_cos && c.model != *m && c.converged())
         .collect();
-    pool.truncate(1);
-    pool.append(&mut keep);
+    let best = others
+        .iter()
+        .map(|c| score(c))
+        .fold(score(chosen), f64::min);
+    // the chosen model first, whatever its score
+    let pool: Vec<&Candidate> = std::iter::once(chosen)
+        .chain(
+            others
+                .into_iter()
+                .filter(|c| score(c) - best <= AVERAGE_WINDOW),
+        )
+        .collect();
+    if pool.len() < 2 {
+        return vec![None; m.n_cos];
+    }
     (0..m.n_cos)
         .map(|k| {
-            if pool.len() < 2 {
-                return None;
-            }
             let vals: Vec<(f64, f64, f64)> = pool
                 .iter()
                 .map(|c| {

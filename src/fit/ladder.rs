@@ -467,11 +467,9 @@ fn restart_envelope(from: &Precession, fp: &Params, to: &Precession, p: &mut Par
         let t2 = fp.value(&from.pname("t2", k));
         let sig = fp.get(&from.pname("sigma_w", k)).map_or(0.0, |q| q.value);
         let (t2n, sn) = from.envelope.restart(t2, sig, to.envelope);
-        for q in p.0.iter_mut() {
-            if q.name == to.pname("t2", k) {
-                q.value = t2n.clamp(q.min, q.max);
-            } else if q.name == to.pname("sigma_w", k) {
-                q.value = sn.clamp(q.min, q.max);
+        for (name, v) in [("t2", t2n), ("sigma_w", sn)] {
+            if let Ok(q) = p.get_mut(&to.pname(name, k)) {
+                q.value = v.clamp(q.min, q.max);
             }
         }
     }

@@ -94,13 +94,17 @@ impl Params {
     }
     /// Mutable parameter named `name`, or an error naming it.
     pub fn get_mut(&mut self, name: &str) -> Result<&mut Param> {
-        let known: Vec<String> = self.0.iter().map(|p| p.name.clone()).collect();
-        self.0.iter_mut().find(|p| p.name == name).ok_or_else(|| {
-            Error::setting(
-                name,
-                format!("no such parameter; known: {}", known.join(", ")),
-            )
-        })
+        // the list of known names only when the name is not among them
+        match self.0.iter().position(|p| p.name == name) {
+            Some(i) => Ok(&mut self.0[i]),
+            None => {
+                let known: Vec<&str> = self.0.iter().map(|p| p.name.as_str()).collect();
+                Err(Error::setting(
+                    name,
+                    format!("no such parameter; known: {}", known.join(", ")),
+                ))
+            }
+        }
     }
     /// Value of the parameter named `name` (NaN when absent).
     pub fn value(&self, name: &str) -> f64 {

@@ -30,6 +30,7 @@ use super::fastmath::{
 };
 use super::model::{Model, Separable};
 use super::params::{Param, Params};
+use crate::physics::GAUSS_HWHM_PER_SIGMA;
 
 /// Shape of the dephasing envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -81,13 +82,25 @@ impl Envelope {
     /// Half-width at half maximum of the line in rad/ns, for T2 in ps and
     /// (Voigt only) sigma_w in rad/ns.
     pub fn hwhm(self, t2: f64, sigma_w: f64) -> f64 {
-        let k = (2.0 * std::f64::consts::LN_2).sqrt();
+        self.hwhm_and_gradient(t2, sigma_w).0
+    }
+    /// The half-width and its derivatives by T2 and by sigma_w.
+    pub fn hwhm_and_gradient(self, t2: f64, sigma_w: f64) -> (f64, f64, f64) {
+        let k = GAUSS_HWHM_PER_SIGMA;
         match self {
-            Envelope::Exponential => 1e3 / t2,
-            Envelope::Gaussian => k * 1e3 / t2,
+            Envelope::Exponential => (1e3 / t2, -1e3 / (t2 * t2), 0.0),
+            Envelope::Gaussian => (k * 1e3 / t2, -k * 1e3 / (t2 * t2), 0.0),
             Envelope::Voigt => {
                 let (fl, fg) = (1e3 / t2, k * sigma_w);
-                0.5346 * fl + (0.2166 * fl * fl + fg * fg).sqrt()
+                let r = (0.2166 * fl * fl + fg * fg).sqrt();
+                // dh/dfl dfl/dT2 with dfl/dT2 = -fl / T2; dh/dfg k
+                let dfl = if r > 0.0 {
+                    0.5346 + 0.2166 * fl / r
+                } else {
+                    0.5346
+                };
+                let dfg = if r > 0.0 { fg / r } else { 0.0 };
+                (0.5346 * fl + r, -dfl * fl / t2, dfg * k)
             }
         }
     }
@@ -101,7 +114,7 @@ impl Envelope {
     /// Gaussian (sigma_w from the Olivero-Longbothum width).
     pub fn restart(self, t2: f64, sigma_w: f64, to: Envelope) -> (f64, f64) {
         let h = self.hwhm(t2, sigma_w);
-        let k = (2.0 * std::f64::consts::LN_2).sqrt();
+        let k = GAUSS_HWHM_PER_SIGMA;
         match to {
             Envelope::Exponential => (1e3 / h, 0.0),
             Envelope::Gaussian => (k * 1e3 / h, 0.0),
@@ -724,6 +737,20 @@ mod tests {
         }
         let approx = Envelope::Voigt.hwhm(t2, sig);
         assert!((approx - lo).abs() < 1e-3 * lo, "{approx} vs {lo}");
+        // the gradient against central differences
+        for env in [Envelope::Exponential, Envelope::Gaussian, Envelope::Voigt] {
+            let (_, dt, ds) = env.hwhm_and_gradient(t2, sig);
+            let fd_t = (env.hwhm(t2 + 1e-3, sig) - env.hwhm(t2 - 1e-3, sig)) / 2e-3;
+            let fd_s = (env.hwhm(t2, sig + 1e-6) - env.hwhm(t2, sig - 1e-6)) / 2e-6;
+            assert!(
+                (dt - fd_t).abs() < 1e-6 * fd_t.abs(),
+                "{env}: {dt} vs {fd_t}"
+            );
+            assert!(
+                (ds - fd_s).abs() < 1e-6 * fd_s.abs().max(1e-9),
+                "{env}: {ds} vs {fd_s}"
+            );
+        }
         // the limits: pure Lorentzian, pure Gaussian
         assert!((Envelope::Voigt.hwhm(t2, 0.0) - 1e3 / t2).abs() < 1e-3 * 1e3 / t2);
         let g = Envelope::Voigt.hwhm(1e12, sig);

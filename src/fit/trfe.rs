@@ -221,29 +221,16 @@ fn with_average(mut c: Carrier, a: Option<Averaged>, field_t: Option<f64>) -> Ca
 }
 
 /// Component `k`'s line half-width with its error, propagated through the
-/// T2 and sigma_w covariance (central differences of the width).
+/// T2 and sigma_w covariance.
 fn line_hwhm(model: &Precession, fit: &FitResult, k: usize) -> Quantity {
     let (nt, ns) = (model.pname("t2", k), model.pname("sigma_w", k));
     let (t2, et) = (fit.value(&nt), fit.err(&nt));
-    let (sw, es) = if model.voigt() {
-        (fit.value(&ns), fit.err(&ns))
+    let (sw, es, r) = if model.voigt() {
+        (fit.value(&ns), fit.err(&ns), fit.correlation(&nt, &ns))
     } else {
-        (0.0, 0.0)
+        (0.0, 0.0, 0.0)
     };
-    let env = model.envelope;
-    let h = env.hwhm(t2, sw);
-    let dt = (env.hwhm(t2 * (1.0 + 1e-6), sw) - env.hwhm(t2 * (1.0 - 1e-6), sw)) / (2e-6 * t2);
-    let ds = if model.voigt() {
-        let d = 1e-6 * sw.max(1e-9);
-        (env.hwhm(t2, sw + d) - env.hwhm(t2, (sw - d).max(0.0))) / (sw + d - (sw - d).max(0.0))
-    } else {
-        0.0
-    };
-    let r = if model.voigt() {
-        fit.correlation(&nt, &ns)
-    } else {
-        0.0
-    };
+    let (h, dt, ds) = model.envelope.hwhm_and_gradient(t2, sw);
     let var = (dt * et).powi(2) + (ds * es).powi(2) + 2.0 * r * dt * et * ds * es;
     Quantity::new(h, var.max(0.0).sqrt(), "rad/ns")
 }
@@ -338,8 +325,6 @@ fn second_checks(
     let (w1, w2) = (f.value("omega_1"), f.value("omega_2"));
     let (t1, t2) = (f.value("t2_1"), f.value("t2_2"));
     let sep = (w1 - w2).abs();
-    // the sum of the two half-widths: closer lines beat only after their
-    // envelopes have died, and a g-spread envelope on one line imitates them
     // the mean of the two half-widths: two Lorentzians of half-widths
     // g1, g2 show two maxima only when they are further apart than about
     // (g1 + g2) / 2 (for equal heights)
@@ -534,9 +519,9 @@ fn best_voigt_one(tr: &Trace, crit: Criterion) -> Option<Candidate> {
         .iter()
         .filter(|c| c.model.n_cos == 1 && c.model.envelope == Envelope::Voigt)
         .min_by(|a, b| {
-            (!a.converged(), a.score(crit))
-                .partial_cmp(&(!b.converged(), b.score(crit)))
-                .unwrap_or(std::cmp::Ordering::Equal)
+            (!a.converged())
+                .cmp(&!b.converged())
+                .then(a.score(crit).total_cmp(&b.score(crit)))
         })
         .cloned()
 }

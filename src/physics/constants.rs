@@ -13,6 +13,9 @@ pub const HBAR: f64 = 1.054_571_817e-34;
 pub const H: f64 = 6.626_070_15e-34;
 /// mu_B / hbar in rad ns^-1 T^-1.
 pub const MU_B_OVER_HBAR_RAD_PER_NS_T: f64 = MU_B / HBAR * 1e-9;
+/// sqrt(2 ln 2): a Gaussian's half-width at half maximum in standard
+/// deviations.
+pub const GAUSS_HWHM_PER_SIGMA: f64 = 1.177_410_022_515_474_6;
 
 /// A value with its standard error and unit, as reported in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -101,6 +104,7 @@ mod tests {
     #[test]
     fn constants_match_physics_md() {
         assert!((MU_B_OVER_HBAR_RAD_PER_NS_T - 87.9410).abs() < 1e-3);
+        assert!((GAUSS_HWHM_PER_SIGMA - (2.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-15);
         assert!((MU_B / H * 1e-9 - 13.9962).abs() < 1e-3);
         let r = rate_from_tau(7.76, 0.84);
         assert!(

@@ -262,7 +262,7 @@ fn spread_route(used: &[Point]) -> (Option<Quantity>, f64) {
 
 /// eq. (3)'s dg (half-width) against the half-width sqrt(2 ln 2) dg_inh.
 fn agreement(dg: Quantity, dg_inh: Quantity) -> String {
-    let k = (2.0 * std::f64::consts::LN_2).sqrt();
+    let k = super::GAUSS_HWHM_PER_SIGMA;
     let h = Quantity::new(k * dg_inh.value, k * dg_inh.stderr, "");
     let z = (dg.value - h.value) / dg.stderr.hypot(h.stderr);
     format!(

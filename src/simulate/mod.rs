@@ -222,7 +222,8 @@ pub struct TrfeTruth {
     /// sigma_w = dg_inh mu_B B / hbar.
     pub g_spread: Vec<f64>,
     /// Lorentzian spread of |g| per carrier (half-width; missing entries
-    /// are 0): eq. 3's rate dg mu_B B / hbar added to 1/T2.
+    /// are 0): the envelope gains exp(-dg mu_B B t / hbar), eq. 3's rate
+    /// added to 1/T2 for the exponential envelope.
     pub g_lorentz: Vec<f64>,
 }
 
@@ -239,8 +240,9 @@ impl TrfeTruth {
             .map(|(k, &(g, t2, a))| {
                 let phi = self.phases.get(k).copied().unwrap_or(0.0);
                 let sw = omega_from_g(self.spread(k), self.field_t) * x * 1e-3;
+                let lw = omega_from_g(self.lorentz(k), self.field_t) * x * 1e-3;
                 a * (omega_from_g(g, self.field_t) * x * 1e-3 + phi).cos()
-                    * (self.envelope.arg(x, self.t2_star(k, t2)) - 0.5 * sw * sw).exp()
+                    * (self.envelope.arg(x, t2) - lw - 0.5 * sw * sw).exp()
             })
             .sum();
         osc + self.background.map_or(0.0, |(a, tau)| a * (-x / tau).exp())
@@ -249,10 +251,14 @@ impl TrfeTruth {
     fn spread(&self, k: usize) -> f64 {
         self.g_spread.get(k).copied().unwrap_or(0.0)
     }
-    /// Carrier `k`'s T2* from its T2 and Lorentzian g spread (eq. 3).
+    /// Carrier `k`'s Lorentzian g spread (0 when not given).
+    fn lorentz(&self, k: usize) -> f64 {
+        self.g_lorentz.get(k).copied().unwrap_or(0.0)
+    }
+    /// Carrier `k`'s T2* of the exponential envelope from its T2 and
+    /// Lorentzian g spread (eq. 3).
     pub fn t2_star(&self, k: usize, t2: f64) -> f64 {
-        let dg = self.g_lorentz.get(k).copied().unwrap_or(0.0);
-        1.0 / (1.0 / t2 + omega_from_g(dg, self.field_t) * 1e-3)
+        1.0 / (1.0 / t2 + omega_from_g(self.lorentz(k), self.field_t) * 1e-3)
     }
     /// The signal at delay `x`: this pulse, and the previous one when the
     /// repetition period is given.
@@ -532,10 +538,13 @@ pub fn simulate_trfe(truth: &TrfeTruth, grid: &Grid, snr: f64, seed: u64) -> Res
             let sw = omega_from_g(dg, truth.field_t);
             meta.insert(&format!("truth.sigma_w{sfx}"), &format!("{sw} rad/ns"));
         }
-        if let Some(&dl) = truth.g_lorentz.get(k).filter(|d| **d > 0.0) {
+        let dl = truth.lorentz(k);
+        if dl > 0.0 {
             meta.insert(&format!("truth.g_lorentz{sfx}"), &format!("{dl}"));
-            let ts = truth.t2_star(k, *t2);
-            meta.insert(&format!("truth.t2_star{sfx}"), &format!("{ts} ps"));
+            if truth.envelope == Envelope::Exponential {
+                let ts = truth.t2_star(k, *t2);
+                meta.insert(&format!("truth.t2_star{sfx}"), &format!("{ts} ps"));
+            }
         }
     }
     meta.insert("truth.offset", &format!("{}", truth.offset));

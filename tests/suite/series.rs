@@ -271,7 +271,7 @@ fn a_g_spread_series_gives_dg_inh_back_by_both_routes() {
     let d = c.dg_inh.expect("the sigma_w(B) route");
     within("dg_inh from sigma_w(B)", d.value, d.stderr, dg_inh);
     let dg = c.dg.expect("the eq. 3 route");
-    let half = (2.0 * std::f64::consts::LN_2).sqrt() * dg_inh;
+    let half = (2.0 * std::f64::consts::LN_2).sqrt() * dg_inh; // independent of the crate's constant
     within("eq. 3 dg (half-width)", dg.value, dg.stderr, half);
     assert!(
         c.dg_agreement

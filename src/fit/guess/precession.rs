@@ -221,11 +221,9 @@ impl StartGrid {
                     } else {
                         (t2, 0.0)
                     };
-                    for q in p.0.iter_mut() {
-                        if q.name == model.pname("t2", k) {
-                            q.value = t2;
-                        } else if q.name == model.pname("sigma_w", k) {
-                            q.value = sig;
+                    for (name, v) in [("t2", t2), ("sigma_w", sig)] {
+                        if let Ok(q) = p.get_mut(&model.pname(name, k)) {
+                            q.value = v;
                         }
                     }
                 }
