@@ -1,6 +1,8 @@
 //! `spinfit` command line: parse, dispatch, map outcomes to exit codes
-//! (0 success, 1 error in input or settings, 3 a fit did not converge or
-//! ended on a bound).
+//! (0 success, 1 error in input or settings or an input with no fit, 2 a
+//! usage error, 3 a fit is untrustworthy: not converged, on a bound, no
+//! errors or a warning, 4 every fit is trustworthy but the residuals of one
+//! reject its model; its numbers are reported with the flag).
 
 use clap::Parser;
 

@@ -74,6 +74,11 @@ pub struct GlobalCarrier {
 /// Everything a field series gives.
 #[derive(Debug, Clone)]
 pub struct SeriesResult {
+    /// The series' name (metadata `series`), when the files give one.
+    pub name: Option<String>,
+    /// What grouped the traces into this series (a session says; "" when
+    /// the traces were given as one series).
+    pub grouped_by: String,
     pub sample: Option<String>,
     pub photon_energy_ev: Option<f64>,
     pub min_field_t: f64,
@@ -84,7 +89,10 @@ pub struct SeriesResult {
     pub zero_field: Vec<Fitted>,
     /// The zero-field lifetime: the weighted mean over the B = 0 traces.
     pub zero_field_tau: Option<Quantity>,
-    /// Files that could not be used, with the reason.
+    /// Fits that converged to numbers that cannot be trusted (no errors, on
+    /// a bound, a warning): reported, left out of the slopes.
+    pub rejected: Vec<Fitted>,
+    /// Files that could not be fitted at all, with the reason.
     pub failures: Vec<(String, String)>,
     pub notes: Vec<String>,
 }
@@ -173,15 +181,13 @@ pub fn analyse_with(
         .collect();
     let mut ok: Vec<(f64, Fitted)> = vec![];
     let mut zero: Vec<Fitted> = vec![];
+    let mut rejected: Vec<Fitted> = vec![];
     for (src, r) in fitted {
         match r {
             Ok((b, f)) if f.record.fit.success() && b == 0.0 => zero.push(f),
             // reversing B leaves omega_L = |g| mu_B |B| / hbar
             Ok((b, f)) if f.record.fit.success() => ok.push((b.abs(), f)),
-            Ok((_, f)) => failures.push((
-                src,
-                format!("fit not trustworthy: {}", f.record.fit.problems()),
-            )),
+            Ok((_, f)) => rejected.push(f),
             Err(e) => failures.push((src, e.to_string())),
         }
     }
@@ -192,9 +198,28 @@ pub fn analyse_with(
             zero.len()
         ));
     }
-    if ok.is_empty() && !zero.is_empty() {
-        notes.push("only zero-field traces: no precession, no g".into());
+    if !rejected.is_empty() {
+        notes.push(format!(
+            "{} trace{} not trustworthy, left out of the slopes: {}",
+            rejected.len(),
+            if rejected.len() == 1 { "" } else { "s" },
+            rejected
+                .iter()
+                .map(|f| format!("{} ({})", f.record.file, f.record.fit.problems()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    if ok.is_empty() && !(zero.is_empty() && rejected.is_empty()) {
+        notes.push(if zero.is_empty() {
+            "no trustworthy trace at a non-zero field: no g".into()
+        } else {
+            "only zero-field traces: no precession, no g".into()
+        });
         return Ok(SeriesResult {
+            name: None,
+            grouped_by: String::new(),
+            rejected,
             sample,
             photon_energy_ev,
             min_field_t: cfg.min_field_t,
@@ -272,6 +297,9 @@ pub fn analyse_with(
         None
     };
     Ok(SeriesResult {
+        name: None,
+        grouped_by: String::new(),
+        rejected,
         sample,
         photon_energy_ev,
         min_field_t: cfg.min_field_t,

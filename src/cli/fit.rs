@@ -1,7 +1,7 @@
 //! `spinfit fit tr|trfe FILE...`
 
 use super::options::{ReadArgs, TrFitArgs, TrfeFitArgs, given};
-use super::{EXIT_ERROR, EXIT_FIT_FAILED, EXIT_OK};
+use super::{EXIT_ERROR, EXIT_OK};
 use crate::labconfig::LabConfig;
 use crate::pipeline::FitRecord;
 use crate::pipeline::{Fitted, TrJob, TrfeJob, fit_file};
@@ -139,8 +139,8 @@ fn run_files(kind: ScanKind, common: &Common, tr: &TrJob, trfe: &TrfeJob) -> any
             eprintln!("wrote {}", path.display());
         }
     }
-    if code == EXIT_OK && records.iter().any(|r| !r.fit.success()) {
-        code = EXIT_FIT_FAILED;
+    if code == EXIT_OK {
+        code = super::exit_for(records.iter().map(|r| r.status()).max());
     }
     Ok(code)
 }

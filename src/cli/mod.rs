@@ -18,8 +18,23 @@ use clap::{Parser, Subcommand};
 pub const EXIT_OK: i32 = 0;
 /// Exit code for bad input or settings (nothing, or not everything, fitted).
 pub const EXIT_ERROR: i32 = 1;
-/// Exit code when a fit did not converge or a parameter ended on a bound.
+/// Exit code when a fit did not converge, ended on a bound, has no errors
+/// or carries a warning (status `untrustworthy`).
 pub const EXIT_FIT_FAILED: i32 = 3;
+/// Exit code when every fit is trustworthy but the residuals of one reject
+/// its model (status `inadequate`: the numbers are reported with the flag).
+pub const EXIT_INADEQUATE: i32 = 4;
+
+/// The exit code of a run whose worst fit has status `worst` (clap's own
+/// usage errors exit 2): 0 for ok or small, 4 inadequate, 3 untrustworthy.
+pub fn exit_for(worst: Option<crate::pipeline::Status>) -> i32 {
+    use crate::pipeline::Status;
+    match worst {
+        None | Some(Status::Ok | Status::Small) => EXIT_OK,
+        Some(Status::Inadequate) => EXIT_INADEQUATE,
+        Some(Status::Untrustworthy) => EXIT_FIT_FAILED,
+    }
+}
 
 /// Ultrafast spin spectroscopy of halide perovskites: fit pump-probe scans.
 #[derive(Debug, Parser)]

@@ -93,8 +93,8 @@ pub struct TrfeFitArgs {
     /// or ftest (at p < 0.05).
     #[arg(long)]
     pub criterion: Option<String>,
-    /// A phase per cosine: auto (default, chosen by the ladder), on or off;
-    /// `--phase` alone means on.
+    /// A phase per cosine: on (default: real scans carry one, and leaving a
+    /// small one out biases omega), auto (chosen by the ladder) or off.
     #[arg(long, num_args = 0..=1, default_missing_value = "on")]
     pub phase: Option<String>,
     /// A non-oscillating exponential under the cosines: auto, on or off.

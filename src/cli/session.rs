@@ -1,7 +1,8 @@
 //! `spinfit session PATH`: fit a day's scans in one command.
 
+use super::EXIT_ERROR;
 use super::options::{ReadArgs, TrFitArgs, TrfeFitArgs, given};
-use super::{EXIT_ERROR, EXIT_OK};
+use crate::pipeline::Status;
 use crate::report::session_out::Figures;
 use crate::session::analyse_path;
 use crate::session::settings::{Resolver, config_for};
@@ -63,13 +64,18 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
         b.finish_and_clear();
     }
     crate::report::session_out::write(&r, &a.path, &a.out, figures)?;
-    let n_series: usize = r.series.iter().map(|s| s.traces.len()).sum();
+    let records = r.records();
+    let count = |s: Status| records.iter().filter(|x| x.status() == s).count();
     eprintln!(
-        "session: {} scans fitted ({} single, {} in {} field series), {} failed or untrustworthy; see {}",
-        r.fits.len() + n_series,
-        r.fits.len(),
-        n_series,
+        "session: {} scans: {} fitted in {} field series and {} single fits ({} ok, {} small residual structure, {} inadequate, {} untrustworthy), {} failed; see {}",
+        records.len() + r.failures.len(),
+        records.len(),
         r.series.len(),
+        r.fits.len(),
+        count(Status::Ok),
+        count(Status::Small),
+        count(Status::Inadequate),
+        count(Status::Untrustworthy),
         r.failures.len(),
         a.out.join("summary.md").display()
     );
@@ -79,8 +85,9 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
     for (f, why) in &r.skipped {
         eprintln!("  skipped: {f}: {why}");
     }
+    // 1 when an input has no fit at all, else the worst fit's code
     Ok(if r.failures.is_empty() {
-        EXIT_OK
+        super::exit_for(r.worst())
     } else {
         EXIT_ERROR
     })

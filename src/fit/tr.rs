@@ -328,10 +328,14 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
             all.len()
         ));
     }
-    let adequacy = assess(t, &best.residual, s, plan.adequacy_alpha, false);
-    if let Some(w) = adequacy.warning() {
-        best.warnings.push(w);
-    }
+    let adequacy = assess(
+        t,
+        &best.residual,
+        &best.best_fit,
+        s,
+        plan.adequacy_alpha,
+        false,
+    );
     let mut lifetimes: Vec<Lifetime> = (0..model.n_exp)
         .map(|k| {
             let (a, tn) = plan.model.names(k);

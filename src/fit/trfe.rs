@@ -23,9 +23,10 @@
 //!
 //! Otherwise one component is reported with the test the second failed.
 //! The chosen fit's residuals are then tested ([`super::adequacy`]); a fit
-//! that fails is "model inadequate" and not trustworthy.
+//! that fails is "model inadequate": a result with its flag, not a trusted one.
 
 use super::adequacy::{Adequacy, DEFAULT_ALPHA, assess};
+use super::average::AVERAGE_WINDOW;
 use super::average::{Averaged, average_omega};
 use super::guess::{StartGrid, linear_amplitudes};
 pub use super::ladder::Criterion;
@@ -500,7 +501,16 @@ fn choose(
                 two = climb(tr, fr, crit, two, rungs)?;
             }
             let voigt = best_voigt_one(tr, crit);
-            let checks = second_checks(cfg, &one, voigt.as_ref(), &two);
+            let mut checks = second_checks(cfg, &one, voigt.as_ref(), &two);
+            if let Some((alt, alt_checks, why)) =
+                next_pair(cfg, tr, &one, voigt.as_ref(), &two, &checks)
+            {
+                rungs
+                    .iter_mut()
+                    .filter(|g| g.describes(&alt.model))
+                    .for_each(|g| g.verdict = why.clone());
+                (two, checks) = (alt, alt_checks);
+            }
             let sel = selection(cfg, &one, &two, checks);
             Ok(if sel.chosen == 2 {
                 (two, Some(sel))
@@ -509,6 +519,53 @@ fn choose(
             })
         }
     }
+}
+
+/// When the best pair `two` fails a check of its own (amplitude,
+/// resolved, converged, dephasing: a degenerate pair, e.g. two cosines of
+/// nearly one frequency with large opposite amplitudes, which free phases
+/// make as good as the true pair), the next two-cosine candidate within
+/// [`AVERAGE_WINDOW`] of it that passes every check; with its checks and
+/// the verdict for its rung. None when `two` passes or no other pair does.
+fn next_pair(
+    cfg: &TrfeConfig,
+    tr: &Trace,
+    one: &Candidate,
+    voigt: Option<&Candidate>,
+    two: &Candidate,
+    checks: &[Check],
+) -> Option<(Candidate, Vec<Check>, String)> {
+    let own = ["amplitude", "resolved", "converged", "dephasing"];
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name)
+        .collect();
+    if failed.is_empty() || !failed.iter().any(|f| own.contains(f)) {
+        return None;
+    }
+    let crit = cfg.criterion;
+    let mut pairs: Vec<Candidate> = tr
+        .seen
+        .borrow()
+        .iter()
+        .filter(|c| c.model.n_cos == 2 && c.model != two.model && c.converged())
+        .filter(|c| c.score(crit) - two.score(crit) <= AVERAGE_WINDOW)
+        .cloned()
+        .collect();
+    pairs.sort_by(|a, b| a.score(crit).total_cmp(&b.score(crit)));
+    pairs.into_iter().find_map(|c| {
+        let v = second_checks(cfg, one, voigt, &c);
+        v.iter().all(|k| k.passed).then(|| {
+            let why = format!(
+                "kept: the best pair {} failed {} (a degenerate pair); this one, {crit} higher by {:.1}, passes every test",
+                two.model.name_short(),
+                failed.join(", "),
+                c.score(crit) - two.score(crit)
+            );
+            (c, v, why)
+        })
+    })
 }
 
 /// The best one-carrier Voigt candidate fitted on this trace (converged
@@ -598,10 +655,7 @@ pub fn run_zero_field(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
         })
         .collect();
     let Candidate { model, mut fit } = chosen.clone();
-    let adequacy = assess(t, &fit.residual, s, cfg.adequacy_alpha, true);
-    if let Some(w) = adequacy.warning() {
-        fit.warnings.push(w);
-    }
+    let adequacy = assess(t, &fit.residual, &fit.best_fit, s, cfg.adequacy_alpha, true);
     let a = Quantity::new(
         fit.value("decay_amplitude"),
         fit.err("decay_amplitude"),
@@ -651,7 +705,7 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
     let averages = average_omega(&tr.seen.borrow(), &chosen, cfg.criterion);
     finish_ladder(&mut ladder, &chosen, cfg.criterion);
     let Candidate { model, fit } = chosen;
-    let adequacy = assess(t, &fit.residual, s, cfg.adequacy_alpha, true);
+    let adequacy = assess(t, &fit.residual, &fit.best_fit, s, cfg.adequacy_alpha, true);
     let carriers: Vec<Carrier> = (0..model.n_cos)
         .map(|k| {
             let q = |base: &str, unit: &'static str| {
@@ -678,9 +732,6 @@ pub fn run(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
         })
         .collect();
     let mut fit = fit;
-    if let Some(w) = adequacy.warning() {
-        fit.warnings.push(w);
-    }
     for (k, c) in carriers.iter().enumerate() {
         let a = &c.amplitude;
         if !a.significant(3.0) {

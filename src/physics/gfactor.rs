@@ -19,8 +19,12 @@
 //!   they differ by less than 2 combined errors (the Gaussian part alone is
 //!   compared, so a Lorentzian g spread beside it shows as disagreement).
 //!
-//! Errors of weighted fits use the per-point errors as absolute; the
-//! reduced chi-square is reported so that scatter beyond them is visible.
+//! Errors of weighted fits use the per-point errors as absolute and are
+//! then scaled by the Birge ratio sqrt(chi^2_red) when it exceeds 1 (the
+//! points scatter more than their errors say: the scatter is the error).
+//! A line whose chi-square has p < [`CONSISTENCY_ALPHA`] is flagged as
+//! inconsistent with one carrier of one sample, and the points more than 3
+//! of their errors off it are named (a second sample, a mislabelled field).
 
 use super::{MU_B_OVER_HBAR_RAD_PER_NS_T, Quantity};
 use crate::error::{Error, Result};
@@ -143,6 +147,9 @@ pub struct CarrierSeries {
     /// eq. (3)'s dg against sqrt(2 ln 2) dg_inh, in words.
     pub dg_agreement: Option<String>,
     pub redchi_omega: f64,
+    /// Set when omega(B) is inconsistent with one line: why, and the
+    /// points off it.
+    pub inconsistent: Option<String>,
     pub redchi_t2: f64,
     pub redchi_sigma_w: f64,
     /// Points used (at or above the threshold) and left out (below it).
@@ -152,6 +159,51 @@ pub struct CarrierSeries {
     /// count once): a free-intercept line or eq. (3) needs two.
     pub distinct_fields: usize,
     pub convention: &'static str,
+}
+
+/// p-value of a line's chi-square below which its points are called
+/// inconsistent with one line.
+pub const CONSISTENCY_ALPHA: f64 = 1e-3;
+
+/// `q` with its error scaled by the Birge ratio when `redchi` > 1.
+fn birge(q: Quantity, redchi: f64) -> Quantity {
+    let s = if redchi.is_finite() {
+        redchi.max(1.0).sqrt()
+    } else {
+        1.0
+    };
+    Quantity::new(q.value, q.stderr * s, q.unit)
+}
+
+/// Why omega(B) through the origin with slope `slope` is not one line
+/// (None when its chi-square is consistent with the errors).
+fn consistency(b: &[f64], w: &[f64], sw: &[f64], slope: f64, redchi: f64) -> Option<String> {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    let dof = b.len().checked_sub(1).filter(|d| *d > 0)?;
+    let p = ChiSquared::new(dof as f64)
+        .map(|d| 1.0 - d.cdf(redchi * dof as f64))
+        .ok()?;
+    if p >= CONSISTENCY_ALPHA {
+        return None;
+    }
+    let off: Vec<String> = (0..b.len())
+        .map(|i| (i, (w[i] - slope * b[i]) / sw[i]))
+        .filter(|(_, z)| z.abs() > 3.0)
+        .map(|(i, z)| format!("{:.1} mT ({z:+.1} sigma)", b[i] * 1e3))
+        .collect();
+    Some(format!(
+        "omega(B) is not one line: reduced chi-square {redchi:.1} over {} points (p = {p:.1e}); error of |g| scaled by sqrt({redchi:.1}); {}",
+        b.len(),
+        if off.is_empty() {
+            "no single point stands out: the scatter is general (several samples or a field error?)"
+                .to_string()
+        } else {
+            format!(
+                "off the line: {} (another sample or carrier?)",
+                off.join(", ")
+            )
+        }
+    ))
 }
 
 /// Number of distinct fields (T, compared to 1 uT): repeat scans at one
@@ -182,7 +234,11 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
     let sw: Vec<f64> = used.iter().map(|p| p.omega_err).collect();
     let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
     let origin = weighted_line(&b, &w, &sw, true, ("rad/ns", "rad/ns/T"))?;
-    let g = Quantity::new(origin.slope.value / k, origin.slope.stderr / k, "");
+    let g = birge(
+        Quantity::new(origin.slope.value / k, origin.slope.stderr / k, ""),
+        origin.redchi,
+    );
+    let inconsistent = consistency(&b, &w, &sw, origin.slope.value, origin.redchi);
     let nb = distinct_fields(used.iter().map(|p| p.field_t));
     let intercept_check = weighted_line(&b, &w, &sw, false, ("rad/ns", "rad/ns/T"))
         .ok()
@@ -202,10 +258,13 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
     };
     let (t2_zero_field, dg, dg_relative, redchi_t2) = match t2line {
         Some(l) => {
-            let a = l.intercept;
+            let a = birge(l.intercept, l.redchi);
             let t20 = Quantity::new(1.0 / a.value, a.stderr / (a.value * a.value), "ps");
             // slope in ps^-1 T^-1 = dg * mu_B/hbar [rad ns^-1 T^-1] / 1000
-            let dg = Quantity::new(l.slope.value * 1e3 / k, l.slope.stderr * 1e3 / k, "");
+            let dg = birge(
+                Quantity::new(l.slope.value * 1e3 / k, l.slope.stderr * 1e3 / k, ""),
+                l.redchi,
+            );
             let rel = Quantity::new(
                 dg.value / g.value,
                 (dg.value / g.value).abs()
@@ -227,6 +286,7 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
         dg_relative,
         dg_inh,
         redchi_omega: origin.redchi,
+        inconsistent,
         redchi_t2,
         redchi_sigma_w,
         used,
@@ -253,7 +313,10 @@ fn spread_route(used: &[Point]) -> (Option<Quantity>, f64) {
     let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
     match weighted_line(&b, &s, &e, true, ("rad/ns", "rad/ns/T")) {
         Ok(l) => (
-            Some(Quantity::new(l.slope.value / k, l.slope.stderr / k, "")),
+            Some(birge(
+                Quantity::new(l.slope.value / k, l.slope.stderr / k, ""),
+                l.redchi,
+            )),
             l.redchi,
         ),
         Err(_) => (None, f64::NAN),
@@ -348,6 +411,45 @@ mod tests {
         let y: Vec<f64> = x.iter().map(|v| 1.0 + 2.0 * v).collect();
         let l = weighted_line(&x, &y, &[0.1; 4], false, ("", "")).unwrap();
         assert!((l.intercept.value - 1.0).abs() < 1e-12 && (l.slope.value - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn points_off_one_line_are_flagged_named_and_widen_the_error() {
+        // four fields of one sample (|g| = 1.41) and one of another (1.50):
+        // chi-square far above its dof, the stray field named, and the error
+        // of |g| the absolute one times sqrt(reduced chi-square)
+        let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
+        let fields = [0.15, 0.2, 0.3, 0.36, 0.42];
+        let pts: Vec<Point> = fields
+            .iter()
+            .map(|&b| {
+                let g = if b == 0.3 { 1.50 } else { 1.41 };
+                Point::exponential(b, (g * k * b, 0.05), (200.0, 5.0))
+            })
+            .collect();
+        let s = analyse_carrier("electron", &pts, 0.1).unwrap();
+        let why = s.inconsistent.as_deref().expect("flagged");
+        assert!(
+            why.contains("300.0 mT") && why.contains("not one line"),
+            "{why}"
+        );
+        let sxx: f64 = fields.iter().map(|b| b * b).sum();
+        let absolute = 0.05 / sxx.sqrt() / k;
+        assert!(s.redchi_omega > 100.0);
+        let want = absolute * s.redchi_omega.sqrt();
+        assert!(
+            (s.g.stderr - want).abs() < 1e-12 * want,
+            "{} vs {want}",
+            s.g.stderr
+        );
+        // consistent points: no flag, and no scaling below the absolute error
+        let pts: Vec<Point> = fields
+            .iter()
+            .map(|&b| Point::exponential(b, (1.41 * k * b, 0.05), (200.0, 5.0)))
+            .collect();
+        let s = analyse_carrier("electron", &pts, 0.1).unwrap();
+        assert!(s.inconsistent.is_none() && s.redchi_omega < 1e-20);
+        assert!((s.g.stderr - absolute).abs() < 1e-12 * absolute);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::scan::{ReadOptions, Scan, ScanKind, read_scans};
 use std::path::Path;
 
 mod record;
-pub use record::{Derived, FitRecord};
+pub use record::{Derived, FitRecord, Status};
 
 /// Settings for fitting TR scans.
 #[derive(Debug, Clone, Default)]

@@ -31,6 +31,36 @@ pub enum Derived {
     },
 }
 
+/// How far a fitted scan's numbers can be trusted, worst last. A session
+/// reports every status as a row; the exit code is the worst one's
+/// (`crate::cli`: 0 ok or small, 4 inadequate, 3 untrustworthy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Converged with errors, and the residual tests passed.
+    Ok,
+    /// As `Ok`, but a residual test found something below 1 % of the signal
+    /// ("small but present").
+    Small,
+    /// Converged with errors, but the residuals show structure the model
+    /// lacks: the numbers describe a model the data reject.
+    Inadequate,
+    /// Did not converge, ended on a bound, has no errors or a warning
+    /// (e.g. an amplitude not significant).
+    Untrustworthy,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Small => "small",
+            Status::Inadequate => "inadequate",
+            Status::Untrustworthy => "untrustworthy",
+        }
+    }
+}
+
 /// Everything reported about one fitted scan.
 #[derive(Debug, Clone)]
 pub struct FitRecord {
@@ -50,6 +80,34 @@ pub struct FitRecord {
 }
 
 impl FitRecord {
+    /// The fit's status: trust first, then the residual tests.
+    pub fn status(&self) -> Status {
+        use crate::fit::adequacy::Level;
+        if !self.fit.success() {
+            return Status::Untrustworthy;
+        }
+        match self.adequacy.level {
+            Level::Adequate => Status::Ok,
+            Level::Small => Status::Small,
+            Level::Inadequate => Status::Inadequate,
+        }
+    }
+
+    /// Everything that limits the numbers, in one line ("" when nothing):
+    /// the fit's problems, then the residual verdict with its size.
+    pub fn problems(&self) -> String {
+        let mut v = vec![];
+        let p = self.fit.problems();
+        if !p.is_empty() {
+            v.push(p);
+        }
+        let a = self.adequacy.summary();
+        if !a.is_empty() {
+            v.push(a);
+        }
+        v.join("; ")
+    }
+
     /// Simulated data: the header says `synthetic = true`.
     pub fn is_synthetic(&self) -> bool {
         self.meta.0.get("synthetic").is_some_and(|v| v == "true")

@@ -5,7 +5,10 @@
 //! ```text
 //! { "schema": "spinfit.fit/1", "file", "input_sha256" (of the data file,
 //!   null when not a regular file), "kind": "tr"|"trfe", "model",
-//!   "success": bool, "termination": {"reason", "message"},
+//!   "success": bool (converged, errors, off bounds, no warning),
+//!   "status": "ok"|"small"|"inadequate"|"untrustworthy" (success, then the
+//!   residual tests), "problems": string ("" when none),
+//!   "termination": {"reason", "message"},
 //!   "statistics": {"ndata", "nvarys", "nfev", "chisqr", "redchi", "aic", "bic",
 //!                  "errors": "absolute"|"scaled"},
 //!   "parameters": {NAME: {"value", "stderr", "unit", "vary", "at_bound", "min", "max"}},
@@ -23,7 +26,9 @@
 //!   "ladder": [{"model", "n_cos", "phase", "decay", "offset", "envelope",
 //!               "nvarys", "chisqr", "aic", "bic", "converged", "delta",
 //!               "verdict", "chosen"}]   (TRFE; [] for TR),
-//!   "adequacy": {"adequate", "alpha", "verdict", "peak_omega",
+//!   "adequacy": {"adequate", "level": "adequate"|"small"|"inadequate",
+//!                "alpha", "verdict", "peak_omega", "size" (systematic RMS /
+//!                signal amplitude), "line_amplitude", "noise_from",
 //!                "tests": [{"name": "periodogram"|"ljung_box"|"runs",
 //!                           "statistic", "p_value", "passed"}]},
 //!   "profile": [{"name", "sigma_level", "lower", "upper"}],
@@ -110,7 +115,8 @@ impl FitRecord {
             "signal": self.signal,
             "model": f.model,
             "success": f.success(),
-            "problems": f.problems(),
+            "status": self.status(),
+            "problems": self.problems(),
             "termination": {"reason": f.termination, "message": f.termination.to_string()},
             "statistics": {"ndata": f.ndata, "nvarys": f.nvarys, "nfev": f.nfev, "chisqr": num(f.chisqr),
                            "redchi": num(f.redchi), "aic": num(f.aic), "bic": num(f.bic),
@@ -268,6 +274,11 @@ impl FitRecord {
                 "    WARNING: fit not trustworthy: {}",
                 self.fit.problems()
             );
+        } else if self.status() == crate::pipeline::Status::Inadequate {
+            let _ = writeln!(
+                s,
+                "    WARNING: the numbers describe a model the residuals reject (status inadequate)"
+            );
         }
         s
     }
@@ -278,7 +289,16 @@ impl FitRecord {
         let mut row = vec![
             ("file".to_string(), self.file.clone()),
             ("kind".into(), format!("{:?}", self.kind).to_lowercase()),
+            ("status".into(), self.status().as_str().into()),
             ("success".into(), f.success().to_string()),
+            ("adequate".into(), self.adequacy.level.as_str().into()),
+            (
+                "residual_left_frac".into(),
+                self.adequacy
+                    .size
+                    .map_or(String::new(), |v| format!("{v:e}")),
+            ),
+            ("problems".into(), self.problems()),
             ("redchi".into(), format!("{:e}", f.redchi)),
         ];
         // the unit in the column name (`tau_ps`, `omega_1_rad_per_ns`); a
@@ -396,10 +416,16 @@ fn write_adequacy(s: &mut String, a: &Adequacy) {
         "    residuals: {}{}",
         if a.tests.is_empty() {
             a.verdict.clone()
-        } else if a.adequate {
-            format!("no structure left (alpha {:.0e})", a.alpha)
         } else {
-            format!("MODEL INADEQUATE: {}", a.verdict)
+            match a.level {
+                crate::fit::adequacy::Level::Adequate => {
+                    format!("no structure left (alpha {:.0e})", a.alpha)
+                }
+                crate::fit::adequacy::Level::Small => a.summary(),
+                crate::fit::adequacy::Level::Inadequate => {
+                    format!("MODEL INADEQUATE: {}", a.detail())
+                }
+            }
         },
         if tests.is_empty() {
             String::new()
@@ -411,7 +437,21 @@ fn write_adequacy(s: &mut String, a: &Adequacy) {
 
 /// A CSV table over records whose columns are the union of their columns.
 pub fn csv_table(records: &[&FitRecord]) -> String {
-    let rows: Vec<Vec<(String, String)>> = records.iter().map(|r| r.csv_row()).collect();
+    csv_rows(records, &[])
+}
+
+/// [`csv_table`] with a row for each input that has no fit: (file,
+/// reason) as `status` = `failed` and the reason in `problems`. With them
+/// every input of a session is one row.
+pub fn csv_rows(records: &[&FitRecord], failed: &[(String, String)]) -> String {
+    let mut rows: Vec<Vec<(String, String)>> = records.iter().map(|r| r.csv_row()).collect();
+    rows.extend(failed.iter().map(|(f, why)| {
+        vec![
+            ("file".to_string(), f.clone()),
+            ("status".to_string(), "failed".to_string()),
+            ("problems".to_string(), why.clone()),
+        ]
+    }));
     let mut cols: Vec<String> = vec![];
     for r in &rows {
         for (c, _) in r {

@@ -24,4 +24,4 @@ pub mod progress;
 pub mod series;
 pub mod session_out;
 
-pub use fit::csv_table;
+pub use fit::{csv_rows, csv_table};

@@ -11,6 +11,8 @@ impl SeriesResult {
         use serde_json::json;
         json!({
             "schema": "spinfit.gfactor/1",
+            "name": self.name,
+            "grouped_by": self.grouped_by,
             "sample": self.sample,
             "photon_energy": self.photon_energy_ev.map(|e| Quantity::new(e, f64::NAN, "eV")),
             "min_field": Quantity::new(self.min_field_t, f64::NAN, "T"),
@@ -24,6 +26,7 @@ impl SeriesResult {
             })).collect::<Vec<_>>(),
             "zero_field": self.zero_field_tau.map(|t| json!({"tau": t, "traces": self.zero_field.iter().map(|f| f.record.file.clone()).collect::<Vec<_>>()})),
             "distinct_fields": self.distinct_fields(),
+            "rejected": self.rejected.iter().map(|f| json!({"file": f.record.file, "problems": f.record.problems()})).collect::<Vec<_>>(),
             "failures": self.failures.iter().map(|(f, r)| json!({"file": f, "reason": r})).collect::<Vec<_>>(),
             "notes": self.notes,
         })
@@ -35,11 +38,17 @@ impl SeriesResult {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "=== field series: {} at {}",
+            "=== field series: {}{} at {}",
+            self.name
+                .as_deref()
+                .map_or(String::new(), |n| format!("{n}, ")),
             self.sample.as_deref().unwrap_or("(sample not named)"),
             self.photon_energy_ev
                 .map_or("unknown energy".into(), |e| format!("{e} eV"))
         );
+        if !self.grouped_by.is_empty() {
+            let _ = writeln!(s, "    grouped by {}", self.grouped_by);
+        }
         let _ = writeln!(
             s,
             "    {} traces at {} distinct non-zero fields fitted; fields below {} mT left out of the slopes",
@@ -82,6 +91,9 @@ impl SeriesResult {
                 c.used.len(),
                 c.redchi_omega
             );
+            if let Some(why) = &c.inconsistent {
+                let _ = writeln!(s, "        WARNING: {why}");
+            }
             if let Some((a, g)) = &c.intercept_check {
                 let _ = writeln!(
                     s,

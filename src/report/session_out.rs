@@ -7,7 +7,7 @@
 //! `gfactor_<n>.json`, figures, and `summary.md` listing what was fitted,
 //! what failed and why. Nothing in them depends on the time of the run.
 
-use super::csv_table;
+use super::csv_rows;
 use super::figures::{gspectrum_figure, series_figures};
 use super::gspectrum::GRow;
 use crate::error::{Error, Result};
@@ -24,6 +24,78 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 pub use crate::session::Figures;
+
+/// "12 ok, 3 inadequate, 1 failed": the count of each status present.
+fn status_counts(r: &SessionResult) -> String {
+    use crate::pipeline::Status;
+    let recs = r.records();
+    let mut v: Vec<String> = [
+        Status::Ok,
+        Status::Small,
+        Status::Inadequate,
+        Status::Untrustworthy,
+    ]
+    .iter()
+    .map(|s| (s, recs.iter().filter(|x| x.status() == *s).count()))
+    .filter(|(_, n)| *n > 0)
+    .map(|(s, n)| format!("{n} {}", s.as_str()))
+    .collect();
+    if !r.failures.is_empty() {
+        v.push(format!("{} failed", r.failures.len()));
+    }
+    v.join(", ")
+}
+
+/// The table of every scan, first in the summary: its series, its numbers,
+/// its status and, beside it, what limits it (or why it has no fit).
+fn scan_table(md: &mut String, r: &SessionResult, figures: Figures) {
+    let mut series_of = std::collections::HashMap::new();
+    for (i, s) in r.series.iter().enumerate() {
+        let files = s
+            .traces
+            .iter()
+            .map(|t| &t.fitted)
+            .chain(&s.rejected)
+            .chain(&s.zero_field);
+        for f in files {
+            series_of.insert(f.record.file.as_str(), i + 1);
+        }
+    }
+    let cell = |v: &str| v.replace('|', "/").replace('\n', " ");
+    let _ = writeln!(
+        md,
+        "## Every scan\n\n| scan | kind | sample | series | result | status | what limits it | figure |\n|---|---|---|---|---|---|---|---|"
+    );
+    for rec in r.records() {
+        let link = if figures.draws(rec) && !series_of.contains_key(rec.file.as_str()) {
+            format!("[png]({}.png)", stem(&rec.file))
+        } else {
+            "-".into()
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {link} |",
+            stem(&rec.file),
+            format!("{:?}", rec.kind).to_lowercase(),
+            cell(rec.meta.0.get("sample").map_or("", |s| s.as_str())),
+            series_of
+                .get(rec.file.as_str())
+                .map_or("-".into(), |i| i.to_string()),
+            cell(&rec.value_lines().join("; ")),
+            rec.status().as_str(),
+            cell(&rec.problems()),
+        );
+    }
+    for (f, why) in &r.failures {
+        let _ = writeln!(
+            md,
+            "| `{}` | | | | | **failed** | {} | - |",
+            cell(f),
+            cell(why)
+        );
+    }
+    let _ = writeln!(md);
+}
 
 /// The markdown image of a scan's figure, or a dash when it is not drawn.
 fn figure_link(figures: Figures, rec: &FitRecord) -> String {
@@ -250,20 +322,14 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> R
     let out = OutDir::create(out)?;
     // the records by reference (no copy of their curves), the JSON streamed
     // one record at a time, and the HDF5 file written beside them
-    let records: Vec<&FitRecord> = r
-        .fits
-        .iter()
-        .map(|(f, _)| &f.record)
-        .chain(
-            r.series
-                .iter()
-                .flat_map(|s| s.traces.iter().map(|t| &t.fitted.record)),
-        )
-        .collect();
+    let records = r.records();
     let (h5, tables) = rayon::join(
         || write_h5(r, &out.path("results.h5")?),
         || -> Result<()> {
-            write_atomic(&out.path("results.csv")?, csv_table(&records).as_bytes())?;
+            write_atomic(
+                &out.path("results.csv")?,
+                csv_rows(&records, &r.failures).as_bytes(),
+            )?;
             write_json_seq(&out.path("results.json")?, &records)
         },
     );
@@ -288,12 +354,12 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> R
     let _ = writeln!(md, "# spinfit session summary\n");
     let _ = writeln!(
         md,
-        "Input: `{}` ({} scans). Fitted: {} single scans, {} field series. Failed or untrustworthy: {}.\n",
+        "Input: `{}` ({} scans). {} rows below and in `results.csv`, one per scan: {}; {} field series.\n",
         input.display(),
         r.n_inputs,
-        r.fits.len(),
+        records.len() + r.failures.len(),
+        status_counts(r),
         r.series.len(),
-        r.failures.len()
     );
     if !r.settings.is_empty() {
         let _ = writeln!(
@@ -313,36 +379,7 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> R
             "**Some or all inputs are SYNTHETIC (simulated) data.**\n"
         );
     }
-    let tr: Vec<&crate::pipeline::Fitted> = r
-        .fits
-        .iter()
-        .map(|(f, _)| f)
-        .filter(|f| matches!(f.record.derived, Derived::Tr { .. }))
-        .collect();
-    if !tr.is_empty() {
-        let _ = writeln!(
-            md,
-            "## Spin lifetimes (transient reflection)\n\n| scan | sample | tau (ps) | rate 1/tau (ps^-1) | converged | figure |\n|---|---|---|---|---|---|"
-        );
-        for f in &tr {
-            let rec = &f.record;
-            let png = figure_link(figures, rec);
-            if let Derived::Tr { lifetimes } = &rec.derived {
-                let taus: Vec<String> = lifetimes.iter().map(|l| l.tau.to_string()).collect();
-                let rates: Vec<String> = lifetimes.iter().map(|l| l.rate.to_string()).collect();
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} | {png} |",
-                    stem(&rec.file),
-                    rec.meta.0.get("sample").map_or("", |s| s.as_str()),
-                    taus.join("; "),
-                    rates.join("; "),
-                    if rec.fit.success() { "yes" } else { "**no**" }
-                );
-            }
-        }
-        let _ = writeln!(md);
-    }
+    scan_table(&mut md, r, figures);
     for (i, s) in r.series.iter().enumerate() {
         let figs = &series_figs[i];
         write_atomic(
@@ -355,7 +392,10 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> R
             md,
             "## Field series {}: {} at {}\n",
             i + 1,
-            s.sample.as_deref().unwrap_or("(unnamed)"),
+            s.name
+                .as_deref()
+                .or(s.sample.as_deref())
+                .unwrap_or("(unnamed)"),
             s.photon_energy_ev
                 .map_or("unknown energy".to_string(), |e| format!("{e} eV"))
         );
@@ -414,20 +454,6 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> R
         for f in singles {
             let png = figure_link(figures, &f.record);
             let _ = writeln!(md, "```\n{}```\n{png}\n", f.record.to_text());
-        }
-    }
-    let _ = writeln!(md, "## Failed or untrustworthy\n");
-    if r.failures.is_empty() {
-        let _ = writeln!(md, "None.");
-    } else {
-        let _ = writeln!(md, "| input | reason |\n|---|---|");
-        for (f, why) in &r.failures {
-            let _ = writeln!(
-                md,
-                "| `{}` | {} |",
-                f,
-                why.replace('|', "/").replace('\n', " ")
-            );
         }
     }
     let _ = writeln!(

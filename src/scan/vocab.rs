@@ -115,6 +115,36 @@ pub fn name_field(name: &str) -> Option<Found<f64>> {
         .next_back()
 }
 
+/// The file name with its field token replaced by `*`, the last resort for
+/// grouping a field series: `trfe_S3_180mT.csv` and `trfe_S3_420mT.csv`
+/// share `trfe_S3_*`. None when the name has no field token.
+///
+/// ```
+/// use spinfit::scan::vocab::name_pattern;
+/// assert_eq!(name_pattern("/d/trfe_S3_180mT.csv").as_deref(), Some("trfe_S3_*"));
+/// assert_eq!(name_pattern("trfe_S3_B=0.42T.csv").as_deref(), Some("trfe_S3_B=*"));
+/// assert_eq!(name_pattern("scan_7.csv"), None);
+/// ```
+pub fn name_pattern(name: &str) -> Option<String> {
+    let found = name_field(name)?;
+    let tok = found
+        .from
+        .strip_prefix("file name token `")?
+        .strip_suffix('`')?;
+    let stem = std::path::Path::new(name)
+        .file_stem()?
+        .to_string_lossy()
+        .to_string();
+    let at = stem.rfind(tok)?;
+    let keep = tok.len() - tok.trim_start_matches(['B', 'b']).len();
+    Some(format!(
+        "{}{}*{}",
+        &stem[..at],
+        &tok[..keep],
+        &stem[at + tok.len()..]
+    ))
+}
+
 /// Which source of the field wins when the header and the file name
 /// disagree (`--field-from`, config `field_from`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,6 +313,19 @@ pub fn sample(meta: &Metadata, source: &str) -> Result<Option<String>> {
         &[("sample", &s), ("sample_name", &s), ("sample_id", &s)],
         |a, b| a == b,
     )
+}
+
+/// The field series a scan belongs to (`series`, `series_id`,
+/// `series_name`): scans naming the same series are analysed together.
+pub fn series(meta: &Metadata, source: &str) -> Result<Option<String>> {
+    let s = |v: &str| Ok(v.trim().to_string());
+    one_of(
+        meta,
+        source,
+        &[("series", &s), ("series_id", &s), ("series_name", &s)],
+        |a, b| a == b,
+    )
+    .map(|v| v.filter(|x| !x.is_empty()))
 }
 
 /// Temperature in K from the header (`6 K`, or a bare number for `_k` keys).

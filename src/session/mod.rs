@@ -22,8 +22,8 @@ pub mod settings;
 pub enum Figures {
     /// No figures at all.
     None,
-    /// Only scans whose fit is not trustworthy (did not converge, or has a
-    /// warning): the ones to look at.
+    /// Only scans whose fit is inadequate or not trustworthy (did not
+    /// converge, has a warning): the ones to look at.
     Failed,
     /// Every scan.
     #[default]
@@ -63,7 +63,7 @@ impl Figures {
     pub fn draws(self, rec: &FitRecord) -> bool {
         match self {
             Figures::None => false,
-            Figures::Failed => !rec.fit.success() || !rec.fit.warnings.is_empty(),
+            Figures::Failed => rec.status() >= crate::pipeline::Status::Inadequate,
             Figures::All => true,
         }
     }
@@ -101,13 +101,38 @@ pub struct SessionResult {
     /// Single fits (TR, and TRFE scans not part of a series), with the input's hash.
     pub fits: Vec<(Fitted, String)>,
     pub series: Vec<SeriesResult>,
-    /// (file or scan, reason) of everything that could not be fitted.
+    /// (file or scan, reason) of everything that has no fit at all (not
+    /// read, not a scan, the fit stopped with an error, a repeat).
     pub failures: Vec<(String, String)>,
     /// (entry, reason) of folder entries not read (see [`discover`]).
     pub skipped: Vec<(String, String)>,
     pub n_inputs: usize,
     /// Where each setting came from (flag, config file), for the summary.
     pub settings: Vec<String>,
+}
+
+impl SessionResult {
+    /// Every fitted scan's record once: single fits, then each series'
+    /// traces, its untrustworthy fits and its zero-field traces.
+    pub fn records(&self) -> Vec<&FitRecord> {
+        let series = self.series.iter().flat_map(|s| {
+            s.traces
+                .iter()
+                .map(|t| &t.fitted.record)
+                .chain(s.rejected.iter().map(|f| &f.record))
+                .chain(s.zero_field.iter().map(|f| &f.record))
+        });
+        self.fits
+            .iter()
+            .map(|(f, _)| &f.record)
+            .chain(series)
+            .collect()
+    }
+
+    /// The worst status over every scan (None: nothing was fitted).
+    pub fn worst(&self) -> Option<crate::pipeline::Status> {
+        self.records().iter().map(|r| r.status()).max()
+    }
 }
 
 /// A TRFE scan waiting for its group: scan, input hash, field (T) if known.
@@ -238,6 +263,32 @@ pub fn classify(t: &Table) -> Result<ScanKind> {
     ))
 }
 
+/// What makes TRFE scans one field series: (how, name, photon energy),
+/// `how` the metadata key or `file name` that named it.
+type SeriesKey = (&'static str, String, String);
+
+/// The series a TRFE scan belongs to, by the first of: metadata `series`
+/// (or `series_id`, `series_name`), the sample (`sample`, `sample_name`,
+/// `sample_id`), and the file name with its field token as a wildcard
+/// ([`crate::scan::vocab::name_pattern`]); with the photon energy beside.
+pub fn series_key(s: &Scan) -> SeriesKey {
+    use crate::scan::vocab;
+    let energy = vocab::photon_energy(&s.meta, &s.source)
+        .ok()
+        .flatten()
+        .map_or(String::new(), |e| format!("{e:.4}"));
+    if let Some(n) = vocab::series(&s.meta, &s.source).ok().flatten() {
+        return ("series", n, energy);
+    }
+    if let Some(n) = vocab::sample(&s.meta, &s.source).ok().flatten() {
+        return ("sample", n, energy);
+    }
+    match vocab::name_pattern(&s.source) {
+        Some(p) => ("file name", p, energy),
+        None => ("", String::new(), energy),
+    }
+}
+
 /// Read every file; unreadable ones become failures.
 pub fn load(files: &[PathBuf], read: &ReadOptions) -> (Vec<Input>, Vec<(String, String)>) {
     let loaded: Vec<std::result::Result<Vec<Input>, (String, String)>> = files
@@ -290,7 +341,7 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
     let n_inputs = inputs.len();
     let mut failures = vec![];
     let mut tr = vec![];
-    let mut groups: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
+    let mut groups: BTreeMap<SeriesKey, Vec<Member>> = BTreeMap::new();
     for inp in inputs {
         let name = inp
             .file
@@ -314,17 +365,7 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
             }
             Ok(s) if s.kind == ScanKind::Tr => tr.push((s, inp.sha256)),
             Ok(s) => {
-                use crate::scan::vocab;
-                let key = (
-                    vocab::sample(&s.meta, &s.source)
-                        .ok()
-                        .flatten()
-                        .unwrap_or_default(),
-                    vocab::photon_energy(&s.meta, &s.source)
-                        .ok()
-                        .flatten()
-                        .map_or(String::new(), |e| format!("{e:.4}")),
-                );
+                let key = series_key(&s);
                 // the field of the command line or config, else the file's
                 let field = crate::pipeline::field_of(
                     &s,
@@ -356,12 +397,20 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
     }
     let mut series = vec![];
     let mut singles = vec![];
-    for (_, members) in groups {
+    for ((how, name, _), members) in groups {
         if crate::physics::gfactor::distinct_fields(members.iter().filter_map(|m| m.2)) >= 2 {
             let scans: Vec<Scan> = members.into_iter().map(|m| m.0).collect();
             let srcs: Vec<String> = scans.iter().map(|s| s.source.clone()).collect();
             match analyse_with(scans, &cfg.series, tick) {
                 Ok(mut r) => {
+                    r.grouped_by = match how {
+                        "" => "no series, sample or field token in the file names: all such scans as one series".into(),
+                        "file name" => format!("file name pattern `{name}` (no `series` or `sample` in the headers)"),
+                        k => format!("{k} = {name}"),
+                    };
+                    if how == "series" {
+                        r.name = Some(name);
+                    }
                     if cfg.figures == Figures::None {
                         let fitted = r.traces.iter_mut().map(|t| &mut t.fitted);
                         fitted
@@ -401,14 +450,6 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
         match r {
             Ok(f) => fits.push((f, h)),
             Err(e) => failures.push((src, e.to_string())),
-        }
-    }
-    for (f, _) in &fits {
-        if !f.record.fit.success() {
-            failures.push((
-                f.record.file.clone(),
-                format!("fit not trustworthy: {}", f.record.fit.problems()),
-            ));
         }
     }
     failures.sort();

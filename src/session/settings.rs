@@ -303,7 +303,9 @@ impl<'a> Resolver<'a> {
                     .map_err(|e| self.bad("components", e.to_string()))?,
                 criterion,
                 freedom: Freedom {
-                    phase: self.choice("phase")?,
+                    phase: self
+                        .parse::<Choice>("phase")?
+                        .unwrap_or(Freedom::default().phase),
                     decay: self.choice("decay")?,
                     offset: self.choice("offset")?,
                     envelope,

@@ -39,7 +39,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 mod ensemble;
+mod lab_day;
 pub use ensemble::{EnsembleCase, EnsembleScore, ensemble_case};
+pub use lab_day::{DAY_FIELDS_MT, Day, DaySeries, lab_day};
 
 /// Stage-like delay grid.
 #[derive(Debug, Clone, PartialEq)]

@@ -398,7 +398,7 @@ fn scan_files_and_fit_flags() -> Vec<Case> {
         ("1e-300T", 1, "--field"),
         ("abc", 1, "--field"),
         ("430 furlongs", 1, "--field"),
-        ("0T", 3, "model inadequate"),
+        ("0T", 4, "model inadequate"),
         ("inf T", 1, "--field"),
         ("-270mT", 0, "\"success\": true"),
         ("430T", 1, "--field"),

@@ -225,9 +225,10 @@ fn judge(sim: &Simulated, b: f64, from: f64, truth: &[(f64, f64)]) -> (Outcome, 
     let out = trfe::run(&cfg, &scan).unwrap();
     let verdict = if !out.adequacy.adequate {
         assert!(
-            out.fit.problems().contains("model inadequate"),
-            "an inadequate fit must say so: {}",
-            out.fit.problems()
+            out.adequacy.summary().starts_with("model inadequate")
+                && out.adequacy.size.is_some_and(|v| v >= 0.01),
+            "an inadequate fit must say so, with the size of what is left: {}",
+            out.adequacy.summary()
         );
         Outcome::Inadequate
     } else if out.carriers.len() != truth.len() {
@@ -532,9 +533,9 @@ fn judge_tr(sim: &Simulated, from: Option<f64>, tau: f64) -> Result<Outcome, Str
     let f = &rec.fit;
     Ok(if !rec.adequacy.adequate {
         assert!(
-            f.problems().contains("model inadequate"),
+            rec.problems().contains("model inadequate"),
             "{}",
-            f.problems()
+            rec.problems()
         );
         Outcome::Inadequate
     } else if !f.success() {
@@ -845,11 +846,14 @@ fn two_close_g_beyond_two_line_widths_are_still_resolved() {
         }
     }
     assert!(resolved >= 9, "two carriers resolved in {resolved} of 10");
-    // with the phase and the envelope nearly tied by BIC the chosen model
-    // alone missed |g| by 4-5 of its errors in 3 of 9; the model-averaged
-    // headline error covers the truth
+    // the chosen model alone misses |g| by 4-5 of its errors in most draws
+    // (exponential and Gaussian pairs fit this Voigt truth to the noise, and
+    // the Voigt pair loses by BIC); the model-averaged headline error covers
+    // the truth. With the phases free (the default: real scans carry them)
+    // the split, 0.85 of the window's Fourier resolution, leaves two basins
+    // equally good: 8 of 10 covered (9 of 10 with phases left to the ladder)
     assert!(
-        right + 1 >= resolved,
+        right + 2 >= resolved,
         "both |g| within 2 sigma in only {right} of {resolved}"
     );
 }

@@ -106,12 +106,34 @@ fn bad_inputs_are_listed_with_reasons_and_the_rest_is_fitted() {
         ("trfe_unknown.csv", "no magnetic field"),
         ("noise.csv", "not significant"),
     ] {
+        // one row each in the table of every scan, the reason beside it
+        let stem = file.trim_end_matches(".csv");
         let line = summary
             .lines()
-            .find(|l| l.contains(file) && l.starts_with("| `"))
+            .find(|l| l.contains(stem) && l.starts_with("| "))
             .unwrap_or_else(|| panic!("{file} not listed:\n{summary}"));
         assert!(line.contains(why), "{file}: `{line}` lacks `{why}`");
     }
+    // every input is one row of results.csv, with its status; the rows
+    // without a fit are `failed`, the untrusted fit is a row with its reason
+    let mut rd = csv::Reader::from_path(out.join("results.csv")).unwrap();
+    let head = rd.headers().unwrap().clone();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let (file_c, status_c, why_c) = (col("file"), col("status"), col("problems"));
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    let n_files = std::fs::read_dir(&data).unwrap().count();
+    assert_eq!(rows.len(), n_files, "one row per input file");
+    let status = |f: &str| {
+        let r = rows.iter().find(|r| r[file_c].contains(f)).unwrap();
+        (r[status_c].to_string(), r[why_c].to_string())
+    };
+    assert_eq!(status("corrupt.csv").0, "failed");
+    let (st, why) = status("noise.csv");
+    assert!(
+        st == "untrustworthy" && why.contains("not significant"),
+        "{st}: {why}"
+    );
+    assert_eq!(status("tr_a.csv").0, "ok");
     // the good scans: one field series of three traces, one lifetime
     let g: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("gfactor_01.json")).unwrap())
@@ -124,7 +146,11 @@ fn bad_inputs_are_listed_with_reasons_and_the_rest_is_fitted() {
         .find(|c| c["carrier"] == "electron")
         .unwrap()["g"];
     assert!((ge["value"].as_f64().unwrap() - 1.41).abs() < 3.0 * ge["stderr"].as_f64().unwrap());
-    assert!(summary.contains("## Spin lifetimes") && summary.contains("tr_a"));
+    let tr_row = summary.lines().find(|l| l.starts_with("| tr_a |")).unwrap();
+    assert!(
+        tr_row.contains("tau = ") && tr_row.contains("| ok |"),
+        "{tr_row}"
+    );
 }
 
 #[test]
@@ -544,7 +570,7 @@ fn figures_none_draws_nothing_and_leaves_the_results_unchanged() {
     assert!(all.iter().any(|p| p == "tr_a.png"), "{all:?}");
     assert!(all.iter().any(|p| p.starts_with("series_01")), "{all:?}");
     assert!(none.is_empty(), "figures none drew {none:?}");
-    assert!(sum_all.contains("![](tr_a.png)"));
+    assert!(sum_all.contains("[png](tr_a.png)"), "{sum_all}");
     assert!(
         !sum_none.contains(".png"),
         "summary links a figure that was not drawn"
@@ -559,5 +585,113 @@ fn figures_none_draws_nothing_and_leaves_the_results_unchanged() {
     assert!(
         msg.contains("figures") && msg.contains("none, failed or all"),
         "{msg}"
+    );
+}
+
+#[test]
+fn a_lab_day_gives_one_series_per_sample_and_a_row_per_scan() {
+    // the simulated day of the issue (files name their series; no sample
+    // key), four samples: 36 scans
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("day");
+    let day = spinfit::simulate::lab_day(&data, 4, 7).unwrap();
+    let out = dir.path().join("out");
+    let o = spinfit()
+        .arg("session")
+        .arg(&data)
+        .args(["--figures", "none", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    // no scan without a fit: the exit code is the worst fit's (0, 3 or 4)
+    assert!(
+        matches!(o.status.code(), Some(0 | 3 | 4)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut rd = csv::Reader::from_path(out.join("results.csv")).unwrap();
+    let files: Vec<String> = rd.records().map(|r| r.unwrap()[0].to_string()).collect();
+    assert_eq!(files.len(), day.n_files, "one row per scan");
+    let mut unique = files.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), files.len(), "no scan twice");
+    // one field series per sample, named by its `series` key, |g| of both
+    // carriers within 3 sigma of the truth (8 quantities at once)
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    for (i, t) in day.series.iter().enumerate() {
+        let g: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("gfactor_{:02}.json", i + 1))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(g["name"], t.series.as_str());
+        assert_eq!(g["grouped_by"], format!("series = {}", t.series));
+        assert_eq!(
+            g["traces"].as_array().unwrap().len() + g["rejected"].as_array().unwrap().len(),
+            6
+        );
+        for c in g["carriers"].as_array().unwrap() {
+            let want = if c["carrier"] == "electron" {
+                t.g.0
+            } else {
+                t.g.1
+            };
+            let (v, e) = (
+                c["g"]["value"].as_f64().unwrap(),
+                c["g"]["stderr"].as_f64().unwrap(),
+            );
+            assert!(
+                (v - want).abs() <= 3.0 * e,
+                "{} {}: {v} +/- {e} vs {want}",
+                t.series,
+                c["carrier"]
+            );
+        }
+        assert!(summary.contains(&format!("grouped by series = {}", t.series)));
+    }
+    assert!(
+        !out.join(format!("gfactor_{:02}.json", day.series.len() + 1))
+            .exists()
+    );
+}
+
+#[test]
+fn scans_without_series_or_sample_group_by_their_file_names() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    std::fs::create_dir(&data).unwrap();
+    // two samples told apart only by the names: A_180mT ... and B_180mT ...
+    for (k, s) in ["A", "B"].iter().enumerate() {
+        for (j, b) in [180.0, 300.0, 420.0].iter().enumerate() {
+            let text = trfe(*b, 40 + 10 * k as u64 + j as u64)
+                .to_csv()
+                .replace("# sample = S1\n", "");
+            std::fs::write(data.join(format!("{s}_trfe_{b}mT.csv")), text).unwrap();
+        }
+    }
+    let out = dir.path().join("out");
+    spinfit()
+        .arg("session")
+        .arg(&data)
+        .args(["--figures", "none", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let mut seen = vec![];
+    for i in 1..=2 {
+        let g: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("gfactor_{i:02}.json"))).unwrap(),
+        )
+        .unwrap();
+        let by = g["grouped_by"].as_str().unwrap().to_string();
+        assert!(by.starts_with("file name pattern"), "{by}");
+        assert_eq!(g["traces"].as_array().unwrap().len(), 3);
+        seen.push(by);
+    }
+    assert!(
+        seen[0].contains("`A_trfe_*`") && seen[1].contains("`B_trfe_*`"),
+        "{seen:?}"
     );
 }
