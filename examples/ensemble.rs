@@ -2,7 +2,9 @@
 //! single-carrier traces with g-spread envelopes fitted with the defaults
 //! (`fit trfe --field 200mT --from 50ps`), scored against their truth and
 //! printed beside the targets of the issue "An ensemble is one carrier".
-//! Run: cargo run --release --example ensemble -- [N]   (default 200)
+//! Run: cargo run --release --example ensemble -- [N] [--repetition]
+//! (default 200 draws; `--repetition` fits with the laser period 13.2 ns
+//! given, as `fit trfe --repetition 13.2ns`, over the whole scan)
 
 use spinfit::fit::Envelope;
 use spinfit::fit::trfe::{self, TrfeConfig};
@@ -11,8 +13,11 @@ use spinfit::scan::{ReadOptions, Scan, ScanKind, delimited};
 use spinfit::simulate::{EnsembleScore, ensemble_case, simulate_trfe};
 
 fn main() {
-    let n: u64 = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let with_rep = args.iter().any(|a| a == "--repetition");
+    let n: u64 = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
         .map_or(200, |s| s.parse().expect("N: a number of draws"));
     let t0 = std::time::Instant::now();
     let scores: Vec<EnsembleScore> = (0..n)
@@ -23,11 +28,16 @@ fn main() {
             let mut scan =
                 Scan::from_table(&table, ScanKind::Trfe, &ReadOptions::default()).unwrap();
             preprocess::sort_and_merge(&mut scan);
-            preprocess::window(&mut scan, Some(case.from_ps), None, 12).unwrap();
-            let cfg = TrfeConfig {
+            let mut cfg = TrfeConfig {
                 field_t: Some(case.truth.field_t),
                 ..Default::default()
             };
+            match case.truth.repetition_ps.filter(|_| with_rep) {
+                Some(t) => {
+                    cfg.freedom.repetition = Some(spinfit::fit::rsa::Period::from_ps(t).unwrap())
+                }
+                None => preprocess::window(&mut scan, Some(case.from_ps), None, 12).unwrap(),
+            }
             let out = trfe::run(&cfg, &scan).unwrap();
             let s = case.score(&out);
             if s.carriers != 1 || s.g_z.abs() > 3.0 {

@@ -146,6 +146,7 @@ fn main() {
         decay: false,
         offset: true,
         envelope: Default::default(),
+        repetition: None,
     };
     let out = json!({
         "tr": case("tr_APD_PbI4.csv", ScanKind::Tr, &tr,

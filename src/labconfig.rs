@@ -54,6 +54,7 @@ pub const KEYS: &[&str] = &[
     "decay",
     "offset",
     "envelope",
+    "repetition",
     "residual_alpha",
     "kind",
     "min_field",

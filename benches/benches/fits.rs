@@ -95,6 +95,7 @@ fn bench(c: &mut Criterion) {
         decay: false,
         offset: true,
         envelope: Default::default(),
+        repetition: None,
     };
     let mut ps = pm.template();
     for (n, v) in [

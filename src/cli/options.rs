@@ -111,6 +111,11 @@ pub struct TrfeFitArgs {
     /// and a Gaussian g spread, sigma_w and dg_inh reported).
     #[arg(long)]
     pub envelope: Option<String>,
+    /// Laser repetition period, e.g. 13.2ns: the earlier pulses' spins are
+    /// summed into the model (resonant spin amplification), so negative
+    /// delays are fitted with the positive ones.
+    #[arg(long)]
+    pub repetition: Option<String>,
 }
 
 /// The flags as the library's given settings ([`Given`]), keyed as in
@@ -149,6 +154,7 @@ pub fn given(r: &ReadArgs, tr: Option<&TrFitArgs>, trfe: Option<&TrfeFitArgs>) -
             ("decay", &a.decay),
             ("offset", if a.no_offset { &off } else { &a.offset }),
             ("envelope", &a.envelope),
+            ("repetition", &a.repetition),
         ]);
     }
     Given::command_line(&pairs).flag("polarisation", tr.is_some_and(|a| a.polarisation))

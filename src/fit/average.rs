@@ -140,6 +140,7 @@ mod tests {
             decay: false,
             offset: false,
             envelope: Envelope::Exponential,
+            repetition: None,
         };
         let a = candidate(base, &t, &y, 30.0);
         let b = candidate(

@@ -85,6 +85,9 @@ pub struct Freedom {
     pub offset: Choice,
     /// `None`: exponential or Gaussian, chosen from the data.
     pub envelope: Option<Envelope>,
+    /// The laser repetition period, when the earlier pulses are modelled
+    /// (every candidate has it).
+    pub repetition: Option<super::rsa::Period>,
 }
 
 impl Default for Freedom {
@@ -94,6 +97,7 @@ impl Default for Freedom {
             decay: Choice::Auto,
             offset: Choice::Auto,
             envelope: None,
+            repetition: None,
         }
     }
 }
@@ -145,6 +149,7 @@ impl Freedom {
             decay: self.decay == Choice::On,
             offset: self.offset == Choice::On,
             envelope: self.envelope.unwrap_or_default(),
+            repetition: self.repetition,
         }
     }
     /// The richest candidate with `n_cos` cosines: free features on, the
@@ -156,6 +161,7 @@ impl Freedom {
             decay: self.decay != Choice::Off,
             offset: self.offset != Choice::Off,
             envelope: self.envelope.unwrap_or(Envelope::Voigt),
+            repetition: self.repetition,
         }
     }
 }

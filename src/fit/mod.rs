@@ -18,6 +18,7 @@ pub mod params;
 pub mod precession;
 pub mod profile;
 pub mod result;
+pub mod rsa;
 pub mod spectrum;
 pub mod tr;
 pub mod trfe;

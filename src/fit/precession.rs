@@ -23,6 +23,10 @@
 //!
 //! Parameters per cosine, in order: amplitude, omega (rad/ns), t2 (ps),
 //! [phase (rad)], [sigma_w (rad/ns), Voigt envelope only].
+//!
+//! With a laser repetition period each cosine is summed over the earlier
+//! pulses as well ([`super::rsa`]): the model then holds at negative delays
+//! too. Without one it describes delays after the pump only.
 
 use super::fastmath::{
     damped_rotation_body, exp, exp_slice, exp_slice_body, sin_cos, sin_cos_slice,
@@ -30,6 +34,7 @@ use super::fastmath::{
 };
 use super::model::{Model, Separable};
 use super::params::{Param, Params};
+use super::rsa::{self, Period};
 use crate::physics::GAUSS_HWHM_PER_SIGMA;
 
 /// Shape of the dephasing envelope.
@@ -166,6 +171,8 @@ pub struct Precession {
     pub offset: bool,
     /// Dephasing envelope shared by the cosines.
     pub envelope: Envelope,
+    /// Laser repetition period: the earlier pulses' spins summed in.
+    pub repetition: Option<Period>,
 }
 
 impl Precession {
@@ -220,6 +227,9 @@ impl Model for Precession {
         if self.offset {
             s.push_str(" + offset");
         }
+        if let Some(r) = self.repetition {
+            s.push_str(&format!(", earlier pulses every {} ns", r.ps() * 1e-3));
+        }
         s
     }
 
@@ -249,6 +259,9 @@ impl Model for Precession {
     }
 
     fn eval(&self, p: &[f64], x: &[f64], out: &mut [f64]) {
+        if self.repetition.is_some() {
+            return self.eval_by_basis(p, x, out, None);
+        }
         let per = self.per();
         let tail = per * self.n_cos;
         for (o, &t) in out.iter_mut().zip(x) {
@@ -276,10 +289,17 @@ impl Model for Precession {
     }
 
     fn jacobian(&self, p: &[f64], x: &[f64], jac: &mut [f64]) {
+        if self.repetition.is_some() {
+            let mut out = vec![0.0; x.len()];
+            return self.eval_by_basis(p, x, &mut out, Some(jac));
+        }
         self.fill(p, x, None, jac);
     }
 
     fn eval_jacobian(&self, p: &[f64], x: &[f64], out: &mut [f64], jac: &mut [f64]) {
+        if self.repetition.is_some() {
+            return self.eval_by_basis(p, x, out, Some(jac));
+        }
         self.fill(p, x, Some(out), jac);
     }
 
@@ -331,6 +351,18 @@ fn basis_body(
     for k in 0..this.n_cos {
         let (w, t2) = (a[nl * k] * 1e-3, a[nl * k + 1]);
         let sig = if this.voigt() { a[nl * k + 2] } else { 0.0 };
+        if let Some(rep) = this.repetition {
+            repeated_cosine(
+                this,
+                k,
+                (a[nl * k], t2, sig),
+                rep,
+                x,
+                phi,
+                dphi.as_deref_mut(),
+            );
+            continue;
+        }
         let inv = 1.0 / t2;
         if let Some((t0, h)) = rotate {
             damped_rotation_body(t0, h, w, inv, cs, sn);
@@ -388,6 +420,37 @@ fn basis_body(
         }
     }
     let mut col = this.n_cos * pc;
+    if let (true, Some(rep)) = (this.decay, this.repetition) {
+        // the non-oscillating part summed over the pulses too: a geometric
+        // series, f = exp(-t_n0 / tau) / (1 - q), q = exp(-T_rep / tau)
+        let (tau, tr) = (a[nl * this.n_cos], rep.ps());
+        let q = (-tr / tau).exp();
+        let out = &mut phi[col * m..(col + 1) * m];
+        for (o, &t) in out.iter_mut().zip(x) {
+            let t0 = if t >= 0.0 {
+                t
+            } else {
+                t + (-t / tr).ceil() * tr
+            };
+            *o = (-t0 / tau).exp() / (1.0 - q);
+        }
+        if let Some(d) = dphi {
+            let s = nl * pc * this.n_cos;
+            let k = tr / (tau * tau) * q / (1.0 - q);
+            for ((o, &f), &t) in d[s * m..(s + 1) * m].iter_mut().zip(out.iter()).zip(x) {
+                let t0 = if t >= 0.0 {
+                    t
+                } else {
+                    t + (-t / tr).ceil() * tr
+                };
+                *o = f * (t0 / (tau * tau) + k);
+            }
+        }
+        if this.offset {
+            phi[(col + 1) * m..(col + 2) * m].fill(1.0);
+        }
+        return;
+    }
     if this.decay {
         let inv = 1.0 / a[nl * this.n_cos];
         for (g, &t) in arg.iter_mut().zip(x) {
@@ -405,6 +468,43 @@ fn basis_body(
     }
     if this.offset {
         phi[col * m..(col + 1) * m].fill(1.0);
+    }
+}
+
+/// Cosine `k`'s basis columns and derivatives summed over the pulses
+/// ([`rsa::columns`]), in [`basis_body`]'s layout; `(omega, t2, sigma_w)`.
+fn repeated_cosine(
+    this: &Precession,
+    k: usize,
+    (w, t2, sig): (f64, f64, f64),
+    rep: Period,
+    x: &[f64],
+    phi: &mut [f64],
+    dphi: Option<&mut [f64]>,
+) {
+    let m = x.len();
+    let (pc, nl) = (1 + this.phase as usize, this.nl());
+    let mut v: [Vec<f64>; 8] = Default::default();
+    v.iter_mut().for_each(|c| c.resize(m, 0.0));
+    let env = this.envelope;
+    let arg = |t: f64| (env.arg(t, t2), env.darg(t, t2));
+    let shape = rsa::Shape {
+        exponential: env == Envelope::Exponential,
+        arg: &arg,
+    };
+    rsa::columns(&shape, w, t2, sig, rep, x, &mut v);
+    let col = k * pc;
+    for j in 0..pc {
+        phi[(col + j) * m..(col + j + 1) * m].copy_from_slice(&v[j]);
+    }
+    if let Some(d) = dphi {
+        let s0 = nl * pc * k;
+        for j in 0..pc {
+            for i in 0..nl {
+                let at = (s0 + j * nl + i) * m;
+                d[at..at + m].copy_from_slice(&v[2 + 2 * i + j]);
+            }
+        }
     }
 }
 
@@ -497,6 +597,79 @@ impl Separable for Precession {
 }
 
 impl Precession {
+    /// Values and (when `jac` is given) the Jacobian by parameter from the
+    /// basis: f = sum_j c_j phi_j(a), with c = (S) or (S cos phi, -S sin phi)
+    /// per cosine, then the decay's amplitude and the offset. Used with a
+    /// repetition period, whose pulse sums live in the basis only.
+    fn eval_by_basis(&self, p: &[f64], x: &[f64], out: &mut [f64], jac: Option<&mut [f64]>) {
+        let m = x.len();
+        let (per, pc, nb) = (self.per(), 1 + self.phase as usize, self.n_basis());
+        let nonlin = self.nonlinear();
+        let a: Vec<f64> = nonlin.iter().map(|&i| p[i]).collect();
+        let st = self.structure();
+        let mut phi = vec![0.0; nb * m];
+        let mut dphi = vec![0.0; st.len() * m];
+        self.basis(&a, x, &mut phi, jac.is_some().then_some(&mut dphi[..]));
+        // the linear coefficient of each basis column
+        let mut c = vec![0.0; nb];
+        for k in 0..self.n_cos {
+            let (amp, ph) = (p[k * per], if self.phase { p[k * per + 3] } else { 0.0 });
+            c[k * pc] = amp * ph.cos();
+            if self.phase {
+                c[k * pc + 1] = -amp * ph.sin();
+            }
+        }
+        let tail = per * self.n_cos;
+        let mut cc = self.n_cos * pc;
+        if self.decay {
+            c[cc] = p[tail];
+            cc += 1;
+        }
+        if self.offset {
+            c[cc] = p[tail + 2 * self.decay as usize];
+        }
+        out.fill(0.0);
+        for (j, cj) in c.iter().enumerate() {
+            for (o, f) in out.iter_mut().zip(&phi[j * m..(j + 1) * m]) {
+                *o += cj * f;
+            }
+        }
+        let Some(jac) = jac else { return };
+        jac.fill(0.0);
+        for (s, &(col, i)) in st.iter().enumerate() {
+            let dst = nonlin[i] * m;
+            for (o, d) in jac[dst..dst + m].iter_mut().zip(&dphi[s * m..(s + 1) * m]) {
+                *o += c[col] * d;
+            }
+        }
+        for k in 0..self.n_cos {
+            let (b, col) = (k * per, k * pc);
+            let (amp, ph) = (p[b], if self.phase { p[b + 3] } else { 0.0 });
+            let (sn, cs) = ph.sin_cos();
+            for i in 0..m {
+                let cv = phi[col * m + i];
+                let sv = if self.phase {
+                    phi[(col + 1) * m + i]
+                } else {
+                    0.0
+                };
+                jac[b * m + i] = cs * cv - sn * sv;
+                if self.phase {
+                    jac[(b + 3) * m + i] = -amp * (sn * cv + cs * sv);
+                }
+            }
+        }
+        let mut cc = self.n_cos * pc;
+        if self.decay {
+            jac[tail * m..(tail + 1) * m].copy_from_slice(&phi[cc * m..(cc + 1) * m]);
+            cc += 1;
+        }
+        if self.offset {
+            let j = tail + 2 * self.decay as usize;
+            jac[j * m..(j + 1) * m].copy_from_slice(&phi[cc * m..(cc + 1) * m]);
+        }
+    }
+
     /// Jacobian, and the values too when `out` is given, in one pass.
     fn fill(&self, p: &[f64], x: &[f64], out: Option<&mut [f64]>, jac: &mut [f64]) {
         let m = x.len();
@@ -598,6 +771,7 @@ mod tests {
                     decay,
                     offset,
                     envelope,
+                    repetition: None,
                 };
                 let mut p = m.template().values();
                 let per = m.per();
@@ -636,6 +810,7 @@ mod tests {
                     decay: decay || n_cos == 0,
                     offset,
                     envelope,
+                    repetition: None,
                 };
                 let mut a = vec![];
                 for k in 0..n_cos {
@@ -657,6 +832,72 @@ mod tests {
     }
 
     #[test]
+    fn the_earlier_pulses_model_has_exact_derivatives_before_and_after_the_pump() {
+        // delays from before the pump (only earlier pulses) to after it, a
+        // period shorter than T2 so that several pulses add up
+        let x: Vec<f64> = (0..300).map(|i| -1500.0 + i as f64 * 12.0).collect();
+        let rep = Some(Period::from_ps(1300.0).unwrap());
+        for (n_cos, phase, decay, offset, envelope) in [
+            (1, true, false, false, Envelope::Exponential),
+            (2, true, true, true, Envelope::Exponential),
+            (1, false, true, true, Envelope::Gaussian),
+            (2, true, false, true, Envelope::Voigt),
+        ] {
+            let m = Precession {
+                n_cos,
+                phase,
+                decay,
+                offset,
+                envelope,
+                repetition: rep,
+            };
+            let mut p = m.template().values();
+            let per = m.per();
+            for k in 0..n_cos {
+                p[k * per] = 1.0 - 0.3 * k as f64;
+                p[k * per + 1] = [8.5, 6.5][k];
+                p[k * per + 2] = [900.0, 2200.0][k];
+                if phase {
+                    p[k * per + 3] = 0.3;
+                }
+                if m.voigt() {
+                    p[k * per + m.sigma_at()] = [0.4, 0.25][k];
+                }
+            }
+            if decay {
+                p[per * n_cos] = 0.2;
+                p[per * n_cos + 1] = 700.0;
+            }
+            let err = jacobian_mismatch(&m, &p, &x);
+            assert!(err < 1e-6, "{m:?}: Jacobian mismatch {err}");
+            let a: Vec<f64> = m.nonlinear().iter().map(|&i| p[i]).collect();
+            let c: Vec<f64> = (0..m.n_basis()).map(|j| 0.8 - 0.25 * j as f64).collect();
+            let err = crate::fit::model::basis_mismatch(&m, &a, &c, &x);
+            assert!(err < 1e-6, "{m:?}: basis mismatch {err}");
+        }
+        // one cosine, exponential envelope: the model is the sum over pulses
+        let m = Precession {
+            n_cos: 1,
+            phase: true,
+            decay: false,
+            offset: false,
+            envelope: Envelope::Exponential,
+            repetition: rep,
+        };
+        let p = [0.7, 8.5, 900.0, 0.3];
+        let mut y = vec![0.0; x.len()];
+        m.eval(&p, &x, &mut y);
+        for (i, &t) in x.iter().enumerate() {
+            let want: f64 = (0..100)
+                .map(|n| t + n as f64 * 1300.0)
+                .filter(|tn| *tn >= 0.0)
+                .map(|tn| 0.7 * (8.5e-3 * tn + 0.3).cos() * (-tn / 900.0).exp())
+                .sum();
+            assert!((y[i] - want).abs() < 1e-12, "t = {t}: {} vs {want}", y[i]);
+        }
+    }
+
+    #[test]
     fn matches_equation_two() {
         let m = Precession {
             n_cos: 2,
@@ -664,6 +905,7 @@ mod tests {
             decay: false,
             offset: false,
             envelope: Envelope::Exponential,
+            repetition: None,
         };
         let p = [1.0, 58.5, 150.0, 0.5, 26.5, 220.0];
         let t = 123.0;
@@ -682,6 +924,7 @@ mod tests {
             decay: false,
             offset: false,
             envelope: Envelope::Gaussian,
+            repetition: None,
         };
         let (t, t2) = (180.0, 150.0);
         let mut y = [0.0];
@@ -704,6 +947,7 @@ mod tests {
             decay: false,
             offset: false,
             envelope: Envelope::Voigt,
+            repetition: None,
         };
         let (t, t2, sig) = (180.0, 400.0, 3.0);
         let mut y = [0.0];

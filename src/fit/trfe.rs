@@ -622,6 +622,7 @@ pub fn run_zero_field(cfg: &TrfeConfig, scan: &Scan) -> Result<TrfeOutcome> {
             decay: true,
             offset,
             envelope: Default::default(),
+            repetition: cfg.freedom.repetition,
         };
         let mut best: Option<FitResult> = None;
         for tau in [span / 10.0, span / 3.0, span] {

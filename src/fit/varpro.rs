@@ -315,6 +315,7 @@ mod tests {
             decay: true,
             offset: true,
             envelope: Envelope::Exponential,
+            repetition: None,
         };
         let x: Vec<f64> = (0..300).map(|i| i as f64 * 5.0).collect();
         let mut p = model.template();
@@ -377,6 +378,7 @@ mod tests {
             decay: false,
             offset: false,
             envelope: Envelope::Exponential,
+            repetition: None,
         };
         let x: Vec<f64> = (0..100).map(|i| i as f64 * 5.0).collect();
         let y: Vec<f64> = x.iter().map(|t| (0.03 * t).cos()).collect();

@@ -33,7 +33,8 @@ pub struct TrJob {
 #[derive(Debug, Clone, Default)]
 pub struct TrfeJob {
     pub read: ReadOptions,
-    /// Start of the fit window (ps); default 0 (eq. 2 holds after the pump).
+    /// Start of the fit window (ps); default 0 (eq. 2 holds after the
+    /// pump), or the whole scan when the earlier pulses are modelled.
     pub from: Option<f64>,
     pub to: Option<f64>,
     /// Field from the command line; overrides metadata.
@@ -227,13 +228,18 @@ pub fn field_of(
 /// Fit one TRFE scan.
 pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
     preprocess::sort_and_merge(&mut scan);
-    let from = job.from.unwrap_or(0.0);
-    if job.from.is_none() && scan.delay[0] < 0.0 {
+    let rep = job.config.freedom.repetition;
+    // with the earlier pulses modelled the negative delays are data too
+    let from = job.from.or(if rep.is_some() { None } else { Some(0.0) });
+    if job.from.is_none() && rep.is_none() && scan.delay[0] < 0.0 {
         scan.notes.push(
             "fit window starts at the pump (0 ps) by default; use --from to change it".into(),
         );
+        if let Some(h) = earlier_pulse_hint(&scan.delay, &scan.signal) {
+            scan.notes.push(h);
+        }
     }
-    preprocess::window(&mut scan, Some(from), job.to, 12)?;
+    preprocess::window(&mut scan, from, job.to, 12)?;
     let mut notes = scan.notes.clone();
     let field_t = field_of(&scan, job.field_t, job.field_from, &mut notes)?;
     let cfg = TrfeConfig {
@@ -246,6 +252,17 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
         trfe::run(&cfg, &scan)?
     };
     notes.extend(out.notes.clone());
+    if let Some(r) = rep {
+        for (k, c) in out.carriers.iter().enumerate() {
+            notes.push(format!(
+                "component {}: T2* / T_rep = {:.3} (repetition period {} ns): each earlier pulse adds exp(-T_rep/T2*) = {:.2e} of the one before",
+                k + 1,
+                c.t2.value / r.ps(),
+                r.ps() * 1e-3,
+                (-r.ps() / c.t2.value).exp()
+            ));
+        }
+    }
     let profile = if job.profile {
         let names: Vec<String> = (0..out.model.n_cos)
             .flat_map(|k| [out.model.pname("omega", k), out.model.pname("t2", k)])
@@ -273,6 +290,34 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
         ),
         curve: c,
         spectrum: Some(out.spectrum),
+    })
+}
+
+/// A hint naming `--repetition` when the signal before the pump stands
+/// out of the noise: its standard deviation over at least 10 negative
+/// delays above 3 times the noise (von Neumann's successive-difference
+/// estimate over the whole trace, sqrt(sum (dy)^2 / (2 (n - 1)))).
+fn earlier_pulse_hint(t: &[f64], y: &[f64]) -> Option<String> {
+    let neg: Vec<f64> = t
+        .iter()
+        .zip(y)
+        .filter(|(t, _)| **t < 0.0)
+        .map(|p| *p.1)
+        .collect();
+    if neg.len() < 10 || y.len() < 3 {
+        return None;
+    }
+    let noise = (y.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>()
+        / (2.0 * (y.len() - 1) as f64))
+        .sqrt();
+    let mean = neg.iter().sum::<f64>() / neg.len() as f64;
+    let sd = (neg.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / neg.len() as f64).sqrt();
+    (noise > 0.0 && sd > 3.0 * noise).then(|| {
+        format!(
+            "the signal before the pump ({} points at negative delays) is {:.1} times the noise: the earlier pulses' spins still precess; give the laser's repetition period (--repetition 13.2ns, or `repetition` in spinfit.toml) to fit them with the rest",
+            neg.len(),
+            sd / noise
+        )
     })
 }
 

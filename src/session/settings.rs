@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::fit::Envelope;
 use crate::fit::decay::Baseline;
 use crate::fit::ladder::{Choice, Freedom};
+use crate::fit::rsa::Period;
 use crate::fit::tr::TrConfig;
 use crate::fit::trfe::{Components, Criterion, TrfeConfig};
 use crate::labconfig::{KEYS, LabConfig};
@@ -309,6 +310,10 @@ impl<'a> Resolver<'a> {
                     decay: self.choice("decay")?,
                     offset: self.choice("offset")?,
                     envelope,
+                    repetition: self
+                        .parse::<Time>("repetition")?
+                        .map(|t| Period::from_ps(Time::ps(t)))
+                        .transpose()?,
                 },
                 adequacy_alpha: self.alpha()?,
                 ..TrfeConfig::default()

@@ -13,9 +13,10 @@
 //!   Lorentzian spread of g per carrier (the first multiplies the envelope
 //!   by exp(-(sigma_w t)^2 / 2), the second adds dg mu_B B / hbar to
 //!   1/T2; [`ensemble_case`] draws the family of the ensemble trial),
-//!   a non-oscillating exponential background, and the previous pulse's
-//!   spins at negative delays (repetition period T_rep: the signal at delay
-//!   t also holds the pulse of t + T_rep, resonant spin amplification);
+//!   a non-oscillating exponential background, and the earlier pulses'
+//!   spins (repetition period T_rep: the signal at delay t also holds the
+//!   pulses of t + n T_rep, n = 1, 2, ..., summed until 40 of the longest
+//!   T2 or background lifetime; resonant spin amplification);
 //! - TR: a coherent artefact at t0 (a Gaussian of the IRF width and its
 //!   first derivative, on both channels with opposite signs of the second,
 //!   as cross-phase modulation gives), a dead channel (zero, constant or
@@ -262,10 +263,19 @@ impl TrfeTruth {
     pub fn t2_star(&self, k: usize, t2: f64) -> f64 {
         1.0 / (1.0 / t2 + omega_from_g(self.lorentz(k), self.field_t) * 1e-3)
     }
-    /// The signal at delay `x`: this pulse, and the previous one when the
+    /// The signal at delay `x`: this pulse, and the earlier ones when the
     /// repetition period is given.
     pub fn signal(&self, x: f64) -> f64 {
-        let prev = self.repetition_ps.map_or(0.0, |t| self.pulse(x + t));
+        let prev: f64 = self.repetition_ps.map_or(0.0, |t| {
+            let longest = self
+                .carriers
+                .iter()
+                .map(|c| c.1)
+                .chain(self.background.map(|b| b.1))
+                .fold(0.0f64, f64::max);
+            let n = ((40.0 * longest / t).ceil() as usize).clamp(1, 400);
+            (1..=n).map(|k| self.pulse(x + k as f64 * t)).sum()
+        });
         self.pulse(x) + prev + self.offset
     }
 }

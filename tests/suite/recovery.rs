@@ -878,3 +878,71 @@ fn judge_voigt(sim: &Simulated, b: f64) -> (bool, trfe::TrfeOutcome) {
     });
     (ok, out)
 }
+
+#[test]
+fn the_earlier_pulses_are_fitted_with_negative_delays_and_honest_errors() {
+    // resonant spin amplification: T2* comparable with the repetition
+    // period, delays from well before the pump; with --repetition the whole
+    // scan is fitted and |g|, T2* and the phase come back within their
+    // errors; without it the negative delays are left out and a hint names
+    // the flag
+    let rep = spinfit::fit::rsa::Period::from_ps(4000.0).unwrap();
+    let (mut g_in, mut t2_in, mut phase_in, n) = (0, 0, 0, 40);
+    for seed in 0..n {
+        let u = |k: u64| ((seed as u64 * 7919 + k * 104_729) % 1000) as f64 / 1000.0;
+        let (g, t2, phi) = (0.40 + 0.1 * u(1), 1500.0 + 2500.0 * u(2), -1.0 + 2.0 * u(3));
+        let truth = TrfeTruth {
+            field_t: 0.2,
+            carriers: vec![(g, t2, 1.0)],
+            phases: vec![phi],
+            repetition_ps: Some(4000.0),
+            ..Default::default()
+        };
+        let grid = Grid::uniform(-1000.0, 3000.0, 500);
+        let sim = simulate_trfe(&truth, &grid, 60.0, 7000 + seed as u64).unwrap();
+        let mut job = spinfit::pipeline::TrfeJob {
+            field_t: Some(0.2),
+            ..Default::default()
+        };
+        job.config.freedom.repetition = Some(rep);
+        let f = spinfit::pipeline::fit_trfe(to_scan(&sim, ScanKind::Trfe), &job).unwrap();
+        let rec = &f.record;
+        assert_eq!(rec.fit.ndata, 500, "the negative delays are fitted too");
+        assert!(
+            rec.fit.model.contains("earlier pulses every 4 ns"),
+            "{}",
+            rec.fit.model
+        );
+        let spinfit::pipeline::Derived::Trfe { carriers, .. } = &rec.derived else {
+            panic!()
+        };
+        assert_eq!(carriers.len(), 1, "{}", rec.problems());
+        let c = &carriers[0];
+        let gq = c.g.unwrap();
+        g_in += ((gq.value - g).abs() <= 2.0 * gq.stderr) as usize;
+        t2_in += ((c.t2.value - t2).abs() <= 2.0 * c.t2.stderr) as usize;
+        let (p, pe) = (rec.fit.value("phase"), rec.fit.err("phase"));
+        phase_in += ((p - phi).abs() <= 2.0 * pe) as usize;
+        assert!(rec.notes.iter().any(|x| x.contains("T2* / T_rep")));
+        if seed == 0 {
+            let plain = spinfit::pipeline::TrfeJob {
+                field_t: Some(0.2),
+                ..Default::default()
+            };
+            let f = spinfit::pipeline::fit_trfe(to_scan(&sim, ScanKind::Trfe), &plain).unwrap();
+            assert!(f.record.fit.ndata < 500);
+            assert!(
+                f.record.notes.iter().any(|x| x.contains("--repetition")),
+                "{:?}",
+                f.record.notes
+            );
+        }
+    }
+    let f = |k: usize| k as f64 / n as f64;
+    assert!(f(g_in) >= 0.88, "|g| within 2 sigma in {g_in} of {n}");
+    assert!(f(t2_in) >= 0.88, "T2* within 2 sigma in {t2_in} of {n}");
+    assert!(
+        f(phase_in) >= 0.88,
+        "phase within 2 sigma in {phase_in} of {n}"
+    );
+}

@@ -393,6 +393,7 @@ mod tests {
             decay: true,
             offset: true,
             envelope: Default::default(),
+            repetition: None,
         };
         let mut cols = vec![];
         for k in 1..=nw {
@@ -424,6 +425,7 @@ mod tests {
             decay: true,
             offset: true,
             envelope: Default::default(),
+            repetition: None,
         };
         let mut cols = basis(&m, 50.0, 300.0, &t);
         cols.extend(basis(&m, 20.0, 300.0, &t));
