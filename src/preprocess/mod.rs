@@ -9,6 +9,8 @@
 //! for white noise and far below 2 for any signal that changes slowly
 //! compared with the delay step.
 //!
+//! Sweeps: a sweep that departs from the others is named ([`sweeps`]).
+//!
 //! Merging: the points of a repeated delay (interleaved sweeps) are replaced
 //! by their mean. The scatter of the repeats gives a pooled noise estimate
 //! s^2 = sum_k sum_j (y_kj - ybar_k)^2 / sum_k (n_k - 1); with at least
@@ -20,6 +22,8 @@
 
 use crate::error::{Error, Result};
 use crate::scan::Scan;
+
+pub mod sweeps;
 
 /// Delays closer than this (ps, i.e. 0.1 fs) count as the same stage position.
 pub const SAME_DELAY_PS: f64 = 1e-4;
@@ -84,6 +88,8 @@ pub fn sort_and_merge(scan: &mut Scan) {
             scan.notes.push(format!(
                 "noise from the scatter of repeated sweeps: s = {pooled:.4e} ({dof} dof); sigma = s/sqrt(n) per point, fit weighted"
             ));
+            let away = sweeps::departing(&scan.delay, &scan.signal, &groups, &s, pooled);
+            scan.notes.extend(away);
         } else {
             scan.sigma = None;
             scan.notes.push(format!(
