@@ -754,6 +754,25 @@ mod tests {
     use super::*;
     use crate::fit::model::jacobian_mismatch;
 
+    /// Parameters of `m`: amplitudes 1 and 0.7, the given omega, T2 and
+    /// sigma_w per cosine, phases 0.3; the rest from the template.
+    fn params(m: &Precession, w: [f64; 2], t2: [f64; 2], sig: [f64; 2]) -> Vec<f64> {
+        let mut p = m.template().values();
+        let per = m.per();
+        for k in 0..m.n_cos {
+            p[k * per] = 1.0 - 0.3 * k as f64;
+            p[k * per + 1] = w[k];
+            p[k * per + 2] = t2[k];
+            if m.phase {
+                p[k * per + 3] = 0.3;
+            }
+            if m.voigt() {
+                p[k * per + m.sigma_at()] = sig[k];
+            }
+        }
+        p
+    }
+
     #[test]
     fn jacobian_matches_finite_differences() {
         let x: Vec<f64> = (0..400).map(|i| i as f64 * 5.0).collect();
@@ -773,19 +792,7 @@ mod tests {
                     envelope,
                     repetition: None,
                 };
-                let mut p = m.template().values();
-                let per = m.per();
-                for k in 0..n_cos {
-                    p[k * per] = 1.0 - 0.3 * k as f64;
-                    p[k * per + 1] = [58.5, 26.5][k];
-                    p[k * per + 2] = [150.0, 220.0][k];
-                    if phase {
-                        p[k * per + 3] = 0.3;
-                    }
-                    if m.voigt() {
-                        p[k * per + m.sigma_at()] = [4.0, 2.5][k];
-                    }
-                }
+                let p = params(&m, [58.5, 26.5], [150.0, 220.0], [4.0, 2.5]);
                 let err = jacobian_mismatch(&m, &p, &x);
                 assert!(err < 1e-6, "{m:?}: mismatch {err}");
             }
@@ -851,19 +858,8 @@ mod tests {
                 envelope,
                 repetition: rep,
             };
-            let mut p = m.template().values();
+            let mut p = params(&m, [8.5, 6.5], [900.0, 2200.0], [0.4, 0.25]);
             let per = m.per();
-            for k in 0..n_cos {
-                p[k * per] = 1.0 - 0.3 * k as f64;
-                p[k * per + 1] = [8.5, 6.5][k];
-                p[k * per + 2] = [900.0, 2200.0][k];
-                if phase {
-                    p[k * per + 3] = 0.3;
-                }
-                if m.voigt() {
-                    p[k * per + m.sigma_at()] = [0.4, 0.25][k];
-                }
-            }
             if decay {
                 p[per * n_cos] = 0.2;
                 p[per * n_cos + 1] = 700.0;

@@ -588,6 +588,17 @@ fn figures_none_draws_nothing_and_leaves_the_results_unchanged() {
     );
 }
 
+/// `spinfit session DATA --figures none --out OUT`.
+fn session_quiet(data: &Path, out: &Path) -> std::process::Output {
+    spinfit()
+        .arg("session")
+        .arg(data)
+        .args(["--figures", "none", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_lab_day_gives_one_series_per_sample_and_a_row_per_scan() {
     // the simulated day of the issue (files name their series; no sample
@@ -597,13 +608,7 @@ fn a_lab_day_gives_one_series_per_sample_and_a_row_per_scan() {
     let data = dir.path().join("day");
     let day = spinfit::simulate::lab_day(&data, 4, 7).unwrap();
     let out = dir.path().join("out");
-    let o = spinfit()
-        .arg("session")
-        .arg(&data)
-        .args(["--figures", "none", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = session_quiet(&data, &out);
     // no scan without a fit: the exit code is the worst fit's (0, 3 or 4)
     assert!(
         matches!(o.status.code(), Some(0 | 3 | 4)),
@@ -672,13 +677,7 @@ fn scans_without_series_or_sample_group_by_their_file_names() {
         }
     }
     let out = dir.path().join("out");
-    spinfit()
-        .arg("session")
-        .arg(&data)
-        .args(["--figures", "none", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    session_quiet(&data, &out);
     let mut seen = vec![];
     for i in 1..=2 {
         let g: serde_json::Value = serde_json::from_str(
