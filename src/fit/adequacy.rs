@@ -25,10 +25,13 @@
 //! Beside the p-values, the size of what is left: a test on 2000 points
 //! finds a 0.5 % systematic that changes no number. The noise variance
 //! s_n^2 is the mean of sigma_i^2 when per-point errors are known (the
-//! sweep-to-sweep scatter), else the noise floor of the residual
+//! sweep-to-sweep scatter), else the lower of two estimates, each raised
+//! by one kind of structure only: the noise floor of the residual
 //! periodogram, mean P_k over the ordinates below their 90th percentile
 //! divided by E[X | X < x_0.9] = 0.7442 for an exponential variable (a few
-//! lines or a slow trend barely move it). The systematic part is
+//! lines or a slow trend barely move it; broadband correlated residuals
+//! do), and von Neumann's successive differences, sum (r_{i+1} - r_i)^2 /
+//! (2 (n - 1)) (slow structure barely moves it; fast lines do). The systematic part is
 //! s_sys = sqrt(max(0, var(r) - s_n^2)), its size s_sys / A with A = (max -
 //! min) / 2 of the fitted model, and a residual line's amplitude
 //! 2 |sum r_i exp(-i omega t_i)| / n at the periodogram peak. A failed test
@@ -92,8 +95,8 @@ pub struct Adequacy {
     pub size: Option<f64>,
     /// Amplitude of the residual line at `peak_omega`, signal units.
     pub line_amplitude: Option<f64>,
-    /// Where the noise level came from: "sweep scatter" (per-point errors)
-    /// or "periodogram floor".
+    /// Where the noise level came from: "sweep scatter" (per-point errors),
+    /// "periodogram floor" or "successive differences".
     pub noise_from: &'static str,
 }
 
@@ -166,7 +169,22 @@ fn left_over(
     let var = residual.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
     let (noise, from) = match sigma {
         Some(s) => (s.iter().map(|v| v * v).sum::<f64>() / n, "sweep scatter"),
-        None => (periodogram_floor(t, residual), "periodogram floor"),
+        None => {
+            // each estimate is raised by one kind of structure (the floor by
+            // broadband, correlated residuals; the differences by fast
+            // lines): the lower is the noise
+            let floor = periodogram_floor(t, residual);
+            let diff = residual
+                .windows(2)
+                .map(|w| (w[1] - w[0]).powi(2))
+                .sum::<f64>()
+                / (2.0 * (n - 1.0));
+            if diff < floor {
+                (diff, "successive differences")
+            } else {
+                (floor, "periodogram floor")
+            }
+        }
     };
     let (lo, hi) = model
         .iter()

@@ -20,6 +20,10 @@ use crate::scan::Scan;
 pub struct TrConfig {
     /// Number of exponentials, 1 to 3.
     pub n_exp: usize,
+    /// The number is the data's to choose: when the residual tests reject
+    /// `n_exp` exponentials, more (up to 3) are tried and kept when BIC drops
+    /// by [`CLIMB_MARGIN`].
+    pub climb: bool,
     /// Baseline terms; `None` chooses from the data (offset when there are
     /// pre-time-zero points, a long-lived step always).
     pub baseline: Option<Baseline>,
@@ -35,6 +39,9 @@ pub struct TrConfig {
     pub lm: LmOptions,
 }
 
+/// BIC gain another exponential must buy when the residuals reject fewer.
+pub const CLIMB_MARGIN: f64 = 10.0;
+
 /// BIC gain the three artefact amplitudes must buy to be kept.
 pub const ARTEFACT_MARGIN: f64 = 10.0;
 
@@ -42,6 +49,7 @@ impl Default for TrConfig {
     fn default() -> Self {
         TrConfig {
             n_exp: 1,
+            climb: true,
             baseline: None,
             irf_fwhm: None,
             t0: None,

@@ -163,7 +163,10 @@ pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
         scan.notes.push(note);
     }
     let plan = tr::plan(&config, &scan)?;
-    let out = tr::run(&plan, &scan, &config.lm)?;
+    let mut out = tr::run(&plan, &scan, &config.lm)?;
+    if config.climb {
+        out = climb_exponentials(out, &config, &scan)?;
+    }
     let profile = if job.profile {
         let names: Vec<String> = (0..out.model.n_exp).map(|k| out.model.names(k).1).collect();
         intervals(&out.model, &scan, &out.fit, &names)
@@ -188,6 +191,52 @@ pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
         curve: c,
         spectrum: None,
     })
+}
+
+/// While the residual tests reject the model, try one exponential more (up
+/// to 3), kept when it converges and lowers BIC by [`tr::CLIMB_MARGIN`];
+/// each step is a note, and a band still rejected with 3 is pointed to
+/// the analysis of the whole map.
+fn climb_exponentials(
+    mut out: tr::TrOutcome,
+    cfg: &tr::TrConfig,
+    scan: &Scan,
+) -> Result<tr::TrOutcome> {
+    use crate::fit::adequacy::Level;
+    while out.adequacy.level == Level::Inadequate && out.model.n_exp < 3 {
+        let k = out.model.n_exp;
+        let next = tr::TrConfig {
+            n_exp: k + 1,
+            ..cfg.clone()
+        };
+        let o = tr::run(&tr::plan(&next, scan)?, scan, &cfg.lm)?;
+        let gain = out.fit.bic - o.fit.bic;
+        if !(o.fit.success() && gain >= tr::CLIMB_MARGIN) {
+            out.notes.push(format!(
+                "the residual tests reject {k} exponential{}; {} do not help (BIC {} by {:.1}{}; kept when lower by {})",
+                if k == 1 { "" } else { "s" },
+                k + 1,
+                if gain >= 0.0 { "lower" } else { "higher" },
+                gain.abs(),
+                if o.fit.success() { "" } else { ", not trustworthy" },
+                tr::CLIMB_MARGIN
+            ));
+            break;
+        }
+        let mut notes = std::mem::take(&mut out.notes);
+        notes.push(format!(
+            "the residual tests rejected {k} exponential{}: {} fitted (BIC lower by {gain:.1})",
+            if k == 1 { "" } else { "s" },
+            k + 1
+        ));
+        out = tr::TrOutcome { notes, ..o };
+    }
+    if out.adequacy.level == Level::Inadequate && scan.meta.0.contains_key("probe_wavelength") {
+        out.notes.push(
+            "a band of a map that one trace cannot describe: fit the whole map at once (global analysis, lifetimes shared by every wavelength)".into(),
+        );
+    }
+    Ok(out)
 }
 
 /// The record of a fitted scan: its file, kind, signal, header and input hash.

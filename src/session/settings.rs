@@ -246,15 +246,19 @@ impl<'a> Resolver<'a> {
             }),
             _ => None,
         };
-        let n_exp = match self.get("exponentials") {
-            None => 1,
-            Some(s) => s
-                .parse::<usize>()
-                .map_err(|_| self.bad("exponentials", format!("`{s}`: expected 1, 2 or 3")))?,
+        let (n_exp, climb) = match self.get("exponentials").as_deref() {
+            None | Some("auto") => (1, true),
+            Some(s) => (
+                s.parse::<usize>().map_err(|_| {
+                    self.bad("exponentials", format!("`{s}`: expected 1, 2, 3 or auto"))
+                })?,
+                false,
+            ),
         };
         let (from, to) = self.window()?;
         let config = TrConfig {
             n_exp,
+            climb,
             baseline,
             irf_fwhm: self.parse::<Time>("irf_fwhm")?.map(Time::ps),
             t0: self.parse::<Time>("t0")?.map(Time::ps),

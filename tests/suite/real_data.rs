@@ -95,26 +95,25 @@ fn band_scan() -> Scan {
 }
 
 #[test]
-fn the_real_bands_coherent_artefact_is_found_and_its_absence_is_small_but_present() {
+fn the_real_bands_coherent_artefact_is_found_and_its_absence_is_measured() {
     // measured data: without the artefact term the residuals keep the
-    // pulse-overlap signal (a residual test fails), but what is left is
-    // under 1 % of the signal and moves neither lifetime by a tenth of its
-    // error: "small but present", a result, not a failure
+    // pulse-overlap signal (a residual test fails) and say how much is
+    // left: about 1 % of the signal, a result with its flag (converged, with
+    // errors), and neither lifetime moves by a tenth of its error
     let mut job = TrJob::default();
     job.config.n_exp = 2;
     job.config.artefact = spinfit::fit::ladder::Choice::Off;
     let off = fit_tr(band_scan(), &job).unwrap().record;
     let a = &off.adequacy;
     assert!(a.tests.iter().any(|t| !t.passed), "{}", a.summary());
-    assert_eq!(
-        off.status(),
-        spinfit::pipeline::Status::Small,
-        "{}",
-        a.summary()
-    );
-    assert!(a.size.is_some_and(|v| v > 0.0 && v < 0.01), "{:?}", a.size);
+    assert!(off.fit.success(), "{}", off.fit.problems());
     assert!(
-        off.problems().starts_with("small but present"),
+        a.size.is_some_and(|v| v > 0.003 && v < 0.03),
+        "{:?}",
+        a.size
+    );
+    assert!(
+        off.problems().contains("% of the signal"),
         "{}",
         off.problems()
     );

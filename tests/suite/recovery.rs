@@ -946,3 +946,54 @@ fn the_earlier_pulses_are_fitted_with_negative_delays_and_honest_errors() {
         "phase within 2 sigma in {phase_in} of {n}"
     );
 }
+
+#[test]
+fn a_tr_trace_the_residuals_reject_climbs_to_the_exponentials_it_needs() {
+    // two lifetimes, 2 and 20 ps, fitted with the default (one exponential
+    // unless the residual tests reject it): the second is added and both
+    // come back within 3 sigma; with the number fixed at 1 the fit stays
+    // at 1 and is flagged inadequate
+    let truth = TrTruth {
+        taus: vec![2.0, 20.0],
+        amplitudes: vec![0.6, 0.4],
+        irf_fwhm: 0.2,
+        population_tau: 500.0,
+        population_amplitude: 1.0,
+        ..Default::default()
+    };
+    let grid = Grid::for_tr(&truth.taus, 0.0, 0.2, None, None, 300, 1);
+    let sim = simulate_tr(&truth, &grid, 200.0, 11).unwrap();
+    let job = spinfit::pipeline::TrJob::default();
+    let rec = spinfit::pipeline::fit_tr(to_scan(&sim, ScanKind::Tr), &job)
+        .unwrap()
+        .record;
+    assert!(
+        rec.notes
+            .iter()
+            .any(|n| n.contains("rejected 1 exponential: 2 fitted")),
+        "{:?}",
+        rec.notes
+    );
+    let spinfit::pipeline::Derived::Tr { lifetimes } = &rec.derived else {
+        panic!()
+    };
+    assert_eq!(lifetimes.len(), 2, "{}", rec.problems());
+    for (l, want) in lifetimes.iter().zip([2.0, 20.0]) {
+        assert!(
+            (l.tau.value - want).abs() <= 3.0 * l.tau.stderr,
+            "{} vs {want}",
+            l.tau
+        );
+    }
+    let mut fixed = spinfit::pipeline::TrJob::default();
+    fixed.config.climb = false;
+    let one = spinfit::pipeline::fit_tr(to_scan(&sim, ScanKind::Tr), &fixed)
+        .unwrap()
+        .record;
+    assert_eq!(
+        one.status(),
+        spinfit::pipeline::Status::Inadequate,
+        "{}",
+        one.problems()
+    );
+}
