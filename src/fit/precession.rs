@@ -228,7 +228,7 @@ impl Model for Precession {
             s.push_str(" + offset");
         }
         if let Some(r) = self.repetition {
-            s.push_str(&format!(", earlier pulses every {} ns", r.ps() * 1e-3));
+            s.push_str(&format!(", earlier pulses every {} ns", r.ns()));
         }
         s
     }

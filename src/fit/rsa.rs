@@ -49,7 +49,11 @@ impl Period {
     }
     /// The period in ps.
     pub fn ps(self) -> f64 {
-        self.0 as f64 * 1e-3
+        self.0 as f64 / 1e3
+    }
+    /// The period in ns (13.2, not 13.200000000000001).
+    pub fn ns(self) -> f64 {
+        self.0 as f64 / 1e6
     }
 }
 
@@ -199,6 +203,7 @@ mod tests {
     fn periods_are_validated() {
         assert!(Period::from_ps(13_200.0).is_ok());
         assert_eq!(Period::from_ps(13_200.0).unwrap().ps(), 13_200.0);
+        assert_eq!(Period::from_ps(13_200.0).unwrap().ns().to_string(), "13.2");
         for bad in [0.0, -5.0, f64::NAN, f64::INFINITY, 1.0] {
             assert!(Period::from_ps(bad).is_err(), "{bad}");
         }

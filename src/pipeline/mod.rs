@@ -307,7 +307,7 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
                 "component {}: T2* / T_rep = {:.3} (repetition period {} ns): each earlier pulse adds exp(-T_rep/T2*) = {:.2e} of the one before",
                 k + 1,
                 c.t2.value / r.ps(),
-                r.ps() * 1e-3,
+                r.ns(),
                 (-r.ps() / c.t2.value).exp()
             ));
         }
