@@ -2,7 +2,6 @@
 
 use super::EXIT_ERROR;
 use super::options::{ReadArgs, TrFitArgs, TrfeFitArgs, given};
-use crate::pipeline::Status;
 use crate::report::session_out::Figures;
 use crate::session::analyse_path;
 use crate::session::settings::{Resolver, config_for};
@@ -65,17 +64,17 @@ pub fn run(a: SessionArgs) -> anyhow::Result<i32> {
     }
     crate::report::session_out::write(&r, &a.path, &a.out, figures)?;
     let records = r.records();
-    let count = |s: Status| records.iter().filter(|x| x.status() == s).count();
+    let [ok, small, inadequate, untrusted] = r.status_counts().map(|(_, n)| n);
     eprintln!(
         "session: {} scans: {} fitted in {} field series and {} single fits ({} ok, {} small residual structure, {} inadequate, {} untrustworthy), {} failed; see {}",
         records.len() + r.failures.len(),
         records.len(),
         r.series.len(),
         r.fits.len(),
-        count(Status::Ok),
-        count(Status::Small),
-        count(Status::Inadequate),
-        count(Status::Untrustworthy),
+        ok,
+        small,
+        inadequate,
+        untrusted,
         r.failures.len(),
         a.out.join("summary.md").display()
     );

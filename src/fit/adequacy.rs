@@ -54,9 +54,13 @@ pub struct ResidualTest {
 /// which a failed residual test is "small but present" (1 %).
 pub const SMALL_SYSTEMATIC: f64 = 0.01;
 
-/// E[X | X < x_0.9] of a unit exponential variable: the trimmed mean of
-/// periodogram ordinates under white noise, as a fraction of their mean.
-const TRIMMED_EXP_MEAN_90: f64 = 0.744_253;
+/// E[X | X < x_q] = (1 - (1 + x_q) e^{-x_q}) / q of a unit exponential
+/// variable, x_q = -ln(1 - q): the mean of the periodogram ordinates below
+/// their q-quantile under white noise, as a fraction of their mean.
+fn trimmed_exp_mean(q: f64) -> f64 {
+    let x = -(1.0 - q).ln();
+    (1.0 - (1.0 + x) * (-x).exp()) / q
+}
 
 /// The verdict in one word: `adequate` (every test passed), `small` (a
 /// test failed but what is left is below [`SMALL_SYSTEMATIC`] of the
@@ -91,12 +95,14 @@ pub struct Adequacy {
     pub verdict: String,
     /// Angular frequency (rad/ns) of the largest residual periodogram peak.
     pub peak_omega: Option<f64>,
-    /// Systematic residual RMS / signal amplitude (see the module docs).
+    /// Systematic residual RMS / signal amplitude (see the module docs),
+    /// measured when a test failed.
     pub size: Option<f64>,
     /// Amplitude of the residual line at `peak_omega`, signal units.
     pub line_amplitude: Option<f64>,
     /// Where the noise level came from: "sweep scatter" (per-point errors),
-    /// "periodogram floor" or "successive differences".
+    /// "periodogram floor" or "successive differences" ("" when not
+    /// measured).
     pub noise_from: &'static str,
 }
 
@@ -143,49 +149,53 @@ impl Adequacy {
     }
 }
 
-/// Noise variance of residuals `r` at delays `t`: the trimmed mean of the
-/// periodogram ordinates at the independent frequencies (module docs).
-fn periodogram_floor(t: &[f64], r: &[f64]) -> f64 {
-    let mut p = power_spectrum(t, r);
-    if p.is_empty() {
+/// Noise variance from the power spectrum of the residuals ([`power_spectrum`]):
+/// the trimmed mean of its ordinates (module docs).
+fn periodogram_floor(power: &[f64]) -> f64 {
+    if power.is_empty() {
         return f64::NAN;
     }
+    let mut p = power.to_vec();
     p.sort_by(f64::total_cmp);
-    let k = ((p.len() as f64 * 0.9).ceil() as usize).clamp(1, p.len());
-    p[..k].iter().sum::<f64>() / k as f64 / TRIMMED_EXP_MEAN_90
+    let q = 0.9;
+    let k = ((p.len() as f64 * q).ceil() as usize).clamp(1, p.len());
+    p[..k].iter().sum::<f64>() / k as f64 / trimmed_exp_mean(q)
 }
 
-/// Size of what the fit left: systematic RMS over the model's half range,
-/// the noise source, and the residual line's amplitude at `omega` (rad/ns).
+/// The noise variance of `residual` and where it came from: the mean
+/// sigma^2, or the lower of the periodogram floor (from `power`, the
+/// residuals' spectrum) and the successive differences. Each of the two is
+/// raised by one kind of structure (the floor by broadband, correlated
+/// residuals; the differences by fast lines): the lower is the noise.
+fn noise_level(residual: &[f64], sigma: Option<&[f64]>, power: &[f64]) -> (f64, &'static str) {
+    if let Some(s) = sigma {
+        return (
+            s.iter().map(|v| v * v).sum::<f64>() / s.len() as f64,
+            "sweep scatter",
+        );
+    }
+    let floor = periodogram_floor(power);
+    let diff = crate::preprocess::successive_difference_variance(residual);
+    if diff < floor {
+        (diff, "successive differences")
+    } else {
+        (floor, "periodogram floor")
+    }
+}
+
+/// Size of what the fit left: systematic RMS over the model's half range
+/// (with the noise variance `noise`), and the residual line's amplitude at
+/// `omega` (rad/ns).
 fn left_over(
     t: &[f64],
     residual: &[f64],
     model: &[f64],
-    sigma: Option<&[f64]>,
+    noise: f64,
     omega: Option<f64>,
-) -> (Option<f64>, Option<f64>, &'static str) {
+) -> (Option<f64>, Option<f64>) {
     let n = residual.len() as f64;
     let mean = residual.iter().sum::<f64>() / n;
     let var = residual.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    let (noise, from) = match sigma {
-        Some(s) => (s.iter().map(|v| v * v).sum::<f64>() / n, "sweep scatter"),
-        None => {
-            // each estimate is raised by one kind of structure (the floor by
-            // broadband, correlated residuals; the differences by fast
-            // lines): the lower is the noise
-            let floor = periodogram_floor(t, residual);
-            let diff = residual
-                .windows(2)
-                .map(|w| (w[1] - w[0]).powi(2))
-                .sum::<f64>()
-                / (2.0 * (n - 1.0));
-            if diff < floor {
-                (diff, "successive differences")
-            } else {
-                (floor, "periodogram floor")
-            }
-        }
-    };
     let (lo, hi) = model
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -204,7 +214,7 @@ fn left_over(
         }
         2.0 * (re * re + im * im).sqrt() / n
     });
-    (size, line, from)
+    (size, line)
 }
 
 /// Default significance level of the residual tests.
@@ -274,15 +284,15 @@ fn power_spectrum(t: &[f64], r: &[f64]) -> Vec<f64> {
 }
 
 /// Largest normalised periodogram ordinate over the independent
-/// frequencies, its angular frequency in rad/ns (t in ps) and the number of
-/// frequencies.
-fn periodogram_peak(t: &[f64], r: &[f64]) -> (f64, f64, usize) {
+/// frequencies (from `spectrum`, the [`power_spectrum`] of `r`), its
+/// angular frequency in rad/ns (t in ps) and the number of frequencies.
+fn periodogram_peak(t: &[f64], r: &[f64], spectrum: &[f64]) -> (f64, f64, usize) {
     let n = r.len();
     let span = t[n - 1] - t[0];
     let mean = r.iter().sum::<f64>() / n as f64;
     let s2 = r.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
     let dw = 2.0 * std::f64::consts::PI / span; // rad/ps
-    let power: Vec<f64> = power_spectrum(t, r).into_iter().map(|p| p / s2).collect();
+    let power: Vec<f64> = spectrum.iter().map(|p| p / s2).collect();
     let m = power.len();
     let (k, &pmax) = power
         .iter()
@@ -341,8 +351,12 @@ pub fn assess(
     let mut tests = vec![];
     let mut what = vec![];
     let mut peak_omega = None;
+    // the spectrum of r, computed once: for the periodogram test and, when
+    // a test fails without per-point errors, for the noise floor
+    let mut spectrum: Option<Vec<f64>> = None;
     if periodogram {
-        let (pmax, w, m) = periodogram_peak(t, &r);
+        let power = spectrum.insert(power_spectrum(t, &r));
+        let (pmax, w, m) = periodogram_peak(t, &r, power);
         let p = 1.0 - (1.0 - (-pmax).exp()).powi(m as i32);
         let passed = p >= alpha;
         let resolution = 2.0 * std::f64::consts::PI / (t[n - 1] - t[0]) * 1e3;
@@ -392,7 +406,15 @@ pub fn assess(
             "the fit lies above or below the data in long stretches (runs test z = {z:.1}, p = {p:.1e})"
         ),
     );
-    let (size, line_amplitude, noise_from) = left_over(t, residual, model, sigma, peak_omega);
+    // what is left is measured only when a test found something
+    let (size, line_amplitude, noise_from) = if what.is_empty() {
+        (None, None, "")
+    } else {
+        let power = spectrum.get_or_insert_with(|| power_spectrum(t, &r));
+        let (noise, from) = noise_level(residual, sigma, power);
+        let (size, line) = left_over(t, residual, model, noise, peak_omega);
+        (size, line, from)
+    };
     let level = match (what.is_empty(), size) {
         (true, _) => Level::Adequate,
         (false, Some(s)) if s < SMALL_SYSTEMATIC => Level::Small,
@@ -429,6 +451,20 @@ mod tests {
     }
 
     #[test]
+    fn the_trimmed_exponential_mean_is_the_integral() {
+        // (1/q) int_0^{x_q} x e^{-x} dx by the trapezoid rule
+        for q in [0.5, 0.9, 0.99] {
+            let xq = -(1.0f64 - q).ln();
+            let n = 100_000;
+            let h = xq / n as f64;
+            let f = |x: f64| x * (-x).exp();
+            let integral: f64 =
+                h * ((1..n).map(|i| f(i as f64 * h)).sum::<f64>() + 0.5 * (f(0.0) + f(xq)));
+            assert!((trimmed_exp_mean(q) - integral / q).abs() < 1e-9, "q = {q}");
+        }
+    }
+
+    #[test]
     fn the_noise_floor_and_a_left_line_are_measured() {
         // white noise of sd 0.02 on a unit signal, plus a line of amplitude
         // 0.006: the floor gives the noise back, the line its amplitude, and
@@ -442,7 +478,7 @@ mod tests {
                 .zip(&t)
                 .map(|(v, x)| 0.02 * v + 0.006 * (7.3e-3 * x + 0.4).cos())
                 .collect();
-            floors.push(periodogram_floor(&t, &r).sqrt());
+            floors.push(periodogram_floor(&power_spectrum(&t, &r)).sqrt());
             let a = assess(&t, &r, &unit_model(n), None, DEFAULT_ALPHA, true);
             assert!(
                 (a.peak_omega.unwrap() - 7.3).abs() < 0.3,

@@ -420,48 +420,26 @@ fn basis_body(
         }
     }
     let mut col = this.n_cos * pc;
-    if let (true, Some(rep)) = (this.decay, this.repetition) {
-        // the non-oscillating part summed over the pulses too: a geometric
-        // series, f = exp(-t_n0 / tau) / (1 - q), q = exp(-T_rep / tau)
-        let (tau, tr) = (a[nl * this.n_cos], rep.ps());
-        let q = (-tr / tau).exp();
-        let out = &mut phi[col * m..(col + 1) * m];
-        for (o, &t) in out.iter_mut().zip(x) {
-            let t0 = if t >= 0.0 {
-                t
-            } else {
-                t + (-t / tr).ceil() * tr
-            };
-            *o = (-t0 / tau).exp() / (1.0 - q);
-        }
-        if let Some(d) = dphi {
-            let s = nl * pc * this.n_cos;
-            let k = tr / (tau * tau) * q / (1.0 - q);
-            for ((o, &f), &t) in d[s * m..(s + 1) * m].iter_mut().zip(out.iter()).zip(x) {
-                let t0 = if t >= 0.0 {
-                    t
-                } else {
-                    t + (-t / tr).ceil() * tr
-                };
-                *o = f * (t0 / (tau * tau) + k);
-            }
-        }
-        if this.offset {
-            phi[(col + 1) * m..(col + 2) * m].fill(1.0);
-        }
-        return;
-    }
     if this.decay {
-        let inv = 1.0 / a[nl * this.n_cos];
-        for (g, &t) in arg.iter_mut().zip(x) {
-            *g = -t * inv;
-        }
+        let tau = a[nl * this.n_cos];
         let out = &mut phi[col * m..(col + 1) * m];
-        exp_slice_body(arg, out);
-        if let Some(d) = dphi {
+        let d = dphi.map(|d| {
             let s = nl * pc * this.n_cos;
-            for ((o, &f), &t) in d[s * m..(s + 1) * m].iter_mut().zip(out.iter()).zip(x) {
-                *o = f * (t * inv) * inv;
+            &mut d[s * m..(s + 1) * m]
+        });
+        match this.repetition {
+            Some(rep) => rsa::decay(tau, rep, x, out, d),
+            None => {
+                let inv = 1.0 / tau;
+                for (g, &t) in arg.iter_mut().zip(x) {
+                    *g = -t * inv;
+                }
+                exp_slice_body(arg, out);
+                if let Some(d) = d {
+                    for ((o, &f), &t) in d.iter_mut().zip(out.iter()).zip(x) {
+                        *o = f * (t * inv) * inv;
+                    }
+                }
             }
         }
         col += 1;

@@ -51,6 +51,15 @@ impl Period {
     pub fn ps(self) -> f64 {
         self.0 as f64 / 1e3
     }
+    /// t_n0 = t + n0 T_rep: the delay from the latest pulse before `t` (ps;
+    /// `t` itself after the pump, the previous pulse's delay before it).
+    pub fn since_last_pulse(self, t: f64) -> f64 {
+        if t >= 0.0 {
+            t
+        } else {
+            t + (-t / self.ps()).ceil() * self.ps()
+        }
+    }
     /// The period in ns (13.2, not 13.200000000000001).
     pub fn ns(self) -> f64 {
         self.0 as f64 / 1e6
@@ -72,8 +81,7 @@ pub fn columns(
 ) {
     let tr = rep.ps();
     for (i, &t) in x.iter().enumerate() {
-        let n0 = if t >= 0.0 { 0.0 } else { (-t / tr).ceil() };
-        let t0 = t + n0 * tr;
+        let t0 = rep.since_last_pulse(t);
         let v = if env.exponential {
             closed_form(w * 1e-3, t2, tr, t0)
         } else {
@@ -81,6 +89,24 @@ pub fn columns(
         };
         for (o, vi) in out.iter_mut().zip(v) {
             o[i] = vi;
+        }
+    }
+}
+
+/// The non-oscillating exponential summed over the pulses, into `out`
+/// (and its derivative by tau into `d`): a geometric series,
+/// f = exp(-t_n0 / tau) / (1 - q), q = exp(-T_rep / tau),
+/// df/dtau = f (t_n0 / tau^2 + (T_rep / tau^2) q / (1 - q)).
+pub fn decay(tau: f64, rep: Period, x: &[f64], out: &mut [f64], d: Option<&mut [f64]>) {
+    let tr = rep.ps();
+    let q = (-tr / tau).exp();
+    for (o, &t) in out.iter_mut().zip(x) {
+        *o = (-rep.since_last_pulse(t) / tau).exp() / (1.0 - q);
+    }
+    if let Some(d) = d {
+        let k = tr / (tau * tau) * q / (1.0 - q);
+        for ((o, &f), &t) in d.iter_mut().zip(out.iter()).zip(x) {
+            *o = f * (rep.since_last_pulse(t) / (tau * tau) + k);
         }
     }
 }

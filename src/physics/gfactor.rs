@@ -72,7 +72,9 @@ pub struct Line {
     pub n: usize,
 }
 
-/// Weighted least squares of y = b x (through the origin) or y = a + b x.
+/// Weighted least squares of y = b x (through the origin) or y = a + b x,
+/// the errors scaled by the Birge ratio when the reduced chi-square
+/// exceeds 1 (module docs).
 pub fn weighted_line(
     x: &[f64],
     y: &[f64],
@@ -121,10 +123,12 @@ pub fn weighted_line(
         .map(|i| w[i] * (y[i] - a - b * x[i]).powi(2))
         .sum();
     let dof = x.len().saturating_sub(k);
+    let redchi = if dof > 0 { chi / dof as f64 } else { f64::NAN };
+    let s = birge_ratio(redchi);
     Ok(Line {
-        intercept: Quantity::new(a, if through_origin { 0.0 } else { ea }, units.0),
-        slope: Quantity::new(b, eb, units.1),
-        redchi: if dof > 0 { chi / dof as f64 } else { f64::NAN },
+        intercept: Quantity::new(a, if through_origin { 0.0 } else { ea * s }, units.0),
+        slope: Quantity::new(b, eb * s, units.1),
+        redchi,
         n: x.len(),
     })
 }
@@ -165,14 +169,14 @@ pub struct CarrierSeries {
 /// inconsistent with one line.
 pub const CONSISTENCY_ALPHA: f64 = 1e-3;
 
-/// `q` with its error scaled by the Birge ratio when `redchi` > 1.
-fn birge(q: Quantity, redchi: f64) -> Quantity {
-    let s = if redchi.is_finite() {
+/// The Birge ratio sqrt(reduced chi-square) when above 1, else 1: the
+/// factor on a line's absolute errors.
+fn birge_ratio(redchi: f64) -> f64 {
+    if redchi.is_finite() {
         redchi.max(1.0).sqrt()
     } else {
         1.0
-    };
-    Quantity::new(q.value, q.stderr * s, q.unit)
+    }
 }
 
 /// Why omega(B) through the origin with slope `slope` is not one line
@@ -234,10 +238,7 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
     let sw: Vec<f64> = used.iter().map(|p| p.omega_err).collect();
     let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
     let origin = weighted_line(&b, &w, &sw, true, ("rad/ns", "rad/ns/T"))?;
-    let g = birge(
-        Quantity::new(origin.slope.value / k, origin.slope.stderr / k, ""),
-        origin.redchi,
-    );
+    let g = Quantity::new(origin.slope.value / k, origin.slope.stderr / k, "");
     let inconsistent = consistency(&b, &w, &sw, origin.slope.value, origin.redchi);
     let nb = distinct_fields(used.iter().map(|p| p.field_t));
     let intercept_check = weighted_line(&b, &w, &sw, false, ("rad/ns", "rad/ns/T"))
@@ -258,13 +259,10 @@ pub fn analyse_carrier(carrier: &str, points: &[Point], min_field_t: f64) -> Res
     };
     let (t2_zero_field, dg, dg_relative, redchi_t2) = match t2line {
         Some(l) => {
-            let a = birge(l.intercept, l.redchi);
+            let a = l.intercept;
             let t20 = Quantity::new(1.0 / a.value, a.stderr / (a.value * a.value), "ps");
             // slope in ps^-1 T^-1 = dg * mu_B/hbar [rad ns^-1 T^-1] / 1000
-            let dg = birge(
-                Quantity::new(l.slope.value * 1e3 / k, l.slope.stderr * 1e3 / k, ""),
-                l.redchi,
-            );
+            let dg = Quantity::new(l.slope.value * 1e3 / k, l.slope.stderr * 1e3 / k, "");
             let rel = Quantity::new(
                 dg.value / g.value,
                 (dg.value / g.value).abs()
@@ -313,10 +311,7 @@ fn spread_route(used: &[Point]) -> (Option<Quantity>, f64) {
     let k = MU_B_OVER_HBAR_RAD_PER_NS_T;
     match weighted_line(&b, &s, &e, true, ("rad/ns", "rad/ns/T")) {
         Ok(l) => (
-            Some(birge(
-                Quantity::new(l.slope.value / k, l.slope.stderr / k, ""),
-                l.redchi,
-            )),
+            Some(Quantity::new(l.slope.value / k, l.slope.stderr / k, "")),
             l.redchi,
         ),
         Err(_) => (None, f64::NAN),

@@ -345,7 +345,7 @@ pub fn fit_trfe(mut scan: Scan, job: &TrfeJob) -> Result<Fitted> {
 /// A hint naming `--repetition` when the signal before the pump stands
 /// out of the noise: its standard deviation over at least 10 negative
 /// delays above 3 times the noise (von Neumann's successive-difference
-/// estimate over the whole trace, sqrt(sum (dy)^2 / (2 (n - 1)))).
+/// estimate over the whole trace, [`preprocess::successive_difference_variance`]).
 fn earlier_pulse_hint(t: &[f64], y: &[f64]) -> Option<String> {
     let neg: Vec<f64> = t
         .iter()
@@ -356,9 +356,7 @@ fn earlier_pulse_hint(t: &[f64], y: &[f64]) -> Option<String> {
     if neg.len() < 10 || y.len() < 3 {
         return None;
     }
-    let noise = (y.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>()
-        / (2.0 * (y.len() - 1) as f64))
-        .sqrt();
+    let noise = preprocess::successive_difference_variance(y).sqrt();
     let mean = neg.iter().sum::<f64>() / neg.len() as f64;
     let sd = (neg.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / neg.len() as f64).sqrt();
     (noise > 0.0 && sd > 3.0 * noise).then(|| {

@@ -163,6 +163,13 @@ pub fn window(
     Ok(())
 }
 
+/// von Neumann's successive-difference estimate of the noise variance,
+/// sum (x_{i+1} - x_i)^2 / (2 (n - 1)): slow structure barely moves it
+/// (NaN for fewer than 2 points).
+pub fn successive_difference_variance(x: &[f64]) -> f64 {
+    x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (2.0 * (x.len() as f64 - 1.0))
+}
+
 /// Refuse a TR scan whose SC or CC channel is dead: zero, constant, or
 /// pure noise (von Neumann ratio within 3 sd of white noise's 2). Call
 /// after [`sort_and_merge`], so that the channels are in delay order.
@@ -194,8 +201,8 @@ pub fn check_channels(scan: &Scan) -> Result<()> {
                 ),
             ));
         }
-        let succ: f64 = x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
-        let eta = succ / var;
+        // eta = sum (dx)^2 / sum (x - mean)^2
+        let eta = 2.0 * (n - 1) as f64 * successive_difference_variance(x) / var;
         let floor = 2.0 - 3.0 * 2.0 / (n as f64).sqrt();
         if eta > floor {
             return Err(Error::input(

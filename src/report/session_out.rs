@@ -27,19 +27,12 @@ pub use crate::session::Figures;
 
 /// "12 ok, 3 inadequate, 1 failed": the count of each status present.
 fn status_counts(r: &SessionResult) -> String {
-    use crate::pipeline::Status;
-    let recs = r.records();
-    let mut v: Vec<String> = [
-        Status::Ok,
-        Status::Small,
-        Status::Inadequate,
-        Status::Untrustworthy,
-    ]
-    .iter()
-    .map(|s| (s, recs.iter().filter(|x| x.status() == *s).count()))
-    .filter(|(_, n)| *n > 0)
-    .map(|(s, n)| format!("{n} {}", s.as_str()))
-    .collect();
+    let mut v: Vec<String> = r
+        .status_counts()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
     if !r.failures.is_empty() {
         v.push(format!("{} failed", r.failures.len()));
     }
@@ -77,7 +70,12 @@ fn scan_table(md: &mut String, r: &SessionResult, figures: Figures) {
             "| {} | {} | {} | {} | {} | {} | {} | {link} |",
             stem(&rec.file),
             format!("{:?}", rec.kind).to_lowercase(),
-            cell(rec.meta.0.get("sample").map_or("", |s| s.as_str())),
+            cell(
+                &crate::scan::vocab::sample(&rec.meta, &rec.file)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            ),
             series_of
                 .get(rec.file.as_str())
                 .map_or("-".into(), |i| i.to_string()),

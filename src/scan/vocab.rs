@@ -95,24 +95,34 @@ pub fn header_field(meta: &Metadata, source: &str) -> Result<Option<Found<f64>>>
 /// assert_eq!(f("scan_7.csv"), None);
 /// ```
 pub fn name_field(name: &str) -> Option<Found<f64>> {
+    let (stem, at, len, f) = field_token(name)?;
+    Some(Found {
+        value: f.tesla(),
+        from: format!("file name token `{}`", &stem[at..at + len]),
+    })
+}
+
+/// The file stem, the byte position and length of its last field token
+/// (with its `B` prefix), and the field it names.
+fn field_token(name: &str) -> Option<(String, usize, usize, Field)> {
     let stem = std::path::Path::new(name)
         .file_stem()?
         .to_string_lossy()
         .to_string();
-    stem.split(['_', ' ', '=', ','])
-        .filter_map(|tok| {
-            let t = tok
-                .strip_prefix("B")
-                .or_else(|| tok.strip_prefix("b"))
-                .unwrap_or(tok);
-            // a field token is a number and a field unit only (no other text)
-            let f = t.parse::<Field>().ok()?;
-            Some(Found {
-                value: f.tesla(),
-                from: format!("file name token `{tok}`"),
-            })
-        })
-        .next_back()
+    let mut found = None;
+    let mut at = 0;
+    for tok in stem.split(['_', ' ', '=', ',']) {
+        let t = tok
+            .strip_prefix("B")
+            .or_else(|| tok.strip_prefix("b"))
+            .unwrap_or(tok);
+        // a field token is a number and a field unit only (no other text)
+        if let Ok(f) = t.parse::<Field>() {
+            found = Some((at, tok.len(), f));
+        }
+        at += tok.len() + 1;
+    }
+    found.map(|(at, len, f)| (stem, at, len, f))
 }
 
 /// The file name with its field token replaced by `*`, the last resort for
@@ -126,22 +136,14 @@ pub fn name_field(name: &str) -> Option<Found<f64>> {
 /// assert_eq!(name_pattern("scan_7.csv"), None);
 /// ```
 pub fn name_pattern(name: &str) -> Option<String> {
-    let found = name_field(name)?;
-    let tok = found
-        .from
-        .strip_prefix("file name token `")?
-        .strip_suffix('`')?;
-    let stem = std::path::Path::new(name)
-        .file_stem()?
-        .to_string_lossy()
-        .to_string();
-    let at = stem.rfind(tok)?;
+    let (stem, at, len, _) = field_token(name)?;
+    let tok = &stem[at..at + len];
     let keep = tok.len() - tok.trim_start_matches(['B', 'b']).len();
     Some(format!(
         "{}{}*{}",
         &stem[..at],
         &tok[..keep],
-        &stem[at + tok.len()..]
+        &stem[at + len..]
     ))
 }
 

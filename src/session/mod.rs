@@ -129,6 +129,19 @@ impl SessionResult {
             .collect()
     }
 
+    /// How many fits have each status, in order from ok to untrustworthy.
+    pub fn status_counts(&self) -> [(crate::pipeline::Status, usize); 4] {
+        use crate::pipeline::Status;
+        let recs = self.records();
+        [
+            Status::Ok,
+            Status::Small,
+            Status::Inadequate,
+            Status::Untrustworthy,
+        ]
+        .map(|s| (s, recs.iter().filter(|x| x.status() == s).count()))
+    }
+
     /// The worst status over every scan (None: nothing was fitted).
     pub fn worst(&self) -> Option<crate::pipeline::Status> {
         self.records().iter().map(|r| r.status()).max()
