@@ -374,13 +374,12 @@ fn fit_projected<M: Model + ?Sized>(
     let sep = model.separable().filter(|s| projectable(*s, params))?;
     let mut pr = Projection::new(sep, x, y, w, params);
     let q0 = pr.start();
-    let mut r = vec![0.0; x.len()];
-    if !pr.residuals(&q0, &mut r) {
-        return None;
-    }
     let (q, termination, nfev) = marquardt_restarting(&mut pr, &q0, settings);
+    if matches!(termination, Termination::Numerical { .. }) && nfev <= 1 {
+        return None; // not finite or not of full rank at the start
+    }
     // the last evaluation may have been a refused trial step: project at q
-    if !pr.residuals(&q, &mut r) {
+    if !pr.projected_at(&q) && !pr.residuals(&q, &mut vec![0.0; x.len()]) {
         return None;
     }
     let mut fitted = params.clone();

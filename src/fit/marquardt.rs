@@ -44,6 +44,11 @@ pub trait Residuals {
     fn residuals_jacobian(&mut self, q: &[f64], r: &mut [f64], j: &mut [f64]) -> bool {
         self.residuals(q, r) && self.jacobian(q, j)
     }
+    /// The dot product the normal equations are formed with ([`dot`]; a
+    /// problem may bring a faster one of the same accuracy).
+    fn dot(&self, a: &[f64], b: &[f64]) -> f64 {
+        dot(a, b)
+    }
 }
 
 /// Tolerances and budget.
@@ -117,7 +122,7 @@ fn descend(
     let mut fresh = true; // A and g must be formed from the J of a new q
     loop {
         if fresh {
-            normal_equations(jac, &r, m, n, &mut a, &mut g);
+            normal_equations(&*prob, jac, &r, (m, n), &mut a, &mut g);
             for k in 0..n {
                 d[k] = f64::max(d[k], a[(k, k)]);
                 if d[k] == 0.0 {
@@ -271,18 +276,18 @@ fn overflowed(q: Vec<f64>, nfev: usize) -> (Vec<f64>, Termination, usize) {
 
 /// A = J^T J and g = J^T r for a column-major m x n Jacobian.
 fn normal_equations(
+    prob: &dyn Residuals,
     j: &[f64],
     r: &[f64],
-    m: usize,
-    n: usize,
+    (m, n): (usize, usize),
     a: &mut DMatrix<f64>,
     g: &mut DVector<f64>,
 ) {
     for p in 0..n {
         let cp = &j[p * m..(p + 1) * m];
-        g[p] = dot(cp, r);
+        g[p] = prob.dot(cp, r);
         for q in 0..=p {
-            let v = dot(cp, &j[q * m..(q + 1) * m]);
+            let v = prob.dot(cp, &j[q * m..(q + 1) * m]);
             a[(p, q)] = v;
             a[(q, p)] = v;
         }

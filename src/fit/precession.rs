@@ -29,8 +29,8 @@
 //! too. Without one it describes delays after the pump only.
 
 use super::fastmath::{
-    damped_rotation_body, exp, exp_slice, exp_slice_body, sin_cos, sin_cos_slice,
-    sin_cos_slice_body, uniform_grid, widest,
+    damped_rotation_body, damped_sin_cos_body, exp, exp_in_place, exp_slice, sin_cos,
+    sin_cos_slice, uniform_grid, widest,
 };
 use super::model::{Model, Separable};
 use super::params::{Param, Params};
@@ -328,7 +328,7 @@ widest!(
 );
 
 #[inline(always)]
-fn basis_body(
+fn basis_body<const F: bool>(
     this: &Precession,
     a: &[f64],
     x: &[f64],
@@ -339,10 +339,8 @@ fn basis_body(
     let pc = 1 + this.phase as usize;
     let nl = this.nl();
     let env = this.envelope;
-    let mut scratch = vec![0.0; 4 * m];
-    let (arg, rest) = scratch.split_at_mut(m);
-    let (sn, rest) = rest.split_at_mut(m);
-    let (cs, e) = rest.split_at_mut(m);
+    let mut scratch = vec![0.0; 2 * m];
+    let (sn, cs) = scratch.split_at_mut(m);
     // on a uniform grid the exponential envelope's cos E and sin E come by
     // rotation (one complex product per point)
     let rotate = (env == Envelope::Exponential)
@@ -365,21 +363,10 @@ fn basis_body(
         }
         let inv = 1.0 / t2;
         if let Some((t0, h)) = rotate {
-            damped_rotation_body(t0, h, w, inv, cs, sn);
+            damped_rotation_body::<F>(t0, h, w, inv, cs, sn);
         } else {
-            for (g, &t) in arg.iter_mut().zip(x) {
-                *g = w * t;
-            }
-            sin_cos_slice_body(arg, sn, cs);
-            for (g, &t) in arg.iter_mut().zip(x) {
-                *g = env.arg_scaled(t * inv) + gauss_arg(sig, t);
-            }
-            exp_slice_body(arg, e);
-            // cos E and sin E, in place of cos and sin
-            for ((c, s), ei) in cs.iter_mut().zip(sn.iter_mut()).zip(e.iter()) {
-                *c *= ei;
-                *s *= ei;
-            }
+            let e = |t: f64| env.arg_scaled(t * inv) + gauss_arg(sig, t);
+            damped_sin_cos_body::<F>(w, x, e, cs, sn);
         }
         let col = k * pc;
         phi[col * m..(col + 1) * m].copy_from_slice(cs);
@@ -431,10 +418,10 @@ fn basis_body(
             Some(rep) => rsa::decay(tau, rep, x, out, d),
             None => {
                 let inv = 1.0 / tau;
-                for (g, &t) in arg.iter_mut().zip(x) {
-                    *g = -t * inv;
+                for (o, &t) in out.iter_mut().zip(x) {
+                    *o = -t * inv;
                 }
-                exp_slice_body(arg, out);
+                exp_in_place::<F>(out);
                 if let Some(d) = d {
                     for ((o, &f), &t) in d.iter_mut().zip(out.iter()).zip(x) {
                         *o = f * (t * inv) * inv;

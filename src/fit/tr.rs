@@ -7,9 +7,9 @@ use super::adequacy::{Adequacy, DEFAULT_ALPHA, assess};
 use super::decay::{Baseline, ExpDecay};
 use super::guess::{decay_grid_starts, guess_decay};
 use super::ladder::Choice;
-use super::lm::{LmOptions, fit};
+use super::lm::{LmOptions, finish, fit};
 use super::model::Model;
-use super::params::Params;
+use super::params::{Param, Params};
 use super::result::FitResult;
 use crate::error::{Error, Result};
 use crate::physics::{Quantity, rate_from_tau};
@@ -216,6 +216,46 @@ fn starts(plan: &TrPlan, scan: &Scan) -> Vec<Params> {
     v
 }
 
+/// The exponentials renumbered by lifetime, the fastest as tau_1 (a fit's
+/// labels otherwise follow the start point it converged from), with the
+/// statistics redone for the new order and the warnings kept.
+fn fastest_first(model: &ExpDecay, scan: &Scan, best: FitResult) -> FitResult {
+    let mut order: Vec<usize> = (0..model.n_exp).collect();
+    let tau = |k: usize| best.value(&model.names(k).1);
+    order.sort_by(|&a, &b| tau(a).total_cmp(&tau(b)));
+    if order.iter().enumerate().all(|(i, &k)| i == k) {
+        return best;
+    }
+    let mut p = best.params.clone();
+    for (i, &k) in order.iter().enumerate() {
+        // amplitude_k and tau_k sit at 2k and 2k + 1 (ExpDecay::template)
+        p.0[2 * i] = Param {
+            name: p.0[2 * i].name.clone(),
+            ..best.params.0[2 * k].clone()
+        };
+        p.0[2 * i + 1] = Param {
+            name: p.0[2 * i + 1].name.clone(),
+            ..best.params.0[2 * k + 1].clone()
+        };
+    }
+    let w: Option<Vec<f64>> = scan
+        .sigma
+        .as_ref()
+        .map(|s| s.iter().map(|v| 1.0 / v).collect());
+    let mut r = finish(
+        model,
+        &scan.delay,
+        &scan.signal,
+        w.as_deref(),
+        p,
+        best.termination.clone(),
+        best.nfev,
+        best.absolute_sigma,
+    );
+    r.warnings = best.warnings;
+    r
+}
+
 /// Run the planned fit from its start points and keep the best: converged,
 /// components distinct, lowest chi-square.
 pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
@@ -336,6 +376,7 @@ pub fn run(plan: &TrPlan, scan: &Scan, lm: &LmOptions) -> Result<TrOutcome> {
             all.len()
         ));
     }
+    let best = fastest_first(&model, scan, best);
     let adequacy = assess(
         t,
         &best.residual,

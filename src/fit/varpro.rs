@@ -29,7 +29,7 @@
 //! the full model (J of all free parameters, nonlinear and linear), so the
 //! errors are the full-LM errors.
 
-use super::fastmath::{axpy, dot};
+use super::fastmath::{axpy, dot16};
 use super::marquardt::Residuals;
 use super::model::Separable;
 use super::params::Params;
@@ -58,6 +58,9 @@ pub(crate) struct Projection<'a, S: Separable + ?Sized> {
     pub(crate) c: Vec<f64>,
     v: Vec<f64>,
     h: Vec<f64>,
+    /// The internal variables of the last successful projection (`c` and
+    /// the basis belong to them), None after a failed one.
+    at: Option<Vec<f64>>,
 }
 
 impl<'a, S: Separable + ?Sized> Projection<'a, S> {
@@ -94,6 +97,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
             c: vec![0.0; n],
             v: vec![0.0; m],
             h: vec![0.0; n],
+            at: None,
         }
     }
 
@@ -136,7 +140,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
             return false;
         }
         for j in 0..n {
-            self.h[j] = dot(&self.phi[j * m..(j + 1) * m], &self.wy);
+            self.h[j] = dot16(&self.phi[j * m..(j + 1) * m], &self.wy);
         }
         self.solve_h(n);
         self.c.copy_from_slice(&self.h);
@@ -147,7 +151,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
     fn factor(&mut self, m: usize, n: usize) -> bool {
         let phi = &self.phi;
         for j in 0..n {
-            let gjj = dot(&phi[j * m..(j + 1) * m], &phi[j * m..(j + 1) * m]);
+            let gjj = dot16(&phi[j * m..(j + 1) * m], &phi[j * m..(j + 1) * m]);
             if !(gjj > 0.0 && gjj.is_finite()) {
                 return false;
             }
@@ -159,7 +163,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
                 let g = if i == j {
                     1.0
                 } else {
-                    dot(&phi[i * m..(i + 1) * m], &phi[j * m..(j + 1) * m])
+                    dot16(&phi[i * m..(i + 1) * m], &phi[j * m..(j + 1) * m])
                         * self.scale[i]
                         * self.scale[j]
                 };
@@ -221,7 +225,7 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
             }
         }
         for j in 0..n {
-            self.h[j] = dot(&self.phi[j * m..(j + 1) * m], &self.v);
+            self.h[j] = dot16(&self.phi[j * m..(j + 1) * m], &self.v);
         }
         self.solve_h(n);
         out.copy_from_slice(&self.v);
@@ -232,6 +236,11 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
         for o in out.iter_mut() {
             *o *= dq;
         }
+    }
+
+    /// Is the last successful projection at `q` (its coefficients current)?
+    pub(crate) fn projected_at(&self, q: &[f64]) -> bool {
+        self.at.as_deref() == Some(q)
     }
 
     /// The model's full parameter vector at the last projection.
@@ -248,7 +257,12 @@ impl<S: Separable + ?Sized> Residuals for Projection<'_, S> {
     }
     fn residuals(&mut self, q: &[f64], r: &mut [f64]) -> bool {
         self.set(q);
-        self.project(false) && self.residual(r)
+        let ok = self.project(false) && self.residual(r);
+        self.at = ok.then(|| q.to_vec());
+        ok
+    }
+    fn dot(&self, a: &[f64], b: &[f64]) -> f64 {
+        dot16(a, b)
     }
     fn jacobian(&mut self, q: &[f64], j: &mut [f64]) -> bool {
         let mut r = vec![0.0; self.x.len()];
@@ -256,9 +270,11 @@ impl<S: Separable + ?Sized> Residuals for Projection<'_, S> {
     }
     fn residuals_jacobian(&mut self, q: &[f64], r: &mut [f64], j: &mut [f64]) -> bool {
         self.set(q);
+        self.at = None;
         if !(self.project(true) && self.residual(r)) {
             return false;
         }
+        self.at = Some(q.to_vec());
         let m = self.x.len();
         for i in 0..self.free.len() {
             self.kaufman(i, q[i], &mut j[i * m..(i + 1) * m]);
@@ -285,7 +301,7 @@ pub fn solve_linear<S: Separable + ?Sized>(
     for (p, v) in params.0.iter_mut().zip(pr.assembled()) {
         p.value = v;
     }
-    Some(dot(&r, &r))
+    Some(dot16(&r, &r))
 }
 
 /// Can `params` be fitted by projection: every linear parameter free and

@@ -151,7 +151,12 @@ fn a_window_after_the_real_rise_pins_t0_instead_of_letting_it_wander() {
     // the slow lifetime agrees with the full-window fit within errors
     let (a, b) = (late.fit.value("tau_2"), full.value("tau_2"));
     let e = late.fit.err("tau_2").hypot(full.err("tau_2"));
-    assert!((a - b).abs() < 2.0 * e, "{a} vs {b} +/- {e}");
+    assert!(
+        (a - b).abs() < 2.0 * e,
+        "{a} vs {b} +/- {e}\n{}\n{}",
+        late.fit,
+        full
+    );
 }
 
 /// The real map written as a matrix in both orientations, as lab programs
