@@ -349,17 +349,7 @@ fn order(model: &Precession, tr: &Trace, best: FitResult) -> FitResult {
         p.0[j].value = p.0[per + j].value;
         p.0[per + j].value = v;
     }
-    let w: Option<Vec<f64>> = tr.sigma.map(|s| s.iter().map(|v| 1.0 / v).collect());
-    lm::finish(
-        model,
-        tr.t,
-        tr.y,
-        w.as_deref(),
-        p,
-        best.termination.clone(),
-        best.nfev,
-        best.absolute_sigma,
-    )
+    lm::refinish(model, tr.sigma, best, p)
 }
 
 /// Relative chi-square decrease and step at which a candidate's fit stops:

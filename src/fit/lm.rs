@@ -442,6 +442,31 @@ fn degenerate(t: &Termination) -> bool {
     )
 }
 
+/// `fit`'s statistics redone at `params` (the same optimum with its
+/// parameters renumbered, e.g. the faster component first), on the data
+/// and sigmas `fit` was made on; its termination, evaluations and warnings
+/// kept.
+pub(crate) fn refinish<M: Model + ?Sized>(
+    model: &M,
+    sigma: Option<&[f64]>,
+    fit: FitResult,
+    params: Params,
+) -> FitResult {
+    let w: Option<Vec<f64>> = sigma.map(|s| s.iter().map(|v| 1.0 / v).collect());
+    let mut r = finish(
+        model,
+        &fit.x,
+        &fit.y,
+        w.as_deref(),
+        params,
+        fit.termination.clone(),
+        fit.nfev,
+        fit.absolute_sigma,
+    );
+    r.warnings = fit.warnings;
+    r
+}
+
 /// Statistics and covariance at the final parameters.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn finish<M: Model + ?Sized>(

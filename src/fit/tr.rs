@@ -7,7 +7,7 @@ use super::adequacy::{Adequacy, DEFAULT_ALPHA, assess};
 use super::decay::{Baseline, ExpDecay};
 use super::guess::{decay_grid_starts, guess_decay};
 use super::ladder::Choice;
-use super::lm::{LmOptions, finish, fit};
+use super::lm::{LmOptions, fit, refinish};
 use super::model::Model;
 use super::params::{Param, Params};
 use super::result::FitResult;
@@ -238,22 +238,7 @@ fn fastest_first(model: &ExpDecay, scan: &Scan, best: FitResult) -> FitResult {
             ..best.params.0[2 * k + 1].clone()
         };
     }
-    let w: Option<Vec<f64>> = scan
-        .sigma
-        .as_ref()
-        .map(|s| s.iter().map(|v| 1.0 / v).collect());
-    let mut r = finish(
-        model,
-        &scan.delay,
-        &scan.signal,
-        w.as_deref(),
-        p,
-        best.termination.clone(),
-        best.nfev,
-        best.absolute_sigma,
-    );
-    r.warnings = best.warnings;
-    r
+    refinish(model, scan.sigma.as_deref(), best, p)
 }
 
 /// Run the planned fit from its start points and keep the best: converged,

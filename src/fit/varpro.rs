@@ -58,9 +58,10 @@ pub(crate) struct Projection<'a, S: Separable + ?Sized> {
     pub(crate) c: Vec<f64>,
     v: Vec<f64>,
     h: Vec<f64>,
-    /// The internal variables of the last successful projection (`c` and
-    /// the basis belong to them), None after a failed one.
-    at: Option<Vec<f64>>,
+    /// The internal variables of the last projection (`c` and the basis
+    /// belong to them when `at_ok`: it succeeded).
+    at: Vec<f64>,
+    at_ok: bool,
 }
 
 impl<'a, S: Separable + ?Sized> Projection<'a, S> {
@@ -97,7 +98,8 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
             c: vec![0.0; n],
             v: vec![0.0; m],
             h: vec![0.0; n],
-            at: None,
+            at: vec![],
+            at_ok: false,
         }
     }
 
@@ -240,7 +242,15 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
 
     /// Is the last successful projection at `q` (its coefficients current)?
     pub(crate) fn projected_at(&self, q: &[f64]) -> bool {
-        self.at.as_deref() == Some(q)
+        self.at_ok && self.at == q
+    }
+
+    /// Note where the last projection was made and whether it succeeded
+    /// (into the same buffer: no allocation per evaluation).
+    fn remember(&mut self, q: &[f64], ok: bool) {
+        self.at.clear();
+        self.at.extend_from_slice(q);
+        self.at_ok = ok;
     }
 
     /// The model's full parameter vector at the last projection.
@@ -258,7 +268,7 @@ impl<S: Separable + ?Sized> Residuals for Projection<'_, S> {
     fn residuals(&mut self, q: &[f64], r: &mut [f64]) -> bool {
         self.set(q);
         let ok = self.project(false) && self.residual(r);
-        self.at = ok.then(|| q.to_vec());
+        self.remember(q, ok);
         ok
     }
     fn dot(&self, a: &[f64], b: &[f64]) -> f64 {
@@ -270,11 +280,11 @@ impl<S: Separable + ?Sized> Residuals for Projection<'_, S> {
     }
     fn residuals_jacobian(&mut self, q: &[f64], r: &mut [f64], j: &mut [f64]) -> bool {
         self.set(q);
-        self.at = None;
-        if !(self.project(true) && self.residual(r)) {
+        let ok = self.project(true) && self.residual(r);
+        self.remember(q, ok);
+        if !ok {
             return false;
         }
-        self.at = Some(q.to_vec());
         let m = self.x.len();
         for i in 0..self.free.len() {
             self.kaufman(i, q[i], &mut j[i * m..(i + 1) * m]);
