@@ -138,17 +138,6 @@ fn pin_rise(
     )))
 }
 
-/// SHA-256 of the file behind `source` (`file.h5:/scans/x` names
-/// `file.h5`), when it is a regular file: the provenance of a fit.
-fn input_hash(source: &str) -> Option<String> {
-    let path = source.split_once(":/").map_or(source, |(f, _)| f);
-    let p = Path::new(path);
-    std::fs::metadata(p)
-        .is_ok_and(|m| m.is_file())
-        .then(|| crate::io_util::sha256_file(p).ok())
-        .flatten()
-}
-
 /// Fit one TR scan.
 pub fn fit_tr(mut scan: Scan, job: &TrJob) -> Result<Fitted> {
     preprocess::sort_and_merge(&mut scan);
@@ -256,7 +245,7 @@ fn record(
         derived,
         fit,
         adequacy,
-        input_sha256: input_hash(&scan.source),
+        input_sha256: scan.sha256.clone(),
         profile,
         notes,
         meta: scan.meta.clone(),

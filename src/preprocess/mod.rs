@@ -297,6 +297,7 @@ mod tests {
             signal_name: "s".into(),
             meta: Metadata::default(),
             notes: vec![],
+            sha256: None,
         }
     }
 

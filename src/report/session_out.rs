@@ -1,9 +1,9 @@
 //! Everything a session writes into its output folder:
 //! `results.csv` and `results.json` (one record per fitted scan),
-//! `results.h5` (format version 2; per fit a group with the table `curves`
-//! (delay_ps, data, best_fit, residual per row), the table `parameters`
-//! (value, stderr per row; attributes `names`, `units`), the record as
-//! JSON and the input's SHA-256 as attributes; per series: its JSON),
+//! `results.h5` (format version 3: the group `fits` with one row per fit
+//! in each column and the curves and parameters as ragged tables indexed
+//! by offsets, see [`write_fits`]; the group `series` with each series'
+//! name and JSON),
 //! `gfactor_<n>.json`, figures, and `summary.md` listing what was fitted,
 //! what failed and why. Nothing in them depends on the time of the run.
 
@@ -146,105 +146,229 @@ fn attr_list(loc: &hdf5::Location, name: &str, v: &[String]) -> hdf5::Result<()>
         .map(|_| ())
 }
 
-/// Column names of a fit's `curves` table, units in the names.
+/// Column names of the `fits/curves` table, units in the names.
 const CURVE_COLUMNS: [&str; 4] = ["delay_ps", "data", "best_fit", "residual"];
 
-/// `curves`: one row per delay, the columns [`CURVE_COLUMNS`] (signal in
-/// the input's units): one dataset, not four, for a file written per fit.
-fn write_curves(g: &hdf5::Group, rec: &FitRecord) -> hdf5::Result<()> {
-    let f = &rec.fit;
-    let m = f.x.len();
-    let mut rows = Vec::with_capacity(4 * m);
-    for i in 0..m {
-        rows.extend([f.x[i], f.y[i], f.best_fit[i], f.residual[i]]);
-    }
-    let d = g
-        .new_dataset_builder()
-        .with_data(&ndarray::Array2::from_shape_vec((m, 4), rows).map_err(|e| e.to_string())?)
-        .create("curves")?;
-    attr_list(&d, "columns", &CURVE_COLUMNS.map(String::from))
+/// `v` as HDF5 variable-length strings.
+fn varlen(v: impl IntoIterator<Item = impl AsRef<str>>) -> hdf5::Result<Vec<VarLenUnicode>> {
+    v.into_iter()
+        .map(|s| {
+            s.as_ref()
+                .parse()
+                .map_err(|e| hdf5::Error::from(format!("{e}")))
+        })
+        .collect()
 }
 
-/// `parameters`: one row per parameter, columns value and stderr (NaN
-/// when there is none); attributes `names` and `units` name the rows.
-fn write_parameters(g: &hdf5::Group, rec: &FitRecord) -> hdf5::Result<()> {
-    let p = &rec.fit.params.0;
-    let rows: Vec<f64> = p
-        .iter()
-        .enumerate()
-        .flat_map(|(j, q)| [q.value, rec.fit.stderr[j].unwrap_or(f64::NAN)])
-        .collect();
-    let d = g
-        .new_dataset_builder()
-        .with_data(&ndarray::Array2::from_shape_vec((p.len(), 2), rows).map_err(|e| e.to_string())?)
-        .create("parameters")?;
-    attr_list(&d, "columns", &["value".into(), "stderr".into()])?;
-    attr_list(
-        &d,
-        "names",
-        &p.iter().map(|q| q.name.clone()).collect::<Vec<_>>(),
-    )?;
-    attr_list(
-        &d,
-        "units",
-        &p.iter().map(|q| q.unit.to_string()).collect::<Vec<_>>(),
-    )
+/// One-dimensional dataset `name` in `g` holding `v`.
+fn column<T: hdf5::H5Type>(g: &hdf5::Group, name: &str, v: &[T]) -> hdf5::Result<hdf5::Dataset> {
+    g.new_dataset_builder().with_data(v).create(name)
 }
 
-/// Write the HDF5 results file atomically.
-fn write_h5(r: &SessionResult, path: &Path) -> Result<()> {
-    crate::io_util::write_with(path, |tmp| write_h5_into(r, tmp))
+/// `fits`: one row per fitted scan (single fits, then each series'
+/// traces, its untrustworthy fits and zero-field traces, as in
+/// `results.csv`) in the columns `source`, `sha256` (of the input file;
+/// empty when not read from a file), `model`, `success` (1/0) and
+/// `record_json`; the ragged tables `curves` (delay_ps, data, best_fit,
+/// residual) and `parameters` (value, stderr; NaN when none; rows named by
+/// `parameter_name` and `parameter_unit`), fit i's rows being
+/// `curve_offset[i]..curve_offset[i+1]` and likewise for parameters (the
+/// contiguous ragged layout of the CF conventions). A few datasets for the
+/// whole session, not a few per fit, written [`BATCH`] fits at a time:
+/// microseconds per fit, and memory that does not grow with the session.
+/// Each record's JSON document is made once and also written to
+/// `results.json` through `json`.
+fn write_fits(f: &hdf5::File, tmp: &Path, all: &[&FitRecord], json: &mut JsonArray) -> Result<()> {
+    let r = write_fits_h5(f, all, json);
+    r.map_err(|x| json.error.take().unwrap_or_else(|| h5e(tmp)(x)))
 }
 
-fn write_h5_into(r: &SessionResult, tmp: &Path) -> Result<()> {
-    let e = h5e(tmp);
-    {
-        let f = create_strong(tmp).map_err(&e)?;
-        attr(&f, "format", "spinfit-results").map_err(&e)?;
-        attr(&f, "version", "2").map_err(&e)?;
-        attr(
-            &f,
-            "generator",
-            concat!("spinfit ", env!("CARGO_PKG_VERSION")),
-        )
-        .map_err(&e)?;
-        let fits = f.create_group("fits").map_err(&e)?;
-        let all: Vec<(&FitRecord, Option<&str>)> = r
-            .fits
-            .iter()
-            .map(|(f, h)| (&f.record, Some(h.as_str())))
-            .chain(
-                r.series
-                    .iter()
-                    .flat_map(|s| s.traces.iter().map(|t| (&t.fitted.record, None))),
-            )
+fn write_fits_h5(f: &hdf5::File, all: &[&FitRecord], out: &mut JsonArray) -> hdf5::Result<()> {
+    let g = f.create_group("fits")?;
+    column(&g, "source", &varlen(all.iter().map(|r| &r.file))?)?;
+    let sha = all.iter().map(|r| r.input_sha256.as_deref().unwrap_or(""));
+    column(&g, "sha256", &varlen(sha)?)?;
+    column(&g, "model", &varlen(all.iter().map(|r| &r.fit.model))?)?;
+    let ok: Vec<u8> = all.iter().map(|r| r.fit.success() as u8).collect();
+    column(&g, "success", &ok)?;
+    let offsets = |n: &dyn Fn(&FitRecord) -> usize| {
+        std::iter::once(0)
+            .chain(all.iter().scan(0u64, |o, r| {
+                *o += n(r) as u64;
+                Some(*o)
+            }))
+            .collect::<Vec<u64>>()
+    };
+    let coff = offsets(&|r| r.fit.x.len());
+    let poff = offsets(&|r| r.fit.params.0.len());
+    let p = |f: fn(&crate::fit::params::Param) -> String| {
+        varlen(all.iter().flat_map(|r| r.fit.params.0.iter().map(f)))
+    };
+    column(&g, "parameter_name", &p(|q| q.name.clone())?)?;
+    column(&g, "parameter_unit", &p(|q| q.unit.to_string())?)?;
+    column(&g, "curve_offset", &coff)?;
+    column(&g, "parameter_offset", &poff)?;
+    let n = all.len();
+    let json = g
+        .new_dataset::<VarLenUnicode>()
+        .shape(n)
+        .create("record_json")?;
+    let curves = new_table(&g, "curves", &CURVE_COLUMNS, coff[n] as usize)?;
+    let params = new_table(&g, "parameters", &["value", "stderr"], poff[n] as usize)?;
+    for (b, chunk) in all.chunks(BATCH).enumerate() {
+        let (lo, hi) = (b * BATCH, b * BATCH + chunk.len());
+        // each record's document made once, for both files
+        let docs: Vec<(String, String)> = chunk
+            .par_iter()
+            .map(|r| {
+                let d = r.to_json();
+                (
+                    d.to_string(),
+                    serde_json::to_string_pretty(&d).unwrap_or_default(),
+                )
+            })
             .collect();
-        for (i, (rec, hash)) in all.iter().enumerate() {
-            let g = fits
-                .create_group(&format!("{:04}_{}", i + 1, stem(&rec.file)))
-                .map_err(&e)?;
-            attr(&g, "source", &rec.file).map_err(&e)?;
-            if let Some(h) = hash {
-                attr(&g, "sha256", h).map_err(&e)?;
+        json.write_slice(&varlen(docs.iter().map(|d| &d.0))?, lo..hi)?;
+        for (_, pretty) in &docs {
+            out.push(pretty)?;
+        }
+        let mut rows = Vec::with_capacity(4 * (coff[hi] - coff[lo]) as usize);
+        let mut prow = Vec::with_capacity(2 * (poff[hi] - poff[lo]) as usize);
+        for rec in chunk {
+            let f = &rec.fit;
+            for i in 0..f.x.len() {
+                rows.extend([f.x[i], f.y[i], f.best_fit[i], f.residual[i]]);
             }
-            attr(&g, "model", &rec.fit.model).map_err(&e)?;
-            attr(&g, "success", &rec.fit.success().to_string()).map_err(&e)?;
-            attr(&g, "record_json", &rec.to_json().to_string()).map_err(&e)?;
-            write_curves(&g, rec).map_err(&e)?;
-            write_parameters(&g, rec).map_err(&e)?;
+            for (j, q) in f.params.0.iter().enumerate() {
+                prow.extend([q.value, f.stderr[j].unwrap_or(f64::NAN)]);
+            }
         }
-        let sg = f.create_group("series").map_err(&e)?;
-        for (i, s) in r.series.iter().enumerate() {
-            let g = sg
-                .create_group(&format!(
-                    "{:02}_{}",
-                    i + 1,
-                    stem(s.sample.as_deref().unwrap_or("series"))
-                ))
-                .map_err(&e)?;
-            attr(&g, "gfactor_json", &s.to_json().to_string()).map_err(&e)?;
-        }
+        write_rows(&curves, rows, coff[lo] as usize..coff[hi] as usize)?;
+        write_rows(&params, prow, poff[lo] as usize..poff[hi] as usize)?;
     }
+    Ok(())
+}
+
+/// Fits written to `results.h5` at a time.
+const BATCH: usize = 256;
+
+/// An empty table `name` of `n` rows, the attribute `columns` naming its
+/// columns.
+fn new_table(g: &hdf5::Group, name: &str, cols: &[&str], n: usize) -> hdf5::Result<hdf5::Dataset> {
+    let d = g.new_dataset::<f64>().shape((n, cols.len())).create(name)?;
+    attr_list(
+        &d,
+        "columns",
+        &cols.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+    )?;
+    Ok(d)
+}
+
+/// Rows `at` of table `d` from `rows`, flattened row by row.
+fn write_rows(d: &hdf5::Dataset, rows: Vec<f64>, at: std::ops::Range<usize>) -> hdf5::Result<()> {
+    if at.is_empty() {
+        return Ok(());
+    }
+    let a = ndarray::Array2::from_shape_vec((at.len(), rows.len() / at.len()), rows)
+        .map_err(|e| e.to_string())?;
+    d.write_slice(&a, (at, ..))
+}
+
+/// `results.json`: a pretty-printed JSON array written one document at a
+/// time (the bytes of `serde_json`'s pretty printer for the whole array:
+/// each document's lines indented by two spaces; JSON strings hold no raw
+/// newline, so indenting lines cannot change a value).
+struct JsonArray {
+    w: std::io::BufWriter<std::fs::File>,
+    path: std::path::PathBuf,
+    n: usize,
+    /// The write error that stopped the HDF5 loop, reported as such.
+    error: Option<Error>,
+}
+
+impl JsonArray {
+    fn create(path: &Path) -> Result<Self> {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(JsonArray {
+            w: std::io::BufWriter::new(f),
+            path: path.to_path_buf(),
+            n: 0,
+            error: None,
+        })
+    }
+    /// Append one pretty-printed document; an error is kept for the caller.
+    fn push(&mut self, pretty: &str) -> hdf5::Result<()> {
+        use std::io::Write as _;
+        let mut write = || -> std::io::Result<()> {
+            self.w.write_all(if self.n == 0 { b"[" } else { b"," })?;
+            for line in pretty.lines() {
+                self.w.write_all(b"\n  ")?;
+                self.w.write_all(line.as_bytes())?;
+            }
+            Ok(())
+        };
+        let r = write();
+        self.n += 1;
+        r.map_err(|e| {
+            self.error = Some(Error::io(&self.path, e));
+            hdf5::Error::from("results.json not written")
+        })
+    }
+    fn finish(mut self) -> Result<()> {
+        use std::io::Write as _;
+        let end: &[u8] = if self.n == 0 { b"[]" } else { b"\n]" };
+        self.w
+            .write_all(end)
+            .and_then(|_| self.w.flush())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Write `results.h5` and `results.json` atomically, in one pass over the
+/// records.
+fn write_results(
+    r: &SessionResult,
+    records: &[&FitRecord],
+    series: &[String],
+    h5: &Path,
+    json: &Path,
+) -> Result<()> {
+    crate::io_util::write_with(json, |jtmp| {
+        let mut out = JsonArray::create(jtmp)?;
+        crate::io_util::write_with(h5, |tmp| write_h5_into(r, records, series, tmp, &mut out))?;
+        out.finish()
+    })
+}
+
+fn write_h5_into(
+    r: &SessionResult,
+    records: &[&FitRecord],
+    series: &[String],
+    tmp: &Path,
+    json: &mut JsonArray,
+) -> Result<()> {
+    let e = h5e(tmp);
+    let f = create_strong(tmp).map_err(&e)?;
+    attr(&f, "format", "spinfit-results").map_err(&e)?;
+    attr(&f, "version", "3").map_err(&e)?;
+    attr(
+        &f,
+        "generator",
+        concat!("spinfit ", env!("CARGO_PKG_VERSION")),
+    )
+    .map_err(&e)?;
+    write_fits(&f, tmp, records, json)?;
+    let sg = f.create_group("series").map_err(&e)?;
+    let names = r
+        .series
+        .iter()
+        .map(|s| s.name.as_deref().or(s.sample.as_deref()).unwrap_or(""));
+    column(&sg, "name", &varlen(names).map_err(&e)?).map_err(&e)?;
+    column(&sg, "gfactor_json", &varlen(series).map_err(&e)?).map_err(&e)?;
     Ok(())
 }
 
@@ -291,26 +415,6 @@ pub fn to_json(r: &SessionResult) -> serde_json::Value {
     })
 }
 
-/// Write the records' JSON documents as one pretty-printed array, each
-/// document made and written in turn (memory does not grow with the
-/// session's size), atomically.
-fn write_json_seq(path: &Path, records: &[&FitRecord]) -> Result<()> {
-    use serde::Serializer as _;
-    use std::io::Write as _;
-    crate::io_util::write_with(path, |tmp| {
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(tmp)
-            .map_err(|e| Error::io(tmp, e))?;
-        let mut w = std::io::BufWriter::new(f);
-        serde_json::Serializer::pretty(&mut w)
-            .collect_seq(records.iter().map(|r| r.to_json()))
-            .map_err(|e| Error::io(tmp, e.into()))?;
-        w.flush().map_err(|e| Error::io(tmp, e))
-    })
-}
-
 /// Write all outputs of `r` into `out`.
 ///
 /// Outputs are written into `out`, never through it: a symlink at an
@@ -318,20 +422,37 @@ fn write_json_seq(path: &Path, records: &[&FitRecord]) -> Result<()> {
 /// in the summary.
 pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> Result<()> {
     let out = OutDir::create(out)?;
-    // the records by reference (no copy of their curves), the JSON streamed
-    // one record at a time, and the HDF5 file written beside them
+    // the records by reference (no copy of their curves); results.json and
+    // results.h5 in one pass, results.csv beside them
     let records = r.records();
-    let (h5, tables) = rayon::join(
-        || write_h5(r, &out.path("results.h5")?),
-        || -> Result<()> {
+    // each series' document made once (one at a time per thread: a
+    // session's documents together are hundreds of MB as JSON values),
+    // written as gfactor_NN.json and kept compact for results.h5
+    let series: Vec<String> = r
+        .series
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let doc = s.to_json();
+            let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
             write_atomic(
-                &out.path("results.csv")?,
-                csv_rows(&records, &r.failures).as_bytes(),
+                &out.path(&format!("gfactor_{:02}.json", i + 1))?,
+                pretty.as_bytes(),
             )?;
-            write_json_seq(&out.path("results.json")?, &records)
+            Ok(doc.to_string())
+        })
+        .collect::<Result<_>>()?;
+    let (h5, csv) = rayon::join(
+        || {
+            let (h5, json) = (out.path("results.h5")?, out.path("results.json")?);
+            write_results(r, &records, &series, &h5, &json)
+        },
+        || {
+            let rows = csv_rows(&records, &r.failures);
+            write_atomic(&out.path("results.csv")?, rows.as_bytes())
         },
     );
-    h5.and(tables)?;
+    h5.and(csv)?;
     // figures are the slow part of the output: draw them in parallel
     r.fits
         .par_iter()
@@ -380,12 +501,6 @@ pub fn write(r: &SessionResult, input: &Path, out: &Path, figures: Figures) -> R
     scan_table(&mut md, r, figures);
     for (i, s) in r.series.iter().enumerate() {
         let figs = &series_figs[i];
-        write_atomic(
-            &out.path(&format!("gfactor_{:02}.json", i + 1))?,
-            serde_json::to_string_pretty(&s.to_json())
-                .unwrap_or_default()
-                .as_bytes(),
-        )?;
         let _ = writeln!(
             md,
             "## Field series {}: {} at {}\n",

@@ -171,6 +171,7 @@ pub fn parse(text: &str, source: &str) -> Result<Table> {
         columns,
         meta,
         notes: vec![],
+        sha256: None,
     })
 }
 

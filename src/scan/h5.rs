@@ -222,6 +222,7 @@ fn read_group(path: &Path, g: &hdf5::Group) -> Result<Table> {
         columns,
         meta,
         notes: vec![],
+        sha256: None,
     })
 }
 

@@ -214,6 +214,7 @@ impl Map {
             columns: vec![self.delay_ps.clone(), signal],
             meta,
             notes,
+            sha256: None,
         })
     }
 }

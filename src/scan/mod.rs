@@ -61,6 +61,8 @@ pub struct Scan {
     pub meta: Metadata,
     /// What was done to the data on the way, for the report.
     pub notes: Vec<String>,
+    /// SHA-256 of the input file (provenance; None when not from a file).
+    pub sha256: Option<String>,
 }
 
 const DELAY_NAMES: &[&str] = &["delay", "time", "t", "scancoord", "position", "pos"];
@@ -80,6 +82,17 @@ const SIGNAL_NAMES: &[&str] = &[
 /// Read every table in `path`: HDF5 by extension, 2-D maps (Glotaran or a
 /// matrix CSV with `band`) reduced to a trace, otherwise delimited text.
 pub fn read_tables(path: &Path, opts: &ReadOptions) -> Result<Vec<Table>> {
+    let mut tables = read_tables_unhashed(path, opts)?;
+    let (file, _) = split_h5_object(path);
+    // one hash per file, however many scans it holds
+    let sha = crate::io_util::sha256_file(&file)?;
+    for t in &mut tables {
+        t.sha256 = Some(sha.clone());
+    }
+    Ok(tables)
+}
+
+fn read_tables_unhashed(path: &Path, opts: &ReadOptions) -> Result<Vec<Table>> {
     let src = path.display().to_string();
     let (file, object) = split_h5_object(path);
     let ext = file
@@ -339,6 +352,7 @@ impl Scan {
             signal_name: name,
             meta: t.meta.clone(),
             notes,
+            sha256: t.sha256.clone(),
         })
     }
 }

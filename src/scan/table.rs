@@ -68,6 +68,9 @@ pub struct Table {
     pub meta: Metadata,
     /// Things the reader did that the user should know about.
     pub notes: Vec<String>,
+    /// SHA-256 of the file the table was read from (set by
+    /// [`super::read_tables`]; None for tables not read from a file).
+    pub sha256: Option<String>,
 }
 
 /// A column chosen by name (case-insensitive) or by 1-based index.

@@ -308,14 +308,13 @@ pub fn load(files: &[PathBuf], read: &ReadOptions) -> (Vec<Input>, Vec<(String, 
         .par_iter()
         .map(|f| {
             let fail = |e: Error| (f.display().to_string(), e.to_string());
-            let hash = crate::io_util::sha256_file(f).map_err(fail)?;
             let tables = read_tables(f, read).map_err(fail)?;
             Ok(tables
                 .into_iter()
                 .map(|table| Input {
+                    sha256: table.sha256.clone().unwrap_or_default(),
                     table,
                     file: f.clone(),
-                    sha256: hash.clone(),
                 })
                 .collect())
         })
@@ -392,79 +391,34 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
             }
         }
     }
-    let tr_fits: Vec<(String, Result<Fitted>, String)> = tr
-        .into_par_iter()
-        .map(|(s, h)| {
-            let src = s.source.clone();
-            let r = fit_tr(s, &cfg.tr).map(|f| cfg.figures.keep(f));
-            tick();
-            (src, r, h)
-        })
-        .collect();
-    let mut fits = vec![];
-    for (src, r, h) in tr_fits {
-        match r {
-            Ok(f) => fits.push((f, h)),
-            Err(e) => failures.push((src, e.to_string())),
-        }
-    }
-    let mut series = vec![];
-    let mut singles = vec![];
+    // one parallel pass over every unit of work (a TR scan, a field series,
+    // a single TRFE scan), so no phase waits for the slowest of another
+    let mut jobs: Vec<Job> = tr.into_iter().map(|(s, h)| Job::Tr(s, h)).collect();
     for ((how, name, _), members) in groups {
         if crate::physics::gfactor::distinct_fields(members.iter().filter_map(|m| m.2)) >= 2 {
-            let scans: Vec<Scan> = members.into_iter().map(|m| m.0).collect();
-            let srcs: Vec<String> = scans.iter().map(|s| s.source.clone()).collect();
-            match analyse_with(scans, &cfg.series, tick) {
-                Ok(mut r) => {
-                    r.grouped_by = match how {
-                        "" => "no series, sample or field token in the file names: all such scans as one series".into(),
-                        "file name" => format!("file name pattern `{name}` (no `series` or `sample` in the headers)"),
-                        k => format!("{k} = {name}"),
-                    };
-                    if how == "series" {
-                        r.name = Some(name);
-                    }
-                    if cfg.figures == Figures::None {
-                        let fitted = r.traces.iter_mut().map(|t| &mut t.fitted);
-                        fitted
-                            .chain(r.zero_field.iter_mut())
-                            .for_each(|f| cfg.figures.strip(f));
-                    }
-                    failures.extend(r.failures.iter().cloned());
-                    series.push(r);
-                }
-                Err(e) => failures.extend(srcs.into_iter().map(|s| (s, e.to_string()))),
-            }
+            jobs.push(Job::Series(how, name, members));
         } else {
-            singles.extend(members);
+            jobs.extend(members.into_iter().map(Job::Single));
         }
     }
-    let single_fits: Vec<(String, Result<Fitted>, String)> = singles
-        .into_par_iter()
-        .map(|(s, h, b)| {
-            let src = s.source.clone();
-            let job = TrfeJob {
-                field_t: b,
-                ..cfg.series.trfe.clone()
-            };
-            // without a field there is no |g|: report it rather than fit
-            let r = match b {
-                Some(_) => fit_trfe(s, &job),
-                None => {
-                    crate::series::scan_field(&s, job.field_from).and_then(|_| fit_trfe(s, &job))
-                }
+    let done: Vec<Done> = jobs.into_par_iter().map(|j| j.run(cfg, tick)).collect();
+    let (mut fits, mut series, mut singles) = (vec![], vec![], vec![]);
+    for d in done {
+        match d {
+            Done::Tr(_, Ok(f), h) => fits.push((f, h)),
+            Done::Single(_, Ok(f), h) => singles.push((f, h)),
+            Done::Tr(src, Err(e), _) | Done::Single(src, Err(e), _) => {
+                failures.push((src, e.to_string()))
             }
-            .map(|f| cfg.figures.keep(f));
-            tick();
-            (src, r, h)
-        })
-        .collect();
-    for (src, r, h) in single_fits {
-        match r {
-            Ok(f) => fits.push((f, h)),
-            Err(e) => failures.push((src, e.to_string())),
+            Done::Series(Ok(r)) => {
+                failures.extend(r.failures.iter().cloned());
+                series.push(r);
+            }
+            Done::Series(Err(f)) => failures.extend(f),
         }
     }
+    // single TRFE fits after the TR ones, as before
+    fits.extend(singles);
     failures.sort();
     SessionResult {
         fits,
@@ -474,4 +428,85 @@ pub fn run(inputs: Vec<Input>, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) ->
         n_inputs,
         settings: cfg.settings.clone(),
     }
+}
+
+/// One unit of a session's work.
+enum Job {
+    Tr(Scan, String),
+    /// (how the series was grouped, its name, its members)
+    Series(&'static str, String, Vec<Member>),
+    Single(Member),
+}
+
+/// What a [`Job`] gave: (source, fit, input hash), or a series (or why
+/// each of its scans failed).
+enum Done {
+    Tr(String, Result<Fitted>, String),
+    Single(String, Result<Fitted>, String),
+    Series(std::result::Result<SeriesResult, Vec<(String, String)>>),
+}
+
+impl Job {
+    fn run(self, cfg: &SessionConfig, tick: &(dyn Fn() + Sync)) -> Done {
+        match self {
+            Job::Tr(s, h) => {
+                let src = s.source.clone();
+                let r = fit_tr(s, &cfg.tr).map(|f| cfg.figures.keep(f));
+                tick();
+                Done::Tr(src, r, h)
+            }
+            Job::Single((s, h, b)) => {
+                let src = s.source.clone();
+                let job = TrfeJob {
+                    field_t: b,
+                    ..cfg.series.trfe.clone()
+                };
+                // without a field there is no |g|: report it rather than fit
+                let r = match b {
+                    Some(_) => fit_trfe(s, &job),
+                    None => crate::series::scan_field(&s, job.field_from)
+                        .and_then(|_| fit_trfe(s, &job)),
+                }
+                .map(|f| cfg.figures.keep(f));
+                tick();
+                Done::Single(src, r, h)
+            }
+            Job::Series(how, name, members) => Done::Series(series(how, name, members, cfg, tick)),
+        }
+    }
+}
+
+/// A field series of a session, named by how it was grouped.
+fn series(
+    how: &'static str,
+    name: String,
+    members: Vec<Member>,
+    cfg: &SessionConfig,
+    tick: &(dyn Fn() + Sync),
+) -> std::result::Result<SeriesResult, Vec<(String, String)>> {
+    let scans: Vec<Scan> = members.into_iter().map(|m| m.0).collect();
+    let srcs: Vec<String> = scans.iter().map(|s| s.source.clone()).collect();
+    let mut r = analyse_with(scans, &cfg.series, tick).map_err(|e| {
+        srcs.into_iter()
+            .map(|s| (s, e.to_string()))
+            .collect::<Vec<_>>()
+    })?;
+    r.grouped_by = match how {
+        "" => "no series, sample or field token in the file names: all such scans as one series"
+            .into(),
+        "file name" => {
+            format!("file name pattern `{name}` (no `series` or `sample` in the headers)")
+        }
+        k => format!("{k} = {name}"),
+    };
+    if how == "series" {
+        r.name = Some(name);
+    }
+    if cfg.figures == Figures::None {
+        let fitted = r.traces.iter_mut().map(|t| &mut t.fitted);
+        fitted
+            .chain(r.zero_field.iter_mut())
+            .for_each(|f| cfg.figures.strip(f));
+    }
+    Ok(r)
 }

@@ -227,40 +227,40 @@ fn an_hdf5_file_of_scans_is_a_session() {
             .unwrap();
     assert_eq!(g["traces"].as_array().unwrap().len(), 3);
     let results = hdf5::File::open(out.join("results.h5")).unwrap();
-    let fits = results.group("fits").unwrap().member_names().unwrap();
-    assert_eq!(fits.len(), 4);
-    let tr = results
-        .group("fits")
-        .unwrap()
-        .member_names()
-        .unwrap()
-        .into_iter()
-        .find(|n| n.contains("tr"))
-        .unwrap();
-    let g = results.group(&format!("fits/{tr}")).unwrap();
-    let sha = g
-        .attr("sha256")
-        .unwrap()
-        .read_scalar::<hdf5::types::VarLenUnicode>()
-        .unwrap();
+    // format 3: one row per fit in each column of `fits`, the curves and
+    // parameters as ragged tables indexed by offsets
+    let strings = |name: &str| -> Vec<String> {
+        let d = results.dataset(name).unwrap();
+        d.read_raw::<hdf5::types::VarLenUnicode>()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect()
+    };
+    let offsets = |name: &str| results.dataset(name).unwrap().read_raw::<u64>().unwrap();
+    let sources = strings("fits/source");
+    assert_eq!(sources.len(), 4);
+    let tr = sources.iter().position(|n| n.contains("tr")).unwrap();
     assert_eq!(
-        sha.as_str().len(),
+        strings("fits/sha256")[tr].len(),
         64,
         "input file hash kept for provenance"
     );
-    // format 2: a parameters table (rows named by `names`) and a curves
-    // table (columns named by `columns`)
-    let params = g.dataset("parameters").unwrap();
-    let names = params
-        .attr("names")
+    let record: serde_json::Value = serde_json::from_str(&strings("fits/record_json")[tr]).unwrap();
+    assert_eq!(record["file"].as_str(), Some(sources[tr].as_str()));
+    let poff = offsets("fits/parameter_offset");
+    let names = strings("fits/parameter_name");
+    let (lo, hi) = (poff[tr] as usize, poff[tr + 1] as usize);
+    let row = lo + names[lo..hi].iter().position(|n| n == "tau").unwrap();
+    assert_eq!(strings("fits/parameter_unit")[row], "ps");
+    let table = results
+        .dataset("fits/parameters")
         .unwrap()
-        .read_raw::<hdf5::types::VarLenUnicode>()
+        .read_2d::<f64>()
         .unwrap();
-    let row = names.iter().position(|n| n.as_str() == "tau").unwrap();
-    let table = params.read_2d::<f64>().unwrap();
     let tau = [table[[row, 0]], table[[row, 1]]];
     assert!((tau[0] - 7.76).abs() < 3.0 * tau[1], "tau {tau:?}");
-    let curves = g.dataset("curves").unwrap();
+    let curves = results.dataset("fits/curves").unwrap();
     let cols = curves
         .attr("columns")
         .unwrap()
@@ -270,6 +270,13 @@ fn an_hdf5_file_of_scans_is_a_session() {
     assert_eq!(cols[3].as_str(), "residual");
     let c = curves.read_2d::<f64>().unwrap();
     assert_eq!(c.ncols(), 4);
+    let coff = offsets("fits/curve_offset");
+    assert_eq!(coff[4] as usize, c.nrows(), "the offsets cover the table");
+    let (lo, hi) = (coff[tr] as usize, coff[tr + 1] as usize);
+    assert_eq!(
+        hi - lo,
+        record["statistics"]["ndata"].as_u64().unwrap() as usize
+    );
     // residual = best fit - data, row by row
     for r in c.rows() {
         assert!((r[3] - (r[2] - r[1])).abs() <= 1e-12 * r[1].abs().max(1.0));
