@@ -406,7 +406,9 @@ pub fn fit_candidate(
     Ok(c)
 }
 
-fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result<Candidate> {
+/// [`fit_candidate`] without the ladder's memory: fitted afresh, not
+/// recorded.
+pub fn fit_fresh(tr: &Trace, model: &Precession, warm: Option<&Candidate>) -> Result<Candidate> {
     let warm_start = warm.and_then(|w| {
         let mut p = model.template();
         for q in p.0.iter_mut() {

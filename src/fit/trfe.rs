@@ -32,7 +32,7 @@ use super::guess::{StartGrid, linear_amplitudes};
 pub use super::ladder::Criterion;
 use super::ladder::{
     Candidate, Choice, Freedom, Rung, Trace, climb, climb_from_simplest, f_test, finish_ladder,
-    fit_candidate, polish, tried,
+    fit_candidate, fit_fresh, polish, tried,
 };
 use super::lm::LmOptions;
 use super::lm::fit;
@@ -460,7 +460,18 @@ fn choose(
         Components::One => Ok((climb_from_simplest(tr, fr, crit, 1, rungs)?, None)),
         Components::Two => Ok((climb_from_simplest(tr, fr, crit, 2, rungs)?, None)),
         Components::Auto => {
-            let mut one = climb_from_simplest(tr, fr, crit, 1, rungs)?;
+            let one0 = fit_candidate(tr, &fr.simplest(1), None)?;
+            rungs.push(one0.rung("start: the simplest candidate".into()));
+            let two0 = fit_candidate(tr, &fr.simplest(2), None)?;
+            let (mut one, clear) = match two_clear_ahead(tr, fr, crit, &one0, &two0)? {
+                Some(rich) => (rich, true),
+                None => (climb(tr, fr, crit, one0, rungs)?, false),
+            };
+            if clear {
+                rungs.push(one.rung(
+                    "kept: the richest one-component model, fitted first; no one-component model can come near two cosines (one-component climb skipped)".into(),
+                ));
+            }
             let rich = fr.richest(1);
             if !tried(rungs, &rich) {
                 let c = fit_candidate(tr, &rich, Some(&one))?;
@@ -480,7 +491,9 @@ fn choose(
                 n_cos: 2,
                 ..one.model
             };
-            if like != twos[0].model {
+            // (after a skipped climb the one-component features are the
+            // richest's, not a choice: the climb from the simplest pair decides)
+            if like != twos[0].model && !clear {
                 let c = fit_candidate(tr, &like, Some(&twos[0]))?;
                 rungs.push(
                     c.rung("start of the two-component climb: the one-component features".into()),
@@ -519,6 +532,53 @@ fn choose(
             })
         }
     }
+}
+
+/// How far past [`AVERAGE_WINDOW`] the one-component bound must lie for
+/// the one-component climb to be skipped ([`two_clear_ahead`]): room for a
+/// richest fit that ended in a worse basin than the climb would reach.
+const SKIP_MARGIN: f64 = 30.0;
+
+/// Two cosines clearly ahead of any one-component model: the simplest pair
+/// beats the simplest single cosine by more than [`SKIP_MARGIN`] plus the
+/// window, and the richest one-component model (fitted from the simplest's
+/// optimum; it nests every one-component candidate, so its chi-square is
+/// the lowest any of them reaches) with the fewest parameters' penalty,
+/// `score - (k_richest - k_simplest) * penalty`, is still that far behind.
+/// Then the one-component climb cannot change the choice, the model
+/// average or a check's verdict, and is skipped (it costs most of a
+/// two-carrier trace's evaluations). Returns the richest candidate then,
+/// None otherwise (nothing is recorded: the ladder runs as before).
+fn two_clear_ahead(
+    tr: &Trace,
+    fr: &Freedom,
+    crit: Criterion,
+    one0: &Candidate,
+    two0: &Candidate,
+) -> Result<Option<Candidate>> {
+    let penalty = match crit {
+        Criterion::Bic => (tr.t.len() as f64).ln(),
+        Criterion::Aic => 2.0,
+        Criterion::FTest(_) => return Ok(None),
+    };
+    let need = AVERAGE_WINDOW.max(SECOND_COMPONENT_MARGIN) + SKIP_MARGIN;
+    let rich = fr.richest(1);
+    if !(one0.converged() && two0.converged())
+        || one0.score(crit) - two0.score(crit) < need
+        || rich == one0.model
+    {
+        return Ok(None);
+    }
+    // not through the ladder's memory: when the pair is not clearly
+    // ahead, the climb later fits the richest from its own optimum
+    let c = fit_fresh(tr, &rich, Some(one0))?;
+    let extra = c.fit.nvarys.saturating_sub(one0.fit.nvarys) as f64;
+    let bound = (c.score(crit) - extra * penalty).min(one0.score(crit));
+    if !(c.converged() && bound - two0.score(crit) >= need) {
+        return Ok(None);
+    }
+    tr.seen.borrow_mut().push(c.clone());
+    Ok(Some(c))
 }
 
 /// When the best pair `two` fails a check of its own (amplitude,

@@ -155,6 +155,49 @@ fn trfe_two_components_at_420mt_recovered_and_selected() {
 }
 
 #[test]
+fn the_one_component_climb_is_skipped_only_when_no_one_component_model_comes_near() {
+    // two carriers far ahead: the ladder skips the one-component climb, and
+    // the full one-component climb (Components::One) confirms that none of
+    // its candidates comes within the window of the chosen pair; one
+    // carrier: the climb runs as before
+    let b = 0.42;
+    let two = simulate_trfe(
+        &trfe_truth(b, vec![(1.41, 90.0, 1.0), (0.91, 260.0, 0.6)]),
+        &Grid::uniform(-50.0, 1500.0, 400),
+        25.0,
+        7,
+    )
+    .unwrap();
+    let auto = run_trfe(&two, Components::Auto, b);
+    assert_eq!(auto.model.n_cos, 2);
+    let skipped =
+        |o: &trfe::TrfeOutcome| o.ladder.iter().any(|r| r.verdict.contains("climb skipped"));
+    assert!(skipped(&auto), "{:#?}", auto.ladder);
+    let ones = run_trfe(&two, Components::One, b);
+    let best_one = ones
+        .ladder
+        .iter()
+        .map(|r| r.bic)
+        .fold(f64::INFINITY, f64::min);
+    let window = spinfit::fit::average::AVERAGE_WINDOW;
+    assert!(
+        best_one - auto.fit.bic > window,
+        "a one-component model within the window: {best_one} vs {}",
+        auto.fit.bic
+    );
+    let one = simulate_trfe(
+        &trfe_truth(0.43, vec![(0.91, 260.0, 1.0)]),
+        &Grid::uniform(-50.0, 1500.0, 400),
+        25.0,
+        8,
+    )
+    .unwrap();
+    let o = run_trfe(&one, Components::Auto, 0.43);
+    assert!(!skipped(&o), "{:#?}", o.ladder);
+    assert!(o.ladder.iter().filter(|r| r.n_cos == 1).count() > 2);
+}
+
+#[test]
 fn trfe_single_hole_component_is_not_split() {
     // small nanocrystals (#5, #6) show only the hole
     let b = 0.43;
