@@ -130,18 +130,24 @@ fn run_trfe(sim: &Simulated, components: Components, field: f64) -> trfe::TrfeOu
     trfe::run(&cfg, &scan).unwrap()
 }
 
-#[test]
-fn trfe_two_components_at_420mt_recovered_and_selected() {
-    // sample #4 at 1.911 eV: |g_e| = 1.41, |g_h| = 0.91; at 420 mT T2*_e = 90 ps,
-    // T2*_h = 260 ps
-    let b = 0.42;
-    let sim = simulate_trfe(
+/// Sample #4 of the paper at 1.911 eV: |g_e| = 1.41, |g_h| = 0.91; at 420
+/// mT T2*_e = 90 ps, T2*_h = 260 ps (400 points, SNR 25).
+fn paper_pair(b: f64) -> Simulated {
+    simulate_trfe(
         &trfe_truth(b, vec![(1.41, 90.0, 1.0), (0.91, 260.0, 0.6)]),
         &Grid::uniform(-50.0, 1500.0, 400),
         25.0,
         7,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn trfe_two_components_at_420mt_recovered_and_selected() {
+    // sample #4 at 1.911 eV: |g_e| = 1.41, |g_h| = 0.91; at 420 mT T2*_e = 90 ps,
+    // T2*_h = 260 ps
+    let b = 0.42;
+    let sim = paper_pair(b);
     let out = run_trfe(&sim, Components::Auto, b);
     let sel = out.selection.as_ref().unwrap();
     assert_eq!(sel.chosen, 2, "{}", sel.reason);
@@ -161,13 +167,7 @@ fn the_one_component_climb_is_skipped_only_when_no_one_component_model_comes_nea
     // its candidates comes within the window of the chosen pair; one
     // carrier: the climb runs as before
     let b = 0.42;
-    let two = simulate_trfe(
-        &trfe_truth(b, vec![(1.41, 90.0, 1.0), (0.91, 260.0, 0.6)]),
-        &Grid::uniform(-50.0, 1500.0, 400),
-        25.0,
-        7,
-    )
-    .unwrap();
+    let two = paper_pair(b);
     let auto = run_trfe(&two, Components::Auto, b);
     assert_eq!(auto.model.n_cos, 2);
     let skipped =
