@@ -127,6 +127,8 @@ fn scan_of(
         signal_name: name,
         meta: origin.1.map(Metadata).unwrap_or_default(),
         notes: vec![],
+        // arrays handed over from Python: no file to hash
+        sha256: None,
     })
 }
 
