@@ -362,6 +362,26 @@ pub(crate) fn damped_rotation_body<const F: bool>(
 }
 
 widest!(
+    /// (c, s) <- (c rc - s rs, s rc + c rs) elementwise (over the shortest
+    /// length): the cosine and sine of angles a + b from those of a (c, s)
+    /// and of b (rc, rs), vectorised; k steps give those of a + k b with
+    /// an error growing like k ulp, and no trigonometry.
+    pub fn rotate(c: &mut [f64], s: &mut [f64], rc: &[f64], rs: &[f64]) = rotate_body
+);
+
+#[inline(always)]
+fn rotate_body<const F: bool>(c: &mut [f64], s: &mut [f64], rc: &[f64], rs: &[f64]) {
+    // not fused: every vector width gives the same bits without it
+    let n = c.len().min(s.len()).min(rc.len()).min(rs.len());
+    let (c, s, rc, rs) = (&mut c[..n], &mut s[..n], &rc[..n], &rs[..n]);
+    for i in 0..n {
+        let (ci, si) = (c[i], s[i]);
+        c[i] = ci * rc[i] - si * rs[i];
+        s[i] = si * rc[i] + ci * rs[i];
+    }
+}
+
+widest!(
     /// y += alpha x (over the shorter length), vectorised.
     pub fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) = axpy_body
 );
@@ -556,6 +576,32 @@ mod tests {
             let (s, c) = sin_cos_quadrant::<true>(w * ti);
             let e = exp_lane::<true>(-g * ti);
             assert_eq!((c1[i], s1[i]), (c * e, s * e), "at {ti}");
+        }
+    }
+
+    /// k rotations by b give cos and sin of a + k b (error growing like k
+    /// ulp), with the bits of the portable loop.
+    #[test]
+    fn rotation_steps_give_the_angle_sums() {
+        let a: Vec<f64> = (0..333).map(|i| 0.37 * i as f64 - 5.0).collect();
+        let b: Vec<f64> = (0..333).map(|i| 0.011 * i as f64 + 0.002).collect();
+        let (mut c, mut s): (Vec<f64>, Vec<f64>) = a.iter().map(|x| (x.cos(), x.sin())).unzip();
+        let (rc, rs): (Vec<f64>, Vec<f64>) = b.iter().map(|x| (x.cos(), x.sin())).unzip();
+        let (mut c2, mut s2) = (c.clone(), s.clone());
+        for _ in 0..200 {
+            rotate(&mut c, &mut s, &rc, &rs);
+            rotate_body::<false>(&mut c2, &mut s2, &rc, &rs);
+        }
+        for i in 0..a.len() {
+            let x = a[i] + 200.0 * b[i];
+            assert!(
+                (c[i] - x.cos()).abs() < 1e-12 && (s[i] - x.sin()).abs() < 1e-12,
+                "at {i}"
+            );
+            assert_eq!(
+                (c[i].to_bits(), s[i].to_bits()),
+                (c2[i].to_bits(), s2[i].to_bits())
+            );
         }
     }
 

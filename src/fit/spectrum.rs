@@ -8,6 +8,19 @@
 //! rad/ns for dt in ps times 1000.
 
 use rustfft::{FftPlanner, num_complex::Complex};
+use std::cell::RefCell;
+
+thread_local! {
+    /// One planner per thread: rustfft keeps each length's plan (twiddles,
+    /// Bluestein set-up for a prime length) so a session pays for it once.
+    static PLANNER: RefCell<FftPlanner<f64>> = RefCell::new(FftPlanner::new());
+}
+
+/// The forward DFT of `buf` in place, X_k = sum_j x_j exp(-2 pi i j k / N).
+pub fn fft_forward(buf: &mut [Complex<f64>]) {
+    let plan = PLANNER.with(|p| p.borrow_mut().plan_fft_forward(buf.len()));
+    plan.process(buf);
+}
 
 /// Amplitude spectrum |F(omega)| on a grid of angular frequencies (rad/ns).
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +62,7 @@ pub fn spectrum(t: &[f64], y: &[f64]) -> Spectrum {
     for (b, v) in buf.iter_mut().zip(&grid) {
         b.re = v - mean;
     }
-    FftPlanner::new().plan_fft_forward(nfft).process(&mut buf);
+    fft_forward(&mut buf);
     let half = nfft / 2;
     let scale = 2.0 * std::f64::consts::PI / (nfft as f64 * dt) * 1000.0;
     Spectrum {

@@ -7,49 +7,103 @@
 //! pair of grid frequencies is then scored by solving its small normal
 //! equations. The best pairs, and the FFT peaks, seed Levenberg-Marquardt.
 
-use crate::fit::fastmath::{exp, sin_cos_slice};
+use crate::fit::fastmath::{exp, rotate, sin_cos_slice};
 use crate::fit::model::Model;
 use crate::fit::params::Params;
 use crate::fit::precession::{Envelope, Precession};
 use crate::fit::spectrum::Spectrum;
 use crate::fit::varpro::solve_linear;
 use nalgebra::{DMatrix, DVector};
+use std::cell::RefCell;
 
 use crate::fit::fastmath::dot;
 
-/// chi^2 of the least-squares solution on the chosen basis columns (at most
-/// [`SMALL`]), by an in-place Cholesky on the stack: scoring thousands of
-/// frequency pairs must not allocate.
+/// At most this many basis columns are scored on the stack ([`Factor`]):
+/// scoring thousands of frequency pairs must not allocate.
 const SMALL: usize = 8;
 
+/// The Cholesky factor of the normal equations of up to [`SMALL`] basis
+/// columns, grown a column at a time (row by row: L L^T = G, L z = r over
+/// the columns in, chi^2 = y.y - |z|^2) and cut back to a prefix, so the
+/// pairs that share a first frequency share its rows.
+#[derive(Clone, Copy)]
+struct Factor {
+    l: [[f64; SMALL]; SMALL],
+    /// 1 / L_ii: a multiplication where the factor needs a division
+    inv: [f64; SMALL],
+    z: [f64; SMALL],
+    cols: [usize; SMALL],
+    k: usize,
+}
+
+impl Factor {
+    fn new() -> Factor {
+        Factor {
+            l: [[0.0; SMALL]; SMALL],
+            inv: [0.0; SMALL],
+            z: [0.0; SMALL],
+            cols: [0; SMALL],
+            k: 0,
+        }
+    }
+    /// Add Gram column `c`; false (the factor unchanged) when it is
+    /// numerically dependent on the columns in, or the factor is full.
+    fn push(&mut self, gram: &DMatrix<f64>, rhs: &DVector<f64>, c: usize) -> bool {
+        let i = self.k;
+        if i == SMALL {
+            return false;
+        }
+        let l = &mut self.l;
+        // the rows in order, each with the same sums as one written out
+        for j in 0..i {
+            let (done, row) = l.split_at_mut(i);
+            let v = gram[(c, self.cols[j])] - mult_sum(&row[0][..j], &done[j][..j]);
+            row[0][j] = v * self.inv[j];
+        }
+        let row = &l[i][..i];
+        let v = gram[(c, c)] - mult_sum(row, row);
+        if v <= 1e-14 * gram[(c, c)].abs().max(f64::MIN_POSITIVE) {
+            return false;
+        }
+        l[i][i] = v.sqrt();
+        self.inv[i] = 1.0 / l[i][i];
+        let v = rhs[c] - mult_sum(&l[i][..i], &self.z[..i]);
+        self.z[i] = v * self.inv[i];
+        self.cols[i] = c;
+        self.k += 1;
+        true
+    }
+    /// Add every column of `cs`; false when one is dependent.
+    #[inline]
+    fn extend(&mut self, gram: &DMatrix<f64>, rhs: &DVector<f64>, cs: &[usize]) -> bool {
+        cs.iter().all(|&c| self.push(gram, rhs, c))
+    }
+    fn chi2(&self, yy: f64) -> f64 {
+        yy - self.z[..self.k].iter().map(|v| v * v).sum::<f64>()
+    }
+}
+
+/// sum a_q b_q, in order (a handful of terms: no vector unit helps).
+#[inline(always)]
+fn mult_sum(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
+}
+
+/// chi^2 of the least-squares solution on the chosen basis columns; None
+/// when they are not independent (the ranking's factor, checked against
+/// the full solve).
+#[cfg(test)]
 fn score(gram: &DMatrix<f64>, rhs: &DVector<f64>, yy: f64, cols: &[usize]) -> Option<f64> {
-    let k = cols.len();
-    if k > SMALL {
+    if cols.len() > SMALL {
         return solve(gram, rhs, yy, cols).map(|s| s.1);
     }
-    let mut l = [[0.0f64; SMALL]; SMALL];
-    let mut z = [0.0f64; SMALL];
-    for i in 0..k {
-        for j in 0..=i {
-            let v = gram[(cols[i], cols[j])] - (0..j).map(|q| l[i][q] * l[j][q]).sum::<f64>();
-            if i == j {
-                if v <= 1e-14 * gram[(cols[i], cols[i])].abs().max(f64::MIN_POSITIVE) {
-                    return None;
-                }
-                l[i][i] = v.sqrt();
-            } else {
-                l[i][j] = v / l[j][j];
-            }
-        }
-        // forward substitution L z = r; chi^2 = y.y - |z|^2
-        let v = rhs[cols[i]] - (0..i).map(|q| l[i][q] * z[q]).sum::<f64>();
-        z[i] = v / l[i][i];
-    }
-    Some(yy - z[..k].iter().map(|v| v * v).sum::<f64>())
+    let mut f = Factor::new();
+    f.extend(gram, rhs, cols).then(|| f.chi2(yy))
 }
 
 /// Solve the normal equations for the chosen basis columns; returns
 /// (coefficients, chi^2) or None when singular.
+#[cfg(test)]
 fn solve(
     gram: &DMatrix<f64>,
     rhs: &DVector<f64>,
@@ -89,6 +143,26 @@ pub struct StartGrid {
     grams: Vec<(f64, DMatrix<f64>, DVector<f64>)>,
     yy: f64,
     nb: usize,
+    /// Seeds ranked so far, per shape (they depend on the columns a model
+    /// scores, not on its envelope): the ladder asks again for every
+    /// candidate whose parent's optimum does not converge.
+    ranked: RefCell<Vec<Ranked>>,
+}
+
+/// Grid points ranked before the distinct seeds are picked (more are
+/// sorted only when these hold too few distinct ones).
+const RANK_HEAD: usize = 256;
+
+/// A model's shape as the grid scores it: cosines, phases, exponential,
+/// offset.
+type Shape = (usize, bool, bool, bool);
+
+/// Seeds of one shape, best first: (omegas, T2); `asked` seeds were
+/// wanted (fewer exist when the grid ran out).
+struct Ranked {
+    shape: Shape,
+    asked: usize,
+    seeds: Vec<(Vec<f64>, f64)>,
 }
 
 impl StartGrid {
@@ -121,6 +195,7 @@ impl StartGrid {
             grams,
             yy: dot(y, y),
             nb,
+            ranked: RefCell::new(vec![]),
         }
     }
 
@@ -137,74 +212,22 @@ impl StartGrid {
         y: &[f64],
         max_starts: usize,
     ) -> Vec<Params> {
-        let per = 1 + model.phase as usize;
-        // (chi2, omegas, t2); a pair's columns on the stack (no allocation
-        // among the thousands of pairs a two-cosine grid scores)
-        let mut scored: Vec<(f64, [f64; 2], f64)> = vec![];
-        // the grid's columns: cos, sin per frequency, then exponential, offset
-        let mut extra: Vec<usize> = vec![];
-        if model.decay {
-            extra.push(self.nb);
-        }
-        if model.offset {
-            extra.push(self.nb + 1);
-        }
-        let mut cols = [0usize; SMALL];
-        let om = &self.omegas;
-        for (t2, gram, rhs) in &self.grams {
-            let mut score_of = |ws: &[usize]| {
-                let mut k = 0;
-                for &w in ws {
-                    for q in 0..per {
-                        cols[k] = w * 2 + q;
-                        k += 1;
-                    }
-                }
-                for &e in &extra {
-                    cols[k] = e;
-                    k += 1;
-                }
-                score(gram, rhs, self.yy, &cols[..k])
-            };
-            if model.n_cos == 1 {
-                for (a, &wa) in om.iter().enumerate() {
-                    if let Some(chi) = score_of(&[a]) {
-                        scored.push((chi, [wa, f64::NAN], *t2));
-                    }
-                }
-            } else {
-                for a in 0..om.len() {
-                    for b in a + 2..om.len() {
-                        if let Some(chi) = score_of(&[b, a]) {
-                            scored.push((chi, [om[b], om[a]], *t2));
-                        }
-                    }
-                }
-            }
-        }
-        scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let mut seeds: Vec<(Vec<f64>, f64)> = vec![];
-        // the FFT's own top peaks first, then the best distinct grid points
-        let peaks = &self.peaks;
-        if model.n_cos == 2 && peaks.len() >= 2 {
-            let (a, b) = (peaks[0].0.max(peaks[1].0), peaks[0].0.min(peaks[1].0));
-            seeds.push((vec![a, b], self.tmax / 3.0));
-        } else if model.n_cos == 1 && !peaks.is_empty() {
-            seeds.push((vec![peaks[0].0], self.tmax / 3.0));
-        }
-        for (_, w, t2) in scored {
-            if seeds.len() >= max_starts {
-                break;
-            }
-            let w = w[..model.n_cos].to_vec();
-            if seeds.iter().all(|(s, _)| {
-                s.iter()
-                    .zip(&w)
-                    .any(|(a, b)| (a - b).abs() > 1.5 * self.step)
-            }) {
-                seeds.push((w, t2));
-            }
-        }
+        let shape = (model.n_cos, model.phase, model.decay, model.offset);
+        let known = self.ranked.borrow().iter().find_map(|r| {
+            (r.shape == shape && (r.asked >= max_starts || r.seeds.len() < r.asked))
+                .then(|| r.seeds[..max_starts.min(r.seeds.len())].to_vec())
+        });
+        let seeds = known.unwrap_or_else(|| {
+            let seeds = self.rank(model, max_starts);
+            let mut ranked = self.ranked.borrow_mut();
+            ranked.retain(|r| r.shape != shape);
+            ranked.push(Ranked {
+                shape,
+                asked: max_starts,
+                seeds: seeds.clone(),
+            });
+            seeds
+        });
         seeds
             .into_iter()
             .map(|(w, t2)| {
@@ -237,6 +260,84 @@ impl StartGrid {
                 p
             })
             .collect()
+    }
+
+    /// The best `max_starts` distinct (omegas, T2) of the grid for
+    /// `model`'s shape: the FFT's top peaks first, then by chi-square.
+    fn rank(&self, model: &Precession, max_starts: usize) -> Vec<(Vec<f64>, f64)> {
+        let per = 1 + model.phase as usize;
+        // (chi2, omegas, t2)
+        let mut scored: Vec<(f64, [f64; 2], f64)> = vec![];
+        // the grid's columns: cos, sin per frequency, then exponential, offset
+        let mut extra: Vec<usize> = vec![];
+        if model.decay {
+            extra.push(self.nb);
+        }
+        if model.offset {
+            extra.push(self.nb + 1);
+        }
+        let om = &self.omegas;
+        let cols_of = |w: usize| [2 * w, 2 * w + 1];
+        for (t2, gram, rhs) in &self.grams {
+            if model.n_cos == 1 {
+                for (a, &wa) in om.iter().enumerate() {
+                    let mut f = Factor::new();
+                    if f.extend(gram, rhs, &cols_of(a)[..per]) && f.extend(gram, rhs, &extra) {
+                        scored.push((f.chi2(self.yy), [wa, f64::NAN], *t2));
+                    }
+                }
+                continue;
+            }
+            // the higher frequency's columns first, shared by its pairs
+            for b in 2..om.len() {
+                let mut fb = Factor::new();
+                if !fb.extend(gram, rhs, &cols_of(b)[..per]) {
+                    continue;
+                }
+                for a in 0..b - 1 {
+                    let mut f = fb;
+                    if f.extend(gram, rhs, &cols_of(a)[..per]) && f.extend(gram, rhs, &extra) {
+                        scored.push((f.chi2(self.yy), [om[b], om[a]], *t2));
+                    }
+                }
+            }
+        }
+        // the best few hundred ranked first (a full sort of thousands of
+        // pairs is most of the ranking); the rest only if they are needed
+        let head = RANK_HEAD.min(scored.len());
+        if head < scored.len() {
+            scored.select_nth_unstable_by(head, |a, b| a.0.total_cmp(&b.0));
+        }
+        scored[..head].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut tail_sorted = head == scored.len();
+        let mut seeds: Vec<(Vec<f64>, f64)> = vec![];
+        // the FFT's own top peaks first, then the best distinct grid points
+        let peaks = &self.peaks;
+        if model.n_cos == 2 && peaks.len() >= 2 {
+            let (a, b) = (peaks[0].0.max(peaks[1].0), peaks[0].0.min(peaks[1].0));
+            seeds.push((vec![a, b], self.tmax / 3.0));
+        } else if model.n_cos == 1 && !peaks.is_empty() {
+            seeds.push((vec![peaks[0].0], self.tmax / 3.0));
+        }
+        for i in 0..scored.len() {
+            if seeds.len() >= max_starts {
+                break;
+            }
+            if i == head && !tail_sorted {
+                scored[head..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                tail_sorted = true;
+            }
+            let (_, w, t2) = scored[i];
+            let w = w[..model.n_cos].to_vec();
+            if seeds.iter().all(|(s, _)| {
+                s.iter()
+                    .zip(&w)
+                    .any(|(a, b)| (a - b).abs() > 1.5 * self.step)
+            }) {
+                seeds.push((w, t2));
+            }
+        }
+        seeds
     }
 }
 
@@ -277,11 +378,7 @@ fn grid_gram(
     let mut low = vec![[0.0f64; 6]; nw + 1];
     for k in 0..=kmax {
         if k > 0 {
-            for i in 0..m {
-                let (ci, si) = (c[i], s[i]);
-                c[i] = ci * c1[i] - si * s1[i];
-                s[i] = si * c1[i] + ci * s1[i];
-            }
+            rotate(&mut c, &mut s, &c1, &s1);
         }
         c2[k] = dot(&c, &w2);
         s2[k] = dot(&s, &w2);
@@ -410,6 +507,41 @@ mod tests {
             (&g - &direct).amax()
         );
         assert!((&r - &rhs).amax() < 1e-11 * rhs.amax());
+    }
+
+    #[test]
+    fn seeds_asked_again_are_those_of_a_fresh_grid() {
+        let t: Vec<f64> = (0..300)
+            .map(|i| i as f64 * 4.0 + 0.3 * (i as f64).sin())
+            .collect();
+        let y: Vec<f64> = t
+            .iter()
+            .map(|x| (0.05 * x).cos() * (-x / 300.0).exp() + 0.6 * (0.031 * x).cos())
+            .collect();
+        let spec = crate::fit::spectrum::spectrum(&t, &y);
+        let m = Precession {
+            n_cos: 2,
+            phase: true,
+            decay: false,
+            offset: false,
+            envelope: Default::default(),
+            repetition: None,
+        };
+        let voigt = Precession {
+            envelope: Envelope::Voigt,
+            ..m
+        };
+        let grid = StartGrid::new(&t, &y, &spec);
+        let values = |ps: Vec<Params>| ps.iter().map(Params::values).collect::<Vec<_>>();
+        let four = values(grid.starts(&m, &t, &y, 4));
+        assert_eq!(four.len(), 4);
+        // fewer, or another envelope of the same shape, from the ranking kept
+        for (model, n) in [(m, 2), (m, 4), (voigt, 3), (m, 6)] {
+            let again = values(grid.starts(&model, &t, &y, n));
+            let fresh = values(StartGrid::new(&t, &y, &spec).starts(&model, &t, &y, n));
+            assert_eq!(again, fresh, "{} starts of {}", n, model.name());
+        }
+        assert_eq!(values(grid.starts(&m, &t, &y, 2))[..], four[..2]);
     }
 
     #[test]
