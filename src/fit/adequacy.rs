@@ -264,27 +264,25 @@ fn runs(r: &[f64]) -> (f64, f64) {
 /// O(n log n); an uneven grid takes the direct O(n^2) sum.
 fn power_spectrum(t: &[f64], r: &[f64]) -> Vec<f64> {
     let n = r.len();
-    let m = n / 2;
-    let mean = r.iter().sum::<f64>() / n as f64;
-    if n >= 4 && evenly_spaced(t) {
-        let mut buf: Vec<Complex<f64>> = r[..n - 1]
-            .iter()
-            .map(|v| Complex::new(v - mean, 0.0))
-            .collect();
-        buf[0].re += r[n - 1] - mean;
-        fft_forward(&mut buf);
-        return buf[1..=m].iter().map(|c| c.norm_sqr() / n as f64).collect();
-    }
-    power_spectrum_direct(t, r)
-}
-
-/// [`power_spectrum`] by the direct sum, on any grid.
-fn power_spectrum_direct(t: &[f64], r: &[f64]) -> Vec<f64> {
-    let n = r.len();
-    let span = t[n - 1] - t[0];
     let mean = r.iter().sum::<f64>() / n as f64;
     let x: Vec<f64> = r.iter().map(|v| v - mean).collect();
-    let dw = 2.0 * std::f64::consts::PI / span; // rad/ps
+    if n < 4 || !evenly_spaced(t) {
+        return power_spectrum_direct(t, &x);
+    }
+    let mut buf: Vec<Complex<f64>> = x[..n - 1].iter().map(|&v| Complex::new(v, 0.0)).collect();
+    buf[0].re += x[n - 1];
+    fft_forward(&mut buf);
+    buf[1..=n / 2]
+        .iter()
+        .map(|c| c.norm_sqr() / n as f64)
+        .collect()
+}
+
+/// [`power_spectrum`] of the mean-free residuals `x` by the direct sum, on
+/// any grid.
+fn power_spectrum_direct(t: &[f64], x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let dw = 2.0 * std::f64::consts::PI / (t[n - 1] - t[0]); // rad/ps
     // exp(-i k dw t) by repeated rotation: no trigonometry inside the loop
     let (rot_c, rot_s): (Vec<f64>, Vec<f64>) =
         t.iter().map(|&x| ((dw * x).cos(), -(dw * x).sin())).unzip();
@@ -294,7 +292,7 @@ fn power_spectrum_direct(t: &[f64], r: &[f64]) -> Vec<f64> {
             if k > 1 {
                 rotate(&mut c, &mut s, &rot_c, &rot_s);
             }
-            let (re, im) = (dot(&x, &c), dot(&x, &s));
+            let (re, im) = (dot(x, &c), dot(x, &s));
             (re * re + im * im) / n as f64
         })
         .collect()
@@ -486,7 +484,9 @@ mod tests {
                 .map(|(e, x)| e + (0.05 * x).sin())
                 .collect();
             assert!(evenly_spaced(&t));
-            let (fast, direct) = (power_spectrum(&t, &r), power_spectrum_direct(&t, &r));
+            let mean = r.iter().sum::<f64>() / n as f64;
+            let x: Vec<f64> = r.iter().map(|v| v - mean).collect();
+            let (fast, direct) = (power_spectrum(&t, &r), power_spectrum_direct(&t, &x));
             assert_eq!(fast.len(), n / 2);
             let top = direct.iter().copied().fold(0.0, f64::max);
             for (k, (a, b)) in fast.iter().zip(&direct).enumerate() {

@@ -24,8 +24,8 @@ const SMALL: usize = 8;
 
 /// The Cholesky factor of the normal equations of up to [`SMALL`] basis
 /// columns, grown a column at a time (row by row: L L^T = G, L z = r over
-/// the columns in, chi^2 = y.y - |z|^2) and cut back to a prefix, so the
-/// pairs that share a first frequency share its rows.
+/// the columns in, chi^2 = y.y - |z|^2) and copied, so the pairs that
+/// share a first frequency share its rows.
 #[derive(Clone, Copy)]
 struct Factor {
     l: [[f64; SMALL]; SMALL],
