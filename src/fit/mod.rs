@@ -12,6 +12,7 @@ pub mod global;
 pub mod guess;
 pub mod ladder;
 pub mod lm;
+pub mod map;
 pub mod marquardt;
 pub mod model;
 pub mod params;

@@ -215,9 +215,9 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
         r.iter().fold(true, |ok, v| ok & v.is_finite())
     }
 
-    /// Kaufman's Jacobian column of free parameter i (internal variable q_i):
-    /// P_perp (d Phi_w / d a_k) c d a_k / d q_i.
-    fn kaufman(&mut self, i: usize, q: f64, out: &mut [f64]) {
+    /// For free parameter i: v = (d Phi_w / d a_k) c, the model's
+    /// derivative at fixed coefficients, and h = G^-1 Phi_w^T v.
+    fn derivative(&mut self, i: usize) {
         let (m, n) = (self.x.len(), self.model.n_basis());
         let k = self.free[i];
         self.v.iter_mut().for_each(|v| *v = 0.0);
@@ -230,6 +230,14 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
             self.h[j] = dot16(&self.phi[j * m..(j + 1) * m], &self.v);
         }
         self.solve_h(n);
+    }
+
+    /// Kaufman's Jacobian column of free parameter i (internal variable q_i):
+    /// P_perp (d Phi_w / d a_k) c d a_k / d q_i.
+    fn kaufman(&mut self, i: usize, q: f64, out: &mut [f64]) {
+        let (m, n) = (self.x.len(), self.model.n_basis());
+        let k = self.free[i];
+        self.derivative(i);
         out.copy_from_slice(&self.v);
         for j in 0..n {
             axpy(-self.h[j], &self.phi[j * m..(j + 1) * m], out);
@@ -238,6 +246,33 @@ impl<'a, S: Separable + ?Sized> Projection<'a, S> {
         for o in out.iter_mut() {
             *o *= dq;
         }
+    }
+
+    /// The linear blocks of the full covariance, after a successful
+    /// [`Residuals::residuals_jacobian`] at `q`: G^-1 (n x n, column-major)
+    /// and H = G^-1 Phi_w^T J_a (n x free, column-major, per internal
+    /// variable q_i), J_a the model's derivative by the nonlinear variables
+    /// at fixed coefficients. With C the projected problem's (J^T J)^-1 the
+    /// coefficients' covariance is s^2 (G^-1 + H C H^T) (the Schur
+    /// complement of the full J = [J_a, Phi_w]).
+    pub(crate) fn linear_blocks(&mut self, q: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let n = self.model.n_basis();
+        let mut ginv = vec![0.0; n * n];
+        for j in 0..n {
+            self.h.iter_mut().for_each(|v| *v = 0.0);
+            self.h[j] = 1.0;
+            self.solve_h(n);
+            ginv[j * n..(j + 1) * n].copy_from_slice(&self.h);
+        }
+        let mut hm = vec![0.0; n * self.free.len()];
+        for i in 0..self.free.len() {
+            self.derivative(i);
+            let dq = self.params.0[self.nl[self.free[i]]].d_external(q[i]);
+            for (o, v) in hm[i * n..(i + 1) * n].iter_mut().zip(&self.h) {
+                *o = v * dq;
+            }
+        }
+        (ginv, hm)
     }
 
     /// Is the last successful projection at `q` (its coefficients current)?

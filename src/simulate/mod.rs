@@ -41,6 +41,7 @@ use std::path::Path;
 
 mod ensemble;
 mod lab_day;
+pub mod map;
 pub use ensemble::{EnsembleCase, EnsembleScore, ensemble_case};
 pub use lab_day::{DAY_FIELDS_MT, Day, DaySeries, lab_day};
 

@@ -5,6 +5,7 @@
 //! - chem: descriptors from molecules (RDKit + PySCF) against the paper's sheet
 //! - cli: the command line, end to end
 //! - dataset: the descriptor dataset, import, append, provenance
+//! - global: global analysis of maps (shared lifetimes, chirp, spectra)
 //! - hostile: every reader and command on hostile input
 //! - ml: predictors, cross-validation, SHAP against scikit-learn and shap
 //! - nist: the NIST StRD nonlinear regression problems (certified values)
@@ -18,6 +19,7 @@ mod common;
 mod chem;
 mod cli;
 mod dataset;
+mod global;
 mod hostile;
 mod ml;
 mod nist;

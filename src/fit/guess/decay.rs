@@ -117,9 +117,47 @@ pub fn decay_grid_starts(
     y: &[f64],
     max: usize,
 ) -> Vec<Params> {
+    let (t0, fwhm) = (base.value("t0"), base.value("irf_fwhm"));
+    lifetime_grid(model, t0, fwhm, t, &[y], max)
+        .into_iter()
+        .map(|(taus, sols)| {
+            let sol = &sols[0];
+            let mut p = base.clone();
+            for (k, &tau) in taus.iter().enumerate() {
+                let (a, tn) = model.names(k);
+                p.get_mut(&a).expect("template").value = sol[k];
+                p.get_mut(&tn).expect("template").value = tau;
+            }
+            let mut j = taus.len();
+            if model.baseline.step {
+                p.get_mut("step").expect("template").value = sol[j];
+                j += 1;
+            }
+            if model.baseline.offset {
+                p.get_mut("offset").expect("template").value = sol[j];
+            }
+            p
+        })
+        .collect()
+}
+
+/// The grid search behind [`decay_grid_starts`], for one trace or many
+/// sharing their lifetimes (a map's wavelengths): every set of `n_exp`
+/// distinct grid lifetimes (no two neighbours) is scored by the summed
+/// least-squares chi^2 of all traces, sum_l (|y_l|^2 - b_l^T G^-1 b_l),
+/// b_l = Phi^T y_l, with one Gram matrix G for all. Returns up to `max` best
+/// sets, each with its lifetimes (ps) and every trace's coefficients
+/// (exponentials, then step and offset as the model has them).
+pub fn lifetime_grid(
+    model: &ExpDecay,
+    t0: f64,
+    irf_fwhm: f64,
+    t: &[f64],
+    ys: &[&[f64]],
+    max: usize,
+) -> Vec<(Vec<f64>, Vec<Vec<f64>>)> {
     use nalgebra::{DMatrix, DVector};
-    let t0 = base.value("t0");
-    let sigma = base.value("irf_fwhm") / FWHM_PER_SIGMA;
+    let sigma = irf_fwhm / FWHM_PER_SIGMA;
     let span = (t[t.len() - 1] - t0).max(1e-3);
     let dt = t
         .windows(2)
@@ -148,7 +186,10 @@ pub fn decay_grid_starts(
     let n = cols.len();
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
     let gram = DMatrix::from_fn(n, n, |a, b| dot(&cols[a], &cols[b]));
-    let rhs = DVector::from_fn(n, |a, _| dot(&cols[a], y));
+    let rhs: Vec<DVector<f64>> = ys
+        .iter()
+        .map(|y| DVector::from_fn(n, |a, _| dot(&cols[a], y)))
+        .collect();
     let extra: Vec<usize> = (ng..n).collect();
     let mut combos: Vec<Vec<usize>> = vec![vec![]];
     for _ in 0..model.n_exp {
@@ -160,37 +201,29 @@ pub fn decay_grid_starts(
             })
             .collect();
     }
-    let mut scored: Vec<(f64, Vec<usize>, Vec<f64>)> = combos
+    let mut scored: Vec<(f64, Vec<usize>, Vec<Vec<f64>>)> = combos
         .into_iter()
         .filter_map(|c| {
             let idx: Vec<usize> = c.iter().chain(&extra).copied().collect();
             let k = idx.len();
-            let g = DMatrix::from_fn(k, k, |a, b| gram[(idx[a], idx[b])]);
-            let r = DVector::from_fn(k, |a, _| rhs[idx[a]]);
-            let sol = g.cholesky()?.solve(&r);
-            Some((-sol.dot(&r), c, sol.iter().copied().collect()))
+            let g = DMatrix::from_fn(k, k, |a, b| gram[(idx[a], idx[b])]).cholesky()?;
+            let mut gain = 0.0;
+            let sols = rhs
+                .iter()
+                .map(|b| {
+                    let r = DVector::from_fn(k, |a, _| b[idx[a]]);
+                    let sol = g.solve(&r);
+                    gain += sol.dot(&r);
+                    sol.iter().copied().collect()
+                })
+                .collect();
+            Some((-gain, c, sols))
         })
         .collect();
     scored.sort_by(|a, b| a.0.total_cmp(&b.0));
     scored
         .into_iter()
         .take(max)
-        .map(|(_, c, sol)| {
-            let mut p = base.clone();
-            for (k, &ti) in c.iter().enumerate() {
-                let (a, tn) = model.names(k);
-                p.get_mut(&a).expect("template").value = sol[k];
-                p.get_mut(&tn).expect("template").value = taus[ti];
-            }
-            let mut j = c.len();
-            if model.baseline.step {
-                p.get_mut("step").expect("template").value = sol[j];
-                j += 1;
-            }
-            if model.baseline.offset {
-                p.get_mut("offset").expect("template").value = sol[j];
-            }
-            p
-        })
+        .map(|(_, c, sols)| (c.iter().map(|&i| taus[i]).collect(), sols))
         .collect()
 }

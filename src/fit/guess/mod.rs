@@ -8,7 +8,7 @@
 mod decay;
 mod precession;
 
-pub use decay::{decay_grid_starts, guess_decay};
+pub use decay::{decay_grid_starts, guess_decay, lifetime_grid};
 pub use precession::{StartGrid, linear_amplitudes, precession_starts};
 
 fn median(v: &mut [f64]) -> f64 {

@@ -1,0 +1,275 @@
+//! Global analysis of maps: the full covariance against the full-model
+//! Jacobian, simulated truth (lifetimes, chirp, spectra) recovered within
+//! its errors, calibrated errors, the number of components by BIC.
+
+use ndarray::Array2;
+use spinfit::fit::decay::{Baseline, ExpDecay};
+use spinfit::fit::map::{MapData, MapFit, MapSettings, fit};
+use spinfit::fit::model::Model;
+use spinfit::simulate::map::{Band, MapTruth, SimulatedMap, simulate_map, stage_delays};
+
+fn truth(taus: &[f64], chirp: Vec<f64>, artefact: f64) -> MapTruth {
+    let bands = taus
+        .iter()
+        .enumerate()
+        .map(|(k, &tau_ps)| Band {
+            tau_ps,
+            centre_nm: 500.0 + 60.0 * k as f64,
+            width_nm: 45.0,
+            height: if k % 2 == 0 { 1.0 } else { -0.7 },
+        })
+        .collect();
+    MapTruth {
+        bands,
+        t0_ps: 0.3,
+        lambda_ref_nm: 550.0,
+        chirp_ps: chirp,
+        irf_fwhm_ps: 0.12,
+        artefact,
+        offset: 0.02,
+    }
+}
+
+fn wavelengths(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| 450.0 + 200.0 * i as f64 / (n - 1) as f64)
+        .collect()
+}
+
+fn run(sim: &SimulatedMap, s: &MapSettings) -> MapFit {
+    let data = MapData {
+        source: "simulated",
+        wavelength_nm: &sim.wavelength_nm,
+        delay_ps: &sim.delay_ps,
+        data: &sim.data,
+    };
+    fit(&data, s).unwrap()
+}
+
+/// The map fit's errors are those of the full least-squares problem: J of
+/// every parameter (shared lifetimes, t0, chirp, width and each
+/// wavelength's amplitudes and offset) from the trace model's analytic
+/// Jacobian, s^2 (J^T J)^-1, to 1e-6 relative.
+#[test]
+fn errors_equal_the_full_model_covariance() {
+    let t = stage_delays(-1.0, 60.0, 0.05);
+    let sim = simulate_map(
+        &truth(&[0.8, 9.0], vec![0.15], 0.0),
+        &wavelengths(5),
+        &t,
+        60.0,
+        11,
+    );
+    let s = MapSettings {
+        components: Some(2),
+        chirp_order: 1,
+        ..MapSettings::default()
+    };
+    let f = run(&sim, &s);
+    assert!(f.converged, "{}", f.termination);
+    let model = ExpDecay {
+        n_exp: 2,
+        baseline: Baseline {
+            offset: true,
+            step: false,
+        },
+        artefact: false,
+    };
+    let (nl, nt) = sim.data.dim();
+    let (n_shared, nb) = (2 + 2 + 1, 3);
+    let p = n_shared + nl * nb;
+    let m = nl * nt;
+    let mut j = nalgebra::DMatrix::<f64>::zeros(m, p);
+    for l in 0..nl {
+        let x = (sim.wavelength_nm[l] - f.lambda_ref_nm) / 100.0;
+        let t0 = f.t0.value + f.chirp[0].value * x;
+        // amplitude_1, tau_1, amplitude_2, tau_2, t0, irf_fwhm, offset
+        let pv = [
+            f.amplitude[0][l],
+            f.lifetimes[0].value,
+            f.amplitude[1][l],
+            f.lifetimes[1].value,
+            t0,
+            f.irf_fwhm.value,
+            f.amplitude[2][l],
+        ];
+        let mut jl = vec![0.0; nt * pv.len()];
+        model.jacobian(&pv, &t, &mut jl);
+        let col = |k: usize| &jl[k * nt..(k + 1) * nt];
+        for i in 0..nt {
+            let row = l * nt + i;
+            j[(row, 0)] = col(1)[i];
+            j[(row, 1)] = col(3)[i];
+            j[(row, 2)] = col(4)[i];
+            j[(row, 3)] = col(4)[i] * x;
+            j[(row, 4)] = col(5)[i];
+            for (c, k) in [0, 2, 6].into_iter().enumerate() {
+                j[(row, n_shared + l * nb + c)] = col(k)[i];
+            }
+        }
+    }
+    let s2 = f.statistics.chisqr / (m - p) as f64;
+    assert_eq!(f.statistics.nvarys, p);
+    let cov = (j.transpose() * &j).try_inverse().unwrap() * s2;
+    let se = |k: usize| cov[(k, k)].sqrt();
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    let shared = [
+        f.lifetimes[0].stderr,
+        f.lifetimes[1].stderr,
+        f.t0.stderr,
+        f.chirp[0].stderr,
+        f.irf_fwhm.stderr,
+    ];
+    for (k, e) in shared.iter().enumerate() {
+        assert!(rel(*e, se(k)) < 1e-6, "shared {k}: {e} vs {}", se(k));
+    }
+    for l in 0..nl {
+        for c in 0..nb {
+            let full = se(n_shared + l * nb + c);
+            let e = f.amplitude_stderr[c][l];
+            assert!(rel(e, full) < 1e-6, "amplitude {c} at {l}: {e} vs {full}");
+        }
+    }
+}
+
+/// A chirped three-component map with a coherent artefact: lifetimes,
+/// chirp, IRF and the spectra at their band centres within 4 stated errors;
+/// the residual map is noise (first singular value near the second).
+#[test]
+fn chirped_map_with_artefact_is_recovered() {
+    let t = stage_delays(-1.5, 400.0, 0.04);
+    let tr = truth(&[0.5, 6.0, 80.0], vec![0.25, -0.08], 0.6);
+    let wl = wavelengths(24);
+    let sim = simulate_map(&tr, &wl, &t, 80.0, 5);
+    let s = MapSettings {
+        components: Some(3),
+        chirp_order: 2,
+        artefact: true,
+        ..MapSettings::default()
+    };
+    let f = run(&sim, &s);
+    assert!(f.converged, "{}", f.termination);
+    let z = |v: f64, e: f64, truth: f64| (v - truth).abs() / e;
+    for (k, b) in tr.bands.iter().enumerate() {
+        let q = &f.lifetimes[k];
+        assert!(
+            z(q.value, q.stderr, b.tau_ps) < 4.0,
+            "tau_{k}: {q:?} vs {}",
+            b.tau_ps
+        );
+    }
+    for (k, d) in tr.chirp_ps.iter().enumerate() {
+        let q = &f.chirp[k];
+        assert!(z(q.value, q.stderr, *d) < 4.0, "chirp_{k}: {q:?} vs {d}");
+    }
+    assert!(
+        z(f.t0.value, f.t0.stderr, tr.t0_ps) < 4.0,
+        "{:?} {:?} {:?} {:?} {}",
+        f.t0,
+        f.chirp,
+        f.lifetimes,
+        f.irf_fwhm,
+        f.statistics.redchi / sim.noise_sd.powi(2)
+    );
+    let w = &f.irf_fwhm;
+    assert!(z(w.value, w.stderr, tr.irf_fwhm_ps) < 4.0, "{w:?}");
+    for (k, b) in tr.bands.iter().enumerate() {
+        let l = (0..wl.len())
+            .min_by(|&a, &c| {
+                (wl[a] - b.centre_nm)
+                    .abs()
+                    .total_cmp(&(wl[c] - b.centre_nm).abs())
+            })
+            .unwrap();
+        let want = tr.amplitude(k, wl[l]);
+        let (v, e) = (f.amplitude[k][l], f.amplitude_stderr[k][l]);
+        assert!(
+            z(v, e, want) < 4.0,
+            "DAS {k} at {} nm: {v} +/- {e} vs {want}",
+            wl[l]
+        );
+    }
+    let r = &f.svd_residual;
+    assert!(r[0] / r[1] < 1.3, "residual singular values {r:?}");
+    assert!(f.notes.is_empty(), "{:?}", f.notes);
+}
+
+/// 1-sigma errors cover the truth in 68 % of independent draws: 60 maps,
+/// lifetimes, t0 and chirp (240 z-scores).
+#[test]
+fn map_errors_are_calibrated() {
+    let t = stage_delays(-1.0, 40.0, 0.08);
+    let tr = truth(&[0.7, 7.0], vec![0.2], 0.0);
+    let wl = wavelengths(8);
+    let s = MapSettings {
+        components: Some(2),
+        chirp_order: 1,
+        ..MapSettings::default()
+    };
+    let mut inside = 0;
+    let mut total = 0;
+    for seed in 0..60 {
+        let f = run(&simulate_map(&tr, &wl, &t, 30.0, 100 + seed), &s);
+        let pairs = [
+            (&f.lifetimes[0], 0.7),
+            (&f.lifetimes[1], 7.0),
+            (&f.t0, tr.t0_ps),
+            (&f.chirp[0], 0.2),
+        ];
+        for (q, truth) in pairs {
+            total += 1;
+            inside += ((q.value - truth).abs() <= q.stderr) as usize;
+        }
+    }
+    let cover = inside as f64 / total as f64;
+    assert!(
+        (0.61..=0.75).contains(&cover),
+        "coverage {cover} of {total}"
+    );
+}
+
+/// With the number of components open, BIC takes the true three of a
+/// three-component map, and one of a one-component map.
+#[test]
+fn bic_chooses_the_number_of_components() {
+    let t = stage_delays(-1.0, 300.0, 0.06);
+    let wl = wavelengths(12);
+    let s = MapSettings::default();
+    for taus in [&[0.6, 7.0, 70.0][..], &[5.0][..]] {
+        let f = run(
+            &simulate_map(&truth(taus, vec![], 0.0), &wl, &t, 60.0, 3),
+            &s,
+        );
+        assert_eq!(f.n_exp, taus.len(), "{:?}", f.candidates);
+        assert_eq!(f.candidates.len(), 4);
+    }
+}
+
+/// Bad maps are refused with the place named.
+#[test]
+fn a_map_with_a_hole_names_the_point() {
+    let t = stage_delays(-1.0, 30.0, 0.1);
+    let wl = wavelengths(4);
+    let mut sim = simulate_map(&truth(&[2.0], vec![], 0.0), &wl, &t, 60.0, 1);
+    sim.data[[2, 7]] = f64::NAN;
+    let data = MapData {
+        source: "hole.csv",
+        wavelength_nm: &sim.wavelength_nm,
+        delay_ps: &sim.delay_ps,
+        data: &sim.data,
+    };
+    let e = fit(&data, &MapSettings::default()).unwrap_err().to_string();
+    assert!(
+        e.contains("hole.csv") && e.contains(&format!("{} nm", wl[2])),
+        "{e}"
+    );
+    let small = Array2::zeros((2, 5));
+    let data = MapData {
+        source: "small.csv",
+        wavelength_nm: &wl[..2],
+        delay_ps: &t[..5],
+        data: &small,
+    };
+    let e = fit(&data, &MapSettings::default()).unwrap_err().to_string();
+    assert!(e.contains("too small"), "{e}");
+}
