@@ -6,6 +6,7 @@ mod demo;
 mod descriptors;
 mod fit;
 mod gfactor;
+mod global;
 mod gspectrum;
 mod ml;
 mod options;
@@ -61,6 +62,9 @@ pub enum Command {
     Simulate(simulate::SimCommand),
     /// |g|, T2*(0) and dg per carrier from a TRFE field series.
     Gfactor(gfactor::GfactorArgs),
+    /// Global analysis of a transient map: lifetimes shared by every
+    /// wavelength, decay-associated spectra, chirp and IRF.
+    Global(global::GlobalArgs),
     /// g_e, g_h, g_BX versus photon energy from gfactor results, with k.p curves.
     Gspectrum(gspectrum::GspectrumArgs),
     /// Fit a folder or HDF5 file of scans in one go: results, figures, summary.
@@ -95,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Fit(c) => fit::run(c),
         Command::Simulate(c) => simulate::run(c),
         Command::Gfactor(a) => gfactor::run(a),
+        Command::Global(a) => global::run(a),
         Command::Gspectrum(a) => gspectrum::run(a),
         Command::Session(a) => session::run(a),
         Command::Dataset(c) => dataset::run(c),

@@ -127,6 +127,9 @@ where
                         + PathElement::new(vec![(0, 0), (7, 0)], col.stroke_width(2))
                         + PathElement::new(vec![(12, 0), (20, 0)], col.stroke_width(2))
                 });
+        } else if cu.label.is_empty() {
+            // a line through points already in the legend
+            c.draw_series(LineSeries::new(pts, col.stroke_width(1)))?;
         } else {
             c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?
                 .label(cu.label.as_str())

@@ -23,6 +23,7 @@
 use crate::error::{Error, Result};
 use crate::scan::Scan;
 
+pub mod map;
 pub mod sweeps;
 
 /// Delays closer than this (ps, i.e. 0.1 fs) count as the same stage position.

@@ -4,6 +4,8 @@
 //! - [`fit`]: one fitted scan (`spinfit.fit/1` JSON, lmfit-style text, CSV
 //!   rows) from a [`crate::pipeline::FitRecord`];
 //! - [`series`]: a field series (`spinfit.gfactor/1` JSON and text);
+//! - [`global`]: a global map fit (`spinfit.global/1` JSON, spectra CSV,
+//!   figures);
 //! - [`gspectrum`]: g_e, g_h and g_BX versus photon energy
 //!   (`spinfit.gspectrum/1`) read back from field-series results;
 //! - [`session_out`]: a whole session (tables, JSON, HDF5, figures);
@@ -18,6 +20,7 @@ pub mod dataset;
 pub mod descriptors;
 pub mod figures;
 pub mod fit;
+pub mod global;
 pub mod gspectrum;
 pub mod ml;
 pub mod progress;

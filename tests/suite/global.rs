@@ -273,3 +273,129 @@ fn a_map_with_a_hole_names_the_point() {
     let e = fit(&data, &MapSettings::default()).unwrap_err().to_string();
     assert!(e.contains("too small"), "{e}");
 }
+
+fn glotaran_map() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/glotaran-ta/demo_data_Hippius_etal_JPCC2007_111_13988_Figs5_9.ascii")
+}
+
+/// The measured map in fixtures/ (Hippius et al. 2007) by `spinfit global`:
+/// the same optimum as pyglotaran 0.7.5 on the same model (its values from
+/// `scripts/compare-glotaran`, README of fixtures/glotaran-ta), within 0.5
+/// of spinfit's stated errors; the JSON, the spectra table and the figures
+/// written; exit 0.
+#[test]
+fn measured_map_matches_pyglotaran() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::common::spinfit()
+        .arg("global")
+        .arg(glotaran_map())
+        .args([
+            "--components",
+            "4",
+            "--chirp-order",
+            "3",
+            "--lambda-ref",
+            "550nm",
+        ])
+        .args(["--artefact", "--json", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    crate::common::assert_ok(&out);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "spinfit.global/1");
+    assert_eq!(doc["status"], "ok");
+    let q = |v: &serde_json::Value| (v["value"].as_f64().unwrap(), v["stderr"].as_f64().unwrap());
+    // pyglotaran: rates 15.497, 0.56304, 0.049524, 0.019449 ps^-1; IRF centre
+    // 1.22163 ps, sigma 0.051978 ps; dispersion 0.29430, -0.100372, 0.013840
+    let want_tau = [1.0 / 15.497, 1.0 / 0.56304, 1.0 / 0.049524, 1.0 / 0.019449];
+    for (k, want) in want_tau.iter().enumerate() {
+        let (v, e) = q(&doc["lifetimes"][k]);
+        assert!((v - want).abs() < 0.5 * e, "tau_{k}: {v} +/- {e} vs {want}");
+    }
+    for (k, want) in [0.29430, -0.100372, 0.013840].iter().enumerate() {
+        let (v, e) = q(&doc["chirp"][k]);
+        assert!(
+            (v - want).abs() < 0.5 * e,
+            "chirp_{k}: {v} +/- {e} vs {want}"
+        );
+    }
+    let (t0, e) = q(&doc["t0"]);
+    assert!((t0 - 1.22163).abs() < 0.5 * e, "t0 {t0} +/- {e}");
+    let (w, e) = q(&doc["irf_fwhm"]);
+    assert!(
+        (w - 0.051978 * 2.354820045).abs() < 0.5 * e,
+        "FWHM {w} +/- {e}"
+    );
+    let stem = "demo_data_Hippius_etal_JPCC2007_111_13988_Figs5_9";
+    let csv = std::fs::read_to_string(dir.path().join(format!("{stem}_spectra.csv"))).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("wavelength_nm,das_1,das_1_stderr,das_2"),
+        "{header}"
+    );
+    assert!(header.ends_with("artefact_2,artefact_2_stderr"), "{header}");
+    assert_eq!(lines.count(), 346);
+    for f in ["das.png", "traces.png", "global.json"] {
+        assert!(dir.path().join(format!("{stem}_{f}")).is_file(), "{f}");
+    }
+}
+
+/// Without the coherent artefact the measured map's spike at time zero is
+/// taken by a lifetime that runs to zero: the fit says so and exits 3.
+#[test]
+fn a_misspecified_map_model_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::common::spinfit()
+        .arg("global")
+        .arg(glotaran_map())
+        .args([
+            "--components",
+            "3",
+            "--chirp-order",
+            "3",
+            "--bin",
+            "4",
+            "--no-figures",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("status: untrustworthy") && text.contains("unresolved spike"),
+        "{text}"
+    );
+    assert!(text.contains("wavelengths binned by 4"), "{text}");
+}
+
+/// Bad settings are refused before any work, naming the flag.
+#[test]
+fn bad_global_settings_name_the_flag() {
+    for (args, want) in [
+        (&["--components", "9"][..], "components"),
+        (&["--components", "many"][..], "--components"),
+        (&["--chirp-order", "7"][..], "chirp-order"),
+        (&["--t-range", "5ps"][..], "--t-range"),
+        (
+            &["--wl-range", "900nm:950nm"][..],
+            "--wl-range keeps no wavelength",
+        ),
+        (&["--bin", "0"][..], "bin"),
+    ] {
+        let out = crate::common::spinfit()
+            .arg("global")
+            .arg(glotaran_map())
+            .args(args)
+            .args(["--out", "/nonexistent/never"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}

@@ -23,6 +23,8 @@ pub(crate) struct Errors {
     pub(crate) cov: Option<DMatrix<f64>>,
     /// amplitude_stderr[l][j]: wavelength l, basis column j.
     pub(crate) amplitude: Vec<Vec<f64>>,
+    /// The amplitudes' covariance at each wavelength (n_basis x n_basis).
+    pub(crate) amplitude_cov: Vec<DMatrix<f64>>,
     pub(crate) chi2: f64,
     pub(crate) residual: Vec<f64>,
 }
@@ -45,6 +47,7 @@ pub(crate) fn errors(pr: &mut MapProjection<'_>, q: &[f64], n_basis: usize) -> O
     });
     let cov = jtj.clone().cholesky().map(|c| c.inverse());
     let mut amplitude = Vec::with_capacity(nl);
+    let mut amplitude_cov = Vec::with_capacity(nl);
     for l in 0..nl {
         let tq = pr.trace_q(l, q);
         let (ginv, h) = pr.traces[l].linear_blocks(&tq);
@@ -55,20 +58,19 @@ pub(crate) fn errors(pr: &mut MapProjection<'_>, q: &[f64], n_basis: usize) -> O
                 hg[(i, g)] = h[c * n_basis + i] * f;
             }
         }
-        let err = (0..n_basis)
-            .map(|i| {
-                let extra = cov.as_ref().map_or(f64::NAN, |c| {
-                    let row = hg.row(i);
-                    (row * c * row.transpose())[(0, 0)]
-                });
-                (s2 * (ginv[i * n_basis + i] + extra)).sqrt()
-            })
-            .collect();
+        let ginv = DMatrix::from_column_slice(n_basis, n_basis, &ginv);
+        let full = match &cov {
+            Some(c) => (ginv + &hg * c * hg.transpose()) * s2,
+            None => DMatrix::from_element(n_basis, n_basis, f64::NAN),
+        };
+        let err = (0..n_basis).map(|i| full[(i, i)].max(0.0).sqrt()).collect();
+        amplitude_cov.push(full);
         amplitude.push(err);
     }
     Some(Errors {
         cov: cov.map(|c| c * s2),
         amplitude,
+        amplitude_cov,
         chi2,
         residual: r,
     })

@@ -25,14 +25,11 @@
 //! `max_components` exponentials are fitted and the lowest BIC,
 //! BIC = m ln(chi^2 / m) + p ln m (p counting every amplitude), is chosen.
 //!
-//! Evolution-associated spectra of a sequential scheme (A -> B -> ...,
-//! rates k_i = 1/tau_i in the fitted order, sorted fastest first) follow
-//! from the DAS linearly: species i's concentration is
-//! c_i(t) = sum_{j<=i} b_ji exp(-k_j t) with b_11 = 1,
-//! b_ji = b_j(i-1) k_(i-1) / (k_i - k_j) (j < i), b_ii = -sum_{j<i} b_ji,
-//! and DAS_j = sum_{i>=j} b_ji EAS_i, solved from the last species back.
+//! Evolution-associated spectra of the sequential scheme (1 -> 2 -> ...,
+//! lifetimes shortest first) follow from the DAS linearly ([`eas`]).
 
 mod covariance;
+mod eas;
 mod projection;
 mod start;
 
@@ -51,6 +48,8 @@ pub const MAX_COMPONENTS: usize = 6;
 pub const MAX_CHIRP_ORDER: usize = 4;
 /// Starts fitted per number of components.
 const STARTS: usize = 3;
+/// Wavelengths the starts are fitted on before the whole map.
+const SUBSAMPLE: usize = 48;
 /// IRF widths scanned for the starts.
 const WIDTHS: usize = 10;
 /// Shifts of t0 from its guess scanned for the starts (in IRF widths): with
@@ -222,6 +221,11 @@ pub struct MapFit {
     /// amplitude[c][l]: column c at wavelength l, with its standard error.
     pub amplitude: Vec<Vec<f64>>,
     pub amplitude_stderr: Vec<Vec<f64>>,
+    /// Evolution-associated spectra of the sequential scheme (species in
+    /// the order of the lifetimes, [`eas`]), eas[i][l], with errors at
+    /// fixed rates; empty when two lifetimes are equal.
+    pub eas: Vec<Vec<f64>>,
+    pub eas_stderr: Vec<Vec<f64>>,
     pub candidates: Vec<Candidate>,
     /// Leading singular values of the data and of the residual map.
     pub svd_data: Vec<f64>,
@@ -278,8 +282,9 @@ fn rows(data: &MapData<'_>) -> Vec<Vec<f64>> {
 /// Start points for `n_exp` exponentials, best first: for IRF widths on a
 /// log grid from half the finest delay step to twice the guess, the grid's
 /// best lifetimes at that width ([`start::lifetimes`]), with t0 moved by
-/// [`T0_SHIFTS`], each scored by the map's projected chi^2 with the chirp's
-/// start.
+/// [`T0_SHIFTS`] and the chirp at its start or flat (on the measured map
+/// in fixtures/ the flat chirp leads to the lower of two minima), each
+/// scored by the map's projected chi^2.
 fn starts(
     data: &MapData<'_>,
     model: &ExpDecay,
@@ -299,7 +304,16 @@ fn starts(
         .map(|i| lo * (hi / lo).powf(i as f64 / (WIDTHS - 1) as f64))
         .collect();
     let mut scored = vec![];
-    for w in widths {
+    let flat = vec![0.0; chirp0.len() - 1];
+    let chirps: Vec<&[f64]> = if chirp_order > 0 {
+        vec![&chirp0[1..], &flat]
+    } else {
+        vec![&chirp0[1..]]
+    };
+    for (w, chirp) in widths
+        .iter()
+        .flat_map(|w| chirps.iter().map(move |c| (*w, *c)))
+    {
         let taus = start::lifetimes(model, data, chirp0[0], w, 1);
         for (taus, shift) in taus.iter().flat_map(|t| T0_SHIFTS.map(|s| (t, s))) {
             let t0 = chirp0[0] + shift * w;
@@ -312,7 +326,7 @@ fn starts(
                 chirp_order,
                 &params,
             );
-            let q0 = pr.start(&chirp0[1..]);
+            let q0 = pr.start(chirp);
             let mut r = vec![0.0; pr.m()];
             if pr.residuals(&q0, &mut r) {
                 scored.push((pr.dot(&r, &r), params, q0));
@@ -324,8 +338,67 @@ fn starts(
     scored
 }
 
-/// Fit `n_exp` exponentials from each of the best starts; the lowest
-/// chi^2 wins.
+/// Levenberg-Marquardt on the stacked projection from `q0`; None when the
+/// end point is not finite.
+fn descend(
+    model: &ExpDecay,
+    data: &MapData<'_>,
+    xw: &[f64],
+    s: &MapSettings,
+    params: &Params,
+    q0: &[f64],
+) -> Option<Solved> {
+    let ys = rows(data);
+    let refs: Vec<&[f64]> = ys.iter().map(|r| r.as_slice()).collect();
+    let mut pr = MapProjection::new(
+        model,
+        data.delay_ps,
+        &refs,
+        xw.to_vec(),
+        s.chirp_order,
+        params,
+    );
+    let settings = Settings {
+        ftol: 1e-9,
+        xtol: 1e-10,
+        gtol: 1e-10,
+        max_nfev: s.patience * (q0.len() + 1),
+        geodesic: false,
+    };
+    let (q, termination, nfev, _) = marquardt::minimize(&mut pr, q0, &settings);
+    let mut r = vec![0.0; pr.m()];
+    if !pr.residuals(&q, &mut r) {
+        return None;
+    }
+    let chi2 = pr.dot(&r, &r);
+    Some(Solved {
+        q,
+        chi2,
+        nfev,
+        termination,
+    })
+}
+
+/// Every `k`-th wavelength (k such that at most [`SUBSAMPLE`] remain) as an
+/// owned map, with its reduced wavelengths.
+fn subsample(data: &MapData<'_>, xw: &[f64]) -> Option<(Vec<f64>, Array2<f64>, Vec<f64>)> {
+    let nl = xw.len();
+    let k = nl.div_ceil(SUBSAMPLE);
+    if k <= 1 {
+        return None;
+    }
+    let keep: Vec<usize> = (0..nl).step_by(k).collect();
+    Some((
+        keep.iter().map(|&l| data.wavelength_nm[l]).collect(),
+        data.data.select(ndarray::Axis(0), &keep),
+        keep.iter().map(|&l| xw[l]).collect(),
+    ))
+}
+
+/// Fit `n_exp` exponentials from each of the best starts, the lowest chi^2
+/// winning. On a map of more than [`SUBSAMPLE`] wavelengths the starts are
+/// scanned and fitted on every k-th wavelength, and the winner is refined
+/// on the whole map (the shared parameters carry over unchanged).
 fn solve(
     data: &MapData<'_>,
     s: &MapSettings,
@@ -335,41 +408,49 @@ fn solve(
     fwhm: f64,
 ) -> Option<Solved> {
     let model = trace_model(s, n_exp);
-    let ys = rows(data);
+    let sub = subsample(data, xw);
+    let (coarse, cxw) = match &sub {
+        Some((wl, d, x)) => (
+            MapData {
+                source: data.source,
+                wavelength_nm: wl,
+                delay_ps: data.delay_ps,
+                data: d,
+            },
+            x.as_slice(),
+        ),
+        None => (*data, xw),
+    };
+    let ys = rows(&coarse);
     let refs: Vec<&[f64]> = ys.iter().map(|r| r.as_slice()).collect();
-    let mut best: Option<Solved> = None;
-    for (_, params, q0) in starts(data, &model, &refs, xw, chirp0, fwhm, s.chirp_order) {
-        let mut pr = MapProjection::new(
-            &model,
-            data.delay_ps,
-            &refs,
-            xw.to_vec(),
-            s.chirp_order,
-            &params,
-        );
-        let settings = Settings {
-            ftol: 1e-10,
-            xtol: 1e-10,
-            gtol: 1e-10,
-            max_nfev: s.patience * (q0.len() + 1),
-            geodesic: false,
-        };
-        let (q, termination, nfev, _) = marquardt::minimize(&mut pr, &q0, &settings);
-        let mut r = vec![0.0; pr.m()];
-        if !pr.residuals(&q, &mut r) {
+    let mut found: Vec<(Solved, Params)> = vec![];
+    for (_, params, q0) in starts(&coarse, &model, &refs, cxw, chirp0, fwhm, s.chirp_order) {
+        let Some(sol) = descend(&model, &coarse, cxw, s, &params, &q0) else {
             continue;
-        }
-        let chi2 = pr.dot(&r, &r);
-        if best.as_ref().is_none_or(|b| chi2 < b.chi2) {
-            best = Some(Solved {
-                q,
-                chi2,
-                nfev,
-                termination,
-            });
+        };
+        // one refinement per distinct coarse optimum
+        if !found
+            .iter()
+            .any(|(f, _)| (f.chi2 - sol.chi2).abs() <= 1e-6 * sol.chi2)
+        {
+            found.push((sol, params));
         }
     }
-    best
+    if sub.is_none() {
+        return found
+            .into_iter()
+            .map(|f| f.0)
+            .min_by(|a, b| a.chi2.total_cmp(&b.chi2));
+    }
+    let coarse_nfev: usize = found.iter().map(|f| f.0.nfev).sum();
+    found
+        .iter()
+        .filter_map(|(sol, params)| descend(&model, data, xw, s, params, &sol.q))
+        .min_by(|a, b| a.chi2.total_cmp(&b.chi2))
+        .map(|full| Solved {
+            nfev: full.nfev + coarse_nfev,
+            ..full
+        })
 }
 
 /// BIC of a solution with every amplitude counted.
@@ -496,7 +577,7 @@ fn report(
             q(v, se(k, d), "ps")
         })
         .collect();
-    let rates = lifetimes
+    let rates: Vec<Quantity> = lifetimes
         .iter()
         .map(|t| q(1.0 / t.value, t.stderr / (t.value * t.value), "ps^-1"))
         .collect();
@@ -517,6 +598,23 @@ fn report(
         }
     }
     let residual = &fitted - data.data;
+    // shortest lifetime first, its spectrum with it
+    let mut order: Vec<usize> = (0..n_exp).collect();
+    order.sort_by(|&a, &b| lifetimes[a].value.total_cmp(&lifetimes[b].value));
+    let lifetimes: Vec<Quantity> = order.iter().map(|&k| lifetimes[k]).collect();
+    let rates = order.iter().map(|&k| rates[k]).collect();
+    for v in [&mut amplitude, &mut amplitude_stderr] {
+        let das: Vec<Vec<f64>> = order.iter().map(|&k| v[k].clone()).collect();
+        v.splice(..n_exp, das);
+    }
+    let das_cov: Vec<nalgebra::DMatrix<f64>> = err
+        .amplitude_cov
+        .iter()
+        .map(|c| nalgebra::DMatrix::from_fn(n_exp, n_exp, |a, b| c[(order[a], order[b])]))
+        .collect();
+    let kv: Vec<f64> = lifetimes.iter().map(|t| 1.0 / t.value).collect();
+    let (eas, eas_stderr) =
+        eas::evolution_associated(&kv, &amplitude[..n_exp], &das_cov).unwrap_or_default();
     let p = n_free(s, n_exp, nl);
     let m = nl * nt;
     let statistics = MapStatistics {
@@ -545,6 +643,8 @@ fn report(
         columns: columns(&model),
         amplitude,
         amplitude_stderr,
+        eas,
+        eas_stderr,
         candidates,
         svd_data,
         svd_residual,
@@ -599,6 +699,29 @@ fn notes(f: &MapFit, s: &MapSettings) -> Vec<String> {
         v.push(format!(
             "a lifetime ({:.4} ps) is uncertain by more than half its value: fewer components?",
             tau.value
+        ));
+    }
+    for w in f.lifetimes.windows(2) {
+        let e = w[0].stderr.hypot(w[1].stderr);
+        if w[1].value - w[0].value < (2.0 * e).max(0.01 * w[1].value) {
+            v.push(format!(
+                "lifetimes {:.4} and {:.4} ps coincide within their errors: two components \
+                 describe one decay (fewer components?)",
+                w[0].value, w[1].value
+            ));
+        }
+    }
+    let sigma = f.irf_fwhm.value / crate::fit::decay::FWHM_PER_SIGMA;
+    if let Some(tau) = f.lifetimes.iter().find(|t| t.value < 0.5 * sigma) {
+        v.push(format!(
+            "a lifetime ({:.4} ps) is shorter than half the IRF's sigma ({sigma:.4} ps): an \
+             unresolved spike at time zero{}",
+            tau.value,
+            if s.artefact {
+                ", not a measured lifetime"
+            } else {
+                "; the coherent artefact (--artefact)?"
+            }
         ));
     }
     let span = f.delay_ps.last().unwrap_or(&0.0) - f.delay_ps.first().unwrap_or(&0.0);

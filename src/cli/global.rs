@@ -1,0 +1,204 @@
+//! `spinfit global MAP`: global analysis of a transient map (lifetimes
+//! shared by every wavelength, decay-associated spectra, chirp).
+
+use super::{EXIT_FIT_FAILED, EXIT_OK};
+use crate::fit::decay::Baseline;
+use crate::fit::map::{MapData, MapSettings, fit};
+use crate::io_util::{OutDir, write_atomic};
+use crate::preprocess::map::{MapWindow, prepare};
+use crate::report::global::{figures, spectra_csv, to_json, to_text, trustworthy};
+use crate::scan::map::{Band, Layout, read_with};
+use crate::units::{Time, TimeUnit};
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The map: Glotaran ASCII (time or wavelength explicit) or a matrix
+    /// CSV/TSV in either orientation.
+    pub map: PathBuf,
+    /// Matrix orientation when the file does not say: rows=time or rows=wavelength.
+    #[arg(long)]
+    pub layout: Option<String>,
+    /// Delay unit of a matrix file when its header does not say (fs|ps|ns).
+    #[arg(long, value_name = "fs|ps|ns")]
+    pub delay_unit: Option<String>,
+    /// Probe wavelengths kept, e.g. 450nm:650nm or 2.0eV:2.6eV.
+    #[arg(long, allow_hyphen_values = true)]
+    pub wl_range: Option<String>,
+    /// Delays kept, e.g. -1ps:500ps.
+    #[arg(long, allow_hyphen_values = true)]
+    pub t_range: Option<String>,
+    /// Average N neighbouring wavelengths into one.
+    #[arg(long, default_value_t = 1)]
+    pub bin: usize,
+    /// Number of exponentials (1-6), or `auto`: 1 to --max-components by BIC.
+    #[arg(long, default_value = "auto")]
+    pub components: String,
+    /// Most exponentials `auto` tries.
+    #[arg(long, default_value_t = 4)]
+    pub max_components: usize,
+    /// Order of the chirp polynomial t0(lambda) (0: one t0 for all wavelengths).
+    #[arg(long, default_value_t = 0)]
+    pub chirp_order: usize,
+    /// Centre of the chirp polynomial, e.g. 550nm (default: middle of the range).
+    #[arg(long)]
+    pub lambda_ref: Option<String>,
+    /// Add the coherent artefact (the IRF and its first two derivatives).
+    #[arg(long)]
+    pub artefact: bool,
+    /// Add a long-lived step (a component that does not decay in the window).
+    #[arg(long)]
+    pub step: bool,
+    /// Leave out the constant offset per wavelength.
+    #[arg(long)]
+    pub no_offset: bool,
+    /// Output folder (default: MAP's name with `_global`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip the figures.
+    #[arg(long)]
+    pub no_figures: bool,
+    /// Print the JSON document instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lo:hi` with units, parsed by `one` into a common unit.
+fn range<T>(
+    flag: &str,
+    s: &Option<String>,
+    one: impl Fn(&str) -> anyhow::Result<T>,
+) -> anyhow::Result<Option<(T, T)>> {
+    let Some(s) = s else { return Ok(None) };
+    let (a, b) = s
+        .split_once(':')
+        .with_context(|| format!("{flag} `{s}`: expected LO:HI, e.g. 450nm:650nm or -1ps:500ps"))?;
+    Ok(Some((
+        one(a).context(flag.to_string())?,
+        one(b).context(flag.to_string())?,
+    )))
+}
+
+impl GlobalArgs {
+    fn settings(&self) -> anyhow::Result<MapSettings> {
+        let components = match self.components.trim() {
+            "auto" => None,
+            n => Some(n.parse::<usize>().with_context(|| {
+                format!("--components `{n}`: expected a number of exponentials or auto")
+            })?),
+        };
+        let lambda_ref_nm = match &self.lambda_ref {
+            Some(s) => match s.parse::<Band>()? {
+                Band::At(nm) => Some(nm),
+                Band::Range(..) => anyhow::bail!("--lambda-ref `{s}`: expected one wavelength"),
+            },
+            None => None,
+        };
+        let s = MapSettings {
+            components,
+            max_components: self.max_components,
+            baseline: Baseline {
+                offset: !self.no_offset,
+                step: self.step,
+            },
+            artefact: self.artefact,
+            chirp_order: self.chirp_order,
+            lambda_ref_nm,
+            ..MapSettings::default()
+        };
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn window(&self) -> anyhow::Result<MapWindow> {
+        let wl = range("--wl-range", &self.wl_range, |a| {
+            match a.parse::<Band>()? {
+                Band::At(nm) => Ok(nm),
+                Band::Range(..) => anyhow::bail!("one wavelength expected"),
+            }
+        })?
+        .map(|(a, b)| (a.min(b), a.max(b)));
+        let t = range("--t-range", &self.t_range, |a| Ok(a.parse::<Time>()?.ps()))?;
+        Ok(MapWindow::new(wl, t, self.bin)?)
+    }
+}
+
+pub fn run(a: GlobalArgs) -> anyhow::Result<i32> {
+    let settings = a.settings()?;
+    let window = a.window()?;
+    let layout = a.layout.as_deref().map(str::parse::<Layout>).transpose()?;
+    let unit = a
+        .delay_unit
+        .as_deref()
+        .map(str::parse::<TimeUnit>)
+        .transpose()?;
+    let raw = read_with(&a.map, unit, layout)?;
+    let map = prepare(&raw, &window)?;
+    let (nl, nt) = map.data.dim();
+    eprintln!(
+        "global: {} wavelengths x {} delays, {} exponentials{}",
+        nl,
+        nt,
+        settings.components.map_or(
+            "1 to ".to_string() + &settings.max_components.to_string(),
+            |n| n.to_string()
+        ),
+        if settings.chirp_order > 0 {
+            format!(", chirp order {}", settings.chirp_order)
+        } else {
+            String::new()
+        }
+    );
+    let data = MapData {
+        source: &map.source,
+        wavelength_nm: &map.wavelength_nm,
+        delay_ps: &map.delay_ps,
+        data: &map.data,
+    };
+    let start = std::time::Instant::now();
+    let f = fit(&data, &settings)?;
+    eprintln!("global: fitted in {:.2} s", start.elapsed().as_secs_f64());
+    let stem = a
+        .map
+        .file_stem()
+        .map_or("map".into(), |s| s.to_string_lossy().into_owned());
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| a.map.with_file_name(format!("{stem}_global")));
+    let dir = OutDir::create(&out_dir)?;
+    let file = a.map.display().to_string();
+    let spectra = format!("{stem}_spectra.csv");
+    let doc = to_json(&f, &file, &spectra);
+    write_atomic(&dir.path(&spectra)?, spectra_csv(&f).as_bytes())?;
+    write_atomic(
+        &dir.path(&format!("{stem}_global.json"))?,
+        serde_json::to_string_pretty(&doc)?.as_bytes(),
+    )?;
+    let synthetic = map.meta.0.get("synthetic").is_some_and(|v| v == "true");
+    let figs = if a.no_figures {
+        vec![]
+    } else {
+        figures(&f, &dir, &stem, synthetic)?
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print!("{}", to_text(&f, &file));
+        for n in &map.notes {
+            println!("  input: {n}");
+        }
+    }
+    eprintln!(
+        "global: wrote {} ({} files)",
+        dir.dir().display(),
+        2 + figs.len()
+    );
+    Ok(if trustworthy(&f) {
+        EXIT_OK
+    } else {
+        EXIT_FIT_FAILED
+    })
+}
