@@ -336,9 +336,10 @@ fn measured_map_matches_pyglotaran() {
         header.starts_with("wavelength_nm,das_1,das_1_stderr,das_2"),
         "{header}"
     );
-    assert!(header.ends_with("artefact_2,artefact_2_stderr"), "{header}");
+    assert!(header.contains("artefact_2,artefact_2_stderr,eas_1"), "{header}");
+    assert!(header.ends_with("eas_4,eas_4_stderr"), "{header}");
     assert_eq!(lines.count(), 346);
-    for f in ["das.png", "traces.png", "global.json"] {
+    for f in ["das.png", "eas.png", "traces.png", "global.json"] {
         assert!(dir.path().join(format!("{stem}_{f}")).is_file(), "{f}");
     }
 }
