@@ -1,9 +1,10 @@
 """spinfit global beside pyglotaran on the same maps and the same model.
 
-Two maps: one simulated here (numpy/scipy, independently of spinfit's own
-simulator: three exponentials convolved with a Gaussian IRF, a cubic chirp,
-an offset per wavelength, Gaussian noise), and the measured Glotaran map in
-fixtures/glotaran-ta/. The model in both programs: N parallel exponentials
+Two maps: one simulated here (400 x 300, numpy/scipy, independently of
+spinfit's own simulator: three exponentials convolved with a Gaussian IRF,
+a cubic chirp, an offset per wavelength, Gaussian noise), and the measured
+Glotaran map in fixtures/glotaran-ta/. Then a simulated 1000 x 500 map with
+four components by spinfit alone, time and memory beside their targets. The model in both programs: N parallel exponentials
 (pyglotaran's decay megacomplex with a diagonal K matrix), a Gaussian IRF
 whose centre follows a polynomial in (lambda - 550 nm) / 100 nm
 (pyglotaran's spectral-multi-gaussian dispersion, spinfit's --chirp-order),
@@ -23,6 +24,7 @@ usage: python compare_glotaran.py SPINFIT_BINARY REAL_MAP OUT_DIR
 
 import json
 import math
+import resource
 import subprocess
 import sys
 import time
@@ -47,12 +49,14 @@ def conv_exp(u, tau, sigma):
     return out
 
 
-def simulate(path):
-    rng = np.random.default_rng(7)
-    wl = np.linspace(420.0, 700.0, 140)
-    t = np.concatenate([np.arange(-1.0, 5.0, 0.04), np.geomspace(5.0, 500.0, 90)])
-    taus = [0.45, 6.0, 90.0]
-    centres, widths, heights = [480.0, 560.0, 640.0], [40.0, 50.0, 45.0], [1.0, -0.7, 0.5]
+def simulate(path, n_wl, fine, n_late, taus, seed=7):
+    """A map of n_wl wavelengths (420-700 nm) and delays every `fine` ps to
+    5 ps, then n_late log-spaced to 500 ps; Gaussian bands per lifetime."""
+    rng = np.random.default_rng(seed)
+    wl = np.linspace(420.0, 700.0, n_wl)
+    t = np.concatenate([np.arange(-1.0, 5.0 - 1e-9, fine), np.geomspace(5.0, 500.0, n_late)])
+    centres = np.linspace(480.0, 640.0, len(taus))
+    heights = [1.0, -0.7, 0.5, -0.4][: len(taus)]
     chirp = [0.30, -0.08, 0.01]
     fwhm = 0.14
     sigma = fwhm / 2.354820045
@@ -60,8 +64,8 @@ def simulate(path):
     for i, lam in enumerate(wl):
         x = (lam - LAMBDA_REF) / 100.0
         t0 = 0.5 + sum(d * x ** (k + 1) for k, d in enumerate(chirp))
-        for tau, c, w, h in zip(taus, centres, widths, heights):
-            data[i] += h * math.exp(-0.5 * ((lam - c) / w) ** 2) * conv_exp(t - t0, tau, sigma)
+        for tau, c, h in zip(taus, centres, heights):
+            data[i] += h * math.exp(-0.5 * ((lam - c) / 45.0) ** 2) * conv_exp(t - t0, tau, sigma)
         data[i] += 0.01 * (700.0 - lam) / 280.0
     data += rng.normal(0.0, np.abs(data).max() / 150.0, data.shape)
     with open(path, "w") as f:
@@ -70,8 +74,8 @@ def simulate(path):
         f.write(" ".join(f"{v:.6f}" for v in t) + "\n")
         for lam, row in zip(wl, data):
             f.write(f"{lam:.4f} " + " ".join(f"{v:.8e}" for v in row) + "\n")
-    truth = {"tau": taus, "t0": 0.5, "chirp": chirp, "irf_fwhm": fwhm}
-    return truth
+    truth = {"tau": list(taus), "t0": 0.5, "chirp": chirp, "irf_fwhm": fwhm}
+    return truth, (wl.size, t.size)
 
 
 def run_spinfit(binary, path, n, order, out, artefact):
@@ -155,6 +159,13 @@ irf:
     for k in range(order):
         out[f"chirp_{k + 1}"] = p[f"irf.disp{k + 1}"]
     chi2 = 2.0 * res.cost
+    ds = res.data["dataset1"]
+    name = next(v for v in ds.data_vars if str(v).startswith("decay_associated_spectra"))
+    das = np.asarray(ds[name].values)  # spectral x component, in s1..sN order
+    if das.shape[0] != ds.sizes["spectral"]:
+        das = das.T
+    order = np.argsort([1.0 / p[f"rates.k{k + 1}"][0] for k in range(n)])
+    out["das"] = das[:, order]
     return out, chi2, wall, res.number_of_function_evaluations
 
 
@@ -182,6 +193,8 @@ def compare(name, binary, path, n, order, rates0, center0, out, truth=None, arte
     print(f"{'parameter':<10} {'spinfit':>24} {'pyglotaran':>24} {'diff/sigma':>10}" +
           (f" {'truth':>10}" if truth else ""))
     for key in sf:
+        if key == "das":
+            continue
         a, b = sf[key], gl.get(key)
         e = max(x for x in (a[1], b[1] if b else None) if x is not None and math.isfinite(x)) \
             if (a[1] is not None and math.isfinite(a[1])) or (b and b[1] and math.isfinite(b[1])) else float("nan")
@@ -196,6 +209,11 @@ def compare(name, binary, path, n, order, rates0, center0, out, truth=None, arte
                 tv = truth[key]
             tv = f" {tv:>10.5g}"
         print(f"{key:<10} {fmt(a):>24} {fmt(b):>24} {d:>10.2f}{tv}")
+    table = np.genfromtxt(Path(out) / (Path(path).stem + "_spectra.csv"), delimiter=",", names=True)
+    worst = max(float(np.max(np.abs(table[f"das_{k + 1}"] - gl["das"][:, k]) / table[f"das_{k + 1}_stderr"]))
+                for k in range(n))
+    print(f"DAS: largest |spinfit - pyglotaran| over every wavelength and component = {worst:.2f} "
+          f"of spinfit's stated errors")
     chi_sf = doc["statistics"]["chisqr"]
     print(f"chi-square: spinfit {chi_sf:.7e}, pyglotaran {chi_gl:.7e} (relative difference "
           f"{(chi_sf - chi_gl) / chi_gl:+.1e}); spinfit status {doc['status']}")
@@ -205,14 +223,32 @@ def compare(name, binary, path, n, order, rates0, center0, out, truth=None, arte
           f"{'' if ratio >= TARGET else '  BELOW TARGET'}")
 
 
+def large(binary, out):
+    """A 1000 x 500 map with 4 components by spinfit alone: time and peak
+    memory beside the targets (2 s; 10x the map's 4 MB)."""
+    path = out / "large.ascii"
+    truth, shape = simulate(path, 1000, 0.02, 200, [0.45, 6.0, 40.0, 200.0], seed=11)
+    doc, wall = run_spinfit(binary, path, 4, 3, out / "large", False)
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    map_mb = shape[0] * shape[1] * 8 / 1e6
+    taus = ", ".join(f"{q['value']:.4g} +/- {q['stderr']:.2g}" for q in doc["lifetimes"])
+    print(f"\n## simulated map {shape[0]} x {shape[1]}, 4 exponentials, chirp order 3 (spinfit alone)")
+    print(f"lifetimes {taus} ps (truth {truth['tau']}); status {doc['status']}")
+    print(f"time {wall:.2f} s (target < 2 s){'' if wall < 2.0 else '  ABOVE TARGET'}; "
+          f"peak memory of the largest spinfit run {rss_mb:.0f} MB = {rss_mb / map_mb:.0f}x the "
+          f"map's {map_mb:.0f} MB (target < 10x){'' if rss_mb < 10 * map_mb else '  ABOVE TARGET'}")
+
+
 def main():
     binary, real, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     out.mkdir(parents=True, exist_ok=True)
     sim = out / "simulated.ascii"
-    truth = simulate(sim)
-    compare("simulated map (140 x 240)", binary, sim, 3, 3, [2.0, 0.2, 0.02], 0.4, out / "sim", truth)
+    truth, shape = simulate(sim, 400, 0.04, 150, [0.45, 6.0, 90.0])
+    compare(f"simulated map ({shape[0]} x {shape[1]})", binary, sim, 3, 3, [2.0, 0.2, 0.02], 0.4,
+            out / "sim", truth)
     compare("measured map, Hippius et al. 2007 (346 x 335)", binary, real, 4, 3,
             [5.0, 0.5, 0.05, 0.02], 1.2, out / "real", artefact=True)
+    large(binary, out)
 
 
 if __name__ == "__main__":

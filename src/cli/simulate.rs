@@ -1,4 +1,4 @@
-//! `spinfit simulate tr|trfe`: synthetic scans with known truth.
+//! `spinfit simulate tr|trfe|map`: synthetic scans and maps with known truth.
 
 use super::{EXIT_OK, parse_opt};
 use crate::simulate::{DeadKind, Grid, Simulated, TrTruth, TrfeTruth, simulate_tr, simulate_trfe};
@@ -13,6 +13,40 @@ pub enum SimCommand {
     Tr(SimTr),
     /// Time-resolved Faraday ellipticity: damped cosines of eq. (2).
     Trfe(SimTrfe),
+    /// A transient map (wavelength x delay, Glotaran ASCII) with chirp,
+    /// coherent artefact and a Gaussian band per lifetime.
+    Map(SimMap),
+}
+
+#[derive(Debug, Args)]
+pub struct SimMap {
+    /// Output file (Glotaran "Time explicit" ASCII).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Lifetime per component, e.g. --tau 0.5ps --tau 6ps (repeat).
+    #[arg(long, required = true)]
+    pub tau: Vec<String>,
+    /// Chirp coefficients d_k in ps per (100 nm)^k, k = 1.. (repeat).
+    #[arg(long, allow_hyphen_values = true)]
+    pub chirp: Vec<f64>,
+    #[arg(long, default_value = "0.15ps")]
+    pub irf_fwhm: String,
+    #[arg(long, default_value = "0.3ps", allow_hyphen_values = true)]
+    pub t0: String,
+    /// Coherent artefact height (0: none).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub artefact: f64,
+    /// Number of probe wavelengths, spread over 450-650 nm.
+    #[arg(long, default_value_t = 100)]
+    pub wavelengths: usize,
+    /// Last delay.
+    #[arg(long, default_value = "500ps")]
+    pub to: String,
+    /// Peak signal / noise standard deviation.
+    #[arg(long, default_value_t = 80.0)]
+    pub snr: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -129,8 +163,70 @@ fn write(sim: Simulated, c: &SimCommon, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn simulate_map(a: SimMap) -> anyhow::Result<i32> {
+    use crate::simulate::map::{Band, MapTruth, simulate_map, stage_delays};
+    let ps = |flag: &str, s: &str| {
+        s.parse::<Time>()
+            .map(Time::ps)
+            .with_context(|| flag.to_string())
+    };
+    let taus = a
+        .tau
+        .iter()
+        .map(|s| ps("--tau", s))
+        .collect::<anyhow::Result<Vec<f64>>>()?;
+    let (fwhm, t0, to) = (
+        ps("--irf-fwhm", &a.irf_fwhm)?,
+        ps("--t0", &a.t0)?,
+        ps("--to", &a.to)?,
+    );
+    if taus
+        .iter()
+        .chain([&fwhm])
+        .any(|v| !(v.is_finite() && *v > 0.0))
+    {
+        bail!("--tau and --irf-fwhm must be positive times");
+    }
+    let finite_above = |v: f64, lo: f64| v.is_finite() && v > lo;
+    if !(2..=5000).contains(&a.wavelengths) || !finite_above(to, 5.0) || !finite_above(a.snr, 0.0) {
+        bail!("--wavelengths 2-5000, --to beyond 5 ps and a positive --snr are needed");
+    }
+    let n = taus.len() as f64;
+    let truth = MapTruth {
+        bands: taus
+            .iter()
+            .enumerate()
+            .map(|(k, &tau_ps)| Band {
+                tau_ps,
+                centre_nm: 470.0 + 160.0 * (k as f64 + 0.5) / n,
+                width_nm: 40.0,
+                height: if k % 2 == 0 { 1.0 } else { -0.7 },
+            })
+            .collect(),
+        t0_ps: t0,
+        lambda_ref_nm: 550.0,
+        chirp_ps: a.chirp.clone(),
+        irf_fwhm_ps: fwhm,
+        artefact: a.artefact,
+        offset: 0.01,
+    };
+    let wl: Vec<f64> = (0..a.wavelengths)
+        .map(|i| 450.0 + 200.0 * i as f64 / (a.wavelengths - 1) as f64)
+        .collect();
+    let delays = stage_delays(-1.0, to, (fwhm / 4.0).min(0.05));
+    simulate_map(&truth, &wl, &delays, a.snr, a.seed).write_glotaran(&a.out, &truth)?;
+    eprintln!(
+        "wrote {} (synthetic: {} wavelengths x {} delays)",
+        a.out.display(),
+        wl.len(),
+        delays.len()
+    );
+    Ok(EXIT_OK)
+}
+
 pub fn run(c: SimCommand) -> anyhow::Result<i32> {
     match c {
+        SimCommand::Map(a) => return simulate_map(a),
         SimCommand::Tr(a) => {
             let taus: Vec<f64> = a
                 .tau

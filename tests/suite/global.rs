@@ -279,6 +279,18 @@ fn glotaran_map() -> std::path::PathBuf {
         .join("fixtures/glotaran-ta/demo_data_Hippius_etal_JPCC2007_111_13988_Figs5_9.ascii")
 }
 
+/// `spinfit global` on the measured map with `args`, writing into `out`.
+fn global_on_real(args: &[&str], out: &std::path::Path) -> std::process::Output {
+    crate::common::spinfit()
+        .arg("global")
+        .arg(glotaran_map())
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 /// The measured map in fixtures/ (Hippius et al. 2007) by `spinfit global`:
 /// the same optimum as pyglotaran 0.7.5 on the same model (its values from
 /// `scripts/compare-glotaran`, README of fixtures/glotaran-ta), within 0.5
@@ -287,21 +299,19 @@ fn glotaran_map() -> std::path::PathBuf {
 #[test]
 fn measured_map_matches_pyglotaran() {
     let dir = tempfile::tempdir().unwrap();
-    let out = crate::common::spinfit()
-        .arg("global")
-        .arg(glotaran_map())
-        .args([
+    let out = global_on_real(
+        &[
             "--components",
             "4",
             "--chirp-order",
             "3",
             "--lambda-ref",
             "550nm",
-        ])
-        .args(["--artefact", "--json", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+            "--artefact",
+            "--json",
+        ],
+        dir.path(),
+    );
     crate::common::assert_ok(&out);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["schema"], "spinfit.global/1");
@@ -336,7 +346,10 @@ fn measured_map_matches_pyglotaran() {
         header.starts_with("wavelength_nm,das_1,das_1_stderr,das_2"),
         "{header}"
     );
-    assert!(header.contains("artefact_2,artefact_2_stderr,eas_1"), "{header}");
+    assert!(
+        header.contains("artefact_2,artefact_2_stderr,eas_1"),
+        "{header}"
+    );
     assert!(header.ends_with("eas_4,eas_4_stderr"), "{header}");
     assert_eq!(lines.count(), 346);
     for f in ["das.png", "eas.png", "traces.png", "global.json"] {
@@ -349,10 +362,8 @@ fn measured_map_matches_pyglotaran() {
 #[test]
 fn a_misspecified_map_model_is_flagged() {
     let dir = tempfile::tempdir().unwrap();
-    let out = crate::common::spinfit()
-        .arg("global")
-        .arg(glotaran_map())
-        .args([
+    let out = global_on_real(
+        &[
             "--components",
             "3",
             "--chirp-order",
@@ -360,11 +371,9 @@ fn a_misspecified_map_model_is_flagged() {
             "--bin",
             "4",
             "--no-figures",
-        ])
-        .arg("--out")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+        ],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -388,15 +397,65 @@ fn bad_global_settings_name_the_flag() {
         ),
         (&["--bin", "0"][..], "bin"),
     ] {
-        let out = crate::common::spinfit()
-            .arg("global")
-            .arg(glotaran_map())
-            .args(args)
-            .args(["--out", "/nonexistent/never"])
-            .output()
-            .unwrap();
+        let out = global_on_real(args, std::path::Path::new("/nonexistent/never"));
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{args:?}: {err}");
     }
+}
+
+/// `spinfit simulate map` writes a map whose truth `spinfit global`
+/// recovers from the file: lifetimes and chirp within 3 stated errors.
+#[test]
+fn a_simulated_map_file_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("sim.ascii");
+    let out = crate::common::spinfit()
+        .args([
+            "simulate", "map", "--tau", "0.6ps", "--tau", "9ps", "--chirp", "0.2",
+        ])
+        .args([
+            "--wavelengths",
+            "30",
+            "--to",
+            "80ps",
+            "--seed",
+            "4",
+            "--out",
+        ])
+        .arg(&map)
+        .output()
+        .unwrap();
+    crate::common::assert_ok(&out);
+    let text = std::fs::read_to_string(&map).unwrap();
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .contains("synthetic = true; tau_ps = 0.6,9")
+    );
+    let out = crate::common::spinfit()
+        .arg("global")
+        .arg(&map)
+        .args([
+            "--components",
+            "2",
+            "--chirp-order",
+            "1",
+            "--lambda-ref",
+            "550nm",
+        ])
+        .args(["--json", "--no-figures", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    crate::common::assert_ok(&out);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let z = |q: &serde_json::Value, truth: f64| {
+        (q["value"].as_f64().unwrap() - truth).abs() / q["stderr"].as_f64().unwrap()
+    };
+    assert!(z(&doc["lifetimes"][0], 0.6) < 3.0, "{}", doc["lifetimes"]);
+    assert!(z(&doc["lifetimes"][1], 9.0) < 3.0, "{}", doc["lifetimes"]);
+    assert!(z(&doc["chirp"][0], 0.2) < 3.0, "{}", doc["chirp"]);
+    assert!(z(&doc["t0"], 0.3) < 3.0, "{}", doc["t0"]);
 }
