@@ -20,7 +20,7 @@ import numpy as _np
 from ._spinfit import FitError, __version__
 from . import _spinfit
 
-__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "fit_files", "gfactor", "gspectrum", "session",
+__all__ = ["read_scan", "read_scans", "Scan", "fit_tr", "fit_trfe", "fit_files", "fit_global", "GlobalResult", "gfactor", "gspectrum", "session",
            "dataset_import", "dataset_check", "append", "ml_cv", "train", "predict", "screen", "explain",
            "FitResult", "Param", "Quantity", "Component", "Lifetime", "FitError", "__version__"]
 
@@ -311,6 +311,73 @@ def fit_trfe(delay_ps, signal, field_T, *, components="auto", fit_from_ps=None, 
     field = None if field_T is None else _tesla("field_T", field_T)
     return FitResult(*_spinfit._fit_trfe(
         _array("delay_ps", delay_ps), _array("signal", signal), field, opts, _origin))
+
+
+class GlobalResult:
+    """A global map fit: ``lifetimes``, ``rates``, ``chirp`` (each a list of
+    dicts with value, stderr and unit), ``t0``, ``irf_fwhm``, ``columns``
+    (the amplitude columns: das_1..das_N, offset, ...), ``amplitude`` and
+    ``amplitude_stderr`` (columns x wavelengths), ``eas``/``eas_stderr``
+    (the sequential scheme's evolution-associated spectra), ``fitted`` and
+    ``residual`` (wavelengths x delays; residual = fit - data), ``status``
+    and ``notes``; ``to_dict()`` is the ``spinfit.global/1`` JSON the
+    command line writes, ``to_xarray()`` an ``xarray.Dataset``."""
+
+    def __init__(self, text, amplitude, amplitude_stderr, eas, eas_stderr, fitted, residual,
+                 delay_ps, wavelength_nm):
+        self._d = _json.loads(text)
+        self.amplitude, self.amplitude_stderr = amplitude, amplitude_stderr
+        self.eas, self.eas_stderr = eas, eas_stderr
+        self.fitted, self.residual = fitted, residual
+        self.delay_ps, self.wavelength_nm = delay_ps, wavelength_nm
+        for key in ("lifetimes", "rates", "chirp", "t0", "irf_fwhm", "status", "notes",
+                    "statistics", "candidates", "n_exp", "model"):
+            setattr(self, key, self._d.get(key))
+        self.columns = self._d.get("columns", [])
+
+    def to_dict(self):
+        return _json.loads(_json.dumps(self._d))
+
+    def to_xarray(self):
+        import xarray as xr
+        n = self.n_exp
+        comp = [f"tau_{k + 1}" for k in range(n)]
+        return xr.Dataset(
+            {"fitted": (("wavelength_nm", "delay_ps"), self.fitted),
+             "residual": (("wavelength_nm", "delay_ps"), self.residual),
+             "das": (("component", "wavelength_nm"), self.amplitude[:n]),
+             "das_stderr": (("component", "wavelength_nm"), self.amplitude_stderr[:n]),
+             "eas": (("species", "wavelength_nm"), self.eas),
+             "eas_stderr": (("species", "wavelength_nm"), self.eas_stderr)},
+            coords={"wavelength_nm": self.wavelength_nm, "delay_ps": self.delay_ps,
+                    "component": comp, "species": comp[:len(self.eas)],
+                    "tau_ps": ("component", [t["value"] for t in self.lifetimes])},
+            attrs={"schema": "spinfit.global/1", "status": self.status})
+
+    def __repr__(self):
+        taus = ", ".join(f"{t['value']:.4g} ps" for t in self.lifetimes)
+        return f"<GlobalResult status={self.status} lifetimes=[{taus}]>"
+
+
+def fit_global(data, delay_ps, wavelength_nm, *, components=None, max_components=4, chirp_order=0,
+               artefact=False, step=False, offset=True, lambda_ref_nm=None):
+    """Global analysis of a map ``data[wavelength, delay]`` (delays in ps,
+    wavelengths in nm) as ``spinfit global`` does it: ``components``
+    exponentials (None: 1 to ``max_components`` by BIC) convolved with a
+    Gaussian IRF, lifetimes, t0, IRF width and a chirp polynomial of
+    ``chirp_order`` shared, amplitudes per wavelength. Raises ValueError
+    for a map that cannot be fitted (a NaN is named by wavelength and
+    delay). The GIL is released while fitting."""
+    import numpy as np
+    d = np.ascontiguousarray(data, dtype=np.float64)
+    t = np.ascontiguousarray(delay_ps, dtype=np.float64)
+    w = np.ascontiguousarray(wavelength_nm, dtype=np.float64)
+    if d.ndim != 2 or d.shape != (w.size, t.size):
+        raise ValueError(f"data: expected shape (len(wavelength_nm), len(delay_ps)) = "
+                         f"({w.size}, {t.size}), got {d.shape}")
+    return GlobalResult(*_spinfit._fit_global(d, t, w, components, max_components, chirp_order,
+                                              bool(artefact), bool(step), bool(offset), lambda_ref_nm),
+                        t, w)
 
 
 def fit_files(paths, *, kind="tr", **options):

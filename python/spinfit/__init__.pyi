@@ -78,6 +78,28 @@ def fit_tr(delay_ps: ArrayLike, sc: Optional[ArrayLike] = ..., cc: Optional[Arra
 def fit_trfe(delay_ps: ArrayLike, signal: ArrayLike, field_T: Optional[Field], *, components: Union[str, int] = ...,
              fit_from_ps: Optional[Time] = ..., fit_to_ps: Optional[Time] = ...,
              **options: Setting) -> FitResult: ...
+class GlobalResult:
+    lifetimes: list[dict[str, Any]]
+    rates: list[dict[str, Any]]
+    chirp: list[dict[str, Any]]
+    t0: dict[str, Any]
+    irf_fwhm: dict[str, Any]
+    columns: list[str]
+    amplitude: Any
+    amplitude_stderr: Any
+    eas: Any
+    eas_stderr: Any
+    fitted: Any
+    residual: Any
+    status: str
+    notes: list[str]
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_xarray(self) -> Any: ...
+
+def fit_global(data: Any, delay_ps: Any, wavelength_nm: Any, *, components: int | None = ...,
+               max_components: int = ..., chirp_order: int = ..., artefact: bool = ...,
+               step: bool = ..., offset: bool = ..., lambda_ref_nm: float | None = ...) -> GlobalResult: ...
+
 def fit_files(paths: Any, *, kind: str = ...,
               **options: Setting) -> tuple[list[FitResult], list[tuple[str, str]]]: ...
 def gfactor(paths: Any, *, min_field: Field = ..., larger: str = ..., single: str = ...,

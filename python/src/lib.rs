@@ -14,6 +14,7 @@ use spinfit::pipeline::{self, TrfeJob};
 use spinfit::session::settings::{Given, Resolver};
 
 mod batch;
+mod global;
 mod ml;
 use spinfit::scan::{Metadata, Scan, ScanKind};
 
@@ -376,5 +377,6 @@ fn _spinfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_fit_tr, m)?)?;
     m.add_function(wrap_pyfunction!(_fit_trfe, m)?)?;
     m.add_function(wrap_pyfunction!(_fit_files, m)?)?;
+    m.add_function(wrap_pyfunction!(global::_fit_global, m)?)?;
     Ok(())
 }

@@ -390,3 +390,51 @@ def test_predict_equals_the_command_lines(tmp_path):
         assert [o["feature"] for o in a["out_of_range"]] == [o["feature"] for o in b["out_of_range"]]
     with pytest.raises(ValueError, match="vary"):
         spinfit.predict(ds, cand, model="ols", features=f, vary="colour=1,2")
+
+
+def read_glotaran(path):
+    """A Glotaran 'Time explicit' file as (delays, wavelengths, data)."""
+    lines = open(path).read().splitlines()
+    t = np.array(lines[4].split(), dtype=float)
+    rows = np.array([l.split() for l in lines[5:] if l.strip()], dtype=float)
+    return t, rows[:, 0], rows[:, 1:]
+
+
+def test_fit_global_equals_the_cli_and_recovers_the_truth(tmp_path):
+    path = tmp_path / "map.ascii"
+    cli("simulate", "map", "--tau", "0.6ps", "--tau", "9ps", "--chirp", "0.2", "--wavelengths", "24",
+        "--to", "80ps", "--seed", "3", "--out", str(path))
+    t, wl, data = read_glotaran(path)
+    r = spinfit.fit_global(data, t, wl, components=2, chirp_order=1, lambda_ref_nm=550.0)
+    doc = json.loads(cli("global", str(path), "--components", "2", "--chirp-order", "1",
+                         "--lambda-ref", "550nm", "--json", "--no-figures", "--out", str(tmp_path / "out")))
+    assert r.status == doc["status"] == "ok"
+    for a, b in zip(r.lifetimes, doc["lifetimes"]):
+        assert a["value"] == pytest.approx(b["value"], rel=1e-9)
+        assert a["stderr"] == pytest.approx(b["stderr"], rel=1e-6)
+    for got, truth in zip(r.lifetimes, [0.6, 9.0]):
+        assert abs(got["value"] - truth) < 4 * got["stderr"]
+    assert r.columns[:3] == ["das_1", "das_2", "offset"]
+    assert r.amplitude.shape == (3, 24) and r.eas.shape == (2, 24)
+    # residual = fit - data
+    assert np.allclose(r.fitted - r.residual, data, atol=1e-12)
+
+
+def test_fit_global_names_a_bad_point():
+    t = np.linspace(-1.0, 30.0, 80)
+    wl = np.linspace(450.0, 650.0, 5)
+    data = np.exp(-np.clip(t, 0, None) / 3.0)[None, :] * np.ones((5, 1))
+    data[3, 10] = np.nan
+    with pytest.raises(ValueError, match="600 nm"):
+        spinfit.fit_global(data, t, wl, components=1)
+    with pytest.raises(ValueError, match="expected shape"):
+        spinfit.fit_global(data[:, :5], t, wl)
+
+
+def test_global_result_to_xarray(tmp_path):
+    xr = pytest.importorskip("xarray")
+    path = tmp_path / "map.ascii"
+    cli("simulate", "map", "--tau", "2ps", "--wavelengths", "8", "--to", "40ps", "--out", str(path))
+    t, wl, data = read_glotaran(path)
+    ds = spinfit.fit_global(data, t, wl, components=1).to_xarray()
+    assert isinstance(ds, xr.Dataset) and ds["das"].shape == (1, 8)

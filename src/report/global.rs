@@ -11,6 +11,7 @@
 //!   "statistics": {"ndata", "nvarys", "nfev", "chisqr", "redchi", "bic"},
 //!   "candidates": [{"n_exp", "chisqr", "bic", "converged", "chosen"}],
 //!   "svd_data": [...], "svd_residual": [...], "notes": [...],
+//!   "columns": [amplitude column names, as in the spectra CSV],
 //!   "spectra": "<file>.csv" }
 //! ```
 //! Every quantity is `{"value", "stderr", "unit"}`, `stderr` null when
@@ -146,7 +147,6 @@ pub fn to_json(f: &MapFit, file: &str, spectra: &str) -> Value {
     if let Value::Object(m) = &mut v {
         for k in [
             "wavelength_nm",
-            "columns",
             "amplitude",
             "amplitude_stderr",
             "eas",
