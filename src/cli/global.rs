@@ -6,7 +6,7 @@ use crate::fit::decay::Baseline;
 use crate::fit::map::{MapData, MapSettings, fit};
 use crate::io_util::{OutDir, write_atomic};
 use crate::preprocess::map::{MapWindow, prepare};
-use crate::report::global::{figures, spectra_csv, to_json, to_text, trustworthy};
+use crate::report::global::{figures, spectra_csv, to_json, to_text, trustworthy, write_h5};
 use crate::scan::map::{Band, Layout, read_with};
 use crate::units::{Time, TimeUnit};
 use anyhow::Context;
@@ -177,6 +177,7 @@ pub fn run(a: GlobalArgs) -> anyhow::Result<i32> {
         &dir.path(&format!("{stem}_global.json"))?,
         serde_json::to_string_pretty(&doc)?.as_bytes(),
     )?;
+    write_h5(&f, &doc, &dir.path(&format!("{stem}_global.h5"))?)?;
     let synthetic = map.meta.0.get("synthetic").is_some_and(|v| v == "true");
     let figs = if a.no_figures {
         vec![]
@@ -194,7 +195,7 @@ pub fn run(a: GlobalArgs) -> anyhow::Result<i32> {
     eprintln!(
         "global: wrote {} ({} files)",
         dir.dir().display(),
-        2 + figs.len()
+        3 + figs.len()
     );
     Ok(if trustworthy(&f) {
         EXIT_OK

@@ -291,3 +291,52 @@ pub fn figures(f: &MapFit, dir: &OutDir, stem: &str, synthetic: bool) -> Result<
     )?;
     Ok(files)
 }
+
+/// `<map>_global.h5`: the axes (`wavelength_nm`, `delay_ps`), the maps
+/// (`data`, `fitted`, `residual`: wavelengths x delays, residual = fit -
+/// data), the spectra (`amplitude`, `amplitude_stderr`: columns x
+/// wavelengths, named by the attribute `columns`; `eas`, `eas_stderr`) and
+/// the JSON document as the attribute `result_json`; written atomically.
+pub fn write_h5(f: &MapFit, doc: &Value, path: &std::path::Path) -> Result<()> {
+    use super::session_out::{attr, attr_list, column, h5e};
+    crate::io_util::write_with(path, |tmp| {
+        let e = h5e(tmp);
+        let h = crate::scan::h5::create_strong(tmp).map_err(&e)?;
+        attr(&h, "format", "spinfit-global").map_err(&e)?;
+        attr(&h, "version", "1").map_err(&e)?;
+        attr(&h, "result_json", &doc.to_string()).map_err(&e)?;
+        column(&h, "wavelength_nm", &f.wavelength_nm).map_err(&e)?;
+        column(&h, "delay_ps", &f.delay_ps).map_err(&e)?;
+        let data = &f.fitted - &f.residual;
+        for (name, m) in [
+            ("data", &data),
+            ("fitted", &f.fitted),
+            ("residual", &f.residual),
+        ] {
+            h.new_dataset_builder()
+                .with_data(m.view())
+                .create(name)
+                .map_err(&e)?;
+        }
+        for (name, v) in [
+            ("amplitude", &f.amplitude),
+            ("amplitude_stderr", &f.amplitude_stderr),
+            ("eas", &f.eas),
+            ("eas_stderr", &f.eas_stderr),
+        ] {
+            let nl = f.wavelength_nm.len();
+            let flat: Vec<f64> = v.iter().flatten().copied().collect();
+            let a = ndarray::Array2::from_shape_vec((v.len(), nl), flat)
+                .map_err(|x| crate::error::Error::Fit(x.to_string()))?;
+            let d = h
+                .new_dataset_builder()
+                .with_data(a.view())
+                .create(name)
+                .map_err(&e)?;
+            if name.starts_with("amplitude") {
+                attr_list(&d, "columns", &f.columns).map_err(&e)?;
+            }
+        }
+        Ok(())
+    })
+}

@@ -119,7 +119,7 @@ fn stem(file: &str) -> String {
     s.trim_end_matches(".csv").to_string()
 }
 
-fn h5e(path: &Path) -> impl Fn(hdf5::Error) -> Error + '_ {
+pub(super) fn h5e(path: &Path) -> impl Fn(hdf5::Error) -> Error + '_ {
     move |e| Error::Hdf5 {
         file: path.to_path_buf(),
         object: "results".into(),
@@ -127,7 +127,7 @@ fn h5e(path: &Path) -> impl Fn(hdf5::Error) -> Error + '_ {
     }
 }
 
-fn attr(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
+pub(super) fn attr(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
     let v: VarLenUnicode = v.parse().map_err(|e| hdf5::Error::from(format!("{e}")))?;
     loc.new_attr::<VarLenUnicode>()
         .create(name)?
@@ -135,7 +135,7 @@ fn attr(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
 }
 
 /// String attribute `name` holding one string per element of `v`.
-fn attr_list(loc: &hdf5::Location, name: &str, v: &[String]) -> hdf5::Result<()> {
+pub(super) fn attr_list(loc: &hdf5::Location, name: &str, v: &[String]) -> hdf5::Result<()> {
     let v: Vec<VarLenUnicode> = v
         .iter()
         .map(|s| s.parse().map_err(|e| hdf5::Error::from(format!("{e}"))))
@@ -161,7 +161,11 @@ fn varlen(v: impl IntoIterator<Item = impl AsRef<str>>) -> hdf5::Result<Vec<VarL
 }
 
 /// One-dimensional dataset `name` in `g` holding `v`.
-fn column<T: hdf5::H5Type>(g: &hdf5::Group, name: &str, v: &[T]) -> hdf5::Result<hdf5::Dataset> {
+pub(super) fn column<T: hdf5::H5Type>(
+    g: &hdf5::Group,
+    name: &str,
+    v: &[T],
+) -> hdf5::Result<hdf5::Dataset> {
     g.new_dataset_builder().with_data(v).create(name)
 }
 

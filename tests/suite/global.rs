@@ -355,6 +355,21 @@ fn measured_map_matches_pyglotaran() {
     for f in ["das.png", "eas.png", "traces.png", "global.json"] {
         assert!(dir.path().join(format!("{stem}_{f}")).is_file(), "{f}");
     }
+    // the HDF5 file holds the measured map itself, and fit - residual = data
+    let h = hdf5::File::open(dir.path().join(format!("{stem}_global.h5"))).unwrap();
+    let data: ndarray::Array2<f64> = h.dataset("data").unwrap().read_2d().unwrap();
+    let fitted: ndarray::Array2<f64> = h.dataset("fitted").unwrap().read_2d().unwrap();
+    let residual: ndarray::Array2<f64> = h.dataset("residual").unwrap().read_2d().unwrap();
+    let map = spinfit::scan::map::read_with(&glotaran_map(), None, None).unwrap();
+    assert_eq!(data.dim(), (346, 335));
+    let worst = data
+        .iter()
+        .zip(&map.data)
+        .chain(fitted.iter().zip(&(&residual + &map.data)))
+        .fold(0.0f64, |w, (a, b)| w.max((a - b).abs()));
+    assert!(worst < 1e-12, "{worst}");
+    let amp: ndarray::Array2<f64> = h.dataset("amplitude").unwrap().read_2d().unwrap();
+    assert_eq!(amp.dim(), (8, 346));
 }
 
 /// Without the coherent artefact the measured map's spike at time zero is
