@@ -42,6 +42,11 @@ pub struct GlobalArgs {
     /// Order of the chirp polynomial t0(lambda) (0: one t0 for all wavelengths).
     #[arg(long, default_value_t = 0)]
     pub chirp_order: usize,
+    /// A KiMoPack chirp file to start from: one line of numpy polynomial
+    /// coefficients, highest power first, t0 in ps against wavelength in
+    /// nm; refined by the fit (sets --chirp-order to its degree at least).
+    #[arg(long, value_name = "FILE")]
+    pub chirp: Option<PathBuf>,
     /// Centre of the chirp polynomial, e.g. 550nm (default: middle of the range).
     #[arg(long)]
     pub lambda_ref: Option<String>,
@@ -81,6 +86,75 @@ fn range<T>(
     )))
 }
 
+/// A KiMoPack chirp file: one line of polynomial coefficients (comments
+/// with `#` and blank lines allowed).
+fn read_chirp(path: &std::path::Path) -> anyhow::Result<Vec<f64>> {
+    let text = crate::io_util::read_text(path)?;
+    let src = path.display().to_string();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect();
+    let [(ln, line)] = lines[..] else {
+        return Err(crate::Error::input(
+            &src,
+            format!(
+                "--chirp: expected one line of polynomial coefficients (highest power first, \
+                 ps against nm), found {} lines",
+                lines.len()
+            ),
+        )
+        .into());
+    };
+    let coef = line
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    crate::Error::at_line(
+                        &src,
+                        ln + 1,
+                        format!("--chirp: `{t}` is not a finite number"),
+                    )
+                })
+        })
+        .collect::<crate::Result<Vec<f64>>>()?;
+    if coef.is_empty() || coef.len() > crate::fit::map::MAX_CHIRP_ORDER + 1 {
+        return Err(crate::Error::at_line(
+            &src,
+            ln + 1,
+            format!(
+                "--chirp: {} coefficients, expected 1 to {} (a polynomial of degree at most {})",
+                coef.len(),
+                crate::fit::map::MAX_CHIRP_ORDER + 1,
+                crate::fit::map::MAX_CHIRP_ORDER
+            ),
+        )
+        .into());
+    }
+    Ok(coef)
+}
+
+/// The chirp of the file inside the map's delays at every wavelength.
+fn check_chirp(path: &std::path::Path, p: &[f64], wl: &[f64], t: &[f64]) -> anyhow::Result<()> {
+    let (t0, t1) = (t[0], t[t.len() - 1]);
+    for &l in wl {
+        let v = p.iter().fold(0.0, |acc, a| acc * l + a);
+        if !(v >= t0 && v <= t1) {
+            anyhow::bail!(
+                "{}: --chirp puts time zero at {v:.4} ps at {l:.1} nm, outside the map's delays \
+                 ({t0:.4} to {t1:.4} ps): is it in ps against nm, highest power first?",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 impl GlobalArgs {
     fn settings(&self) -> anyhow::Result<MapSettings> {
         let components = match self.components.trim() {
@@ -96,7 +170,12 @@ impl GlobalArgs {
             },
             None => None,
         };
+        let chirp_start = self.chirp.as_deref().map(read_chirp).transpose()?;
+        let chirp_order = chirp_start
+            .as_ref()
+            .map_or(self.chirp_order, |p| self.chirp_order.max(p.len() - 1));
         let s = MapSettings {
+            chirp_start,
             components,
             max_components: self.max_components,
             baseline: Baseline {
@@ -104,7 +183,7 @@ impl GlobalArgs {
                 step: self.step,
             },
             artefact: self.artefact,
-            chirp_order: self.chirp_order,
+            chirp_order,
             lambda_ref_nm,
             ..MapSettings::default()
         };
@@ -136,6 +215,9 @@ pub fn run(a: GlobalArgs) -> anyhow::Result<i32> {
         .transpose()?;
     let raw = read_with(&a.map, unit, layout)?;
     let map = prepare(&raw, &window)?;
+    if let (Some(path), Some(p)) = (&a.chirp, &settings.chirp_start) {
+        check_chirp(path, p, &map.wavelength_nm, &map.delay_ps)?;
+    }
     let (nl, nt) = map.data.dim();
     eprintln!(
         "global: {} wavelengths x {} delays, {} exponentials{}",

@@ -474,3 +474,89 @@ fn a_simulated_map_file_round_trips() {
     assert!(z(&doc["chirp"][0], 0.2) < 3.0, "{}", doc["chirp"]);
     assert!(z(&doc["t0"], 0.3) < 3.0, "{}", doc["t0"]);
 }
+
+/// A KiMoPack chirp file (numpy coefficients, highest power first, ps
+/// against nm) starts the fit, which refines it to the truth; a file of the
+/// wrong shape or outside the time axis is refused naming the file.
+#[test]
+fn a_kimopack_chirp_file_starts_the_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("sim.ascii");
+    let out = crate::common::spinfit()
+        .args(["simulate", "map", "--tau", "0.8ps", "--tau", "12ps"])
+        .args(["--chirp", "0.3", "--chirp", "-0.1", "--t0", "0.4ps"])
+        .args([
+            "--wavelengths",
+            "30",
+            "--to",
+            "80ps",
+            "--seed",
+            "9",
+            "--out",
+        ])
+        .arg(&map)
+        .output()
+        .unwrap();
+    crate::common::assert_ok(&out);
+    // t0 = 0.4 + 0.3 x - 0.1 x^2, x = (lambda - 550)/100, a little off, in nm
+    let (a, b, c) = (-0.1e-4 * 1.1, 0.3e-2 + 2.0 * 0.1e-4 * 550.0, 0.0);
+    let c = c + 0.4 - 0.3e-2 * 550.0 - 0.1e-4 * 550.0 * 550.0 + 0.02;
+    let chirp = dir.path().join("chirp.txt");
+    std::fs::write(&chirp, format!("# KiMoPack\n{a:e} {b:e} {c:e}\n")).unwrap();
+    let out = crate::common::spinfit()
+        .arg("global")
+        .arg(&map)
+        .args([
+            "--components",
+            "2",
+            "--lambda-ref",
+            "550nm",
+            "--json",
+            "--no-figures",
+        ])
+        .arg("--chirp")
+        .arg(&chirp)
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    crate::common::assert_ok(&out);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let z = |q: &serde_json::Value, truth: f64| {
+        (q["value"].as_f64().unwrap() - truth).abs() / q["stderr"].as_f64().unwrap()
+    };
+    assert_eq!(
+        doc["chirp"].as_array().unwrap().len(),
+        2,
+        "order from the file"
+    );
+    assert!(
+        z(&doc["chirp"][0], 0.3) < 3.0 && z(&doc["chirp"][1], -0.1) < 3.0,
+        "{}",
+        doc["chirp"]
+    );
+    assert!(z(&doc["t0"], 0.4) < 3.0, "{}", doc["t0"]);
+    for (text, want) in [
+        ("1 2\n3 4\n", "found 2 lines"),
+        ("1 x 3\n", "`x` is not a finite number"),
+        ("1e-3 0 0 0 0 0 0\n", "7 coefficients"),
+        ("0 0 5000\n", "outside the map's delays"),
+    ] {
+        std::fs::write(&chirp, text).unwrap();
+        let out = crate::common::spinfit()
+            .arg("global")
+            .arg(&map)
+            .arg("--chirp")
+            .arg(&chirp)
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("chirp.txt") && err.contains(want),
+            "{text}: {err}"
+        );
+    }
+}

@@ -76,6 +76,10 @@ pub struct MapSettings {
     pub lambda_ref_nm: Option<f64>,
     /// Residual evaluations per free shared parameter (+1).
     pub patience: usize,
+    /// A chirp to start from (KiMoPack's file): t0 (ps) as a polynomial in
+    /// the wavelength (nm), coefficients highest power first, of degree at
+    /// most `chirp_order`; refined by the fit.
+    pub chirp_start: Option<Vec<f64>>,
 }
 
 impl Default for MapSettings {
@@ -91,6 +95,7 @@ impl Default for MapSettings {
             chirp_order: 0,
             lambda_ref_nm: None,
             patience: 100,
+            chirp_start: None,
         }
     }
 }
@@ -121,6 +126,18 @@ impl MapSettings {
             return Err(Error::setting(
                 "lambda-ref",
                 format!("{l} nm, expected a positive wavelength"),
+            ));
+        }
+        if let Some(p) = &self.chirp_start
+            && (p.is_empty() || p.len() > self.chirp_order + 1 || p.iter().any(|v| !v.is_finite()))
+        {
+            return Err(Error::setting(
+                "chirp",
+                format!(
+                    "{} coefficients, expected 1 to chirp-order + 1 = {} finite numbers",
+                    p.len(),
+                    self.chirp_order + 1
+                ),
             ));
         }
         range("patience", self.patience, 1 << 20)
@@ -490,10 +507,10 @@ pub fn fit(data: &MapData<'_>, s: &MapSettings) -> Result<MapFit> {
     let xw = reduced_wavelengths(data, lambda_ref);
     let base = trace_model(s, 1);
     let (t0, fwhm) = start::irf(&base, data);
-    let mut chirp0 = if s.chirp_order > 0 {
-        start::chirp(&base, data, &xw, s.chirp_order)
-    } else {
-        vec![t0]
+    let mut chirp0 = match &s.chirp_start {
+        Some(p) => start::recentred(p, lambda_ref, s.chirp_order),
+        None if s.chirp_order > 0 => start::chirp(&base, data, &xw, s.chirp_order),
+        None => vec![t0],
     };
     if !chirp0[0].is_finite() {
         chirp0[0] = t0;

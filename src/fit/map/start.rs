@@ -85,3 +85,48 @@ pub(crate) fn lifetimes(
         .map(|(t, _)| t)
         .collect()
 }
+
+/// t0 and chirp coefficients (ps per (100 nm)^k, k = 1..order) of a
+/// polynomial in the wavelength (nm, coefficients highest power first):
+/// p(lambda) re-expanded in x = (lambda - lambda_ref) / 100 nm by
+/// substituting lambda = lambda_ref + 100 x (Horner's scheme on
+/// polynomials in x).
+pub(crate) fn recentred(p: &[f64], lambda_ref: f64, order: usize) -> Vec<f64> {
+    let mut c = vec![0.0; order + 1];
+    for &a in p {
+        // c <- c * (lambda_ref + 100 x) + a
+        let mut next = vec![0.0; order + 1];
+        for k in 0..=order {
+            next[k] += c[k] * lambda_ref;
+            if k < order {
+                next[k + 1] += c[k] * 100.0;
+            }
+        }
+        next[0] += a;
+        c = next;
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    /// The re-centred polynomial gives the file's t0 at every wavelength.
+    #[test]
+    fn recentred_chirp_is_the_same_curve() {
+        let p = [3e-8, 2e-6, -3e-3, 1.5]; // highest power first, lambda in nm
+        let c = super::recentred(&p, 550.0, 3);
+        for lambda in [400.0, 550.0, 612.5, 800.0] {
+            let direct = p.iter().fold(0.0, |acc, a| acc * lambda + a);
+            let x = (lambda - 550.0) / 100.0;
+            let ours: f64 = c
+                .iter()
+                .enumerate()
+                .map(|(k, d)| d * x.powi(k as i32))
+                .sum();
+            assert!(
+                (direct - ours).abs() < 1e-12 * direct.abs().max(1.0),
+                "{direct} vs {ours}"
+            );
+        }
+    }
+}
