@@ -279,16 +279,21 @@ fn glotaran_map() -> std::path::PathBuf {
         .join("fixtures/glotaran-ta/demo_data_Hippius_etal_JPCC2007_111_13988_Figs5_9.ascii")
 }
 
-/// `spinfit global` on the measured map with `args`, writing into `out`.
-fn global_on_real(args: &[&str], out: &std::path::Path) -> std::process::Output {
+/// `spinfit global MAP` with `args`, writing into `out`.
+fn global(map: &std::path::Path, args: &[&str], out: &std::path::Path) -> std::process::Output {
     crate::common::spinfit()
         .arg("global")
-        .arg(glotaran_map())
+        .arg(map)
         .args(args)
         .arg("--out")
         .arg(out)
         .output()
         .unwrap()
+}
+
+/// `spinfit global` on the measured map with `args`, writing into `out`.
+fn global_on_real(args: &[&str], out: &std::path::Path) -> std::process::Output {
+    global(&glotaran_map(), args, out)
 }
 
 /// The measured map in fixtures/ (Hippius et al. 2007) by `spinfit global`:
@@ -449,21 +454,19 @@ fn a_simulated_map_file_round_trips() {
             .unwrap()
             .contains("synthetic = true; tau_ps = 0.6,9")
     );
-    let out = crate::common::spinfit()
-        .arg("global")
-        .arg(&map)
-        .args([
-            "--components",
-            "2",
-            "--chirp-order",
-            "1",
-            "--lambda-ref",
-            "550nm",
-        ])
-        .args(["--json", "--no-figures", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let args = [
+        "--components",
+        "2",
+        "--chirp-order",
+        "1",
+        "--lambda-ref",
+        "550nm",
+    ];
+    let out = global(
+        &map,
+        &[&args[..], &["--json", "--no-figures"]].concat(),
+        dir.path(),
+    );
     crate::common::assert_ok(&out);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let z = |q: &serde_json::Value, truth: f64| {
@@ -503,23 +506,16 @@ fn a_kimopack_chirp_file_starts_the_fit() {
     let c = c + 0.4 - 0.3e-2 * 550.0 - 0.1e-4 * 550.0 * 550.0 + 0.02;
     let chirp = dir.path().join("chirp.txt");
     std::fs::write(&chirp, format!("# KiMoPack\n{a:e} {b:e} {c:e}\n")).unwrap();
-    let out = crate::common::spinfit()
-        .arg("global")
-        .arg(&map)
-        .args([
-            "--components",
-            "2",
-            "--lambda-ref",
-            "550nm",
-            "--json",
-            "--no-figures",
-        ])
-        .arg("--chirp")
-        .arg(&chirp)
-        .arg("--out")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let c = chirp.to_str().unwrap();
+    let args = [
+        "--components",
+        "2",
+        "--lambda-ref",
+        "550nm",
+        "--json",
+        "--no-figures",
+    ];
+    let out = global(&map, &[&args[..], &["--chirp", c]].concat(), dir.path());
     crate::common::assert_ok(&out);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let z = |q: &serde_json::Value, truth: f64| {
@@ -543,15 +539,8 @@ fn a_kimopack_chirp_file_starts_the_fit() {
         ("0 0 5000\n", "outside the map's delays"),
     ] {
         std::fs::write(&chirp, text).unwrap();
-        let out = crate::common::spinfit()
-            .arg("global")
-            .arg(&map)
-            .arg("--chirp")
-            .arg(&chirp)
-            .arg("--out")
-            .arg(dir.path())
-            .output()
-            .unwrap();
+        let c = chirp.to_str().unwrap();
+        let out = global(&map, &["--chirp", c], dir.path());
         assert_eq!(out.status.code(), Some(1), "{text}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
