@@ -272,6 +272,18 @@ fn a_map_with_a_hole_names_the_point() {
     };
     let e = fit(&data, &MapSettings::default()).unwrap_err().to_string();
     assert!(e.contains("too small"), "{e}");
+    let flat = Array2::from_elem(sim.data.dim(), 1.5);
+    let data = MapData {
+        source: "flat.csv",
+        wavelength_nm: &sim.wavelength_nm,
+        delay_ps: &sim.delay_ps,
+        data: &flat,
+    };
+    let e = fit(&data, &MapSettings::default()).unwrap_err().to_string();
+    assert!(
+        e.contains("flat.csv") && e.contains("every value of the map is 1.5"),
+        "{e}"
+    );
 }
 
 fn glotaran_map() -> std::path::PathBuf {

@@ -184,6 +184,16 @@ impl MapData<'_> {
                 "map delays must increase strictly for a global fit",
             ));
         }
+        let first = self.data[[0, 0]];
+        if first.is_finite() && self.data.iter().all(|v| *v == first) {
+            return Err(Error::input(
+                self.source,
+                format!(
+                    "every value of the map is {first}: it carries no signal to fit \
+                     (a dead detector or an empty export?)"
+                ),
+            ));
+        }
         if let Some(((l, j), _)) = self.data.indexed_iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::input(
                 self.source,
