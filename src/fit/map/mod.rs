@@ -94,12 +94,14 @@ fn starts(
     } else {
         vec![&chirp0[1..]]
     };
-    for (w, chirp) in widths
-        .iter()
-        .flat_map(|w| chirps.iter().map(move |c| (*w, *c)))
-    {
-        let taus = start::lifetimes(model, data, chirp0[0], w, 1);
-        for (taus, shift) in taus.iter().flat_map(|t| T0_SHIFTS.map(|s| (t, s))) {
+    for w in widths {
+        // the grid's lifetimes depend on the width, not on the chirp
+        let taus = start::lifetimes(model, data.delay_ps, refs, chirp0[0], w, 1);
+        for (taus, shift, chirp) in taus
+            .iter()
+            .flat_map(|t| T0_SHIFTS.map(|s| (t, s)))
+            .flat_map(|(t, s)| chirps.iter().map(move |c| (t, s, *c)))
+        {
             let t0 = chirp0[0] + shift * w;
             let params = trace_params(model, taus, t0, w);
             let mut pr = MapProjection::new(
@@ -127,17 +129,16 @@ fn starts(
 fn descend(
     model: &ExpDecay,
     data: &MapData<'_>,
+    refs: &[&[f64]],
     xw: &[f64],
     s: &MapSettings,
     params: &Params,
     q0: &[f64],
 ) -> Option<Solved> {
-    let ys = rows(data);
-    let refs: Vec<&[f64]> = ys.iter().map(|r| r.as_slice()).collect();
     let mut pr = MapProjection::new(
         model,
         data.delay_ps,
-        &refs,
+        refs,
         xw.to_vec(),
         s.chirp_order,
         params,
@@ -210,7 +211,7 @@ fn solve(
     let refs: Vec<&[f64]> = ys.iter().map(|r| r.as_slice()).collect();
     let mut found: Vec<(Solved, Params)> = vec![];
     for (_, params, q0) in starts(&coarse, &model, &refs, cxw, chirp0, fwhm, s.chirp_order) {
-        let Some(sol) = descend(&model, &coarse, cxw, s, &params, &q0) else {
+        let Some(sol) = descend(&model, &coarse, &refs, cxw, s, &params, &q0) else {
             continue;
         };
         // one refinement per distinct coarse optimum
@@ -227,12 +228,14 @@ fn solve(
             .map(|f| f.0)
             .min_by(|a, b| a.chi2.total_cmp(&b.chi2));
     }
+    let ys = rows(data);
+    let refs: Vec<&[f64]> = ys.iter().map(|r| r.as_slice()).collect();
     let coarse_nfev: usize = found.iter().map(|f| f.0.nfev).sum();
     let best = found.iter().map(|f| f.0.chi2).fold(f64::INFINITY, f64::min);
     found
         .iter()
         .filter(|(sol, _)| sol.chi2 <= (1.0 + REFINE_WITHIN) * best)
-        .filter_map(|(sol, params)| descend(&model, data, xw, s, params, &sol.q))
+        .filter_map(|(sol, params)| descend(&model, data, &refs, xw, s, params, &sol.q))
         .min_by(|a, b| a.chi2.total_cmp(&b.chi2))
         .map(|full| Solved {
             nfev: full.nfev + coarse_nfev,

@@ -73,14 +73,13 @@ pub(crate) fn chirp(model: &ExpDecay, data: &MapData<'_>, xw: &[f64], order: usi
 /// t0 and IRF width.
 pub(crate) fn lifetimes(
     model: &ExpDecay,
-    data: &MapData<'_>,
+    delay_ps: &[f64],
+    rows: &[&[f64]],
     t0: f64,
     fwhm: f64,
     max: usize,
 ) -> Vec<Vec<f64>> {
-    let rows: Vec<Vec<f64>> = data.data.rows().into_iter().map(|r| r.to_vec()).collect();
-    let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
-    lifetime_grid(model, t0, fwhm, data.delay_ps, &refs, max)
+    lifetime_grid(model, t0, fwhm, delay_ps, rows, max)
         .into_iter()
         .map(|(t, _)| t)
         .collect()
