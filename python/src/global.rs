@@ -3,7 +3,6 @@
 
 use crate::to_py;
 use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2, ToPyArray};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use spinfit::fit::decay::Baseline;
 use spinfit::fit::map::{MapData, MapSettings, fit};
@@ -19,13 +18,6 @@ type GlobalOut<'py> = (
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray2<f64>>,
 );
-
-fn rows<'py>(py: Python<'py>, v: &[Vec<f64>], ncols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let flat: Vec<f64> = v.iter().flatten().copied().collect();
-    let a = numpy::ndarray::Array2::from_shape_vec((v.len(), ncols), flat)
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok(a.to_pyarray(py))
-}
 
 /// Fit a map `data[wavelength, delay]` (delays in ps, wavelengths in nm).
 #[pyfunction]
@@ -71,13 +63,12 @@ pub(crate) fn _fit_global<'py>(
         })
         .map_err(to_py)?;
     let doc = spinfit::report::global::to_json(&f, "<arrays>", "");
-    let nl = wl.len();
     Ok((
         doc.to_string(),
-        rows(py, &f.amplitude, nl)?,
-        rows(py, &f.amplitude_stderr, nl)?,
-        rows(py, &f.eas, nl)?,
-        rows(py, &f.eas_stderr, nl)?,
+        f.table(&f.amplitude).to_pyarray(py),
+        f.table(&f.amplitude_stderr).to_pyarray(py),
+        f.table(&f.eas).to_pyarray(py),
+        f.table(&f.eas_stderr).to_pyarray(py),
         f.fitted.to_pyarray(py),
         f.residual.to_pyarray(py),
     ))

@@ -324,10 +324,7 @@ pub fn write_h5(f: &MapFit, doc: &Value, path: &std::path::Path) -> Result<()> {
             ("eas", &f.eas),
             ("eas_stderr", &f.eas_stderr),
         ] {
-            let nl = f.wavelength_nm.len();
-            let flat: Vec<f64> = v.iter().flatten().copied().collect();
-            let a = ndarray::Array2::from_shape_vec((v.len(), nl), flat)
-                .map_err(|x| crate::error::Error::Fit(x.to_string()))?;
+            let a = f.table(v);
             let d = h
                 .new_dataset_builder()
                 .with_data(a.view())

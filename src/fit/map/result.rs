@@ -74,6 +74,14 @@ pub struct MapFit {
     pub residual: Array2<f64>,
 }
 
+impl MapFit {
+    /// Spectra held per component (`v[c][l]`, e.g. `amplitude`, `eas`) as
+    /// one array, components x wavelengths.
+    pub fn table(&self, v: &[Vec<f64>]) -> Array2<f64> {
+        Array2::from_shape_fn((v.len(), self.wavelength_nm.len()), |(c, l)| v[c][l])
+    }
+}
+
 /// Errors, spectra, SVD and notes of the chosen solution.
 pub(super) fn report(
     data: &MapData<'_>,
